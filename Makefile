@@ -1,0 +1,48 @@
+# rayfort: `make synth` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := synth
+
+ENV ?= dev
+PYTHON ?= python3
+PIPENV_VERSION := 2026.10.3
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_VERBOSITY := -1
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIPENV := $(PYTHON) -m pipenv
+
+.PHONY: setup synth test judge bench schema clean help
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup: $(VENV)/.synced node_modules/.installed ## Install the pinned Python and node dependencies.
+
+$(VENV)/.synced: Pipfile.lock constructs/pyproject.toml
+	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	$(PIPENV) sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
+	$(PY) main.py $(ENV)
+
+schema: setup ## Regenerate environments/schema.json from the models.
+	$(PY) -m rayfort.config.schema environments/schema.json
+
+test: setup ## Run the whole suite (unit, snapshot, bad input, determinism, judges).
+	$(PY) -m pytest
+
+bench: setup ## Measure synth time and memory, lazy against the usual provider import.
+	$(PY) bench/synth.py
+
+clean: ## Remove synthesized output and local caches (not the virtualenvs).
+	rm -rf cdktf.out .pytest_cache .hypothesis

@@ -1,0 +1,65 @@
+"""The synth entry point: validate, build, synthesize to a scratch directory, then publish.
+
+A run that fails for any reason leaves cdktf.out/ exactly as it was; a run that
+succeeds replaces it whole. Bad input exits 2 with one message and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
+
+EXIT_BAD_INPUT = 2
+OUTDIR_ENV = "CDKTF_OUTDIR"
+
+
+class SynthRefused(Exception):
+    """The configuration is valid input but breaks a rule; the message says which and where."""
+
+
+def synth_main(environments_dir: Path, argv: list[str] | None = None) -> int:
+    """Synthesize the selected environment; the exit code is 0, or 2 for bad input or a refused rule."""
+    args = sys.argv[1:] if argv is None else argv
+    selector = args[0] if args else None
+    path = resolve_environment_path(selector, environments_dir)
+    outdir = Path(os.environ.get(OUTDIR_ENV, "cdktf.out"))
+    try:
+        env = load_environment(path)
+        synthesize(env, outdir)
+    except ConfigError as exc:
+        print(f"rayfort: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SynthRefused as exc:
+        print(f"rayfort: {path}: synthesis refused:\n{exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def synthesize(env: Environment, outdir: Path, build: Callable[..., object] | None = None) -> None:
+    """Synthesize ``env`` into ``outdir`` atomically: all stacks or nothing."""
+    if build is None:
+        from stacks import build_app as build
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+    try:
+        app = build(env, outdir=str(scratch))
+        app.synth()
+        _publish(scratch, outdir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _publish(scratch: Path, outdir: Path) -> None:
+    previous = outdir.with_name(f".{outdir.name}-previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if outdir.exists():
+        outdir.rename(previous)
+    scratch.rename(outdir)
+    shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,199 @@
+"""The root model of an environment file, and the rules that span several fields."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from pydantic import Field
+
+from rayfort.config._types import DnsLabel, Model, OrganizationId, ProjectId, Region, Zone, zone_region
+from rayfort.config.cluster import ClusterSettings, RegistryMirror
+from rayfort.config.exposure import ExposureSettings
+from rayfort.config.kuberay import KubeRaySettings
+from rayfort.config.network import NetworkSettings
+from rayfort.config.org_policy import OrgPolicies
+from rayfort.config.state import LocalState, StateBackend
+from rayfort.config.tenant import TenantSettings
+from rayfort.config.waivers import Waiver
+
+# Namespaces a tenant may not take: they belong to Kubernetes, GKE or rayfort itself.
+RESERVED_NAMESPACES = frozenset(
+    {"default", "kube-system", "kube-public", "kube-node-lease", "gke-managed-system", "gmp-system", "gmp-public",
+     "kuberay-system", "cert-manager"}
+)
+MIN_TOKEN_AUTH_RAY = (2, 52)
+
+
+class ResourceLabels(Model):
+    """Labels put on every Google Cloud resource, for ownership and cost."""
+
+    team: str = Field(pattern=r"^[-_a-z0-9]{1,63}$")
+    """Owning team."""
+    cost_center: str = Field(pattern=r"^[-_a-z0-9]{1,63}$")
+    """Cost center billed."""
+
+
+class Environment(Model):
+    """One deployment of rayfort: a project, a cluster and its tenants."""
+
+    name: DnsLabel
+    """Environment name, used in resource and workspace names."""
+    organization_id: OrganizationId
+    """Numeric Google Cloud organization id."""
+    project_id: ProjectId
+    """Project that holds the cluster."""
+    region: Region
+    """Region of the cluster and its network."""
+    zones: list[Zone] = Field(min_length=1)
+    """Zones for node pools, all in the region."""
+    labels: ResourceLabels
+    """Labels on every resource."""
+    state: StateBackend = LocalState()
+    """Where each stack's Terraform state lives."""
+    network: NetworkSettings = NetworkSettings()
+    """The private VPC."""
+    org_policies: OrgPolicies = OrgPolicies()
+    """Organization policy constraints in force."""
+    cluster: ClusterSettings = ClusterSettings()
+    """The GKE cluster."""
+    registry_mirror: RegistryMirror | None = None
+    """Private registry of images and charts; required when network.egress is none."""
+    kuberay: KubeRaySettings = KubeRaySettings()
+    """The KubeRay operator."""
+    tenants: list[TenantSettings] = []
+    """Teams, each with an isolated Ray cluster."""
+    exposure: ExposureSettings = ExposureSettings()
+    """Publishing dashboards and clients."""
+    waivers: list[Waiver] = []
+    """Explicit, reasoned exceptions to synth-time rules."""
+
+    @property
+    def airgapped(self) -> bool:
+        """No internet egress at all: every image and chart comes from the private mirror."""
+        return self.network.egress == "none"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rule that spans several fields, broken at ``path``."""
+
+    path: tuple[str | int, ...]
+    value: Any
+    message: str
+
+
+def cross_field_problems(env: Environment) -> list[Problem]:
+    """Every rule that a single field's type cannot express."""
+    problems: list[Problem] = []
+    problems += _zones_in_region(env)
+    problems += _overlapping_ranges(env)
+    problems += _tenant_names(env)
+    problems += _mode_dependencies(env)
+    problems += _tenant_capacity(env)
+    return problems
+
+
+def _zones_in_region(env: Environment) -> list[Problem]:
+    problems = [
+        Problem(("zones", i), zone, f"zone is not in region {env.region}; allowed: zones named {env.region}-<letter>")
+        for i, zone in enumerate(env.zones)
+        if zone_region(zone) != env.region
+    ]
+    for p, pool in enumerate(env.cluster.node_pools):
+        problems += [
+            Problem(("cluster", "node_pools", p, "zones", i), zone, f"zone is not in region {env.region}")
+            for i, zone in enumerate(pool.zones)
+            if zone_region(zone) != env.region
+        ]
+    return problems
+
+
+def _overlapping_ranges(env: Environment) -> list[Problem]:
+    net = env.network
+    named = [
+        (("network", "subnet_cidr"), net.subnet_cidr),
+        (("network", "pods_cidr"), net.pods_cidr),
+        (("network", "services_cidr"), net.services_cidr),
+        (("network", "control_plane_cidr"), net.control_plane_cidr),
+        *((("network", "peered_cidrs", i), cidr) for i, cidr in enumerate(net.peered_cidrs)),
+    ]
+    problems = []
+    for (path_a, a), (path_b, b) in combinations(named, 2):
+        if ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)):
+            other = ".".join(str(part) for part in path_a)
+            problems.append(Problem(path_b, b, f"overlaps {other} ({a}); every range must be disjoint"))
+    if ipaddress.IPv4Network(net.control_plane_cidr).prefixlen != 28:
+        problems.append(
+            Problem(("network", "control_plane_cidr"), net.control_plane_cidr, "must be a /28, as GKE requires")
+        )
+    return problems
+
+
+def _tenant_names(env: Environment) -> list[Problem]:
+    problems, seen = [], set()
+    for i, tenant in enumerate(env.tenants):
+        if tenant.name in seen:
+            problems.append(Problem(("tenants", i, "name"), tenant.name, "duplicate tenant; tenant names must be unique"))
+        seen.add(tenant.name)
+        if tenant.name in RESERVED_NAMESPACES:
+            problems.append(
+                Problem(("tenants", i, "name"), tenant.name,
+                        f"is a reserved namespace; not allowed: {', '.join(sorted(RESERVED_NAMESPACES))}")
+            )
+        version = tuple(int(part) for part in tenant.ray_version.split(".")[:2])
+        if tenant.token_auth and version < MIN_TOKEN_AUTH_RAY:
+            problems.append(
+                Problem(("tenants", i, "ray_version"), tenant.ray_version,
+                        "token authentication needs Ray 2.52 or newer; allowed: 2.52.0 and later")
+            )
+    return problems
+
+
+def _mode_dependencies(env: Environment) -> list[Problem]:
+    problems = []
+    if env.airgapped and env.registry_mirror is None:
+        problems.append(
+            Problem(("registry_mirror",), None,
+                    "is required when network.egress is none: an air-gapped cluster pulls every image and chart from it")
+        )
+    if env.kuberay.install == "namespaced" and not env.tenants:
+        problems.append(
+            Problem(("kuberay", "install"), "namespaced",
+                    "needs at least one tenant: the operator watches exactly the tenant namespaces")
+        )
+    if env.cluster.mode == "autopilot" and "node_pools" in env.cluster.model_fields_set:
+        problems.append(
+            Problem(("cluster", "node_pools"), [pool.name for pool in env.cluster.node_pools],
+                    "is not allowed in autopilot mode: GKE manages the nodes; remove node_pools or use mode: standard")
+        )
+    for i, tenant in enumerate(env.tenants):
+        if tenant.exposure.iap.enabled and env.airgapped:
+            problems.append(
+                Problem(("tenants", i, "exposure", "iap", "enabled"), True,
+                        "IAP needs an external load balancer, which an air-gapped environment has none of; "
+                        "use exposure.internal")
+            )
+        if tenant.exposure.internal.enabled and not tenant.exposure.internal.source_ranges:
+            problems.append(
+                Problem(("tenants", i, "exposure", "internal", "source_ranges"), [],
+                        "must list at least one range when internal access is enabled")
+            )
+    return problems
+
+
+def _tenant_capacity(env: Environment) -> list[Problem]:
+    if env.cluster.mode == "autopilot":
+        return []
+    has_gpu_pool = any(pool.gpu is not None for pool in env.cluster.node_pools)
+    problems = []
+    for i, tenant in enumerate(env.tenants):
+        for g, group in enumerate(tenant.worker_groups):
+            if group.resources.gpu and not has_gpu_pool:
+                problems.append(
+                    Problem(("tenants", i, "worker_groups", g, "resources", "gpu"), group.resources.gpu,
+                            "asks for GPUs but no node pool has any; add a pool with gpu settings")
+                )
+    return problems

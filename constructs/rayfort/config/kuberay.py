@@ -1,0 +1,18 @@
+"""Settings of the KubeRay operator installation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from rayfort.config._types import Model
+
+
+class KubeRaySettings(Model):
+    """How the KubeRay operator is installed; the version is pinned by rayfort."""
+
+    install: Literal["helm", "namespaced", "gke-addon"] = "helm"
+    """helm: cluster-wide release; namespaced: Roles in the tenant namespaces only; gke-addon: GKE's Ray operator."""
+    manage_crds: bool = True
+    """Apply the ray.io CRDs as separate, versioned objects before the release."""
+    feature_gates: dict[str, bool] = {}
+    """KubeRay feature gates; none of the alpha gates unless a tenant needs them."""

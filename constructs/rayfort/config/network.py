@@ -1,0 +1,105 @@
+"""Settings of the network perimeter: VPC, egress, firewall, VPC Service Controls."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from rayfort.config._types import Cidr, Model, ProjectId
+
+
+class FlowLogs(Model):
+    """VPC flow logs of the node subnet; always on."""
+
+    interval: Literal[
+        "INTERVAL_5_SEC", "INTERVAL_30_SEC", "INTERVAL_1_MIN", "INTERVAL_5_MIN", "INTERVAL_10_MIN", "INTERVAL_15_MIN"
+    ] = "INTERVAL_5_SEC"
+    """Aggregation interval; the shortest by default, for forensics."""
+    sampling: float = Field(default=0.5, gt=0.0, le=1.0)
+    """Fraction of flows recorded, above 0 and at most 1."""
+    metadata: Literal["INCLUDE_ALL_METADATA", "EXCLUDE_ALL_METADATA"] = "INCLUDE_ALL_METADATA"
+    """Whether records carry VM and network metadata."""
+
+
+class SharedVpc(Model):
+    """Consume a subnet of a Shared VPC host project instead of creating a VPC."""
+
+    host_project_id: ProjectId
+    """The host project that owns the VPC."""
+    network: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+    """Name of the host project's VPC network."""
+    subnetwork: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+    """Name of the host project's subnet the cluster uses."""
+
+
+class AccessLevel(Model):
+    """A basic access level of the VPC-SC access policy."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,49}$")
+    """Short name, unique in the policy."""
+    ip_subnetworks: list[Cidr] = []
+    """Source ranges that satisfy this level."""
+    members: list[str] = []
+    """Identities (user:, serviceAccount:) that satisfy this level."""
+    regions: list[str] = []
+    """ISO 3166 region codes that satisfy this level."""
+
+
+class PerimeterRule(Model):
+    """One ingress or egress policy of the perimeter, kept deliberately narrow."""
+
+    identities: list[str] = Field(min_length=1)
+    """Identities the rule admits (user:, group:, serviceAccount:)."""
+    services: list[str] = Field(min_length=1)
+    """Services the rule opens, such as storage.googleapis.com."""
+    resources: list[str] = Field(min_length=1)
+    """Projects on the other side, as projects/<number>."""
+    access_level: str | None = None
+    """For ingress: an access level name the source must satisfy."""
+
+
+class ServiceControls(Model):
+    """The VPC Service Controls perimeter around the cluster project."""
+
+    enabled: bool = True
+    """On by default; turning it off needs a waiver."""
+    access_policy_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    """An existing organization access policy; when absent one is created."""
+    enforce: bool = False
+    """False writes a dry-run spec only; true moves the spec to enforced status."""
+    extra_restricted_services: list[str] = []
+    """Services restricted in addition to rayfort's required list."""
+    access_levels: list[AccessLevel] = []
+    """Access levels the perimeter admits."""
+    ingress_policies: list[PerimeterRule] = []
+    """Ingress policies, each naming identities, services and source resources."""
+    egress_policies: list[PerimeterRule] = []
+    """Egress policies, each naming identities, services and destination resources."""
+
+
+class NetworkSettings(Model):
+    """The private VPC every other stack sits in."""
+
+    egress: Literal["nat", "none"] = "nat"
+    """nat: Cloud NAT with logging; none: air-gapped, Google APIs only through the private VIP."""
+    subnet_cidr: Cidr = "10.10.0.0/20"
+    """Primary range of the node subnet."""
+    pods_cidr: Cidr = "10.20.0.0/16"
+    """Secondary range for pods."""
+    services_cidr: Cidr = "10.30.0.0/20"
+    """Secondary range for services."""
+    control_plane_cidr: Cidr = "172.16.0.0/28"
+    """The /28 reserved for the control plane."""
+    peered_cidrs: list[Cidr] = []
+    """Ranges of peered VPCs or on-premises networks that must not overlap ours."""
+    flow_logs: FlowLogs = FlowLogs()
+    """Flow log settings of the node subnet."""
+    nat_logging: Literal["ERRORS_ONLY", "ALL"] = "ALL"
+    """What Cloud NAT logs; every translation by default."""
+    iap_tcp_forwarding: bool = False
+    """Allow IAP TCP forwarding (35.235.240.0/20) to the nodes."""
+    shared_vpc: SharedVpc | None = None
+    """Use a Shared VPC host project's subnet instead of creating a VPC."""
+    service_controls: ServiceControls = ServiceControls()
+    """The VPC Service Controls perimeter."""

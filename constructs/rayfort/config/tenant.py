@@ -1,0 +1,166 @@
+"""Settings of one team's isolated Ray cluster."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rayfort.config._types import Cidr, DnsLabel, Email, LabelValue, Model, Quantity
+from rayfort.versions import RAY_VERSION
+
+# Ports Ray listens on that the network policies name; the worker range must not overlap them.
+RAY_FIXED_PORTS = {"gcs": 6379, "dashboard": 8265, "client": 10001, "dashboard_agent": 52365, "metrics": 8080, "serve": 8000}
+
+
+class TenantGroups(Model):
+    """Google groups whose members work in the tenant's namespace."""
+
+    developers: list[Email] = Field(min_length=1)
+    """May manage RayClusters and RayJobs in the namespace."""
+    viewers: list[Email] = []
+    """May read the namespace."""
+
+
+class Resources(Model):
+    """Requests and limits of a Ray container (equal, for guaranteed QoS)."""
+
+    cpu: Quantity = "2"
+    """CPU request and limit."""
+    memory: Quantity = "8Gi"
+    """Memory request and limit."""
+    gpu: int = Field(default=0, ge=0, le=16)
+    """nvidia.com/gpu request and limit."""
+
+
+class WorkerGroup(Model):
+    """A Ray worker group."""
+
+    name: DnsLabel
+    """Group name, unique within the tenant."""
+    min_replicas: int = Field(default=0, ge=0)
+    """Autoscaling minimum."""
+    max_replicas: int = Field(default=4, ge=1)
+    """Autoscaling maximum."""
+    resources: Resources = Resources()
+    """Per-worker resources."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> WorkerGroup:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})")
+        return self
+
+
+class WorkerPorts(Model):
+    """The pinned worker port range, so network policies can name it."""
+
+    min: int = Field(default=10002, ge=1024, le=65535)
+    """min-worker-port."""
+    max: int = Field(default=10100, ge=1024, le=65535)
+    """max-worker-port."""
+
+    @model_validator(mode="after")
+    def _range(self) -> WorkerPorts:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        clashes = sorted(f"{name} {port}" for name, port in RAY_FIXED_PORTS.items() if self.min <= port <= self.max)
+        if clashes:
+            raise ValueError(f"worker port range {self.min}-{self.max} overlaps fixed Ray ports: {', '.join(clashes)}")
+        return self
+
+
+class TenantQuota(Model):
+    """Namespace quota, so one tenant cannot starve the others."""
+
+    cpu: Quantity = "16"
+    """Total CPU requests and limits."""
+    memory: Quantity = "64Gi"
+    """Total memory requests and limits."""
+    gpu: int = Field(default=0, ge=0)
+    """Total nvidia.com/gpu."""
+    pods: int = Field(default=50, ge=1)
+    """Pods."""
+
+
+class RedisSettings(Model):
+    """Memorystore for Redis backing GCS fault tolerance."""
+
+    tier: Literal["BASIC", "STANDARD_HA"] = "STANDARD_HA"
+    """Replicated by default."""
+    memory_size_gb: int = Field(default=1, ge=1, le=300)
+    """Instance size."""
+
+
+class InternalAccess(Model):
+    """Machines in the VPC reach the client and dashboard ports through an internal load balancer."""
+
+    enabled: bool = False
+    """Opt-in."""
+    source_ranges: list[Cidr] = []
+    """loadBalancerSourceRanges; required when enabled."""
+    global_access: bool = False
+    """Allow clients from other regions of the VPC."""
+    static_ip: bool = False
+    """Reserve an internal address in the node subnet."""
+
+
+class IapAccess(Model):
+    """People reach the dashboard through Identity-Aware Proxy."""
+
+    enabled: bool = False
+    """Opt-in."""
+    host: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    """Host name; <tenant>.<exposure.domain> when absent."""
+
+
+class TenantExposure(Model):
+    """How the tenant's cluster is reached from outside its namespace."""
+
+    internal: InternalAccess = InternalAccess()
+    """Internal load balancer for machines in the VPC."""
+    iap: IapAccess = IapAccess()
+    """IAP-protected dashboard for people."""
+
+
+class TenantSettings(Model):
+    """One team: a namespace, its identities, its storage and one Ray cluster."""
+
+    name: DnsLabel
+    """Tenant name; also the namespace and the stack id tenant-<name>."""
+    cost_center: LabelValue
+    """Cost center label on every resource of the tenant."""
+    groups: TenantGroups
+    """Google groups of the team."""
+    ray_runtime: Literal["kuberay", "plain"] = "kuberay"
+    """kuberay: a RayCluster; plain: Deployments, for namespaces where nobody may install CRDs."""
+    ray_version: str = Field(default=RAY_VERSION, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
+    """Ray version of the images; 2.52 or newer for token auth."""
+    image: str | None = None
+    """Ray image; rayproject/ray:<version>-py311, or its mirror in air-gapped mode, when absent."""
+    token_auth: bool = True
+    """Ray token authentication; off needs a waiver."""
+    tls: Literal["cert-manager", "kuberay", "secret-manager"] = "cert-manager"
+    """Where the certificates for Ray's gRPC TLS come from."""
+    head: Resources = Resources()
+    """Head resources."""
+    worker_groups: list[WorkerGroup] = [WorkerGroup(name="cpu")]
+    """Worker groups."""
+    worker_ports: WorkerPorts = WorkerPorts()
+    """Pinned worker port range."""
+    serve: bool = False
+    """Open the Serve port 8000 between head and workers."""
+    quota: TenantQuota = TenantQuota()
+    """Namespace quota."""
+    redis: RedisSettings = RedisSettings()
+    """GCS fault tolerance backend."""
+    exposure: TenantExposure = TenantExposure()
+    """How the cluster is reached."""
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> TenantSettings:
+        names = [group.name for group in self.worker_groups]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"worker group names must be unique; repeated: {', '.join(duplicates)}")
+        return self

@@ -1,0 +1,1 @@
+"""The private GKE cluster: keys, node identity, cluster and node pools."""

@@ -1,0 +1,1 @@
+"""Kubernetes objects as plain, typed data, and the one construct that applies them."""

@@ -1,0 +1,1 @@
+"""The network perimeter: private VPC, egress, firewall, VPC Service Controls."""

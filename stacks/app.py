@@ -1,0 +1,22 @@
+"""One environment becomes one App with the stacks network, gke, kuberay, tenant-<name>, exposure."""
+
+from __future__ import annotations
+
+from rayfort._cdk import App
+from rayfort.config import Environment
+from stacks.exposure import ExposureStack
+from stacks.gke import GkeStack
+from stacks.kuberay import KubeRayStack
+from stacks.network import NetworkStack
+from stacks.tenant import TenantStack
+
+
+def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
+    """Build every stack of ``env``; stacks share values only through references."""
+    app = App(outdir=outdir, skip_validation=False)
+    network = NetworkStack(app, "network", env)
+    gke = GkeStack(app, "gke", env, network)
+    kuberay = KubeRayStack(app, "kuberay", env, gke)
+    tenants = [TenantStack(app, f"tenant-{tenant.name}", env, tenant, gke, kuberay) for tenant in env.tenants]
+    ExposureStack(app, "exposure", env, network, gke, tenants)
+    return app

@@ -1,0 +1,111 @@
+"""The app: its stacks, their state, their references, determinism and the lazy provider import."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from rayfort.cli import synthesize
+from tests.conftest import ROOT, SHIPPED, environment
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def _expected_stacks(name: str) -> set[str]:
+    return {"network", "gke", "kuberay", "exposure"} | {f"tenant-{t.name}" for t in environment(name).tenants}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_stack_is_synthesized(synthesized, name: str) -> None:
+    assert set(synthesized[name]) == _expected_stacks(name)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_stack_snapshots(synthesized, snapshot_json, name: str) -> None:
+    for stack, tf_json in synthesized[name].items():
+        assert tf_json == snapshot_json(name=f"{name}-{stack}")
+
+
+def test_dev_uses_one_local_state_file_per_stack(synthesized) -> None:
+    paths = {stack: tf["terraform"]["backend"]["local"]["path"] for stack, tf in synthesized["dev"].items()}
+    assert len(set(paths.values())) == len(paths)
+    assert all(path == f"../../../state/dev/{stack}.tfstate" for stack, path in paths.items())
+
+
+def test_prod_uses_one_terraform_cloud_workspace_per_stack(synthesized) -> None:
+    for stack, tf in synthesized["prod"].items():
+        cloud = tf["terraform"]["cloud"]
+        assert cloud["organization"] == "example-bank"
+        assert cloud["workspaces"] == {"name": f"rayfort-prod-{stack}"}
+
+
+def test_airgapped_uses_one_gcs_prefix_per_stack(synthesized) -> None:
+    for stack, tf in synthesized["airgapped"].items():
+        gcs = tf["terraform"]["backend"]["gcs"]
+        assert gcs == {"bucket": "rayfort-airgap-tfstate", "prefix": f"rayfort/airgapped/{stack}"}
+
+
+def _remote_inputs(tf_json: dict) -> set[str]:
+    return {name.removeprefix("cross-stack-reference-input-")
+            for name in tf_json.get("data", {}).get("terraform_remote_state", {})}
+
+
+def test_stacks_reference_each_other_not_retyped_names(synthesized) -> None:
+    dev = synthesized["dev"]
+    assert _remote_inputs(dev["gke"]) == {"network"}
+    assert "gke" in _remote_inputs(dev["kuberay"])
+    assert "gke" in _remote_inputs(dev["tenant-team-a"])
+    cluster = next(iter(dev["gke"]["resource"]["google_container_cluster"].values()))
+    assert cluster["network"].startswith("${data.terraform_remote_state.cross-stack-reference-input-network")
+    assert cluster["subnetwork"].startswith("${data.terraform_remote_state.cross-stack-reference-input-network")
+    assert any(name.startswith("cross-stack-output-") for name in dev["network"]["output"])
+
+
+def test_in_cluster_providers_come_from_the_cluster_outputs(synthesized) -> None:
+    for stack in ("kuberay", "tenant-team-a", "exposure"):
+        provider = synthesized["dev"][stack]["provider"]["kubernetes"][0]
+        assert provider["host"].startswith("https://${data.terraform_remote_state.cross-stack-reference-input-gke")
+        assert "base64decode(" in provider["cluster_ca_certificate"]
+        assert provider["token"] == "${data.google_client_config.google_client.access_token}"
+        assert "config_path" not in provider
+
+
+def test_tenant_stacks_deploy_after_the_operator(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    synthesize(environment("dev"), outdir)
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    assert "kuberay" in manifest["stacks"]["tenant-team-a"]["dependencies"]
+
+
+def _synth_in_subprocess(outdir: Path, **env: str) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "dev"],
+        check=True, cwd=ROOT, timeout=300, capture_output=True,
+        env={**os.environ, "CDKTF_OUTDIR": str(outdir), **env},
+    )
+
+
+def _same_tree(a: Path, b: Path) -> bool:
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    return files_a == files_b and all(filecmp.cmp(a / f, b / f, shallow=False) for f in files_a)
+
+
+@pytest.mark.slow
+def test_synth_is_byte_identical_twice_and_with_the_usual_import(tmp_path: Path) -> None:
+    first, second, eager = tmp_path / "first", tmp_path / "second", tmp_path / "eager"
+    _synth_in_subprocess(first)
+    _synth_in_subprocess(second)
+    _synth_in_subprocess(eager, RAYFORT_PROVIDER_IMPORT="eager")
+    assert _same_tree(first, second)
+    assert _same_tree(first, eager)
