@@ -17,6 +17,6 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     network = NetworkStack(app, "network", env)
     gke = GkeStack(app, "gke", env, network)
     kuberay = KubeRayStack(app, "kuberay", env, gke)
-    tenants = [TenantStack(app, f"tenant-{tenant.name}", env, tenant, gke, kuberay) for tenant in env.tenants]
+    tenants = [TenantStack(app, f"tenant-{tenant.name}", env, tenant, network, gke, kuberay) for tenant in env.tenants]
     ExposureStack(app, "exposure", env, network, gke, tenants)
     return app

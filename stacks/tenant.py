@@ -10,6 +10,7 @@ from rayfort.k8s.namespace import restricted_namespace
 from rayfort.stack import RayfortStack
 from stacks.gke import GkeStack
 from stacks.kuberay import KubeRayStack
+from stacks.network import NetworkStack
 
 
 class TenantStack(RayfortStack):
@@ -21,11 +22,13 @@ class TenantStack(RayfortStack):
         stack_id: str,
         env: Environment,
         tenant: TenantSettings,
+        network: NetworkStack,
         gke: GkeStack,
         kuberay: KubeRayStack,
     ) -> None:
         super().__init__(scope, stack_id, env)
         self.tenant = tenant
+        self.network = network
         self.use_cluster(gke.access)
         # The operator and its CRDs must exist before a RayCluster can be planned.
         self.add_dependency(kuberay)

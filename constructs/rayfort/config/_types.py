@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -91,3 +92,12 @@ def zone_region(zone: str) -> str:
     """The region a zone belongs to."""
     match = _ZONE.match(zone)
     return match.group(1) if match else ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rule that spans several fields, broken at ``path``; the message says what is allowed."""
+
+    path: tuple[str | int, ...]
+    value: Any
+    message: str

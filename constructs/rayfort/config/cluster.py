@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from rayfort.config._types import Cidr, DnsLabel, Email, Model, ProjectId, Zone
+from rayfort.config._types import Cidr, DnsLabel, Email, Model, Problem, ProjectId, Zone
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
 
 KEY_ID_PATTERN = r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[-a-z0-9]+/keyRings/[-_A-Za-z0-9]+/cryptoKeys/[-_A-Za-z0-9]+$"
 
@@ -184,4 +187,10 @@ __all__ = [
     "NodePool",
     "RegistryMirror",
     "Taint",
+    "problems",
 ]
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []

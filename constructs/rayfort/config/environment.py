@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 from pydantic import Field
 
-from rayfort.config._types import DnsLabel, Model, OrganizationId, ProjectId, Region, Zone, zone_region
+from rayfort.config import cluster, exposure, kuberay, network, org_policy, tenant
+from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
 from rayfort.config.exposure import ExposureSettings
 from rayfort.config.kuberay import KubeRaySettings
@@ -76,15 +75,6 @@ class Environment(Model):
         return self.network.egress == "none"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A rule that spans several fields, broken at ``path``."""
-
-    path: tuple[str | int, ...]
-    value: Any
-    message: str
-
-
 def cross_field_problems(env: Environment) -> list[Problem]:
     """Every rule that a single field's type cannot express."""
     problems: list[Problem] = []
@@ -93,6 +83,8 @@ def cross_field_problems(env: Environment) -> list[Problem]:
     problems += _tenant_names(env)
     problems += _mode_dependencies(env)
     problems += _tenant_capacity(env)
+    for domain in (network, org_policy, cluster, kuberay, tenant, exposure):
+        problems += domain.problems(env)
     return problems
 
 
@@ -118,6 +110,7 @@ def _overlapping_ranges(env: Environment) -> list[Problem]:
         (("network", "pods_cidr"), net.pods_cidr),
         (("network", "services_cidr"), net.services_cidr),
         (("network", "control_plane_cidr"), net.control_plane_cidr),
+        (("network", "private_services_cidr"), net.private_services_cidr),
         *((("network", "peered_cidrs", i), cidr) for i, cidr in enumerate(net.peered_cidrs)),
     ]
     problems = []

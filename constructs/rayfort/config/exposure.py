@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from rayfort.config._types import Cidr, Model
+from rayfort.config._types import Cidr, Model, Problem
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
 
 
 class DnsZone(Model):
@@ -42,3 +45,8 @@ class ExposureSettings(Model):
     """Optional Cloud Armor policy."""
     custom_oauth_secret: str | None = None
     """Secret Manager secret holding a custom OAuth client; IAP's Google-managed client when absent."""
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
-from rayfort.config._types import Model
+from rayfort.config._types import Model, Problem
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
 
 
 class KubeRaySettings(Model):
@@ -16,3 +19,8 @@ class KubeRaySettings(Model):
     """Apply the ray.io CRDs as separate, versioned objects before the release."""
     feature_gates: dict[str, bool] = {}
     """KubeRay feature gates; none of the alpha gates unless a tenant needs them."""
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []

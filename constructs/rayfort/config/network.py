@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from rayfort.config._types import Cidr, Model, ProjectId
+from rayfort.config._types import Cidr, Model, Problem, ProjectId
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
+
+
+RESTRICTED_GOOGLE_APIS_CIDR = "199.36.153.4/30"
+PRIVATE_GOOGLE_APIS_CIDR = "199.36.153.8/30"
 
 
 class FlowLogs(Model):
@@ -91,6 +98,8 @@ class NetworkSettings(Model):
     """Secondary range for services."""
     control_plane_cidr: Cidr = "172.16.0.0/28"
     """The /28 reserved for the control plane."""
+    private_services_cidr: Cidr = "10.40.0.0/20"
+    """Range reserved for private service access (Memorystore for Redis)."""
     peered_cidrs: list[Cidr] = []
     """Ranges of peered VPCs or on-premises networks that must not overlap ours."""
     flow_logs: FlowLogs = FlowLogs()
@@ -103,3 +112,13 @@ class NetworkSettings(Model):
     """Use a Shared VPC host project's subnet instead of creating a VPC."""
     service_controls: ServiceControls = ServiceControls()
     """The VPC Service Controls perimeter."""
+
+    @property
+    def google_apis_cidr(self) -> str:
+        """The VIP nodes reach Google APIs through: restricted inside a VPC-SC perimeter, private otherwise."""
+        return RESTRICTED_GOOGLE_APIS_CIDR if self.service_controls.enabled else PRIVATE_GOOGLE_APIS_CIDR
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
-from rayfort.config._types import Model, ProjectId
+from rayfort.config._types import Model, Problem, ProjectId
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
 
 Constraint = Literal[
     "gcp.resourceLocations",
@@ -30,3 +33,8 @@ class OrgPolicies(Model):
     """For gcp.restrictCmekCryptoKeyProjects: projects allowed to supply CMEK keys."""
     manage: bool = False
     """Also set the enforced constraints on the project with google_org_policy_policy."""
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []

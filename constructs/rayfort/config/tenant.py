@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from rayfort.config._types import Cidr, DnsLabel, Email, LabelValue, Model, Quantity
+from rayfort.config._types import Cidr, DnsLabel, Email, LabelValue, Model, Problem, Quantity
 from rayfort.versions import RAY_VERSION
+
+if TYPE_CHECKING:
+    from rayfort.config.environment import Environment
 
 # Ports Ray listens on that the network policies name; the worker range must not overlap them.
 RAY_FIXED_PORTS = {"gcs": 6379, "dashboard": 8265, "client": 10001, "dashboard_agent": 52365, "metrics": 8080, "serve": 8000}
@@ -164,3 +167,8 @@ class TenantSettings(Model):
         if duplicates:
             raise ValueError(f"worker group names must be unique; repeated: {', '.join(duplicates)}")
         return self
+
+
+def problems(env: Environment) -> list[Problem]:
+    """Rules of this domain that span several fields of the environment."""
+    return []
