@@ -16,12 +16,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup synth test judge bench schema clean help
+.PHONY: setup tools synth test judge smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 setup: $(VENV)/.synced node_modules/.installed ## Install the pinned Python and node dependencies.
+
+tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed ## Install checkov, network-config-analyzer and Ray in their own venvs.
+
+# checkov, network-config-analyzer and Ray pin dependencies that clash with the app's: one venv each.
+.venv-%/.installed: requirements/%.txt
+	rm -rf .venv-$*
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
 
 $(VENV)/.synced: Pipfile.lock constructs/pyproject.toml
 	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
@@ -38,8 +47,15 @@ synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup ## Run the whole suite (unit, snapshot, bad input, determinism, judges).
+test: setup tools ## Run the whole suite (unit, snapshot, bad input, determinism, judges).
 	$(PY) -m pytest
+
+smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN_FILE=...] [CA_CERT=...].
+	@test -n "$(ADDRESS)" || { echo "usage: make smoke ADDRESS=https://<dashboard> [TOKEN_FILE=<file>] [CA_CERT=<pem>]"; exit 2; }
+	.venv-smoke/bin/python smoke/submit.py --address $(ADDRESS) $(if $(TOKEN_FILE),--token-file $(TOKEN_FILE)) $(if $(CA_CERT),--ca-cert $(CA_CERT))
+
+smoke-local: .venv-smoke/.installed ## Start a local Ray head with token auth and TLS, submit the pi job, prove refusal.
+	.venv-smoke/bin/python smoke/local_ray.py
 
 bench: setup ## Measure synth time and memory, lazy against the usual provider import.
 	$(PY) bench/synth.py

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
+from rayfort.policy import RayfortRules
 
 EXIT_BAD_INPUT = 2
 OUTDIR_ENV = "CDKTF_OUTDIR"
+POLICY_REPORT = "rayfort-policy.json"
 
 
 class SynthRefused(Exception):
@@ -50,7 +52,10 @@ def synthesize(env: Environment, outdir: Path, build: Callable[..., object] | No
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:
         app = build(env, outdir=str(scratch))
-        app.synth()
+        report = RayfortRules(env.waivers).attach(app).synth(app)
+        if report.refused:
+            raise SynthRefused(report.describe())
+        (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
         _publish(scratch, outdir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,143 @@
+"""Run the rules as a cdktf Aspect on every stack, honour waivers, and keep the record.
+
+cdktf invokes aspects per stack during synth; the aspect records every
+evaluation (control on, waived, or violated) and marks violations as error
+annotations, so ``cdktf synth`` fails even for apps that compose our constructs
+without our CLI. rayfort's own CLI refuses to publish output with violations.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from rayfort._cdk import Annotations, App, Aspects, IAspect, TerraformResource, TerraformStack, implements
+from rayfort.config.waivers import Waiver
+from rayfort.policy.rules import RULES, Rule
+
+Status = Literal["on", "waived", "violated"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One rule evaluated on one resource."""
+
+    rule: str
+    title: str
+    control: str
+    path: str
+    resource_type: str
+    status: Status
+    findings: tuple[str, ...] = ()
+    waiver_reason: str | None = None
+
+
+@dataclass
+class PolicyReport:
+    """Every evaluation of a synth, and the waivers that matched nothing."""
+
+    evaluations: list[Evaluation] = field(default_factory=list)
+    unused_waivers: list[Waiver] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Evaluation]:
+        return [e for e in self.evaluations if e.status == "violated"]
+
+    @property
+    def waived(self) -> list[Evaluation]:
+        return [e for e in self.evaluations if e.status == "waived"]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.violations or self.unused_waivers)
+
+    def describe(self) -> str:
+        """The refusal message: rule, construct path, what is wrong, and how to waive it."""
+        lines = []
+        for e in self.violations:
+            for finding in e.findings:
+                lines.append(f"  - {e.rule} {e.title}: {e.path}: {finding}")
+            lines.append(
+                f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why>}})"
+            )
+        for waiver in self.unused_waivers:
+            lines.append(f"  - waiver {waiver.rule} for {waiver.resource} matches nothing; remove it")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        """Deterministic JSON for reviewers and the review report."""
+        document = {
+            "evaluations": [asdict(e) for e in sorted(self.evaluations, key=lambda e: (e.path, e.rule))],
+            "unused_waivers": [w.model_dump() for w in self.unused_waivers],
+        }
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+@implements(IAspect)
+class RayfortRules:
+    """The synth-time rules, as an aspect. Attach it to an app before synth."""
+
+    def __init__(self, waivers: Sequence[Waiver] = (), rules: Iterable[Rule] = RULES) -> None:
+        self._waivers = tuple(waivers)
+        self._rules = tuple(rules)
+        self._used: set[int] = set()
+        self._evaluations: list[Evaluation] = []
+
+    def attach(self, app: App) -> RayfortRules:
+        """Register on every stack of ``app`` (cdktf invokes aspects from each stack, not the app)."""
+        for child in app.node.children:
+            if isinstance(child, TerraformStack):
+                Aspects.of(child).add(self)
+        return self
+
+    def visit(self, node: Any) -> None:
+        if not isinstance(node, TerraformResource):
+            return
+        resource_type = node.terraform_resource_type
+        body = next(iter(node.to_terraform()["resource"][resource_type].values()))
+        path = node.node.path
+        for rule in self._rules:
+            if "*" not in rule.resource_types and resource_type not in rule.resource_types:
+                continue
+            findings = tuple(dict.fromkeys(rule.check(body)))
+            if not findings:
+                if "*" not in rule.resource_types:
+                    self._record(rule, path, resource_type, "on")
+                continue
+            waiver = self._waiver_for(rule.id, path)
+            if waiver is not None:
+                self._record(rule, path, resource_type, "waived", findings, waiver.reason)
+            else:
+                self._record(rule, path, resource_type, "violated", findings)
+                for finding in findings:
+                    Annotations.of(node).add_error(f"{rule.id} {rule.title}: {finding}")
+
+    def synth(self, app: App) -> PolicyReport:
+        """Synthesize ``app`` and return the record; cdktf itself aborts on our error annotations."""
+        try:
+            app.synth()
+        except RuntimeError as error:
+            if not self.report().refused or "Annotations with level \"ERROR\"" not in str(error):
+                raise
+        return self.report()
+
+    def report(self) -> PolicyReport:
+        """What the last synth found; call after ``app.synth()``."""
+        unused = [w for i, w in enumerate(self._waivers) if i not in self._used]
+        return PolicyReport(evaluations=list(self._evaluations), unused_waivers=unused)
+
+    def _waiver_for(self, rule_id: str, path: str) -> Waiver | None:
+        for index, waiver in enumerate(self._waivers):
+            if waiver.rule == rule_id and fnmatch.fnmatchcase(path, waiver.resource):
+                self._used.add(index)
+                return waiver
+        return None
+
+    def _record(self, rule: Rule, path: str, resource_type: str, status: Status,
+                findings: tuple[str, ...] = (), reason: str | None = None) -> None:
+        self._evaluations.append(
+            Evaluation(rule.id, rule.title, rule.control, path, resource_type, status, findings, reason)
+        )
