@@ -1,0 +1,1 @@
+"""rayfort's custom checkov checks, loaded with ``--external-checks-dir policies``."""
