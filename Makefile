@@ -47,8 +47,12 @@ synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup tools ## Run the whole suite (unit, snapshot, bad input, determinism, judges).
+test: setup tools ## Run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory judge
+
+judge: setup tools ## Synthesize every shipped environment and judge it; prints one table.
+	$(PY) -m rayfort.judges --require-all
 
 smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN_FILE=...] [CA_CERT=...].
 	@test -n "$(ADDRESS)" || { echo "usage: make smoke ADDRESS=https://<dashboard> [TOKEN_FILE=<file>] [CA_CERT=<pem>]"; exit 2; }

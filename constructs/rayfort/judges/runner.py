@@ -1,0 +1,214 @@
+"""`make judge`: every independent check over every shipped environment, as one table.
+
+Each judge returns how many objects it checked, passed and failed. A judge
+whose tool or reference data is missing says so in the table; the run fails
+when any judge fails, and (with ``--require-all``, as CI runs it) when any
+judge could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rayfort.judges import k8s_schema, pod_security
+from rayfort.judges.reference import ReferenceMissing
+
+Stacks = dict[str, dict[str, dict]]  # {environment: {stack: cdk.tf.json}}
+
+
+@dataclass
+class JudgeResult:
+    """One row of the table."""
+
+    judge: str
+    checked: int = 0
+    passed: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    unavailable: str | None = None
+
+    def fail(self, message: str) -> None:
+        self.checked += 1
+        self.failed += 1
+        self.failures.append(message)
+
+    def ok(self) -> None:
+        self.checked += 1
+        self.passed += 1
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The synth output of one environment."""
+
+    name: str
+    outdir: Path
+    stacks: dict[str, dict]
+
+
+def load_outdir(name: str, outdir: Path) -> Synthesized:
+    stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+    return Synthesized(name, outdir, stacks)
+
+
+def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
+    """Checkov (terraform_json) with rayfort's custom policies, over every stack."""
+    from rayfort.judges.checkov import CheckovUnavailable, run_checkov
+
+    result = JudgeResult("checkov")
+    try:
+        checked = run_checkov([env.outdir / "stacks" for env in envs])
+    except CheckovUnavailable as missing:
+        result.unavailable = str(missing)
+        return result
+    result.checked, result.passed, result.failed = checked.passed + checked.failed, checked.passed, checked.failed
+    result.failures = [finding.describe() for finding in checked.failures]
+    return result
+
+
+def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
+    """Every Kubernetes object against its schema (core 1.33, KubeRay 1.7 CRDs, GKE CRDs)."""
+    result = JudgeResult("kubernetes schemas")
+    try:
+        for env in envs:
+            for stack, tf_json in env.stacks.items():
+                for address, manifest in k8s_schema.manifests_in_stack(tf_json):
+                    where = f"{env.name}/{stack}/{address}"
+                    if isinstance(manifest, k8s_schema.SchemaError):
+                        result.fail(f"{where}: {manifest.message}")
+                        continue
+                    errors = k8s_schema.validate_manifest(manifest)
+                    if errors:
+                        result.fail(f"{where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
+                    else:
+                        result.ok()
+    except ReferenceMissing as missing:
+        result.unavailable = str(missing)
+    return result
+
+
+def _operator_values(tf_json: dict) -> Iterable[tuple[str, dict]]:
+    for name, release in tf_json.get("resource", {}).get("helm_release", {}).items():
+        if release.get("chart") == "kuberay-operator" or str(release.get("chart", "")).endswith("/kuberay-operator"):
+            values: dict[str, Any] = {}
+            for document in release.get("values") or []:
+                values.update(yaml.safe_load(document) or {})
+            yield f"helm_release.{name}", values
+
+
+def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
+    """Every pod template we emit, and the operator's chart values, against Pod Security restricted."""
+    result = JudgeResult("pod security (restricted)")
+    for env in envs:
+        for stack, tf_json in env.stacks.items():
+            for address, manifest in k8s_schema.manifests_in_stack(tf_json):
+                if isinstance(manifest, k8s_schema.SchemaError):
+                    continue
+                for path, _ in pod_security.pod_templates(manifest):
+                    violations = [v for v in pod_security.check_object(manifest) if v.path.startswith(path)]
+                    where = f"{env.name}/{stack}/{address}:{path}"
+                    if violations:
+                        result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
+                    else:
+                        result.ok()
+            for address, values in _operator_values(tf_json):
+                violations = pod_security.check_operator_values(values)
+                where = f"{env.name}/{stack}/{address}"
+                if violations:
+                    result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
+                else:
+                    result.ok()
+    return result
+
+
+def judge_rules(envs: list[Synthesized]) -> JudgeResult:
+    """rayfort's synth-time rules, read back from each synth's policy record."""
+    from rayfort.cli import POLICY_REPORT
+
+    result = JudgeResult("synth-time rules")
+    for env in envs:
+        record = env.outdir / POLICY_REPORT
+        if not record.is_file():
+            result.fail(f"{env.name}: {POLICY_REPORT} is missing: the output was not made by rayfort's synth")
+            continue
+        report = json.loads(record.read_text())
+        for evaluation in report["evaluations"]:
+            if evaluation["status"] == "violated":
+                result.fail(f"{env.name}: {evaluation['rule']} {evaluation['path']}: {evaluation['findings']}")
+            else:
+                result.ok()
+        for waiver in report["unused_waivers"]:
+            result.fail(f"{env.name}: waiver {waiver['rule']} for {waiver['resource']} matches nothing")
+    return result
+
+
+JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
+    judge_checkov, judge_schemas, judge_pod_security, judge_rules,
+]
+
+
+def render_table(results: list[JudgeResult]) -> str:
+    """The summary table: judge, objects checked, passed, failed."""
+    rows = [("judge", "checked", "passed", "failed")]
+    for r in results:
+        if r.unavailable:
+            rows.append((r.judge, "-", "-", f"unavailable: {r.unavailable}"))
+        else:
+            rows.append((r.judge, str(r.checked), str(r.passed), str(r.failed)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join([row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]), row[3]]))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    return "\n".join(lines)
+
+
+def run(envs: list[Synthesized], judges: Iterable[Callable[[list[Synthesized]], JudgeResult]] = ()) -> list[JudgeResult]:
+    return [judge(envs) for judge in (list(judges) or JUDGES)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rayfort.judges", description=__doc__.splitlines()[0])
+    parser.add_argument("environments", nargs="*", default=["dev", "prod", "airgapped"],
+                        help="environment names or files (default: every shipped environment)")
+    parser.add_argument("--workdir", type=Path, default=Path(".judge"), help="where each environment is synthesized")
+    parser.add_argument("--require-all", action="store_true", help="fail when a judge cannot run (CI)")
+    parser.add_argument("--verbose", action="store_true", help="print every failure, not the first ten per judge")
+    args = parser.parse_args(argv)
+
+    from rayfort.cli import SynthRefused, synthesize
+    from rayfort.config import ConfigError, load_environment, resolve_environment_path
+
+    envs = []
+    for selector in args.environments:
+        path = resolve_environment_path(selector, Path("environments"))
+        try:
+            env = load_environment(path)
+            outdir = args.workdir / env.name / "cdktf.out"
+            synthesize(env, outdir)
+        except (ConfigError, SynthRefused) as error:
+            print(f"rayfort judge: {error}", file=sys.stderr)
+            return 2
+        envs.append(load_outdir(env.name, outdir))
+
+    results = run(envs)
+    print(f"judged: {', '.join(e.name for e in envs)}")
+    print(render_table(results))
+    for r in results:
+        shown = r.failures if args.verbose else r.failures[:10]
+        for failure in shown:
+            print(f"  {r.judge}: {failure}")
+        if len(r.failures) > len(shown):
+            print(f"  {r.judge}: ... and {len(r.failures) - len(shown)} more (--verbose)")
+    failed = any(r.failed for r in results)
+    missing = args.require_all and any(r.unavailable for r in results)
+    return 1 if failed or missing else 0

@@ -1,0 +1,65 @@
+"""The judge runner fails on broken objects, and its table says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rayfort.judges.runner import JudgeResult, Synthesized, judge_pod_security, judge_rules, judge_schemas, render_table
+
+ROOT_POD = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+    "spec": {"selector": {"matchLabels": {"a": "b"}},
+             "template": {"metadata": {"labels": {"a": "b"}},
+                          "spec": {"containers": [{"name": "c", "image": "i", "securityContext": {"runAsUser": 0}}]}}},
+}
+
+
+def _stack(manifest: dict) -> dict:
+    return {"resource": {"kubernetes_manifest": {"m": {"manifest": manifest}}}}
+
+
+def _env(tmp_path: Path, manifest: dict) -> Synthesized:
+    return Synthesized("test", tmp_path, {"tenant-x": _stack(manifest)})
+
+
+def test_schema_judge_fails_on_an_unknown_field(tmp_path: Path) -> None:
+    broken = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}, "spec": {"finalizerz": []}}
+    result = judge_schemas([_env(tmp_path, broken)])
+    assert (result.checked, result.failed) == (1, 1)
+
+
+def test_schema_judge_fails_on_a_native_kubernetes_resource(tmp_path: Path) -> None:
+    env = Synthesized("test", tmp_path, {"s": {"resource": {"kubernetes_namespace_v1": {"n": {"metadata": {}}}}}})
+    assert judge_schemas([env]).failed == 1
+
+
+def test_pod_security_judge_fails_on_a_root_container(tmp_path: Path) -> None:
+    result = judge_pod_security([_env(tmp_path, ROOT_POD)])
+    assert result.failed == 1 and "runAsNonRoot" in result.failures[0]
+
+
+def test_pod_security_judge_checks_operator_values(tmp_path: Path) -> None:
+    release = {"chart": "kuberay-operator", "values": ["securityContext:\n  privileged: true\n"]}
+    env = Synthesized("test", tmp_path, {"kuberay": {"resource": {"helm_release": {"op": release}}}})
+    assert judge_pod_security([env]).failed == 1
+
+
+def test_rules_judge_fails_on_a_violation_or_a_missing_record(tmp_path: Path) -> None:
+    missing = judge_rules([Synthesized("a", tmp_path / "none", {})])
+    assert missing.failed == 1
+    (tmp_path / "rayfort-policy.json").write_text(json.dumps({
+        "evaluations": [{"rule": "RF003", "path": "gke/pool", "status": "violated", "findings": ["x"]},
+                        {"rule": "RF001", "path": "gke/pool", "status": "on", "findings": []}],
+        "unused_waivers": [],
+    }))
+    result = judge_rules([Synthesized("b", tmp_path, {})])
+    assert (result.checked, result.passed, result.failed) == (2, 1, 1)
+
+
+def test_table_lists_every_judge_with_its_counts() -> None:
+    table = render_table([JudgeResult("checkov", 3, 2, 1), JudgeResult("nca", unavailable="not installed")])
+    lines = table.splitlines()
+    assert lines[0].split() == ["judge", "checked", "passed", "failed"]
+    assert lines[2].split() == ["checkov", "3", "2", "1"]
+    assert "unavailable: not installed" in lines[3]
