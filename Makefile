@@ -16,7 +16,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup tools synth test judge smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit test judge review smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -43,6 +43,17 @@ node_modules/.installed: package-lock.json
 
 synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
 	$(PY) main.py $(ENV)
+
+synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them, for VCS-driven Terraform Cloud runs.
+	rm -rf deploy/$(ENV)
+	for stack in cdktf.out/stacks/*/; do \
+	  mkdir -p deploy/$(ENV)/$$(basename $$stack) && cp $$stack/cdk.tf.json deploy/$(ENV)/$$(basename $$stack)/; \
+	done
+	git add -A deploy/$(ENV)
+	git diff --cached --quiet -- deploy/$(ENV) || git commit -m "Synthesize $(ENV) for Terraform Cloud" -- deploy/$(ENV)
+
+review: synth ## Markdown review of ENV (review.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>.
+	$(PY) -m rayfort.review --env $(ENV) --output review.md $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN))
 
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json

@@ -97,3 +97,15 @@ def test_literal_kubernetes_secret_is_caught_but_a_reference_is_not() -> None:
     reference = {"manifest": {"kind": "Secret", "stringData": {"password": "${google_redis_instance.r.auth_string}"}}}
     assert list(BY_ID["RF015"].check(literal))
     assert not list(BY_ID["RF015"].check(reference))
+
+
+@pytest.mark.parametrize("rule_id", ["RF001", "RF002", "RF003", "RF004"])
+def test_a_pool_without_node_config_is_not_overlooked(rule_id: str) -> None:
+    rule = BY_ID[rule_id]
+    bare_pool = {"cluster": "c"}
+    assert rule.applies(bare_pool) and list(rule.check(bare_pool))
+
+
+def test_autopilot_cluster_leaves_node_rules_to_gke() -> None:
+    autopilot = {"enable_autopilot": True}
+    assert not any(BY_ID[r].applies(autopilot) for r in ("RF001", "RF002", "RF004"))

@@ -28,6 +28,7 @@ class Evaluation:
     rule: str
     title: str
     control: str
+    attribute: str
     path: str
     resource_type: str
     status: Status
@@ -102,6 +103,8 @@ class RayfortRules:
         for rule in self._rules:
             if "*" not in rule.resource_types and resource_type not in rule.resource_types:
                 continue
+            if not rule.applies(body):
+                continue
             findings = tuple(dict.fromkeys(rule.check(body)))
             if not findings:
                 if "*" not in rule.resource_types:
@@ -139,5 +142,5 @@ class RayfortRules:
     def _record(self, rule: Rule, path: str, resource_type: str, status: Status,
                 findings: tuple[str, ...] = (), reason: str | None = None) -> None:
         self._evaluations.append(
-            Evaluation(rule.id, rule.title, rule.control, path, resource_type, status, findings, reason)
+            Evaluation(rule.id, rule.title, rule.control, rule.attribute, path, resource_type, status, findings, reason)
         )

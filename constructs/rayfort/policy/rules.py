@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rayfort.judges.pod_security import check_object
+from rayfort.judges.pod_security import check_object, pod_templates
 
 Resource = dict[str, Any]
 Check = Callable[[Resource], Iterator[str]]
@@ -29,7 +29,10 @@ class Rule:
     title: str
     control: str
     resource_types: tuple[str, ...]
+    attribute: str
     check: Check
+    applies: Callable[[Resource], bool] = lambda resource: True
+    """Whether the resource is something the rule is about (a Namespace, a LoadBalancer Service...)."""
 
 
 def _block(value: Any) -> dict[str, Any]:
@@ -44,8 +47,7 @@ def _is_reference(value: Any) -> bool:
 
 
 def _node_configs(resource: Resource) -> Iterator[dict[str, Any]]:
-    if "node_config" in resource:
-        yield _block(resource["node_config"])
+    yield _block(resource.get("node_config"))
 
 
 def _secure_boot(resource: Resource) -> Iterator[str]:
@@ -213,29 +215,57 @@ def _key_rotation(resource: Resource) -> Iterator[str]:
         yield "lifecycle.prevent_destroy is not true: destroying a key destroys the data it protects"
 
 
+def _kind(*kinds: str) -> Callable[[Resource], bool]:
+    return lambda resource: _manifest(resource).get("kind") in kinds
+
+
+def _load_balancer(resource: Resource) -> bool:
+    manifest = _manifest(resource)
+    return manifest.get("kind") == "Service" and (manifest.get("spec") or {}).get("type") == "LoadBalancer"
+
+
+def _has_pods(resource: Resource) -> bool:
+    return any(True for _ in pod_templates(_manifest(resource)))
+
+
+def _has_node_config(resource: Resource) -> bool:
+    """Node pools always; clusters unless Autopilot manages their nodes (a missing block is a violation)."""
+    return "node_config" in resource or resource.get("enable_autopilot") is not True
+
+
 _POOLS = ("google_container_node_pool", "google_container_cluster")
 _MANIFESTS = ("kubernetes_manifest",)
 
 RULES: tuple[Rule, ...] = (
-    Rule("RF001", "Shielded nodes with secure boot", "CIS GKE 5.5.7, 5.5.6", _POOLS, _secure_boot),
-    Rule("RF002", "Boot disks encrypted with CMEK", "CIS GKE 5.9.1", _POOLS, _boot_disk_cmek),
-    Rule("RF003", "Confidential nodes", "rayfort", _POOLS, _confidential_nodes),
-    Rule("RF004", "Dedicated node identity, metadata concealed", "CIS GKE 5.2.1, 5.4.1", _POOLS, _node_identity),
+    Rule("RF001", "Shielded nodes with secure boot", "CIS GKE 5.5.5, 5.5.6", _POOLS,
+         "node_config.shielded_instance_config", _secure_boot, _has_node_config),
+    Rule("RF002", "Boot disks encrypted with CMEK", "CIS GKE 5.9.1", _POOLS, "node_config.boot_disk_kms_key",
+         _boot_disk_cmek, _has_node_config),
+    Rule("RF003", "Confidential nodes", "rayfort", _POOLS, "node_config.confidential_nodes", _confidential_nodes,
+         _has_node_config),
+    Rule("RF004", "Dedicated node identity, metadata concealed", "CIS GKE 5.2.1, 5.4.1", _POOLS,
+         "node_config.service_account, node_config.workload_metadata_config", _node_identity, _has_node_config),
     Rule("RF005", "Private nodes and private endpoint", "CIS GKE 5.6.5, 5.6.4", ("google_container_cluster",),
-         _private_cluster),
-    Rule("RF010", "Namespaces enforce Pod Security restricted", "CIS GKE 4.2", _MANIFESTS, _pod_security_labels),
-    Rule("RF011", "Load balancers are internal and never expose GCS", "rayfort", _MANIFESTS, _internal_load_balancer),
-    Rule("RF012", "Containers meet Pod Security restricted", "CIS GKE 4.2.1-4.2.4", _MANIFESTS, _restricted_pods),
-    Rule("RF013", "Ray token authentication", "rayfort (CVE-2023-48022)", _MANIFESTS, _ray_token_auth),
-    Rule("RF014", "Resource-level IAM grants", "CIS GCP 1.5, 1.6", ("google_project_iam_member",
-         "google_project_iam_binding"), _project_level_grant),
-    Rule("RF015", "No secret in plain text", "rayfort", ("*",), _plain_text_secrets),
-    Rule("RF016", "No service account keys", "CIS GCP 1.4", ("google_service_account_key",), _no_key_resources),
+         "private_cluster_config, master_authorized_networks_config", _private_cluster),
+    Rule("RF010", "Namespaces enforce Pod Security restricted", "CIS GKE 4.2", _MANIFESTS,
+         "Namespace metadata.labels[pod-security.kubernetes.io/*]", _pod_security_labels, _kind("Namespace")),
+    Rule("RF011", "Load balancers are internal and never expose GCS", "rayfort", _MANIFESTS,
+         "Service metadata.annotations, spec.ports", _internal_load_balancer, _load_balancer),
+    Rule("RF012", "Containers meet Pod Security restricted", "CIS GKE 4.2.1-4.2.4", _MANIFESTS,
+         "pod templates: securityContext", _restricted_pods, _has_pods),
+    Rule("RF013", "Ray token authentication", "rayfort (CVE-2023-48022)", _MANIFESTS,
+         "RayCluster spec.authOptions.mode", _ray_token_auth, _kind("RayCluster")),
+    Rule("RF014", "Resource-level IAM grants", "CIS GCP 1.5, 1.6",
+         ("google_project_iam_member", "google_project_iam_binding"), "role", _project_level_grant),
+    Rule("RF015", "No secret in plain text", "rayfort", ("*",), "every attribute", _plain_text_secrets),
+    Rule("RF016", "No service account keys", "CIS GCP 1.4", ("google_service_account_key",), "(resource)",
+         _no_key_resources),
     Rule("RF017", "No firewall ingress from the internet", "CIS GCP 3.6, 3.7", ("google_compute_firewall",),
-         _open_firewall),
-    Rule("RF018", "Firewall rules log", "CIS GCP 3.x", ("google_compute_firewall",), _firewall_logging),
+         "source_ranges", _open_firewall),
+    Rule("RF018", "Firewall rules log", "CIS GCP 3.x", ("google_compute_firewall",), "log_config",
+         _firewall_logging),
     Rule("RF019", "Buckets: uniform access, no public access, CMEK", "CIS GCP 5.1, 5.2", ("google_storage_bucket",),
-         _bucket_hardening),
+         "uniform_bucket_level_access, public_access_prevention, encryption", _bucket_hardening),
     Rule("RF020", "Keys rotate within 90 days and are never destroyed", "CIS GCP 1.10", ("google_kms_crypto_key",),
-         _key_rotation),
+         "rotation_period, lifecycle.prevent_destroy", _key_rotation),
 )

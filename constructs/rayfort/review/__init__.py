@@ -1,0 +1,1 @@
+"""Review reports for pull requests: stacks, resources, controls, judges, and what a change does."""
