@@ -61,6 +61,8 @@ DNS = "dns"
 OPERATOR_DASHBOARD = "operator-dashboard"
 HEALTH_CHECKS = "health-checks"
 DECLARED_EGRESS = "declared-egress"
+DECLARED_INGRESS = "declared-ingress"
+METRICS = "metrics"
 NOTHING_ELSE = "nothing-else"
 
 _DESCRIPTIONS = {
@@ -70,6 +72,8 @@ _DESCRIPTIONS = {
     OPERATOR_DASHBOARD: "the operator namespace reaches each head's dashboard",
     HEALTH_CHECKS: "the health-check ranges reach only the dashboard of exposed heads",
     DECLARED_EGRESS: "tenant pods reach their declared external ranges",
+    DECLARED_INGRESS: "declared source ranges (internal load balancers) reach the head on their ports",
+    METRICS: "managed Prometheus collectors reach the metrics port of Ray pods",
     NOTHING_ELSE: "no other traffic to or from a tenant pod is allowed",
 }
 ASSERTIONS = tuple(_DESCRIPTIONS)
@@ -125,7 +129,10 @@ class RayPorts:
         DEFAULT_WORKER_PORTS,
     )
     to_worker: tuple[Ports, ...] = (tcp(52365), tcp(8080), DEFAULT_WORKER_PORTS)
+    between_workers: tuple[Ports, ...] = ()
+    """What workers of one cluster may reach on each other (object transfer, actor calls)."""
     dashboard: int = 8265
+    metrics: int = 8080
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,18 @@ class Egress:
 
 
 @dataclass(frozen=True)
+class Ingress:
+    """A source range allowed to reach a tenant's Ray pods, e.g. an internal load balancer's clients."""
+
+    cidr: str
+    ports: tuple[Ports, ...]
+    node_types: frozenset[str] = frozenset({"head"})
+
+    def __post_init__(self) -> None:
+        ipaddress.ip_network(self.cidr)
+
+
+@dataclass(frozen=True)
 class Tenant:
     """A team's namespace and the one RayCluster in it."""
 
@@ -151,6 +170,9 @@ class Tenant:
     exposed: bool = False
     ray_ports: RayPorts = RayPorts()
     egress: tuple[Egress, ...] = ()
+    ingress: tuple[Ingress, ...] = ()
+    scraped: bool = False
+    """Managed Prometheus collectors scrape the Ray pods' metrics port."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +184,7 @@ class IsolationExpectations:
     dns_namespace: str = "kube-system"
     dns_labels: tuple[tuple[str, str], ...] = (("k8s-app", "kube-dns"),)
     health_check_ranges: tuple[str, ...] = GOOGLE_HEALTH_CHECK_RANGES
+    monitoring_namespace: str = "gmp-system"
 
 
 # --- what the judge reports ------------------------------------------------
@@ -599,7 +622,8 @@ def _required_traffic(pods: list[dict], expectations: IsolationExpectations) -> 
 
     required = {
         name: Traffic()
-        for name in (RAY_HEAD_WORKER, DNS, OPERATOR_DASHBOARD, HEALTH_CHECKS, DECLARED_EGRESS)
+        for name in (RAY_HEAD_WORKER, DNS, OPERATOR_DASHBOARD, HEALTH_CHECKS, DECLARED_EGRESS, DECLARED_INGRESS,
+                     METRICS)
     }
     for tenant in expectations.tenants:
         heads, workers = ray_pods(tenant, "head"), ray_pods(tenant, "worker")
@@ -620,12 +644,28 @@ def _required_traffic(pods: list[dict], expectations: IsolationExpectations) -> 
         for pod in pods_in(tenant.namespace):
             for dns in dns_pods:
                 required[DNS].add_ports(pod, dns, (udp(53), tcp(53)))
+        if tenant.ray_ports.between_workers:
+            for source in workers:
+                for destination in workers:
+                    if source != destination:
+                        required[RAY_HEAD_WORKER].add_ports(source, destination, tenant.ray_ports.between_workers)
         for egress in tenant.egress:
             for node_type in egress.node_types:
                 for pod in ray_pods(tenant, node_type):
                     required[DECLARED_EGRESS].add_ports(
                         pod, _ip_endpoint(egress.cidr), egress.ports
                     )
+        for ingress in tenant.ingress:
+            for node_type in ingress.node_types:
+                for pod in ray_pods(tenant, node_type):
+                    required[DECLARED_INGRESS].add_ports(_ip_endpoint(ingress.cidr), pod, ingress.ports)
+        if tenant.scraped:
+            collectors = pods_in(expectations.monitoring_namespace)
+            if not collectors:
+                raise ValueError(f"no collector pod in {expectations.monitoring_namespace} to scrape {tenant.namespace}")
+            for collector in collectors:
+                for pod in heads + workers:
+                    required[METRICS].add_ports(collector, pod, (tcp(tenant.ray_ports.metrics),))
     return required
 
 
