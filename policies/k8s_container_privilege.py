@@ -8,7 +8,9 @@ RayCluster/RayJob/RayService head and worker groups: ``privileged`` must not
 be true, ``runAsUser`` must not be 0, and ``runAsNonRoot`` must be true on
 the container or inherited from the Pod's securityContext. A manifest that
 is not a literal object (e.g. a whole ``${yamldecode(...)}``) cannot be
-reviewed and fails. The full Pod Security Standards judge is elsewhere.
+reviewed and fails, except a pinned chart's CustomResourceDefinitions applied
+one per for_each item, which carry no workload. The full Pod Security Standards
+judge is elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from rayfort_base_check import RayfortCheck
-from rayfort_policy_lib import block, containers, is_false, is_true, manifest_of, pod_specs, value
+from rayfort_policy_lib import block, containers, is_chart_crds, is_false, is_true, manifest_of, pod_specs, value
 
 
 def _run_as_root(security_context: dict[str, Any] | None) -> bool:
@@ -35,6 +37,8 @@ class ContainerPrivilege(RayfortCheck):
         )
 
     def problems(self, conf: dict[str, Any]) -> list[str] | None:
+        if is_chart_crds(conf):
+            return None
         if "manifest" in conf and manifest_of(conf) is None:
             return ["manifest is not a literal object, so its Pods cannot be reviewed"]
         manifest = manifest_of(conf)

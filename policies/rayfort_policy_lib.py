@@ -17,6 +17,7 @@ how cdktf chose to serialise a block.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Iterable, Iterator
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
@@ -177,6 +178,20 @@ def default_pool_lives_on(cluster: dict[str, Any]) -> bool:
 def manifest_of(conf: dict[str, Any]) -> dict[str, Any] | None:
     """The manifest object of a kubernetes_manifest, or None when it is not a literal object."""
     return block(conf, "manifest")
+
+
+_CHART_CRDS = re.compile(r"data\.helm_template\.[-\w]+\.crds\b.*kind\s*==\s*\\?\"CustomResourceDefinition\\?\"", re.S)
+
+
+def is_chart_crds(conf: dict[str, Any]) -> bool:
+    """A kubernetes_manifest that applies the CRDs of a pinned chart, one per for_each item.
+
+    Such a resource carries no workload: its manifests are the chart's own
+    CustomResourceDefinitions, rendered at plan time by the helm_template data source.
+    """
+    for_each = value(conf, "for_each", None)
+    return value(conf, "manifest", None) == "${each.value}" and isinstance(for_each, str) and bool(
+        _CHART_CRDS.search(for_each))
 
 
 def manifest_kind(manifest: dict[str, Any]) -> tuple[Any, Any]:

@@ -517,3 +517,27 @@ def test_three_hundred_objects_take_well_under_a_few_seconds():
         validate_manifest(obj)
     assert time.perf_counter() - start < 3.0
 
+
+
+def _chart_crd_stack(chart: str = "kuberay-operator", version: str = "1.7.0") -> dict:
+    for_each = ('${{ for crd in data.helm_template.chart.crds : yamldecode(crd).metadata.name => yamldecode(crd) '
+                'if yamldecode(crd).kind == "CustomResourceDefinition" }}')
+    return {
+        "data": {"helm_template": {"chart": {"chart": chart, "version": version}}},
+        "resource": {"kubernetes_manifest": {"crds": {"for_each": for_each, "manifest": "${each.value}"}}},
+    }
+
+
+def test_pinned_chart_crds_are_checked_through_their_reference_copies() -> None:
+    try:
+        found = list(k8s_schema.manifests_in_stack(_chart_crd_stack()))
+    except ReferenceMissing as missing:
+        pytest.skip(str(missing))
+    names = sorted(manifest["metadata"]["name"] for _, manifest in found)
+    assert names == ["rayclusters.ray.io", "raycronjobs.ray.io", "rayjobs.ray.io", "rayservices.ray.io"]
+    assert all(not k8s_schema.validate_manifest(manifest) for _, manifest in found)
+
+
+def test_crds_of_another_chart_version_are_not_trusted() -> None:
+    ((_, result),) = list(k8s_schema.manifests_in_stack(_chart_crd_stack(version="1.6.0")))
+    assert isinstance(result, k8s_schema.SchemaError) and "only kuberay-operator 1.7.0" in result.message

@@ -142,6 +142,8 @@ def manifests_in_stack(tf_json: dict) -> Iterator[tuple[str, dict | SchemaError]
                     "", resource_type, "", name, "$",
                     f"native kubernetes resource {resource_type} has no manifest converter",
                 )
+            elif _is_chart_crds(body):
+                yield from _chart_crds(address, tf_json, body)
             elif not isinstance(body.get("manifest"), dict):
                 yield address, SchemaError(
                     "", resource_type, "", name, "$.manifest",
@@ -149,6 +151,36 @@ def manifests_in_stack(tf_json: dict) -> Iterator[tuple[str, dict | SchemaError]
                 )
             else:
                 yield address, body["manifest"]
+
+
+_CHART_CRDS = re.compile(
+    r"data\.helm_template\.(?P<template>[-\w]+)\.crds\b.*kind\s*==\s*\"CustomResourceDefinition\"", re.S
+)
+
+
+def _is_chart_crds(body: dict) -> bool:
+    return body.get("manifest") == "${each.value}" and bool(_CHART_CRDS.search(str(body.get("for_each", ""))))
+
+
+def _chart_crds(address: str, tf_json: dict, body: dict) -> Iterator[tuple[str, dict | SchemaError]]:
+    """The CRDs a pinned chart renders at plan time, stood in for by that version's reference copies.
+
+    Only the KubeRay operator chart at the pinned version has reference copies;
+    any other chart or version is reported, not trusted.
+    """
+    template_name = _CHART_CRDS.search(str(body["for_each"])).group("template")
+    template = tf_json.get("data", {}).get("helm_template", {}).get(template_name, {})
+    chart, version = template.get("chart"), template.get("version")
+    if chart != "kuberay-operator" or version != KUBERAY_VERSION:
+        yield address, SchemaError(
+            "", "kubernetes_manifest", "", address, "$.for_each",
+            f"CRDs come from chart {chart} {version}; only kuberay-operator {KUBERAY_VERSION} can be checked",
+        )
+        return
+    for path in sorted(require_reference(f"kuberay-v{KUBERAY_VERSION}", "crd").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document and document.get("kind") == "CustomResourceDefinition":
+                yield f"{address}[{document['metadata']['name']}]", document
 
 
 def validate_stack(tf_json: dict) -> Iterator[tuple[str, SchemaError]]:
