@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rayfort.judges.runner import JudgeResult, Synthesized, judge_pod_security, judge_rules, judge_schemas, render_table
+import pytest
+
+from rayfort.judges.reference import ReferenceMissing
+from rayfort.judges.runner import (
+    JudgeResult,
+    Synthesized,
+    judge_helm_values,
+    judge_pod_security,
+    judge_rules,
+    judge_schemas,
+    render_table,
+)
 
 ROOT_POD = {
     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
@@ -63,3 +74,26 @@ def test_table_lists_every_judge_with_its_counts() -> None:
     assert lines[0].split() == ["judge", "checked", "passed", "failed"]
     assert lines[2].split() == ["checkov", "3", "2", "1"]
     assert "unavailable: not installed" in lines[3]
+
+
+def test_helm_values_judge_fails_on_a_key_the_chart_does_not_have(tmp_path: Path) -> None:
+    release = {"chart": "kuberay-operator", "values": ["replicas: 2\nreplicaz: 3\n"]}
+    env = Synthesized("test", tmp_path, {"kuberay": {"resource": {"helm_release": {"op": release}}}})
+    result = judge_helm_values([env])
+    if result.reference_missing:
+        pytest.skip(result.unavailable)
+    assert (result.checked, result.failed) == (1, 1) and "replicaz" in result.failures[0]
+
+
+def _pod_monitoring(**spec_extra) -> dict:
+    return {"apiVersion": "monitoring.googleapis.com/v1", "kind": "PodMonitoring",
+            "metadata": {"name": "ray", "namespace": "team-a"},
+            "spec": {"selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
+                     "endpoints": [{"port": "metrics", "interval": "30s"}], **spec_extra}}
+
+
+def test_schema_judge_holds_kinds_without_schema_to_their_fields(tmp_path: Path) -> None:
+    assert judge_schemas([_env(tmp_path, _pod_monitoring())]).failed == 0
+    assert judge_schemas([_env(tmp_path, _pod_monitoring(scrapeEverything=True))]).failed == 1
+    unknown_kind = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert judge_schemas([_env(tmp_path, unknown_kind)]).failed == 1

@@ -77,8 +77,20 @@ def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
 
 
 def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
-    """Every Kubernetes object against its schema (core 1.33, KubeRay 1.7 CRDs, GKE CRDs)."""
+    """Every Kubernetes object against its schema (core 1.33, KubeRay 1.7 CRDs, GKE CRDs).
+
+    Kinds without a schema in the reference data are held to their API's fields
+    by rayfort's field checkers; any other kind fails.
+    """
+    from rayfort.judges.field_checks import registered
+
     result = JudgeResult("kubernetes schemas")
+    with registered():
+        _judge_schemas(envs, result)
+    return result
+
+
+def _judge_schemas(envs: list[Synthesized], result: JudgeResult) -> None:
     try:
         for env in envs:
             for stack, tf_json in env.stacks.items():
@@ -94,7 +106,6 @@ def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
                         result.ok()
     except ReferenceMissing as missing:
         result.unavailable, result.reference_missing = str(missing), True
-    return result
 
 
 def _operator_values(tf_json: dict) -> Iterable[tuple[str, dict]]:
@@ -131,6 +142,26 @@ def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+def judge_helm_values(envs: list[Synthesized]) -> JudgeResult:
+    """Every key passed to the KubeRay operator chart exists in that chart's values.yaml."""
+    from rayfort.judges.helm_values import check_values
+
+    result = JudgeResult("helm values")
+    try:
+        for env in envs:
+            for stack, tf_json in env.stacks.items():
+                for address, values in _operator_values(tf_json):
+                    unknown = check_values(values)
+                    where = f"{env.name}/{stack}/{address}"
+                    if unknown:
+                        result.fail(f"{where}: " + "; ".join(str(u) for u in unknown[:5]))
+                    else:
+                        result.ok()
+    except ReferenceMissing as missing:
+        result.unavailable, result.reference_missing = str(missing), True
+    return result
+
+
 def judge_rules(envs: list[Synthesized]) -> JudgeResult:
     """rayfort's synth-time rules, read back from each synth's policy record."""
     from rayfort.cli import POLICY_REPORT
@@ -153,7 +184,7 @@ def judge_rules(envs: list[Synthesized]) -> JudgeResult:
 
 
 JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
-    judge_checkov, judge_schemas, judge_pod_security, judge_rules,
+    judge_checkov, judge_schemas, judge_pod_security, judge_helm_values, judge_rules,
 ]
 
 
