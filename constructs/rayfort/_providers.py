@@ -125,7 +125,7 @@ class ProviderClass:
     def __init__(self, cls: type) -> None:
         self.cls = cls
 
-    def __call__(self, scope: Any, id_: str, **kwargs: Any) -> Any:
+    def __call__(self, scope: Any, id_: str, /, **kwargs: Any) -> Any:
         return self.cls(scope, id_, **_coerce_kwargs(self.cls, kwargs))
 
     def __getattr__(self, name: str) -> Any:

@@ -87,6 +87,12 @@ def test_rule_passes_hardened_and_fails_weakened(rule_id: str) -> None:
     assert list(rule.check(bad)), f"{rule_id} accepted a weakened resource"
 
 
+def test_gcs_port_given_as_text_is_caught() -> None:
+    service = _service({"networking.gke.io/load-balancer-type": "Internal"}, [])
+    service["manifest"]["spec"]["ports"] = [{"port": "6379"}]
+    assert list(BY_ID["RF011"].check(service))
+
+
 def test_private_key_anywhere_is_caught() -> None:
     body = {"manifest": {"kind": "ConfigMap", "data": {"tls.key": "-----BEGIN RSA PRIVATE KEY-----\nabc"}}}
     assert any("private key" in f for f in BY_ID["RF015"].check(body))

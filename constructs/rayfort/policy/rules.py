@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rayfort.exposure.load_balancer_rules import is_load_balancer, load_balancer_problems
 from rayfort.judges.pod_security import check_object, pod_templates
 
 Resource = dict[str, Any]
@@ -111,15 +112,7 @@ def _pod_security_labels(resource: Resource) -> Iterator[str]:
 
 
 def _internal_load_balancer(resource: Resource) -> Iterator[str]:
-    manifest = _manifest(resource)
-    if manifest.get("kind") != "Service" or (manifest.get("spec") or {}).get("type") != "LoadBalancer":
-        return
-    annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-    if annotations.get("networking.gke.io/load-balancer-type") != "Internal":
-        yield "Service of type LoadBalancer lacks networking.gke.io/load-balancer-type: Internal"
-    for port in (manifest.get("spec") or {}).get("ports") or []:
-        if isinstance(port, dict) and 6379 in (port.get("port"), port.get("targetPort")):
-            yield "Service of type LoadBalancer exposes the Ray GCS port 6379"
+    yield from load_balancer_problems(_manifest(resource))
 
 
 def _restricted_pods(resource: Resource) -> Iterator[str]:
@@ -219,11 +212,6 @@ def _kind(*kinds: str) -> Callable[[Resource], bool]:
     return lambda resource: _manifest(resource).get("kind") in kinds
 
 
-def _load_balancer(resource: Resource) -> bool:
-    manifest = _manifest(resource)
-    return manifest.get("kind") == "Service" and (manifest.get("spec") or {}).get("type") == "LoadBalancer"
-
-
 def _has_pods(resource: Resource) -> bool:
     return any(True for _ in pod_templates(_manifest(resource)))
 
@@ -250,7 +238,8 @@ RULES: tuple[Rule, ...] = (
     Rule("RF010", "Namespaces enforce Pod Security restricted", "CIS GKE 4.2", _MANIFESTS,
          "Namespace metadata.labels[pod-security.kubernetes.io/*]", _pod_security_labels, _kind("Namespace")),
     Rule("RF011", "Load balancers are internal and never expose GCS", "rayfort", _MANIFESTS,
-         "Service metadata.annotations, spec.ports", _internal_load_balancer, _load_balancer),
+         "Service metadata.annotations, spec.ports", _internal_load_balancer,
+         lambda resource: is_load_balancer(_manifest(resource))),
     Rule("RF012", "Containers meet Pod Security restricted", "CIS GKE 4.2.1-4.2.4", _MANIFESTS,
          "pod templates: securityContext", _restricted_pods, _has_pods),
     Rule("RF013", "Ray token authentication", "rayfort (CVE-2023-48022)", _MANIFESTS,
