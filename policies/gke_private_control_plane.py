@@ -3,9 +3,11 @@
 CKV_GCP_25/CKV_GCP_64 pass as soon as a ``private_cluster_config`` block
 exists, even with ``enable_private_endpoint = false`` (public control plane)
 or ``enable_private_nodes = false`` (nodes with public IPs). This check wants
-both flags literally true on every cluster, Autopilot included, no DNS
-endpoint open to traffic from outside Google Cloud, and no node pool opting
-its nodes back out of private addressing.
+both flags literally true on every cluster, Autopilot included, and no node
+pool opting its nodes back out of private addressing. The DNS-based endpoint
+may accept traffic from outside the VPC: every request to it is authorized by
+IAM (and rayfort admits it only inside an enforced VPC-SC perimeter); it puts
+no IP address of the control plane on the internet.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rayfort_base_check import RayfortCheck
-from rayfort_policy_lib import block, blocks, is_false, is_true, path_value, value
+from rayfort_policy_lib import block, blocks, is_false, is_true, value
 
 
 class GKEPrivateControlPlane(RayfortCheck):
@@ -38,9 +40,6 @@ class GKEPrivateControlPlane(RayfortCheck):
                 found.append("private_cluster_config.enable_private_nodes is not true")
             if not is_true(value(private, "enable_private_endpoint", None)):
                 found.append("private_cluster_config.enable_private_endpoint is not true")
-        dns_external = path_value(conf, "control_plane_endpoints_config.dns_endpoint_config.allow_external_traffic", None)
-        if is_true(dns_external):
-            found.append("control_plane_endpoints_config.dns_endpoint_config.allow_external_traffic is true")
         for index, pool in enumerate(blocks(conf, "node_pool")):
             found.extend(f"node_pool[{index}]: {p}" for p in self._pool_problems(pool, "network_config"))
         self.evaluated_keys = [

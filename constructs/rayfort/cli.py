@@ -6,6 +6,7 @@ succeeds replaces it whole. Bad input exits 2 with one message and no traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
+from rayfort.config.org_policy import configuration_problems
 from rayfort.policy import RayfortRules
 
 EXIT_BAD_INPUT = 2
@@ -52,13 +54,20 @@ def synthesize(env: Environment, outdir: Path, build: Callable[..., object] | No
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:
         app = build(env, outdir=str(scratch))
-        report = RayfortRules(env.waivers).attach(app).synth(app)
+        report = RayfortRules(env.waivers, environment=env).attach(app).synth(app)
         if report.refused:
             raise SynthRefused(report.describe())
+        guardrails = configuration_problems(env, _stacks(scratch))
+        if guardrails:
+            raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
         (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
         _publish(scratch, outdir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _stacks(outdir: Path) -> dict[str, dict]:
+    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
 def _publish(scratch: Path, outdir: Path) -> None:

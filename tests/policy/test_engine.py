@@ -73,3 +73,40 @@ def test_shipped_synth_publishes_the_policy_record(tmp_path: Path) -> None:
     outdir = tmp_path / "cdktf.out"
     synthesize(environment("dev"), outdir)
     assert (outdir / POLICY_REPORT).is_file()
+
+
+def _environment(**overrides):
+    from rayfort.config import Environment
+    from tests.config.test_models import MINIMAL
+
+    return Environment.model_validate({**MINIMAL, **overrides})
+
+
+def _empty_app(outdir: Path) -> App:
+    app = App(outdir=str(outdir))
+    stack = TerraformStack(app, "network")
+    google.GoogleProvider(stack, "google", project="p-123456")
+    return app
+
+
+def test_turning_the_perimeter_off_needs_a_waiver(tmp_path: Path) -> None:
+    env = _environment(network={"service_controls": {"enabled": False}})
+    report = RayfortRules(environment=env).attach(app := _empty_app(tmp_path)).synth(app)
+    assert [(e.rule, e.path) for e in report.violations] == [("RF021", "network/perimeter")]
+    waiver = Waiver(rule="RF021", resource="network/*", reason="sandbox project outside the org perimeter")
+    report = RayfortRules([waiver], environment=env).attach(app := _empty_app(tmp_path / "w")).synth(app)
+    assert not report.refused and report.waived[0].waiver_reason == waiver.reason
+
+
+def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> None:
+    tenant = {"name": "t", "cost_center": "c", "groups": {"developers": ["a@example.com"]},
+              "ray_runtime": "plain", "token_auth": False}
+    env = _environment(tenants=[tenant])
+    report = RayfortRules(environment=env).attach(app := _empty_app(tmp_path)).synth(app)
+    assert ("RF022", "tenant-t/ray") in {(e.rule, e.path) for e in report.violations}
+
+
+def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
+    report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
+    assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {
+        ("RF021", "on"), ("RF022", "on")}

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from rayfort._cdk import Annotations, App, Aspects, IAspect, TerraformResource, TerraformStack, implements
+from rayfort.config import Environment
 from rayfort.config.waivers import Waiver
+from rayfort.policy.environment_rules import ENVIRONMENT_RULES
 from rayfort.policy.rules import RULES, Rule
 
 Status = Literal["on", "waived", "violated"]
@@ -81,18 +83,38 @@ class PolicyReport:
 class RayfortRules:
     """The synth-time rules, as an aspect. Attach it to an app before synth."""
 
-    def __init__(self, waivers: Sequence[Waiver] = (), rules: Iterable[Rule] = RULES) -> None:
+    def __init__(self, waivers: Sequence[Waiver] = (), rules: Iterable[Rule] = RULES,
+                 environment: Environment | None = None) -> None:
         self._waivers = tuple(waivers)
         self._rules = tuple(rules)
+        self._environment = environment
         self._used: set[int] = set()
         self._evaluations: list[Evaluation] = []
 
     def attach(self, app: App) -> RayfortRules:
         """Register on every stack of ``app`` (cdktf invokes aspects from each stack, not the app)."""
-        for child in app.node.children:
-            if isinstance(child, TerraformStack):
-                Aspects.of(child).add(self)
+        stacks = {child.node.id: child for child in app.node.children if isinstance(child, TerraformStack)}
+        for stack in stacks.values():
+            Aspects.of(stack).add(self)
+        if self._environment is not None:
+            self._judge_environment(self._environment, stacks)
         return self
+
+    def _judge_environment(self, env: Environment, stacks: dict[str, TerraformStack]) -> None:
+        for rule in ENVIRONMENT_RULES:
+            as_rule = Rule(rule.id, rule.title, rule.control, ("environment",), rule.attribute, lambda _: iter(()))
+            found = list(rule.findings(env))
+            if not found:
+                self._record(as_rule, rule.attribute, "environment", "on")
+            for path, finding in found:
+                waiver = self._waiver_for(rule.id, path)
+                if waiver is not None:
+                    self._record(as_rule, path, "environment", "waived", (finding,), waiver.reason)
+                    continue
+                self._record(as_rule, path, "environment", "violated", (finding,))
+                stack = stacks.get(path.split("/", 1)[0])
+                if stack is not None:
+                    Annotations.of(stack).add_error(f"{rule.id} {rule.title}: {finding}")
 
     def visit(self, node: Any) -> None:
         if not isinstance(node, TerraformResource):
