@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field, model_validator
@@ -89,11 +91,11 @@ class NodePool(Model):
     disk_type: Literal["pd-balanced", "pd-ssd", "hyperdisk-balanced"] = "pd-balanced"
     """Boot disk type."""
     confidential_instance_type: Literal["SEV", "SEV_SNP", "TDX"] | None = "SEV"
-    """Confidential computing technology; null turns confidential nodes off and needs a waiver."""
+    """Confidential computing technology, matching the machine family; null turns confidential nodes off (waiver)."""
     gpu: GpuSettings | None = None
     """Accelerators; the pool is then tainted nvidia.com/gpu=present:NoSchedule."""
     sandbox: bool = False
-    """Run pods in GKE Sandbox (gVisor), for untrusted tenant code."""
+    """GKE Sandbox (gVisor); refused for now: the pinned GA google provider has no sandbox_config."""
     spot: bool = False
     """Use Spot VMs."""
     labels: dict[str, str] = {}
@@ -148,7 +150,7 @@ class ClusterSettings(Model):
     node_pools: list[NodePool] = [NodePool(name="default")]
     """Node pools (standard mode only)."""
     binary_authorization_registries: list[str] = []
-    """Extra image path patterns Binary Authorization admits, besides rayfort's."""
+    """Extra image name patterns Binary Authorization admits, as registry/path with an optional trailing * or **."""
     kms: KmsSettings = KmsSettings()
     """Customer-managed encryption keys."""
 
@@ -173,6 +175,8 @@ class RegistryMirror(Model):
     """Repository id for Helm charts (OCI)."""
     create: bool = True
     """Create the repositories here, or reference existing ones."""
+    kms_key: str | None = Field(default=None, pattern=KEY_ID_PATTERN)
+    """CMEK key of created repositories; a dedicated key is created beside the cluster keys when absent."""
 
 
 __all__ = [
@@ -187,10 +191,215 @@ __all__ = [
     "NodePool",
     "RegistryMirror",
     "Taint",
+    "admitted_image_patterns",
+    "image_admitted",
     "problems",
 ]
 
 
+KUBERAY_OPERATOR_IMAGE = "quay.io/kuberay/operator"
+RAY_IMAGE = "docker.io/rayproject/ray"
+# Machine families that run each Confidential Computing technology as a GKE node (Compute Engine's
+# supported configurations); a3-highgpu-1g is TDX's one GPU shape.
+CONFIDENTIAL_MACHINE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "SEV": ("n2d", "c2d", "c3d"),
+    "SEV_SNP": ("n2d",),
+    "TDX": ("c3", "a3"),
+}
+# The only GPU node GKE runs confidentially: one H100 80GB on a3-highgpu-1g with Intel TDX,
+# and only on Spot (or flex-start) capacity.
+CONFIDENTIAL_GPU_MACHINE = "a3-highgpu-1g"
+CONFIDENTIAL_GPU_TYPE = "nvidia-h100-80gb"
+# registry/path with an optional trailing * (one path segment) or ** (any depth), never a bare registry.
+_IMAGE_PATTERN = re.compile(r"^[a-z0-9][-a-z0-9.]*[a-z0-9](:[0-9]+)?/[-_.a-z0-9]+(/[-_.a-z0-9]+)*(/?\*\*?)?$")
+
+
+def admitted_image_patterns(env: Environment) -> tuple[str, ...]:
+    """Image name patterns Binary Authorization admits: the mirror only when air-gapped, else the upstream images.
+
+    Google's own GKE system images are admitted by Google's global policy, not listed here.
+    """
+    patterns: list[str] = []
+    mirror = env.registry_mirror
+    if mirror is not None:
+        location = mirror.location or env.region
+        patterns.append(f"{location}-docker.pkg.dev/{mirror.project_id or env.project_id}/{mirror.repository}/**")
+    if not env.airgapped:
+        if env.kuberay.install != "gke-addon":
+            patterns.append(KUBERAY_OPERATOR_IMAGE + "*")
+        patterns.append(RAY_IMAGE + "*")
+    patterns += env.cluster.binary_authorization_registries
+    return tuple(dict.fromkeys(patterns))
+
+
 def problems(env: Environment) -> list[Problem]:
     """Rules of this domain that span several fields of the environment."""
+    found = _autopilot_pools(env)
+    if env.cluster.mode == "standard":
+        found += _pool_names(env)
+        for p, pool in enumerate(env.cluster.node_pools):
+            found += _pool_problems(("cluster", "node_pools", p), pool)
+    found += _dns_endpoint_perimeter(env)
+    found += _key_locations(env)
+    found += _maintenance_window(env.cluster.maintenance_window)
+    found += _image_patterns(env)
+    found += _tenant_images(env)
+    found += _google_groups(env)
+    return found
+
+
+def _autopilot_pools(env: Environment) -> list[Problem]:
+    if env.cluster.mode == "autopilot" and "node_pools" in env.cluster.model_fields_set:
+        return [
+            Problem(("cluster", "node_pools"), [pool.name for pool in env.cluster.node_pools],
+                    "is not allowed in autopilot mode: GKE manages the nodes (machine types, confidential nodes, "
+                    "GPUs come from workload requests); remove node_pools or use mode: standard")
+        ]
+    return []
+
+
+def _pool_names(env: Environment) -> list[Problem]:
+    names = [pool.name for pool in env.cluster.node_pools]
+    return [
+        Problem(("cluster", "node_pools", p, "name"), name, "duplicate pool; node pool names must be unique")
+        for p, name in enumerate(names)
+        if name in names[:p]
+    ]
+
+
+def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]:
+    found = []
+    if pool.sandbox:
+        found.append(
+            Problem((*path, "sandbox"), True,
+                    "GKE Sandbox (gVisor) needs node_config.sandbox_config, which only the google-beta provider has; "
+                    "rayfort pins the GA google provider, so the only allowed value is false")
+        )
+    tech = pool.confidential_instance_type
+    if tech is None:
+        return found
+    family = pool.machine_type.split("-")[0]
+    if pool.gpu is not None:
+        if (tech, pool.machine_type, pool.gpu.type, pool.gpu.count) != (
+            "TDX", CONFIDENTIAL_GPU_MACHINE, CONFIDENTIAL_GPU_TYPE, 1
+        ):
+            found.append(
+                Problem((*path, "confidential_instance_type"), tech,
+                        f"confidential GPU nodes exist only as machine_type {CONFIDENTIAL_GPU_MACHINE} with one "
+                        f"{CONFIDENTIAL_GPU_TYPE} and confidential_instance_type TDX; use that shape, or set "
+                        "confidential_instance_type: null with a waiver (rule RF003) to run this GPU pool "
+                        "on ordinary VMs")
+            )
+        elif not pool.spot:
+            found.append(
+                Problem((*path, "spot"), False,
+                        "GKE runs confidential GPU nodes only on Spot (or flex-start) capacity; set spot: true")
+            )
+    elif family not in CONFIDENTIAL_MACHINE_FAMILIES[tech] or pool.machine_type == CONFIDENTIAL_GPU_MACHINE:
+        allowed = ", ".join(f"{f}-*" for f in CONFIDENTIAL_MACHINE_FAMILIES[tech] if f != "a3")
+        found.append(
+            Problem((*path, "machine_type"), pool.machine_type,
+                    f"cannot run confidential nodes with {tech}; allowed machine families: {allowed}")
+        )
+    return found
+
+
+def _dns_endpoint_perimeter(env: Environment) -> list[Problem]:
+    """The DNS endpoint answers from anywhere; IAM and an enforced perimeter are what keep strangers out."""
+    perimeter = env.network.service_controls
+    if env.cluster.control_plane_access == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
+        return [
+            Problem(("cluster", "control_plane_access"), "dns_endpoint",
+                    "needs an enforced VPC Service Controls perimeter (network.service_controls.enabled and "
+                    "enforce true): the DNS endpoint accepts requests from the internet, guarded only by IAM and "
+                    "the perimeter; enforce it, or use internal_ip or connect_gateway")
+        ]
+    return []
+
+
+def _key_locations(env: Environment) -> list[Problem]:
+    """GKE and Compute Engine use only keys in the cluster's own region for secrets and boot disks."""
+    existing = env.cluster.kms.existing
+    if existing is None:
+        return []
+    return [
+        Problem(("cluster", "kms", "existing", field), key,
+                f"is in {key.split('/')[3]}; the key must be in the cluster's region, {env.region}")
+        for field, key in (("boot_disk_key", existing.boot_disk_key), ("secrets_key", existing.secrets_key))
+        if key.split("/")[3] != env.region
+    ]
+
+
+def _maintenance_window(window: MaintenanceWindow) -> list[Problem]:
+    """GKE refuses a recurring window that offers under 48 hours of maintenance in any 32 days."""
+    path = ("cluster", "maintenance_window")
+    try:
+        start = datetime.fromisoformat(window.start_time.replace("Z", "+00:00"))
+        end = datetime.fromisoformat(window.end_time.replace("Z", "+00:00"))
+    except ValueError:
+        return [Problem((*path, "start_time"), window.start_time,
+                        "start_time and end_time must be RFC 3339 times such as 2026-01-03T02:00:00Z")]
+    if end <= start:
+        return [Problem((*path, "end_time"), window.end_time, "must be after start_time")]
+    rule = dict(part.split("=", 1) for part in window.recurrence.split(";") if "=" in part)
+    per_32_days = {"DAILY": 32, "WEEKLY": 4 * len(rule.get("BYDAY", "").split(",") or [""])}.get(rule.get("FREQ", ""))
+    if per_32_days is not None and (end - start) * per_32_days < timedelta(hours=48):
+        return [Problem((*path, "recurrence"), window.recurrence,
+                        "gives GKE under 48 hours of maintenance in 32 days, which GKE refuses; "
+                        "lengthen the window or add days")]
+    return []
+
+
+def _image_patterns(env: Environment) -> list[Problem]:
+    found = []
+    for i, pattern in enumerate(env.cluster.binary_authorization_registries):
+        if not _IMAGE_PATTERN.match(pattern):
+            found.append(
+                Problem(("cluster", "binary_authorization_registries", i), pattern,
+                        "must be registry/path with an optional trailing * or **, such as "
+                        "europe-docker.pkg.dev/my-project/ray/**; a wildcard right after the registry would admit "
+                        "every image in it")
+            )
+    return found
+
+
+def _tenant_images(env: Environment) -> list[Problem]:
+    patterns = admitted_image_patterns(env)
+    return [
+        Problem(("tenants", i, "image"), tenant.image,
+                "is not admitted by Binary Authorization, so its pods would be denied; allowed: images matching "
+                f"{', '.join(patterns)}, or add a pattern to cluster.binary_authorization_registries")
+        for i, tenant in enumerate(env.tenants)
+        if tenant.image is not None and not any(image_admitted(tenant.image, p) for p in patterns)
+    ]
+
+
+def image_admitted(image: str, pattern: str) -> bool:
+    """Whether an allowlist pattern admits an image: * stays within one path segment, ** matches deeper paths."""
+    name = _qualified(image)
+    if pattern.endswith("**"):
+        return name.startswith(pattern[:-2])
+    if pattern.endswith("*"):
+        prefix = pattern[:-1]
+        return name.startswith(prefix) and "/" not in name[len(prefix):]
+    return name == pattern or name.split("@")[0].rsplit(":", 1)[0] == pattern
+
+
+def _qualified(image: str) -> str:
+    """Docker's short names in full: ray -> docker.io/library/ray, rayproject/ray -> docker.io/rayproject/ray."""
+    first, _, rest = image.partition("/")
+    if not rest:
+        return f"docker.io/library/{image}"
+    if "." in first or ":" in first or first == "localhost":
+        return image
+    return f"docker.io/{image}"
+
+
+def _google_groups(env: Environment) -> list[Problem]:
+    if env.tenants and env.cluster.security_group is None:
+        return [
+            Problem(("cluster", "security_group"), None,
+                    "is required when tenants exist: their RBAC bindings name Google groups, which GKE resolves only "
+                    "with Google Groups for RBAC; set it to gke-security-groups@<your domain>")
+        ]
     return []

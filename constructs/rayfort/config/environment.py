@@ -157,11 +157,6 @@ def _mode_dependencies(env: Environment) -> list[Problem]:
             Problem(("kuberay", "install"), "namespaced",
                     "needs at least one tenant: the operator watches exactly the tenant namespaces")
         )
-    if env.cluster.mode == "autopilot" and "node_pools" in env.cluster.model_fields_set:
-        problems.append(
-            Problem(("cluster", "node_pools"), [pool.name for pool in env.cluster.node_pools],
-                    "is not allowed in autopilot mode: GKE manages the nodes; remove node_pools or use mode: standard")
-        )
     for i, tenant in enumerate(env.tenants):
         if tenant.exposure.iap.enabled and env.airgapped:
             problems.append(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, TYPE_CHECKING
+import re
+from typing import Any, Literal, TYPE_CHECKING
 
-from rayfort.config._types import Model, Problem, ProjectId
+from rayfort.config._types import Model, Problem, ProjectId, zone_region
 
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
@@ -35,6 +36,306 @@ class OrgPolicies(Model):
     """Also set the enforced constraints on the project with google_org_policy_policy."""
 
 
+# Value groups of gcp.resourceLocations rayfort can resolve, by the regions they contain.
+_CONTINENT_GROUPS = {
+    "in:europe-locations": ("europe-",),
+    "in:us-locations": ("us-",),
+    "in:northamerica-locations": ("northamerica-", "us-"),
+    "in:southamerica-locations": ("southamerica-",),
+    "in:asia-locations": ("asia-",),
+    "in:australia-locations": ("australia-",),
+}
+# The regions in European Union member states.
+_EU_REGIONS = frozenset({
+    "europe-central2", "europe-north1", "europe-north2", "europe-southwest1", "europe-west1", "europe-west3",
+    "europe-west4", "europe-west8", "europe-west9", "europe-west10", "europe-west12",
+})
+_REGION_GROUP = re.compile(r"^in:([a-z]+-[a-z]+[0-9]+)-locations$")
+_KEY_PROJECT = re.compile(r"^projects/([^/]+)/locations/([^/]+)/")
+# Services whose resources rayfort encrypts with its keys: what gcp.restrictNonCmekServices denies.
+CMEK_SERVICES = (
+    "artifactregistry.googleapis.com",
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "redis.googleapis.com",
+    "storage.googleapis.com",
+)
+
+
+def _constraint_path(env: Environment, constraint: str) -> tuple[str | int, ...]:
+    return ("org_policies", "enforced", env.org_policies.enforced.index(constraint))
+
+
+def location_allowed(location: str, allowed: list[str]) -> bool:
+    """Whether a region or zone is inside the allowed list of gcp.resourceLocations.
+
+    A plain value admits exactly that location (a region does not admit its zones);
+    value groups admit their regions and every zone of them.
+    """
+    region = zone_region(location) or location
+    for entry in allowed:
+        if entry in (location, f"in:{region}-locations"):
+            return True
+        if entry == "in:eu-locations" and region in _EU_REGIONS:
+            return True
+        if region.startswith(_CONTINENT_GROUPS.get(entry, ())):
+            return True
+    return False
+
+
+def _unresolvable_groups(allowed: list[str]) -> list[str]:
+    return [
+        entry for entry in allowed
+        if entry.startswith("in:") and entry not in _CONTINENT_GROUPS and entry != "in:eu-locations"
+        and not _REGION_GROUP.match(entry)
+    ]
+
+
+def _locations(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every location the environment puts a resource in, with the setting that chose it."""
+    used: list[tuple[tuple[str | int, ...], str]] = [(("region",), env.region)]
+    used += [(("zones", i), zone) for i, zone in enumerate(env.zones)]
+    if env.cluster.mode == "standard":
+        for p, pool in enumerate(env.cluster.node_pools):
+            used += [(("cluster", "node_pools", p, "zones", i), zone) for i, zone in enumerate(pool.zones)]
+    existing = env.cluster.kms.existing
+    if existing is not None:
+        for field in ("boot_disk_key", "secrets_key"):
+            match = _KEY_PROJECT.match(getattr(existing, field))
+            if match:
+                used.append((("cluster", "kms", "existing", field), match.group(2)))
+    if env.registry_mirror is not None and env.registry_mirror.location is not None:
+        used.append((("registry_mirror", "location"), env.registry_mirror.location))
+    return used
+
+
+def _resource_locations(env: Environment) -> list[Problem]:
+    policies = env.org_policies
+    if not policies.allowed_locations:
+        return [Problem(("org_policies", "allowed_locations"), [],
+                        "constraints/gcp.resourceLocations is in force: list the allowed locations it sets "
+                        "(regions, zones or value groups such as in:europe-locations)")]
+    found = [
+        Problem(("org_policies", "allowed_locations"), entry,
+                "constraints/gcp.resourceLocations: rayfort cannot resolve this value group; "
+                "allowed: regions, zones, in:<region>-locations, in:eu-locations or a continent group such as "
+                f"{', '.join(sorted(_CONTINENT_GROUPS))}")
+        for entry in _unresolvable_groups(policies.allowed_locations)
+    ]
+    found += [
+        Problem(path, location,
+                f"is outside constraints/gcp.resourceLocations; allowed: {', '.join(policies.allowed_locations)}")
+        for path, location in _locations(env)
+        if not location_allowed(location, policies.allowed_locations)
+    ]
+    return found
+
+
+def _confidential_computing(env: Environment) -> list[Problem]:
+    if env.cluster.mode == "autopilot":
+        return []
+    return [
+        Problem(("cluster", "node_pools", p, "confidential_instance_type"), None,
+                "constraints/compute.restrictNonConfidentialComputing is in force: every node must be a "
+                "Confidential VM; allowed: SEV, SEV_SNP or TDX")
+        for p, pool in enumerate(env.cluster.node_pools)
+        if pool.confidential_instance_type is None
+    ]
+
+
+def key_projects(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
+    """The projects that supply the environment's CMEK keys, with the setting that names each."""
+    kms = env.cluster.kms
+    if kms.create is not None:
+        if kms.create.project_id is None:
+            return [(("project_id",), env.project_id)]
+        return [(("cluster", "kms", "create", "project_id"), kms.create.project_id)]
+    assert kms.existing is not None
+    found = []
+    for field in ("boot_disk_key", "secrets_key"):
+        match = _KEY_PROJECT.match(getattr(kms.existing, field))
+        if match:
+            found.append((("cluster", "kms", "existing", field), match.group(1)))
+    return found
+
+
+def _cmek_key_projects(env: Environment) -> list[Problem]:
+    allowed = env.org_policies.allowed_kms_projects
+    if not allowed:
+        return [Problem(("org_policies", "allowed_kms_projects"), [],
+                        "constraints/gcp.restrictCmekCryptoKeyProjects is in force: list the projects it allows "
+                        "to supply keys")]
+    return [
+        Problem(path, project,
+                "supplies a CMEK key from a project constraints/gcp.restrictCmekCryptoKeyProjects does not allow; "
+                f"allowed: {', '.join(allowed)}")
+        for path, project in key_projects(env)
+        if project not in allowed
+    ]
+
+
+def _workload_identity(env: Environment) -> list[Problem]:
+    return [Problem(_constraint_path(env, "iam.disableWorkloadIdentityClusterCreation"),
+                    "iam.disableWorkloadIdentityClusterCreation",
+                    "constraints/iam.disableWorkloadIdentityClusterCreation cannot be met: rayfort gives every "
+                    "tenant its own Google identity through Workload "
+                    "Identity and never uses node or key-file credentials; ask for an exception to this "
+                    "constraint on the project, or deploy to a project where it is not in force")]
+
+
+_ENVIRONMENT_RULES = {
+    "gcp.resourceLocations": _resource_locations,
+    "compute.restrictNonConfidentialComputing": _confidential_computing,
+    "gcp.restrictCmekCryptoKeyProjects": _cmek_key_projects,
+    "iam.disableWorkloadIdentityClusterCreation": _workload_identity,
+}
+
+
 def problems(env: Environment) -> list[Problem]:
-    """Rules of this domain that span several fields of the environment."""
-    return []
+    """Settings of the environment that break a constraint it declares to be in force.
+
+    The constraints no setting can break here (shielded and private nodes, OS Login,
+    CMEK on every service, no key resources) are checked on the synthesized
+    configuration by ``configuration_problems``.
+    """
+    found: list[Problem] = []
+    for constraint in env.org_policies.enforced:
+        rule = _ENVIRONMENT_RULES.get(constraint)
+        if rule is not None:
+            found += rule(env)
+    return found
+
+
+def _resources(stacks: dict[str, dict[str, Any]], resource_type: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{stack}: {resource_type}.{name}", body)
+        for stack, tf_json in sorted(stacks.items())
+        for name, body in sorted(tf_json.get("resource", {}).get(resource_type, {}).items())
+    ]
+
+
+def _block(value: Any) -> dict[str, Any]:
+    """A nested block, whether cdktf wrote it as an object or as a one-element list."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, dict) else {}
+
+
+def _node_configs(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    configs = [(address, _block(body.get("node_config"))) for address, body in _resources(stacks, "google_container_node_pool")]
+    configs += [
+        (address, _block(body["node_config"]))
+        for address, body in _resources(stacks, "google_container_cluster")
+        if "node_config" in body
+    ]
+    return configs
+
+
+def _shielded(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    found = [
+        f"{address}: node_config.shielded_instance_config.enable_secure_boot is not true"
+        for address, config in _node_configs(stacks)
+        if _block(config.get("shielded_instance_config")).get("enable_secure_boot") is not True
+    ]
+    found += [
+        f"{address}: enable_shielded_nodes is false"
+        for address, body in _resources(stacks, "google_container_cluster")
+        if body.get("enable_shielded_nodes") is False
+    ]
+    return found
+
+
+def _private_nodes(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    return [
+        f"{address}: private_cluster_config.enable_private_nodes is not true"
+        for address, body in _resources(stacks, "google_container_cluster")
+        if _block(body.get("private_cluster_config")).get("enable_private_nodes") is not True
+    ]
+
+
+def _os_login(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    found = _private_nodes(stacks)
+    found += [
+        f"{address}: node_config.metadata.enable-oslogin is {config['metadata']['enable-oslogin']!r}"
+        for address, config in _node_configs(stacks)
+        if str(_block(config.get("metadata")).get("enable-oslogin", "true")).lower() != "true"
+    ]
+    return found
+
+
+def _confidential_nodes(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    found = [
+        f"{address}: node_config.confidential_nodes.enabled is not true"
+        for address, config in _node_configs(stacks)
+        if _block(config.get("confidential_nodes")).get("enabled") is not True
+    ]
+    found += [
+        f"{address}: confidential_nodes.enabled is not true"
+        for address, body in _resources(stacks, "google_container_cluster")
+        if body.get("enable_autopilot") is True and _block(body.get("confidential_nodes")).get("enabled") is not True
+    ]
+    return found
+
+
+# Where each CMEK-capable resource names its key.
+_CMEK_ATTRIBUTES = {
+    "google_artifact_registry_repository": ("kms_key_name",),
+    "google_redis_instance": ("customer_managed_key",),
+    "google_storage_bucket": ("encryption", "default_kms_key_name"),
+    "google_container_cluster": ("database_encryption", "key_name"),
+}
+_AUTOPILOT_BOOT_DISK_KEY = ("cluster_autoscaling", "auto_provisioning_defaults", "boot_disk_kms_key")
+
+
+def _attribute(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = body
+    for key in path[:-1]:
+        value = _block(value.get(key))
+    return value.get(path[-1])
+
+
+def _cmek(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    found = [
+        f"{address}: node_config.boot_disk_kms_key is not set"
+        for address, config in _node_configs(stacks)
+        if not config.get("boot_disk_kms_key")
+    ]
+    for resource_type, path in _CMEK_ATTRIBUTES.items():
+        found += [
+            f"{address}: {'.'.join(path)} is not set"
+            for address, body in _resources(stacks, resource_type)
+            if not _attribute(body, path)
+        ]
+    found += [
+        f"{address}: {'.'.join(_AUTOPILOT_BOOT_DISK_KEY)} is not set"
+        for address, body in _resources(stacks, "google_container_cluster")
+        if body.get("enable_autopilot") is True and not _attribute(body, _AUTOPILOT_BOOT_DISK_KEY)
+    ]
+    return found
+
+
+def _service_account_keys(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    return [f"{address}: creates a service account key" for address, _ in _resources(stacks, "google_service_account_key")]
+
+
+_CONFIGURATION_RULES = {
+    "compute.requireShieldedVm": _shielded,
+    "compute.requireOsLogin": _os_login,
+    "compute.vmExternalIpAccess": _private_nodes,
+    "compute.restrictNonConfidentialComputing": _confidential_nodes,
+    "gcp.restrictNonCmekServices": _cmek,
+    "iam.disableServiceAccountKeyCreation": _service_account_keys,
+}
+
+
+def configuration_problems(env: Environment, stacks: dict[str, dict[str, Any]]) -> list[str]:
+    """Resources of the synthesized stacks ({stack id: cdk.tf.json}) that break a constraint in force.
+
+    Each message names the constraint, the stack, the resource and the attribute.
+    """
+    return [
+        f"constraints/{constraint} is in force: {violation}"
+        for constraint in env.org_policies.enforced
+        if constraint in _CONFIGURATION_RULES
+        for violation in _CONFIGURATION_RULES[constraint](stacks)
+    ]

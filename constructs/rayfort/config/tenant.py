@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+from dataclasses import dataclass
 from typing import Literal, TYPE_CHECKING
 
 from pydantic import Field, model_validator
@@ -10,10 +13,13 @@ from rayfort.config._types import Cidr, DnsLabel, Email, LabelValue, Model, Prob
 from rayfort.versions import RAY_VERSION
 
 if TYPE_CHECKING:
+    from rayfort.config.cluster import NodePool
     from rayfort.config.environment import Environment
 
 # Ports Ray listens on that the network policies name; the worker range must not overlap them.
 RAY_FIXED_PORTS = {"gcs": 6379, "dashboard": 8265, "client": 10001, "dashboard_agent": 52365, "metrics": 8080, "serve": 8000}
+# Ports Ray would otherwise pick at random; rayfort pins them so network policies can name them too.
+RAY_INTERNAL_PORTS = {"node_manager": 6380, "object_manager": 6381, "runtime_env_agent": 6382, "dashboard_agent_grpc": 6383}
 
 
 class TenantGroups(Model):
@@ -67,9 +73,13 @@ class WorkerPorts(Model):
     def _range(self) -> WorkerPorts:
         if self.min > self.max:
             raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        clashes = sorted(f"{name} {port}" for name, port in RAY_FIXED_PORTS.items() if self.min <= port <= self.max)
+        pinned = {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS}
+        clashes = sorted(f"{name} {port}" for name, port in pinned.items() if self.min <= port <= self.max)
         if clashes:
-            raise ValueError(f"worker port range {self.min}-{self.max} overlaps fixed Ray ports: {', '.join(clashes)}")
+            raise ValueError(
+                f"worker port range {self.min}-{self.max} overlaps fixed Ray ports: {', '.join(clashes)}; "
+                "allowed: a range that contains none of them, such as the default 10002-10100"
+            )
         return self
 
 
@@ -169,6 +179,184 @@ class TenantSettings(Model):
         return self
 
 
+# The in-tree autoscaler sidecar KubeRay adds to every head pod; it counts towards the head's node.
+AUTOSCALER_RESOURCES = Resources(cpu="500m", memory="512Mi")
+_QUANTITY_SUFFIXES = {"": 1, "m": Decimal("0.001"), "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity(value: str) -> Decimal:
+    """A Kubernetes quantity as a number: cores for CPU, bytes for memory."""
+    number, suffix = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", value).groups()
+    return Decimal(number) * _QUANTITY_SUFFIXES[suffix]
+
+
+# GiB of memory per vCPU of the predefined machine shapes, by series; series not listed use "*".
+# Source: the Compute Engine machine family pages (n1 is the only older ratio still offered).
+_GIB_PER_VCPU = {
+    "standard": {"n1": Decimal("3.75"), "*": Decimal(4)},
+    "highmem": {"n1": Decimal("6.5"), "*": Decimal(8)},
+    "highcpu": {"n1": Decimal("0.9"), "e2": Decimal(1), "n2": Decimal(1), "n2d": Decimal(1), "*": Decimal(2)},
+}
+_SERIES = frozenset({"e2", "n1", "n2", "n2d", "n4", "c2", "c2d", "c3", "c3d", "c4", "c4a", "c4d", "t2d", "t2a", "g2"})
+# Shared-core and accelerator-optimized shapes that break the per-vCPU rule: (vCPUs, GiB).
+# Shared-core E2 nodes are counted as one vCPU, as GKE does when it computes their allocatable CPU.
+_SPECIAL_MACHINES = {
+    "e2-micro": (Decimal(1), Decimal(1)),
+    "e2-small": (Decimal(1), Decimal(2)),
+    "e2-medium": (Decimal(1), Decimal(4)),
+    "a2-highgpu-1g": (Decimal(12), Decimal(85)),
+    "a2-highgpu-2g": (Decimal(24), Decimal(170)),
+    "a2-highgpu-4g": (Decimal(48), Decimal(340)),
+    "a2-highgpu-8g": (Decimal(96), Decimal(680)),
+    "a3-highgpu-1g": (Decimal(26), Decimal(234)),
+}
+# GKE Standard reserves a share of each node for the kubelet and system daemons (tiers: up to the
+# amount on the left, this fraction is reserved), plus a 100 MiB eviction threshold for memory.
+_CPU_RESERVED = ((Decimal(1), Decimal("0.06")), (Decimal(2), Decimal("0.01")), (Decimal(4), Decimal("0.005")),
+                 (None, Decimal("0.0025")))
+_MEMORY_RESERVED_GIB = ((Decimal(4), Decimal("0.25")), (Decimal(8), Decimal("0.20")), (Decimal(16), Decimal("0.10")),
+                        (Decimal(128), Decimal("0.06")), (None, Decimal("0.02")))
+_EVICTION_GIB = Decimal(100) / 1024
+
+
+def machine_capacity(machine_type: str) -> tuple[Decimal, Decimal] | None:
+    """(vCPUs, GiB) of a predefined machine type; None for a type rayfort has no table entry for."""
+    if machine_type in _SPECIAL_MACHINES:
+        return _SPECIAL_MACHINES[machine_type]
+    match = re.fullmatch(r"([a-z][a-z0-9]*)-(standard|highmem|highcpu)-([0-9]+)", machine_type)
+    if not match or match[1] not in _SERIES:
+        return None
+    ratios = _GIB_PER_VCPU[match[2]]
+    vcpus = Decimal(match[3])
+    return vcpus, vcpus * ratios.get(match[1], ratios["*"])
+
+
+def _reserved(amount: Decimal, tiers: tuple[tuple[Decimal | None, Decimal], ...]) -> Decimal:
+    reserved, floor = Decimal(0), Decimal(0)
+    for ceiling, fraction in tiers:
+        top = amount if ceiling is None else min(amount, ceiling)
+        if top > floor:
+            reserved += (top - floor) * fraction
+        if ceiling is None or amount <= ceiling:
+            break
+        floor = ceiling
+    return reserved
+
+
+def node_allocatable(machine_type: str) -> tuple[Decimal, Decimal] | None:
+    """(cores, bytes) pods may request on one GKE Standard node of the type; None when unknown."""
+    capacity = machine_capacity(machine_type)
+    if capacity is None:
+        return None
+    vcpus, gib = capacity
+    memory_gib = gib - (Decimal("0.25") if gib < 1 else _reserved(gib, _MEMORY_RESERVED_GIB)) - _EVICTION_GIB
+    return vcpus - _reserved(vcpus, _CPU_RESERVED), memory_gib * 2**30
+
+
 def problems(env: Environment) -> list[Problem]:
     """Rules of this domain that span several fields of the environment."""
-    return []
+    found: list[Problem] = []
+    for i, tenant in enumerate(env.tenants):
+        if tenant.tls == "kuberay" and tenant.ray_runtime == "plain":
+            found.append(
+                Problem(("tenants", i, "tls"), tenant.tls,
+                        "kuberay TLS is made by the KubeRay operator, which a plain runtime has none of; "
+                        "allowed with ray_runtime plain: cert-manager or secret-manager")
+            )
+        found += _capacity_problems(env, i, tenant)
+    return found
+
+
+@dataclass(frozen=True)
+class _Pods:
+    """Pods of one shape that a tenant may run at once."""
+
+    what: str
+    path: tuple[str | int, ...]
+    count: int
+    cpu: Decimal
+    memory: Decimal
+    gpu: int
+
+
+def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
+    head = tenant.head
+    pods = [_Pods("the head (with its autoscaler sidecar)", ("tenants", i, "head"), 1,
+                  quantity(head.cpu) + quantity(AUTOSCALER_RESOURCES.cpu),
+                  quantity(head.memory) + quantity(AUTOSCALER_RESOURCES.memory), head.gpu)]
+    for g, group in enumerate(tenant.worker_groups):
+        res = group.resources
+        pods.append(_Pods(f"a worker of group {group.name}", ("tenants", i, "worker_groups", g), group.max_replicas,
+                          quantity(res.cpu), quantity(res.memory), res.gpu))
+    return pods
+
+
+def _pool_nodes(env: Environment, pool: NodePool) -> int:
+    return pool.max_nodes * len(pool.zones or env.zones[:1])
+
+
+def _capacity_problems(env: Environment, i: int, tenant: TenantSettings) -> list[Problem]:
+    """Necessary conditions only (each pod fits one node; the sums fit the pools), so a refusal is certain.
+
+    Ray pods tolerate only the GPU taint: a GPU pod may land on GPU pools, any other pod only on pools
+    without GPUs, sandbox or extra taints. A pool whose machine type is not in the table is not judged.
+    """
+    if env.cluster.mode == "autopilot":
+        return []
+    found = []
+    for gpu in (False, True):
+        pools = [pool for pool in env.cluster.node_pools
+                 if (pool.gpu is not None) == gpu and not pool.sandbox and not pool.taints]
+        pods = [pod for pod in _tenant_pods(i, tenant) if bool(pod.gpu) == gpu]
+        if not pods or (gpu and not pools):
+            continue  # GPUs without any GPU pool are refused by the environment's own rule
+        nodes = [(pool, node_allocatable(pool.machine_type)) for pool in pools]
+        if any(allocatable is None for _, allocatable in nodes):
+            continue
+        found += _fit_problems(env, pods, nodes)
+    return found
+
+
+def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Problem]:
+    found = []
+    kind = "GPU pools" if pods[0].gpu else "CPU pools (no GPU, sandbox or extra taint)"
+    largest = ", ".join(
+        f"{pool.name} ({pool.machine_type}: {_cores(cpu)} CPU, {_gib(memory)} GiB"
+        + (f", {pool.gpu.count} GPU" if pool.gpu else "") + " allocatable)"
+        for pool, (cpu, memory) in nodes
+    ) or "none"
+    for pod in pods:
+        fits = any(pod.cpu <= cpu and pod.memory <= memory and pod.gpu <= (pool.gpu.count if pool.gpu else 0)
+                   for pool, (cpu, memory) in nodes)
+        if not fits:
+            found.append(
+                Problem(pod.path, f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
+                        f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable")
+            )
+    if found:
+        return found
+    total = {
+        "CPU": (sum(p.cpu * p.count for p in pods), sum(cpu * _pool_nodes(env, pool) for pool, (cpu, _) in nodes)),
+        "memory": (sum(p.memory * p.count for p in pods),
+                   sum(memory * _pool_nodes(env, pool) for pool, (_, memory) in nodes)),
+        "GPU": (sum(p.gpu * p.count for p in pods),
+                sum((pool.gpu.count if pool.gpu else 0) * _pool_nodes(env, pool) for pool, _ in nodes)),
+    }
+    for resource, (asked, held) in total.items():
+        if asked > held:
+            shown = (_gib(asked), _gib(held), " GiB") if resource == "memory" else (_cores(asked), _cores(held), "")
+            found.append(
+                Problem(pods[0].path[:2], f"{shown[0]}{shown[2]} {resource}",
+                        f"at full scale (head plus every group at max_replicas) asks for more {resource} than the "
+                        f"{kind} can ever hold ({shown[1]}{shown[2]} at max_nodes in every zone); "
+                        "allowed: lower max_replicas or sizes, or raise the pools' max_nodes")
+            )
+    return found
+
+
+def _cores(value: Decimal) -> str:
+    return f"{Decimal(value).quantize(Decimal('0.01')).normalize():f}"
+
+
+def _gib(value: Decimal) -> str:
+    return f"{(value / 2**30).quantize(Decimal('0.1')):f}"

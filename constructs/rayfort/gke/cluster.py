@@ -37,7 +37,7 @@ class PrivateClusterProps:
     secrets_key_id: str
     """CMEK key for application-layer secrets encryption."""
     boot_disk_key_id: str
-    """CMEK key of the temporary default pool's boot disks."""
+    """CMEK key of node boot disks: the bootstrap pool's, or every Autopilot node's."""
     node_service_account: str
     """Dedicated node service account email."""
     authorized_networks: tuple[tuple[str, str], ...] = ()
@@ -46,7 +46,7 @@ class PrivateClusterProps:
     """internal_ip by default: the endpoint is reachable only from inside the VPC."""
     autopilot: bool = False
     """Standard by default; autopilot hands the nodes to GKE."""
-    first_pool: NodePool = NodePool(name="default")
+    bootstrap_pool: NodePool = NodePool(name="default")
     """Shapes the default pool GKE creates and rayfort removes at once, so even it is hardened."""
     release_channel: Literal["REGULAR", "STABLE"] = "REGULAR"
     """Never UNSPECIFIED."""
@@ -57,9 +57,9 @@ class PrivateClusterProps:
     ray_operator_addon: bool = False
     """GKE's managed Ray operator instead of the Helm release."""
     gateway_api: bool = False
-    """Enable the Gateway API CRDs (for exposure.api: gateway)."""
+    """Gateway API CRDs off unless exposure.api is gateway."""
     labels: dict[str, str] = field(default_factory=dict)
-    """Resource labels of the cluster."""
+    """Resource labels of the cluster (team, environment, cost-center)."""
 
 
 class PrivateCluster(Construct):
@@ -68,13 +68,15 @@ class PrivateCluster(Construct):
     Private nodes and endpoint, Workload Identity, Dataplane V2, CMEK secrets,
     Binary Authorization enforced, no client certificates, no legacy ABAC, no
     anonymous access beyond health checks, no RBAC bindings to the
-    system:authenticated or system:unauthenticated groups.
+    system:authenticated or system:unauthenticated groups. In Autopilot mode the
+    settings GKE manages itself (and rejects when set) are left out: shielded
+    nodes, network_policy, intranode visibility, inter-node encryption, node_config.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: PrivateClusterProps) -> None:
         super().__init__(scope, construct_id)
         self._props = props
-        self.workload_pool = f"{props.project_id}.svc.id.goog"
+        self._workload_pool = f"{props.project_id}.svc.id.goog"
         config: dict[str, Any] = {
             "name": props.name,
             "project": props.project_id,
@@ -100,7 +102,7 @@ class PrivateCluster(Construct):
                 "cidr_blocks": [{"cidr_block": cidr, "display_name": name} for cidr, name in props.authorized_networks],
             },
             "datapath_provider": "ADVANCED_DATAPATH",
-            "workload_identity_config": {"workload_pool": self.workload_pool},
+            "workload_identity_config": {"workload_pool": self._workload_pool},
             "database_encryption": {"state": "ENCRYPTED", "key_name": props.secrets_key_id},
             "binary_authorization": {"evaluation_mode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
             "security_posture_config": {"mode": "BASIC", "vulnerability_mode": "VULNERABILITY_BASIC"},
@@ -151,10 +153,11 @@ class PrivateCluster(Construct):
             "remove_default_node_pool": True,
             "initial_node_count": 1,
             "node_config": hardened_node_config(
-                props.first_pool, service_account=props.node_service_account, boot_disk_key=props.boot_disk_key_id
+                props.bootstrap_pool, service_account=props.node_service_account, boot_disk_key=props.boot_disk_key_id
             ),
             "enable_shielded_nodes": True,
             "enable_intranode_visibility": True,
+            # Inter-node WireGuard needs Dataplane V2 and is not offered on Autopilot.
             "in_transit_encryption_config": "IN_TRANSIT_ENCRYPTION_INTER_NODE_TRANSPARENT",
             # Dataplane V2 enforces NetworkPolicy itself; the block records that Calico is not in use.
             "network_policy": {"enabled": False, "provider": "PROVIDER_UNSPECIFIED"},
@@ -175,6 +178,11 @@ class PrivateCluster(Construct):
             },
             "node_pool_auto_config": {"node_kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"}},
         }
+
+    @property
+    def workload_pool(self) -> str:
+        """<project>.svc.id.goog, as a reference: Workload Identity grants wait for the cluster that creates it."""
+        return self.cluster.workload_identity_config.workload_pool
 
     @property
     def id(self) -> str:

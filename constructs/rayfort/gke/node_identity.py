@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rayfort._cdk import Construct
 from rayfort._providers import google
 
@@ -9,26 +11,37 @@ from rayfort._providers import google
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
 
 
+@dataclass(frozen=True)
+class NodeServiceAccountProps:
+    """Inputs of NodeServiceAccount."""
+
+    project_id: str
+    """Project of the account and of its one role binding."""
+    account_id: str
+    """Account id (the part before @), 6-30 characters."""
+
+
 class NodeServiceAccount(Construct):
     """A least-privilege identity for nodes, never the Compute Engine default account.
 
     Pods do not use it: with Workload Identity they get their own identities, so
-    this account only writes logs and metrics and pulls images.
+    this account only writes logs and metrics and pulls images. Image pulls are
+    granted where each repository is created (the mirror in the kuberay stack
+    grants ``roles/artifactregistry.reader`` to ``member``), not here.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project_id: str, account_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: NodeServiceAccountProps) -> None:
         super().__init__(scope, construct_id)
-        self._project_id = project_id
         self.account = google.ServiceAccount(
             self,
             "account",
-            account_id=account_id,
+            account_id=props.account_id,
             display_name="rayfort GKE nodes",
             description="Dedicated node identity: logging, monitoring and image pulls only",
-            project=project_id,
+            project=props.project_id,
         )
         # A project-level grant: the node role has no resource-level equivalent.
-        google.ProjectIamMember(self, "node-role", project=project_id, role=NODE_ROLE, member=self.member)
+        google.ProjectIamMember(self, "node-role", project=props.project_id, role=NODE_ROLE, member=self.member)
 
     @property
     def email(self) -> str:
@@ -36,11 +49,5 @@ class NodeServiceAccount(Construct):
 
     @property
     def member(self) -> str:
+        """The IAM member string, for grants that live with other resources."""
         return f"serviceAccount:{self.account.email}"
-
-    def grant_image_pull(self, construct_id: str, *, repository: str, location: str, project_id: str) -> None:
-        """Let nodes pull from one Artifact Registry repository, not from every repository."""
-        google.ArtifactRegistryRepositoryIamMember(
-            self, construct_id, project=project_id, location=location, repository=repository,
-            role="roles/artifactregistry.reader", member=self.member,
-        )

@@ -29,7 +29,10 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
         "labels": dict(sorted(pool.labels.items())),
         "spot": pool.spot,
     }
-    if pool.confidential_instance_type is not None:
+    if pool.confidential_instance_type is None:
+        # Written out even when off (a waived pool), so a reviewer reads the choice, not a provider default.
+        config["confidential_nodes"] = {"enabled": False}
+    else:
         config["confidential_nodes"] = {
             "enabled": True,
             "confidential_instance_type": pool.confidential_instance_type,

@@ -1,0 +1,1 @@
+"""The KubeRay operator: chart values, CRDs, the release and the objects around it."""

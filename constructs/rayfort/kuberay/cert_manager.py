@@ -1,0 +1,238 @@
+"""cert-manager, which issues the tenants' Ray TLS certificates: namespace, network fence and pinned release.
+
+The chart ships its CRDs as templates, not in a ``crds/`` folder, so Helm applies
+and upgrades them with the release in the same atomic step; the reason KubeRay's
+CRDs are applied separately (Helm never upgrades ``crds/``) does not hold here.
+``skip_crds`` stays true (the chart has nothing in ``crds/``), and ``crds.keep``
+keeps the CRDs if the release is ever uninstalled or replaced: removing them
+would garbage-collect every tenant's Issuer and Certificate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from rayfort._cdk import Construct
+from rayfort._providers import helm
+from rayfort.k8s.manifest import KubernetesObject
+from rayfort.k8s.namespace import restricted_namespace
+from rayfort.kuberay.chart import REGISTRY_USERNAME
+
+CERT_MANAGER_VERSION = "v1.21.3"
+"""Chart and image version: the newest patch of the newest minor line (1.21), which supports Kubernetes 1.33."""
+CHART_NAME = "cert-manager"
+CHART_REPOSITORY = "https://charts.jetstack.io"
+"""The public chart repository, used only when the environment has no mirror."""
+NAMESPACE = "cert-manager"
+RELEASE_NAME = "cert-manager"
+"""Release name; the chart names its objects and labels its pods with it."""
+IMAGE_PREFIX = "quay.io/jetstack/cert-manager-"
+COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesolver")
+"""Every image the chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
+WEBHOOK_PORT = 10250
+"""The webhook's serving port; GKE's control plane may reach nodes on 10250 without an extra firewall rule."""
+API_SERVER_PORT = 443
+DNS_PORT = 53
+KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
+KONNECTIVITY_AGENT = ("kube-system", {"k8s-app": "konnectivity-agent"})
+"""Where webhook calls come from on clusters whose control plane reaches pods through Konnectivity."""
+NAME_LABEL = "kubernetes.io/metadata.name"
+_MANAGED = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "cert-manager"}
+
+_POD_SECURITY_CONTEXT = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+_CONTAINER_SECURITY_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def upstream_image(component: str) -> str:
+    """The upstream image of one component at the pinned version."""
+    return f"{IMAGE_PREFIX}{component}:{CERT_MANAGER_VERSION}"
+
+
+@dataclass(frozen=True)
+class ComponentResources:
+    """Requests and limits of one cert-manager container."""
+
+    cpu_request: str
+    """Steady-state need."""
+    memory: str
+    """Request and limit alike, so the pod is never the first evicted for memory."""
+    cpu_limit: str
+    """Bounded, so a re-issuance storm cannot starve the node."""
+
+    def as_chart_values(self) -> dict[str, Any]:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory},
+        }
+
+
+@dataclass(frozen=True)
+class CertManagerValues:
+    """What rayfort sets in the chart; every default is the secure one."""
+
+    image_repositories: tuple[tuple[str, str], ...] = tuple(
+        (component, f"{IMAGE_PREFIX}{component}") for component in COMPONENTS
+    )
+    """(component, image repository) for every component; the mirror's copies when air-gapped."""
+    replicas: int = 2
+    """Controller, webhook and cainjector replicas; two, with a disruption budget, so a drain never stops issuance."""
+    controller: ComponentResources = field(default_factory=lambda: ComponentResources("50m", "512Mi", "500m"))
+    """The controller caches Certificates and their Secrets; memory grows with their number."""
+    webhook: ComponentResources = field(default_factory=lambda: ComponentResources("20m", "128Mi", "200m"))
+    """The webhook validates and defaults cert-manager objects."""
+    cainjector: ComponentResources = field(default_factory=lambda: ComponentResources("20m", "256Mi", "200m"))
+    """The cainjector writes the webhook's CA into the webhook configurations."""
+    startupapicheck: ComponentResources = field(default_factory=lambda: ComponentResources("10m", "64Mi", "100m"))
+    """The post-install Job that waits until the webhook answers."""
+
+    def _image(self, component: str) -> dict[str, str]:
+        repository = dict(self.image_repositories)[component]
+        return {"repository": repository, "tag": CERT_MANAGER_VERSION, "pullPolicy": "IfNotPresent"}
+
+    def _workload(self, component: str, resources: ComponentResources) -> dict[str, Any]:
+        """Image, restricted security contexts and resources: the keys every component's pod shares."""
+        return {
+            "image": self._image(component),
+            "securityContext": dict(_POD_SECURITY_CONTEXT),
+            "containerSecurityContext": dict(_CONTAINER_SECURITY_CONTEXT),
+            "resources": resources.as_chart_values(),
+        }
+
+    def _replicated(self) -> dict[str, Any]:
+        return {"replicaCount": self.replicas, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}
+
+    def as_chart_values(self) -> dict[str, Any]:
+        """The values in the chart's own key names."""
+        return {
+            "crds": {"enabled": True, "keep": True},
+            # Leader-election Leases in cert-manager's own namespace, so no Role is granted in kube-system.
+            "global": {"leaderElection": {"namespace": NAMESPACE}, "rbac": {"create": True, "aggregateClusterRoles": False}},
+            **self._workload("controller", self.controller),
+            **self._replicated(),
+            "webhook": {
+                **self._workload("webhook", self.webhook),
+                **self._replicated(),
+                "securePort": WEBHOOK_PORT,
+                "hostNetwork": False,
+                "networkPolicy": {"enabled": False},
+            },
+            "cainjector": {"enabled": True, **self._workload("cainjector", self.cainjector), **self._replicated()},
+            "startupapicheck": {"enabled": True, **self._workload("startupapicheck", self.startupapicheck)},
+            "acmesolver": {"image": self._image("acmesolver")},
+        }
+
+    def to_yaml(self) -> str:
+        """The values as YAML with sorted keys, so the same settings always give the same bytes."""
+        return yaml.safe_dump(self.as_chart_values(), sort_keys=True, default_flow_style=False)
+
+
+def component_labels(component: str | None = None) -> dict[str, str]:
+    """Labels the chart puts on the pods of the release, or of one of its components."""
+    labels = {"app.kubernetes.io/instance": RELEASE_NAME}
+    if component is not None:
+        labels["app.kubernetes.io/component"] = component
+    return labels
+
+
+def _policy(name: str, pods: dict[str, str], spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": dict(_MANAGED)},
+        "spec": {"podSelector": {"matchLabels": pods} if pods else {}, **spec},
+    }
+
+
+def _peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: namespace}}, "podSelector": {"matchLabels": pods}}
+
+
+def cert_manager_network_policies(control_plane_cidr: str) -> list[dict[str, Any]]:
+    """Default deny, then exactly cert-manager's flows: its pods call the API server; the API server calls the webhook.
+
+    Issuing from a CA or self-signed Issuer needs nothing else; ACME issuers, which
+    would need the internet, stay blocked.
+    """
+    deny = _policy("default-deny", {}, {"policyTypes": ["Ingress", "Egress"]})
+    api = _policy("cert-manager-api-server", component_labels(), {
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"ipBlock": {"cidr": control_plane_cidr}}],
+             "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
+            {"to": [_peer(*KUBE_DNS)],
+             "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+        ],
+    })
+    webhook = _policy("cert-manager-webhook", component_labels("webhook"), {
+        "policyTypes": ["Ingress"],
+        "ingress": [{
+            "from": [{"ipBlock": {"cidr": control_plane_cidr}}, _peer(*KONNECTIVITY_AGENT)],
+            "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}],
+        }],
+    })
+    return [deny, api, webhook]
+
+
+@dataclass(frozen=True)
+class CertManagerProps:
+    """Inputs of CertManager."""
+
+    control_plane_cidr: str
+    """The control plane's private range: the webhook's only caller and the pods' API endpoint."""
+    values: CertManagerValues = field(default_factory=CertManagerValues)
+    """Typed chart values; upstream images by default."""
+    repository: str = CHART_REPOSITORY
+    """https:// chart repository, or the mirror's oci:// registry when air-gapped."""
+    access_token: str | None = None
+    """Token for an Artifact Registry OCI source; None for the public repository."""
+    timeout_seconds: int = 600
+    """How long Helm waits for the pods and the startup check before rolling back."""
+
+
+class CertManager(Construct):
+    """cert-manager in its own restricted namespace, fenced by network policies, from a pinned chart."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: CertManagerProps) -> None:
+        super().__init__(scope, construct_id)
+        self.values = props.values
+        self.namespace = KubernetesObject(
+            self, "namespace", restricted_namespace(NAMESPACE, {"app.kubernetes.io/part-of": "cert-manager"})
+        )
+        namespace_address = f"kubernetes_manifest.{self.namespace.manifest.friendly_unique_id}"
+        self.network_policies = [
+            KubernetesObject(self, f"networkpolicy-{policy['metadata']['name']}", policy)
+            for policy in cert_manager_network_policies(props.control_plane_cidr)
+        ]
+        for policy in self.network_policies:
+            policy.manifest.add_override("depends_on", [namespace_address])
+        credentials: dict[str, str] = {}
+        if props.access_token is not None:
+            credentials = {"repository_username": REGISTRY_USERNAME, "repository_password": props.access_token}
+        self.release = helm.Release(
+            self,
+            "release",
+            name=RELEASE_NAME,
+            chart=CHART_NAME,
+            repository=props.repository,
+            version=CERT_MANAGER_VERSION,
+            namespace=NAMESPACE,
+            create_namespace=False,
+            values=[props.values.to_yaml()],
+            atomic=True,
+            wait=True,
+            cleanup_on_fail=True,
+            skip_crds=True,
+            timeout=props.timeout_seconds,
+            max_history=5,
+            depends_on=[self.namespace.manifest, *(policy.manifest for policy in self.network_policies)],
+            **credentials,
+        )

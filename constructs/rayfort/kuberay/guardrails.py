@@ -1,0 +1,128 @@
+"""Objects that fence the operator's namespace: network policies, a disruption budget, a quota.
+
+Plain builders returning dicts, so each is schema-checked and unit-tested without a synth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rayfort.kuberay.values import METRICS_PORT, OperatorValues, operator_pod_labels
+
+DASHBOARD_PORT = 8265
+"""The head's dashboard: RayJob submission and RayService status go through it."""
+API_SERVER_PORT = 443
+"""The private control plane endpoint's port."""
+DNS_PORT = 53
+KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
+MANAGED_PROMETHEUS = ("gmp-system", {"app.kubernetes.io/name": "collector"})
+NAME_LABEL = "kubernetes.io/metadata.name"
+_MANAGED = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "kuberay"}
+
+
+@dataclass(frozen=True)
+class OperatorNetwork:
+    """Where the operator's traffic may go."""
+
+    namespace: str
+    """The operator's namespace."""
+    control_plane_cidr: str
+    """The control plane's private /28; in-cluster API calls reach it on 443 after service translation."""
+    tenant_namespaces: tuple[str, ...]
+    """Namespaces whose Ray heads the operator polls."""
+
+
+def _metadata(name: str, namespace: str) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "labels": dict(_MANAGED)}
+
+
+def _peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: namespace}}, "podSelector": {"matchLabels": pods}}
+
+
+def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
+    """Default deny for the namespace, then exactly the operator's flows."""
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _metadata("default-deny", net.namespace),
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    egress: list[dict[str, Any]] = [
+        {"to": [{"ipBlock": {"cidr": net.control_plane_cidr}}], "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
+        {"to": [_peer(*KUBE_DNS)],
+         "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+    ]
+    if net.tenant_namespaces:
+        egress.append({
+            "to": [{
+                "namespaceSelector": {"matchExpressions": [
+                    {"key": NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
+                ]},
+                "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
+            }],
+            "ports": [{"protocol": "TCP", "port": DASHBOARD_PORT}],
+        })
+    operator = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": _metadata("kuberay-operator", net.namespace),
+        "spec": {
+            "podSelector": {"matchLabels": operator_pod_labels()},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]}],
+            "egress": egress,
+        },
+    }
+    return [deny, operator]
+
+
+def operator_disruption_budget(namespace: str) -> dict[str, Any]:
+    """At most one operator pod evicted at a time; a crash-looping pod never blocks a drain."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata("kuberay-operator", namespace),
+        "spec": {
+            "minAvailable": 1,
+            "selector": {"matchLabels": operator_pod_labels()},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }
+
+
+def operator_quota(namespace: str, values: OperatorValues) -> dict[str, Any]:
+    """Room for twice the operator's replicas and nothing else, so the namespace can't host other work."""
+    pods = 2 * values.replicas
+    res = values.resources
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": _metadata("kuberay-operator", namespace),
+        "spec": {
+            "hard": {
+                "pods": str(pods),
+                "requests.cpu": _times(res.cpu_request, pods),
+                "requests.memory": _times(res.memory_request, pods),
+                "limits.cpu": _times(res.cpu_limit, pods),
+                "limits.memory": _times(res.memory_limit, pods),
+                "services": "2",
+                "persistentvolumeclaims": "0",
+                "services.loadbalancers": "0",
+                "services.nodeports": "0",
+            }
+        },
+    }
+
+
+def _times(quantity: str, factor: int) -> str:
+    """A Kubernetes quantity with an integer number and a suffix, multiplied."""
+    number = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return f"{int(number) * factor}{quantity[len(number):]}"
+
+
+def namespace_guardrails(net: OperatorNetwork, values: OperatorValues) -> Sequence[dict[str, Any]]:
+    """Every object of the operator's namespace besides the namespace and the release."""
+    return [*operator_network_policies(net), operator_disruption_budget(net.namespace), operator_quota(net.namespace, values)]

@@ -1,0 +1,114 @@
+"""The tenant's artifact bucket, and the bucket its access logs land in."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from rayfort._cdk import Construct, TerraformResource
+from rayfort._providers import google
+
+OBJECT_USER = "roles/storage.objectUser"
+OBJECT_CREATOR = "roles/storage.objectCreator"
+# The identity Cloud Storage writes usage logs as.
+STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com"
+_BUCKET_NAME_MAX = 63
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class TenantBucketProps:
+    """Inputs of TenantBucket; protection is fixed, only durations and names vary."""
+
+    name: str
+    """Globally unique artifact bucket name; the log bucket adds -logs."""
+    location: str
+    """The environment's region, so data stays where the cluster is."""
+    kms_key_id: str
+    """Customer-managed key of the tenant; the Cloud Storage service agent must be granted on it."""
+    soft_delete_days: int = 30
+    """Deleted objects stay restorable this long (Cloud Storage allows 7-90)."""
+    noncurrent_version_days: int = 90
+    """Replaced object versions are kept this long, then deleted."""
+    log_retention_days: int = 365
+    """Access logs are kept this long; versioning keeps any overwritten or deleted one as long."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels besides the provider's default labels."""
+    depends_on: tuple[TerraformResource, ...] = ()
+    """The key grant to the Cloud Storage service agent, which must exist before a CMEK bucket does."""
+
+
+def bucket_name(project_id: str, tenant: str, purpose: str) -> str:
+    """``<project>-<tenant>-<purpose>``, shortened with a hash to fit Cloud Storage's 63 characters."""
+    candidate = f"{project_id}-{tenant}-{purpose}"
+    if len(candidate) <= _BUCKET_NAME_MAX - len("-logs"):
+        return candidate
+    digest = hashlib.sha256(candidate.encode()).hexdigest()[:8]
+    keep = _BUCKET_NAME_MAX - len("-logs") - len(purpose) - len(digest) - 2
+    return f"{candidate[:keep].rstrip('-')}-{digest}-{purpose}"
+
+
+class TenantBucket(Construct):
+    """CMEK, uniform access, public access prevented, versioned, soft-deleted, logged, never force-destroyed.
+
+    The access-log bucket is the end of the logging chain: it is protected the
+    same way but logs nowhere itself, and nobody of the tenant can write to it.
+    Logs expire after a retention period; an unlocked retention policy would
+    protect them no better than versioning does, and a locked one is irreversible.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: TenantBucketProps) -> None:
+        super().__init__(scope, construct_id)
+        depends_on = list(props.depends_on)
+        self.log_bucket = google.StorageBucket(
+            self,
+            "access-logs",
+            name=f"{props.name}-logs",
+            versioning={"enabled": True},
+            lifecycle_rule=[
+                {"action": {"type": "Delete"}, "condition": {"age": props.log_retention_days}},
+                {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": props.log_retention_days}},
+            ],
+            **_protected(props, "access logs"),
+            depends_on=depends_on,
+        )
+        google.StorageBucketIamMember(
+            self, "access-logs-writer", bucket=self.log_bucket.name, role=OBJECT_CREATOR, member=STORAGE_ANALYTICS
+        )
+        self.bucket = google.StorageBucket(
+            self,
+            "bucket",
+            name=props.name,
+            versioning={"enabled": True},
+            lifecycle_rule=[
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {"days_since_noncurrent_time": props.noncurrent_version_days, "with_state": "ARCHIVED"},
+                }
+            ],
+            logging={"log_bucket": self.log_bucket.name, "log_object_prefix": props.name},
+            **_protected(props, "Ray artifacts"),
+            depends_on=depends_on,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.bucket.name
+
+    def grant_read_write(self, construct_id: str, member: str) -> None:
+        """Let one identity read, write and delete objects; never change the bucket or its IAM."""
+        google.StorageBucketIamMember(self, construct_id, bucket=self.bucket.name, role=OBJECT_USER, member=member)
+
+
+def _protected(props: TenantBucketProps, contents: str) -> dict[str, Any]:
+    return {
+        "location": props.location.upper(),
+        "storage_class": "STANDARD",
+        "uniform_bucket_level_access": True,
+        "public_access_prevention": "enforced",
+        "encryption": {"default_kms_key_name": props.kms_key_id},
+        "soft_delete_policy": {"retention_duration_seconds": props.soft_delete_days * SECONDS_PER_DAY},
+        "force_destroy": False,
+        "labels": {**props.labels, "contents": contents.replace(" ", "-").lower()},
+    }

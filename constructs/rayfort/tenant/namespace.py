@@ -1,0 +1,31 @@
+"""The tenant namespace: Pod Security restricted, labelled for its team and cost center."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rayfort._cdk import Construct
+from rayfort.config.tenant import TenantSettings
+from rayfort.k8s.manifest import KubernetesObject
+from rayfort.k8s.namespace import restricted_namespace
+
+TENANT_LABEL = "rayfort.dev/tenant"
+TEAM_LABEL = "rayfort.dev/team"
+COST_CENTER_LABEL = "rayfort.dev/cost-center"
+
+
+def tenant_labels(tenant: TenantSettings) -> dict[str, str]:
+    """Labels that attribute an object to its team and cost center (the team is the tenant)."""
+    return {TENANT_LABEL: tenant.name, TEAM_LABEL: tenant.name, COST_CENTER_LABEL: tenant.cost_center}
+
+
+def tenant_namespace(tenant: TenantSettings) -> dict[str, Any]:
+    """The Namespace named after the tenant; restricted enforced, audited and warned, version pinned."""
+    return restricted_namespace(tenant.name, tenant_labels(tenant))
+
+
+class TenantNamespace(KubernetesObject):
+    """The namespace every other object of the tenant is created in; ``name`` is its reference."""
+
+    def __init__(self, scope: Construct, construct_id: str, tenant: TenantSettings) -> None:
+        super().__init__(scope, construct_id, tenant_namespace(tenant))

@@ -1,0 +1,264 @@
+"""The tenant's NetworkPolicies: deny everything, then allow only the flows Ray needs.
+
+Ray has no authorization of its own, so reaching a head is running code on it.
+Every allow below names its peer by namespace and pod labels or by an address
+range, and its ports exactly; the worker port range and the ports Ray would
+otherwise pick at random are pinned by the runtime (``RAY_PINNED_PORTS``) so
+they can be named here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rayfort._cdk import Construct
+from rayfort.config import Environment
+from rayfort.config.tenant import TenantSettings
+from rayfort.k8s.manifest import KubernetesObject
+
+GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+# With Dataplane V2 the GKE metadata server, which serves Workload Identity tokens, answers here.
+GKE_METADATA_SERVER = ("169.254.169.252/32", 988)
+API_SERVER_PORT = 443
+GOOGLE_APIS_PORT = 443
+REDIS_TLS_PORT = 6378
+DNS_PORT = 53
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
+MANAGED_PROMETHEUS = ("gmp-system", {"app.kubernetes.io/name": "collector"})
+OPERATOR_LABELS = {"app.kubernetes.io/name": "kuberay-operator"}
+
+# Where each of the runtime's pinned ports may be reached from, within one Ray cluster.
+HEAD_ONLY_PORTS = frozenset({"gcs", "dashboard", "client"})
+EVERY_NODE_PORTS = frozenset({"node_manager", "object_manager", "dashboard_agent", "dashboard_agent_grpc", "metrics"})
+SERVE_PORT = "serve"
+# The raylet calls its own runtime-env agent inside the pod; nothing crosses the network.
+POD_LOCAL_PORTS = frozenset({"runtime_env_agent"})
+
+
+@dataclass(frozen=True)
+class TenantNetworkPolicyProps:
+    """Inputs of TenantNetworkPolicies; every allow is opt-in through these fields."""
+
+    namespace: str
+    """The tenant namespace (the tenant name)."""
+    cluster: str
+    """RayCluster name, the value of the pods' ray.io/cluster label."""
+    worker_ports: tuple[int, int]
+    """Pinned min-worker-port and max-worker-port, inclusive."""
+    ray_ports: Mapping[str, int]
+    """Every port the runtime pins, by name; each name must be classified above, so none is missed."""
+    control_plane_cidr: str
+    """The control plane's range; the autoscaler in the head reaches the API server there."""
+    google_apis_cidr: str
+    """Restricted or private Google APIs VIP, for Cloud Storage and Artifact Registry."""
+    redis_cidr: str
+    """Private services range holding the tenant's Memorystore instance."""
+    operator_namespace: str = "kuberay-system"
+    """Namespace of the KubeRay operator, which polls the head's dashboard."""
+    serve: bool = False
+    """Open the Serve port between nodes; closed by default."""
+    health_checks: bool = False
+    """Let Google's load-balancer health checks reach the dashboard; off unless IAP exposes it."""
+    internal_sources: tuple[str, ...] = ()
+    """Source ranges of the internal load balancer, let through to client and dashboard; none by default."""
+    metrics_scraping: bool = True
+    """Let Managed Service for Prometheus collectors scrape the metrics port."""
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels added to every policy."""
+
+    @classmethod
+    def for_tenant(
+        cls, env: Environment, tenant: TenantSettings, ray_ports: Mapping[str, int], operator_namespace: str
+    ) -> TenantNetworkPolicyProps:
+        """The policies an environment file asks for one tenant."""
+        internal = tenant.exposure.internal
+        return cls(
+            namespace=tenant.name,
+            cluster=tenant.name,
+            worker_ports=(tenant.worker_ports.min, tenant.worker_ports.max),
+            ray_ports=dict(ray_ports),
+            control_plane_cidr=env.network.control_plane_cidr,
+            google_apis_cidr=env.network.google_apis_cidr,
+            redis_cidr=env.network.private_services_cidr,
+            operator_namespace=operator_namespace,
+            serve=tenant.serve,
+            health_checks=tenant.exposure.iap.enabled,
+            internal_sources=tuple(internal.source_ranges) if internal.enabled else (),
+        )
+
+
+def ports_to_head(props: TenantNetworkPolicyProps) -> list[dict[str, Any]]:
+    """What a worker may open on its head: the head-only ports and every node's ports."""
+    return _tcp(_named(props, HEAD_ONLY_PORTS)) + ports_to_every_node(props)
+
+
+def ports_to_every_node(props: TenantNetworkPolicyProps) -> list[dict[str, Any]]:
+    """What any node of the cluster may open on any other: raylet, object manager, agents, metrics, worker range."""
+    unknown = sorted(set(props.ray_ports) - HEAD_ONLY_PORTS - EVERY_NODE_PORTS - POD_LOCAL_PORTS - {SERVE_PORT})
+    if unknown:
+        raise ValueError(f"Ray ports {unknown} are not classified, so no policy would allow or knowingly omit them")
+    names = EVERY_NODE_PORTS | ({SERVE_PORT} if props.serve else set())
+    first, last = props.worker_ports
+    return _tcp(_named(props, names)) + [{"protocol": "TCP", "port": first, "endPort": last}]
+
+
+def _named(props: TenantNetworkPolicyProps, names: frozenset[str] | set[str]) -> list[int]:
+    return [port for name, port in props.ray_ports.items() if name in names]
+
+
+def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, Any]]:
+    """Every NetworkPolicy of the tenant namespace, in a stable order."""
+    head = _ray_pods(props, "head")
+    worker = _ray_pods(props, "worker")
+    any_node = {"podSelector": {"matchLabels": {"ray.io/cluster": props.cluster}}}
+    to_head = ports_to_head(props)
+    to_node = ports_to_every_node(props)
+    dashboard = _tcp([props.ray_ports["dashboard"]])
+
+    policies = [
+        _policy(props, "default-deny", {}, ingress=[], egress=[]),
+        _policy(
+            props,
+            "allow-dns",
+            {},
+            egress=[{"to": [_peer(*KUBE_DNS)], "ports": [
+                {"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT},
+            ]}],
+        ),
+        _policy(
+            props,
+            "ray-head-ingress",
+            head,
+            ingress=[
+                {"from": [{"podSelector": worker}], "ports": to_head},
+                {"from": [_peer(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard},
+            ],
+        ),
+        _policy(
+            props,
+            "ray-worker-ingress",
+            worker,
+            ingress=[{"from": [any_node], "ports": to_node}],
+        ),
+        _policy(
+            props,
+            "ray-head-egress",
+            head,
+            egress=[
+                {"to": [{"podSelector": worker}], "ports": to_node},
+                # The autoscaler sidecar lists and scales pods through the API server.
+                {"to": [_cidr(props.control_plane_cidr)], "ports": _tcp([API_SERVER_PORT])},
+                # Only the head's GCS writes to Redis.
+                {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])},
+            ],
+        ),
+        _policy(
+            props,
+            "ray-worker-egress",
+            worker,
+            egress=[
+                {"to": [{"podSelector": head}], "ports": to_head},
+                {"to": [{"podSelector": worker}], "ports": to_node},
+            ],
+        ),
+        _policy(
+            props,
+            "ray-google-egress",
+            any_node["podSelector"],
+            egress=[
+                {"to": [_cidr(props.google_apis_cidr)], "ports": _tcp([GOOGLE_APIS_PORT])},
+                {"to": [_cidr(GKE_METADATA_SERVER[0])], "ports": _tcp([GKE_METADATA_SERVER[1]])},
+            ],
+        ),
+    ]
+    if props.metrics_scraping:
+        policies.append(
+            _policy(
+                props,
+                "ray-metrics-ingress",
+                any_node["podSelector"],
+                ingress=[{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
+            )
+        )
+    if props.health_checks:
+        policies.append(
+            _policy(
+                props,
+                "ray-dashboard-health-checks",
+                head,
+                ingress=[{"from": [_cidr(c) for c in GOOGLE_HEALTH_CHECK_RANGES], "ports": dashboard}],
+            )
+        )
+    if props.internal_sources:
+        policies.append(
+            _policy(
+                props,
+                "ray-internal-load-balancer",
+                head,
+                ingress=[{
+                    "from": [_cidr(c) for c in props.internal_sources],
+                    "ports": _tcp([props.ray_ports["client"], props.ray_ports["dashboard"]]),
+                }],
+            )
+        )
+    return policies
+
+
+def _ray_pods(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:
+    return {"matchLabels": {"ray.io/cluster": props.cluster, "ray.io/node-type": node_type}}
+
+
+def _peer(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
+        "podSelector": {"matchLabels": dict(labels)},
+    }
+
+
+def _cidr(cidr: str) -> dict[str, Any]:
+    return {"ipBlock": {"cidr": cidr}}
+
+
+def _tcp(ports: Sequence[int]) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in sorted(set(ports))]
+
+
+def _policy(
+    props: TenantNetworkPolicyProps,
+    name: str,
+    pod_selector: dict[str, Any],
+    *,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {"podSelector": pod_selector, "policyTypes": []}
+    if ingress is not None:
+        spec["policyTypes"].append("Ingress")
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = egress
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": name,
+            "namespace": props.namespace,
+            "labels": {**props.extra_labels, "app.kubernetes.io/managed-by": "rayfort"},
+        },
+        "spec": spec,
+    }
+
+
+class TenantNetworkPolicies(Construct):
+    """Applies the tenant's NetworkPolicies; the namespace is a token so they wait for it."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: TenantNetworkPolicyProps) -> None:
+        super().__init__(scope, construct_id)
+        self.policies = {
+            policy["metadata"]["name"]: KubernetesObject(self, policy["metadata"]["name"], policy)
+            for policy in tenant_network_policies(props)
+        }

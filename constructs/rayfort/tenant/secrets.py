@@ -1,0 +1,52 @@
+"""Secret Manager secrets the Ray pods mount, created empty: their values never pass through Terraform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rayfort._cdk import Construct
+from rayfort._providers import google
+
+SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+
+
+@dataclass(frozen=True)
+class TenantSecretsProps:
+    """Inputs of TenantSecrets."""
+
+    project_id: str
+    """Project of the secrets (the cluster project, where the pods' GSA lives)."""
+    region: str
+    """The only region the secret payloads are stored in."""
+    secret_ids: tuple[str, ...]
+    """Secret ids to create, without versions."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels besides the provider's default labels."""
+
+
+class TenantSecrets(Construct):
+    """Secrets without versions: a person adds each value with ``gcloud secrets versions add``.
+
+    Only the resource exists in Terraform state, never a payload. Access is
+    granted per secret, never at project level.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: TenantSecretsProps) -> None:
+        super().__init__(scope, construct_id)
+        self.secrets = {
+            secret_id: google.SecretManagerSecret(
+                self,
+                secret_id,
+                secret_id=secret_id,
+                project=props.project_id,
+                replication={"user_managed": {"replicas": [{"location": props.region}]}},
+                labels=props.labels,
+            )
+            for secret_id in props.secret_ids
+        }
+
+    def grant_access(self, construct_id: str, secret_id: str, member: str) -> None:
+        """Let one identity read one secret's payloads."""
+        google.SecretManagerSecretIamMember(
+            self, construct_id, secret_id=self.secrets[secret_id].id, role=SECRET_ACCESSOR, member=member
+        )

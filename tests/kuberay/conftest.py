@@ -1,0 +1,49 @@
+"""The kuberay stack synthesized with only the stacks it references, for each install mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rayfort._cdk import App
+from rayfort.cli import synthesize
+from rayfort.config import Environment
+from stacks.gke import GkeStack
+from stacks.kuberay import KubeRayStack
+from stacks.network import NetworkStack
+from tests.conftest import environment
+
+
+def build_kuberay(env: Environment, outdir: str = "cdktf.out") -> App:
+    """network, gke and kuberay: the kuberay stack and everything it references."""
+    app = App(outdir=outdir, skip_validation=False)
+    network = NetworkStack(app, "network", env)
+    gke = GkeStack(app, "gke", env, network)
+    KubeRayStack(app, "kuberay", env, gke)
+    return app
+
+
+def variant(base: str, **kuberay: object) -> Environment:
+    """A shipped environment with other kuberay settings."""
+    env = environment(base)
+    data = env.model_dump(mode="json", exclude_unset=True)
+    data["kuberay"] = {**data.get("kuberay", {}), **kuberay}
+    return Environment.model_validate(data)
+
+
+@pytest.fixture(scope="session")
+def kuberay_stack(tmp_path_factory: pytest.TempPathFactory):
+    """Synthesize an environment and return its kuberay stack's Terraform JSON."""
+    cache: dict[str, dict] = {}
+
+    def run(env: Environment) -> dict:
+        key = env.model_dump_json()
+        if key not in cache:
+            outdir: Path = tmp_path_factory.mktemp("kuberay") / "cdktf.out"
+            synthesize(env, outdir, build=build_kuberay)
+            cache[key] = json.loads((outdir / "stacks" / "kuberay" / "cdk.tf.json").read_text())
+        return cache[key]
+
+    return run

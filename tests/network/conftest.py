@@ -1,0 +1,70 @@
+"""Environments for the network tests, built from a minimal base so each test changes one thing."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rayfort._cdk import App
+from rayfort.config import Environment
+from rayfort.config.environment import cross_field_problems
+from tests.conftest import stacks_in
+
+BASE: dict[str, Any] = {
+    "name": "nettest",
+    "organization_id": "123456789012",
+    "project_id": "rayfort-net-000000",
+    "region": "europe-west4",
+    "zones": ["europe-west4-a"],
+    "labels": {"team": "ml-platform", "cost_center": "cc-0000"},
+    "network": {
+        "subnet_cidr": "10.10.0.0/20",
+        "pods_cidr": "10.20.0.0/16",
+        "services_cidr": "10.30.0.0/20",
+        "control_plane_cidr": "172.16.0.0/28",
+    },
+    "cluster": {"name": "rayfort-net"},
+}
+
+
+def variant(**changes: Any) -> dict[str, Any]:
+    """BASE with top-level sections merged one level deep."""
+    data = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+def build(data: dict[str, Any]) -> Environment:
+    return Environment.model_validate(data)
+
+
+def messages(data: dict[str, Any]) -> list[str]:
+    """Every cross-field problem of an environment, as 'path: message'."""
+    return [
+        f"{'.'.join(str(part) for part in problem.path)}: {problem.message}"
+        for problem in cross_field_problems(build(data))
+    ]
+
+
+@pytest.fixture(scope="session")
+def synth_network(tmp_path_factory: pytest.TempPathFactory):
+    """Synthesize only the network stack of an environment; returns its cdk.tf.json."""
+    from stacks.network import NetworkStack
+
+    def run(data: dict[str, Any]) -> dict[str, Any]:
+        env = build(data)
+        assert cross_field_problems(env) == []
+        outdir: Path = tmp_path_factory.mktemp("network") / "cdktf.out"
+        app = App(outdir=str(outdir), skip_validation=False)
+        NetworkStack(app, "network", env)
+        app.synth()
+        return stacks_in(outdir)["network"]
+
+    return run

@@ -1,0 +1,137 @@
+"""Ray-related bad input is refused with a message that says what is allowed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rayfort.config import ConfigError, load_environment
+from rayfort.config.tenant import node_allocatable
+from tests.conftest import ENVIRONMENTS
+
+
+def _dev() -> dict:
+    return yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
+
+
+def _refused(tmp_path: Path, data: dict) -> str:
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        load_environment(path)
+    return str(caught.value)
+
+
+def _accepted(tmp_path: Path, data: dict) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    load_environment(path)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "airgapped"])
+def test_shipped_environments_pass(name: str) -> None:
+    load_environment(ENVIRONMENTS / f"{name}.yaml")
+
+
+@pytest.mark.parametrize(
+    ("machine", "cpu", "gib"),
+    [
+        # GKE Standard allocatable, from its documented reservation tiers and 100 MiB eviction threshold.
+        ("n2d-standard-2", "1.93", "6.10"),
+        ("n2d-standard-8", "7.91", "28.34"),
+        ("e2-medium", "0.94", "2.90"),
+        ("n1-standard-4", "3.92", "12.40"),
+    ],
+)
+def test_allocatable_table(machine: str, cpu: str, gib: str) -> None:
+    cores, memory = node_allocatable(machine)
+    assert cores.quantize(Decimal("0.01")) == Decimal(cpu)
+    assert (memory / 2**30).quantize(Decimal("0.01")) == Decimal(gib)
+
+
+def test_unknown_machine_types_are_not_judged() -> None:
+    assert node_allocatable("z9-custom-7") is None
+
+
+def test_a_pod_larger_than_any_node_is_refused(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_groups"][0]["resources"] = {"cpu": "4", "memory": "8Gi"}
+    message = _refused(tmp_path, data)
+    assert "tenants[0].worker_groups[0]" in message
+    assert "a worker of group cpu fits no node" in message and "n2d-standard-2: 1.93 CPU" in message
+    assert "allowed: at most one node's allocatable" in message
+
+
+def test_a_head_that_only_fits_without_its_autoscaler_is_refused(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["head"] = {"cpu": "1.5", "memory": "4Gi"}
+    assert "the head (with its autoscaler sidecar) fits no node" in _refused(tmp_path, data)
+
+
+def test_more_than_the_pools_can_ever_hold_is_refused(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_groups"][0]["max_replicas"] = 40
+    message = _refused(tmp_path, data)
+    assert "at full scale (head plus every group at max_replicas) asks for more CPU" in message
+    assert "allowed: lower max_replicas or sizes, or raise the pools' max_nodes" in message
+
+
+def test_more_nodes_make_it_fit(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_groups"][0]["max_replicas"] = 40
+    data["cluster"]["node_pools"] = [{"name": "default", "max_nodes": 30}]
+    _accepted(tmp_path, data)
+
+
+def test_gpu_groups_need_a_gpu_pool_with_enough_gpus(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_groups"].append({"name": "gpu", "max_replicas": 2,
+                                                 "resources": {"cpu": "4", "memory": "16Gi", "gpu": 1}})
+    assert "asks for GPUs but no node pool has any" in _refused(tmp_path, data)
+    data["cluster"]["node_pools"] = [
+        {"name": "default"},
+        {"name": "h100", "machine_type": "a3-highgpu-1g", "max_nodes": 1, "spot": True,
+         "confidential_instance_type": "TDX", "gpu": {"type": "nvidia-h100-80gb", "count": 1}},
+    ]
+    assert "asks for more GPU than the GPU pools can ever hold" in _refused(tmp_path, data)
+    data["cluster"]["node_pools"][1]["max_nodes"] = 2
+    _accepted(tmp_path, data)
+
+
+def test_autopilot_is_not_judged_by_node_pools(tmp_path: Path) -> None:
+    data = _dev()
+    data["cluster"]["mode"] = "autopilot"
+    data["tenants"][0]["worker_groups"][0]["max_replicas"] = 400
+    _accepted(tmp_path, data)
+
+
+def test_duplicate_group_names_are_refused(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_groups"].append({"name": "cpu"})
+    assert "worker group names must be unique; repeated: cpu" in _refused(tmp_path, data)
+
+
+@pytest.mark.parametrize(("low", "high", "clash"), [(8000, 8100, "metrics 8080"), (6300, 6400, "node_manager 6380"),
+                                                    (10000, 10010, "client 10001")])
+def test_worker_ports_overlapping_pinned_ports_are_refused(tmp_path: Path, low: int, high: int, clash: str) -> None:
+    data = _dev()
+    data["tenants"][0]["worker_ports"] = {"min": low, "max": high}
+    message = _refused(tmp_path, data)
+    assert "overlaps fixed Ray ports" in message and clash in message and "allowed:" in message
+
+
+def test_token_auth_needs_ray_2_52(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["ray_version"] = "2.51.2"
+    assert "token authentication needs Ray 2.52 or newer" in _refused(tmp_path, data)
+
+
+def test_kuberay_tls_needs_the_operator(tmp_path: Path) -> None:
+    data = _dev()
+    data["tenants"][0]["ray_runtime"] = "plain"
+    data["tenants"][0]["tls"] = "kuberay"
+    message = _refused(tmp_path, data)
+    assert "tenants[0].tls" in message and "allowed with ray_runtime plain: cert-manager or secret-manager" in message
