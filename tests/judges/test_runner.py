@@ -97,3 +97,25 @@ def test_schema_judge_holds_kinds_without_schema_to_their_fields(tmp_path: Path)
     assert judge_schemas([_env(tmp_path, _pod_monitoring(scrapeEverything=True))]).failed == 1
     unknown_kind = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     assert judge_schemas([_env(tmp_path, unknown_kind)]).failed == 1
+
+
+def test_isolation_judge_passes_dev_and_fails_when_a_tenant_opens_up(synthesized) -> None:
+    import copy
+
+    from rayfort.judges.runner import judge_isolation
+    from tests.conftest import environment
+
+    env = environment("dev")
+    result = judge_isolation([Synthesized("dev", Path("."), synthesized["dev"], env)])
+    if result.unavailable:
+        pytest.skip(result.unavailable)
+    assert (result.checked, result.failed) == (9, 0), result.failures
+    broken = copy.deepcopy(synthesized["dev"])
+    broken["tenant-team-b"]["resource"]["kubernetes_manifest"]["open_to_all"] = {"manifest": {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "open-to-all", "namespace": "team-b"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
+    }}
+    opened = judge_isolation([Synthesized("dev", Path("."), broken, env)])
+    failed = " ".join(opened.failures)
+    assert opened.failed and "nothing-else" in failed

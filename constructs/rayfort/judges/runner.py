@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from rayfort.config import Environment
 from rayfort.judges import k8s_schema, pod_security
 from rayfort.judges.reference import ReferenceMissing
 
@@ -54,11 +55,13 @@ class Synthesized:
     name: str
     outdir: Path
     stacks: dict[str, dict]
+    environment: Environment | None = None
+    """The environment it came from; judges that compare intent with output need it."""
 
 
-def load_outdir(name: str, outdir: Path) -> Synthesized:
+def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
     stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
-    return Synthesized(name, outdir, stacks)
+    return Synthesized(name, outdir, stacks, environment)
 
 
 def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
@@ -162,6 +165,67 @@ def judge_helm_values(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+# Workload Identity: pods get their Google credentials from the GKE metadata server.
+GKE_METADATA_SERVER = "169.254.169.252/32"
+
+
+def isolation_expectations(env: Environment) -> Any:
+    """Every flow the environment means to allow to or from its tenants' Ray pods."""
+    from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
+    from rayfort.judges.tenant_isolation import Egress, Ingress, IsolationExpectations, RayPorts, Tenant, tcp
+
+    ports = {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS}
+    tenants = []
+    for t in env.tenants:
+        mesh = tuple(tcp(ports[name]) for name in ("node_manager", "object_manager", "dashboard_agent_grpc",
+                                                    "dashboard_agent"))
+        mesh += (tcp(t.worker_ports.min, t.worker_ports.max),) + ((tcp(ports["serve"]),) if t.serve else ())
+        operator_managed = t.ray_runtime == "kuberay"
+        # Head and workers talk on every Ray port the tenant issue lists; workers on the mesh and metrics.
+        to_head = tuple(tcp(ports[name]) for name in ("gcs", "dashboard", "client", "metrics")) + mesh
+        to_worker = (tcp(ports["metrics"]), *mesh)
+        egress = [Egress(GKE_METADATA_SERVER, (tcp(988),)),
+                  Egress(env.network.google_apis_cidr, (tcp(443),)),
+                  Egress(env.network.private_services_cidr, (tcp(6378),), frozenset({"head"}))]
+        if operator_managed:  # the in-tree autoscaler on the head talks to the API server
+            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))
+        internal = t.exposure.internal
+        ingress = tuple(Ingress(cidr, (tcp(ports["client"]), tcp(ports["dashboard"])))
+                        for cidr in (internal.source_ranges if internal.enabled else []))
+        tenants.append(Tenant(
+            namespace=t.name, cluster=t.name, exposed=t.exposure.iap.enabled,
+            ray_ports=RayPorts(to_head=to_head, to_worker=to_worker, between_workers=to_worker,
+                               dashboard=ports["dashboard"], metrics=ports["metrics"]),
+            egress=tuple(egress), ingress=ingress, scraped=True, operator_managed=operator_managed,
+        ))
+    return IsolationExpectations(tenants=tuple(tenants))
+
+
+def judge_isolation(envs: list[Synthesized]) -> JudgeResult:
+    """network-config-analyzer: no traffic between tenants, and exactly the Ray flows we intend."""
+    from rayfort.judges.tenant_isolation import NcaUnavailable, check_tenant_isolation
+    from rayfort.judges.workloads import cluster_resources, stack_manifests
+
+    result = JudgeResult("tenant isolation (nca)")
+    for env in envs:
+        if env.environment is None or not env.environment.tenants:
+            continue
+        manifests = [m for tf in env.stacks.values() for m in stack_manifests(tf)]
+        try:
+            report = check_tenant_isolation(cluster_resources(manifests), isolation_expectations(env.environment))
+        except NcaUnavailable as missing:
+            result.unavailable = str(missing)
+            return result
+        for assertion in report.assertions:
+            if assertion.passed:
+                result.ok()
+            else:
+                broken = [f"missing {c}" for c in assertion.missing] + [f"unexpected {c}" for c in assertion.unexpected]
+                result.fail(f"{env.name}: {assertion.name} ({assertion.description}): " + "; ".join(broken[:6])
+                            + (f"; ... {len(broken) - 6} more" if len(broken) > 6 else ""))
+    return result
+
+
 def judge_rules(envs: list[Synthesized]) -> JudgeResult:
     """rayfort's synth-time rules, read back from each synth's policy record."""
     from rayfort.cli import POLICY_REPORT
@@ -184,7 +248,7 @@ def judge_rules(envs: list[Synthesized]) -> JudgeResult:
 
 
 JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
-    judge_checkov, judge_schemas, judge_pod_security, judge_helm_values, judge_rules,
+    judge_checkov, judge_schemas, judge_pod_security, judge_helm_values, judge_isolation, judge_rules,
 ]
 
 
@@ -231,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ConfigError, SynthRefused) as error:
             print(f"rayfort judge: {error}", file=sys.stderr)
             return 2
-        envs.append(load_outdir(env.name, outdir))
+        envs.append(load_outdir(env.name, outdir, env))
 
     results = run(envs)
     print(f"judged: {', '.join(e.name for e in envs)}")

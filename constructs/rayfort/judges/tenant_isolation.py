@@ -173,6 +173,8 @@ class Tenant:
     ingress: tuple[Ingress, ...] = ()
     scraped: bool = False
     """Managed Prometheus collectors scrape the Ray pods' metrics port."""
+    operator_managed: bool = True
+    """A RayCluster the operator reconciles (and calls on the dashboard); false for operatorless Deployments."""
 
 
 @dataclass(frozen=True)
@@ -636,8 +638,9 @@ def _required_traffic(pods: list[dict], expectations: IsolationExpectations) -> 
             for worker in workers:
                 required[RAY_HEAD_WORKER].add_ports(worker, head, tenant.ray_ports.to_head)
                 required[RAY_HEAD_WORKER].add_ports(head, worker, tenant.ray_ports.to_worker)
-            for operator in operator_pods:
-                required[OPERATOR_DASHBOARD].add_ports(operator, head, dashboard)
+            if tenant.operator_managed:
+                for operator in operator_pods:
+                    required[OPERATOR_DASHBOARD].add_ports(operator, head, dashboard)
             if tenant.exposed:
                 for cidr in expectations.health_check_ranges:
                     required[HEALTH_CHECKS].add_ports(_ip_endpoint(cidr), head, dashboard)
