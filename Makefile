@@ -16,7 +16,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup tools synth synth-commit test judge review smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit test judge review mirror-commands smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -54,6 +54,9 @@ synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them,
 
 review: synth ## Markdown review of ENV (review.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>.
 	$(PY) -m rayfort.review --env $(ENV) --output review.md $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN))
+
+mirror-commands: setup ## Print the crane/helm commands that fill ENV's private registry mirror.
+	$(PY) -m rayfort.registry $(ENV)
 
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
