@@ -1,4 +1,4 @@
-"""The kuberay stack: the operator (cluster-wide, namespaced or GKE's add-on), cert-manager and, air-gapped, the mirror."""
+"""The kuberay stack: the operator (cluster-wide, namespaced or GKE's add-on), cert-manager and the mirror."""
 
 from __future__ import annotations
 

@@ -13,13 +13,13 @@ from rayfort.registry.images import MirrorAddress, ray_image
 from rayfort.stack import RayfortStack
 from rayfort.tenant.bucket import TenantBucket, TenantBucketProps, bucket_name
 from rayfort.tenant.identity import TenantIdentity, TenantIdentityProps
-from rayfort.tenant.key import TenantKey, TenantKeyProps
+from rayfort.tenant.key import TenantKey, TenantKeyProps, key_ring_name
 from rayfort.tenant.namespace import TenantNamespace, tenant_labels
-from rayfort.tenant.quick_test import quick_test_command
 from rayfort.tenant.network_policies import TenantNetworkPolicies, TenantNetworkPolicyProps
+from rayfort.tenant.quick_test import quick_test_command
 from rayfort.tenant.quota import tenant_quota_objects
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS, head_service_name
 from rayfort.tenant.ray_cluster import kuberay_auth_secret_name
+from rayfort.tenant.ray_pods import RAY_PINNED_PORTS, head_service_name
 from rayfort.tenant.ray_runtime import (
     RayRuntimeInputs,
     auth_token_secret_id,
@@ -27,8 +27,8 @@ from rayfort.tenant.ray_runtime import (
     secret_manager_secret_ids,
 )
 from rayfort.tenant.rbac import TenantRbac, TenantRbacProps, group_id_part
-from rayfort.tenant.secrets import TenantSecrets, TenantSecretsProps
 from rayfort.tenant.redis import TenantRedis, TenantRedisProps, instance_id
+from rayfort.tenant.secrets import TenantSecrets, TenantSecretsProps
 from stacks.gke import GkeStack
 from stacks.kuberay import OPERATOR_NAMESPACE, KubeRayStack
 from stacks.network import NetworkStack
@@ -75,14 +75,6 @@ class TenantStack(RayfortStack):
         )
         for obj in tenant_quota_objects(namespace, tenant):
             KubernetesObject(self, obj["kind"].lower(), obj)
-        TenantNetworkPolicies(
-            self,
-            "network-policies",
-            replace(
-                TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE),
-                namespace=namespace,
-            ),
-        )
 
         self.identity = TenantIdentity(
             self, "identity", TenantIdentityProps(tenant=tenant.name, project_id=project, namespace=namespace)
@@ -118,12 +110,40 @@ class TenantStack(RayfortStack):
                 depends_on=(redis_grant,),
             ),
         )
+        TenantNetworkPolicies(
+            self,
+            "network-policies",
+            replace(
+                TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE),
+                namespace=namespace,
+            ),
+        )
 
+        self._secrets(env, tenant, labels)
+        runtime = RayRuntimeInputs(
+            tenant=tenant,
+            image=self._ray_image(env, tenant),
+            project_id=project,
+            redis_address=self.redis.address,
+            redis_ca_cert=self.redis.server_ca_cert,
+            redis_password_secret=self.redis.password_secret_name,
+            gcs_bucket=self.bucket.name,
+            namespace=namespace,
+        )
+        for obj in ray_runtime_objects(runtime):
+            KubernetesObject(self, f"ray-{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
+        self._outputs(runtime)
+
+    def _secrets(self, env: Environment, tenant: TenantSettings, labels: dict[str, str]) -> None:
+        """The Secret Manager secrets the pods mount, readable by the pods (and the token by developers)."""
         secrets = TenantSecrets(
             self,
             "secrets",
             TenantSecretsProps(
-                project_id=project, region=env.region, secret_ids=secret_manager_secret_ids(tenant), labels=labels
+                project_id=env.project_id,
+                region=env.region,
+                secret_ids=secret_manager_secret_ids(tenant),
+                labels=labels,
             ),
         )
         for secret_id in secrets.secrets:
@@ -134,28 +154,21 @@ class TenantStack(RayfortStack):
             for group in tenant.groups.developers:
                 secrets.grant_access(f"{token}-{group_id_part(group)}", token, f"group:{group}")
 
+    def _ray_image(self, env: Environment, tenant: TenantSettings) -> str:
+        """The tenant's image, else the pinned Ray image, from the mirror when there is one."""
         image = tenant.image or ray_image(tenant.ray_version)
-        if env.registry_mirror is not None:
-            mirror = MirrorAddress.of(env, env.registry_mirror)
-            # Runtime environments (container images of jobs) come from the mirror too.
-            self.identity.grant_artifact_read(
-                "mirror-read", project_id=mirror.project_id, location=mirror.location, repository=mirror.repository
-            )
-            if tenant.image is None:
-                image = mirror.mirrored(image)
-        runtime = RayRuntimeInputs(
-            tenant=tenant,
-            image=image,
-            project_id=project,
-            redis_address=self.redis.address,
-            redis_ca_cert=self.redis.server_ca_cert,
-            redis_password_secret=self.redis.password_secret_name,
-            gcs_bucket=self.bucket.name,
-            namespace=namespace,
+        if env.registry_mirror is None:
+            return image
+        mirror = MirrorAddress.of(env, env.registry_mirror)
+        # Runtime environments (container images of jobs) come from the mirror too.
+        self.identity.grant_artifact_read(
+            "mirror-read", project_id=mirror.project_id, location=mirror.location, repository=mirror.repository
         )
-        for obj in ray_runtime_objects(runtime):
-            KubernetesObject(self, f"ray-{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
+        return image if tenant.image is not None else mirror.mirrored(image)
 
+    def _outputs(self, runtime: RayRuntimeInputs) -> None:
+        """The head's address, and the quick test where the internal load balancer makes it reachable."""
+        tenant = runtime.tenant
         TerraformOutput(
             self,
             "ray-address",
@@ -172,7 +185,7 @@ class TenantStack(RayfortStack):
                 self,
                 "quick-test",
                 value=quick_test_command(replace(runtime, namespace=tenant.name), address),
-                description="Submits a pi estimation through the internal load balancer; run where kubectl reaches the cluster",
+                description="Submits a pi estimation through the internal load balancer; run it where kubectl works",
             )
 
     def _key(self, env: Environment, tenant: TenantSettings) -> tuple[str, TerraformResource, TerraformResource]:
@@ -193,7 +206,7 @@ class TenantStack(RayfortStack):
                 tenant=tenant.name,
                 location=env.region,
                 project_id=created.project_id or env.project_id,
-                key_ring=f"{created.key_ring}-{tenant.name}",
+                key_ring=key_ring_name(created.key_ring, tenant.name),
                 rotation_days=created.rotation_days,
             ),
         )

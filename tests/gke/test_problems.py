@@ -125,15 +125,23 @@ def test_airgapped_admits_only_the_mirror() -> None:
     )
 
 
-def test_connected_environments_admit_the_operator_and_ray_images() -> None:
-    assert admitted_image_patterns(environment("dev")) == ("quay.io/kuberay/operator*", "docker.io/rayproject/ray*")
+def test_connected_environments_admit_the_operator_ray_and_cert_manager_images() -> None:
+    assert admitted_image_patterns(environment("dev")) == (
+        "quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*",
+    )
+
+
+def test_cert_manager_images_are_admitted_only_when_a_tenant_needs_them() -> None:
+    data = dev_with()
+    data["tenants"] = [{**tenant, "tls": "secret-manager"} for tenant in data["tenants"]]
+    assert "quay.io/jetstack/cert-manager-*" not in admitted_image_patterns(build(data))
 
 
 def test_gke_addon_admits_no_helm_operator_image_and_extra_patterns_follow() -> None:
     data = dev_with(binary_authorization_registries=["europe-docker.pkg.dev/corp-images/ray/**"])
     data["kuberay"] = {"install": "gke-addon"}
     assert admitted_image_patterns(build(data)) == (
-        "docker.io/rayproject/ray*", "europe-docker.pkg.dev/corp-images/ray/**",
+        "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*", "europe-docker.pkg.dev/corp-images/ray/**",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rayfort._cdk import App, TerraformStack
+from rayfort.config import Environment
 from rayfort.registry.images import MirrorAddress, images_to_mirror, mirror_commands
 from rayfort.registry.mirror import ArtifactMirror, ArtifactMirrorProps
 from tests.conftest import environment, resources
@@ -53,20 +54,38 @@ def test_grant_read_refuses_public_members() -> None:
             mirror.grant_read("public", member)
 
 
+CERT_MANAGER_COMPONENTS = ("acmesolver", "cainjector", "controller", "startupapicheck", "webhook")
+JETSTACK = f"{MIRROR}/rayfort-mirror/jetstack/cert-manager"
+
+
 def test_images_to_mirror_for_the_pinned_versions() -> None:
     assert images_to_mirror(environment("airgapped")) == [
         ("docker.io/rayproject/ray:2.52.1-py311", f"{MIRROR}/rayfort-mirror/rayproject/ray:2.52.1-py311"),
+        ("https://charts.jetstack.io/cert-manager:v1.21.3", f"oci://{MIRROR}/rayfort-charts/cert-manager:v1.21.3"),
         ("https://ray-project.github.io/kuberay-helm/kuberay-operator:1.7.0",
          f"oci://{MIRROR}/rayfort-charts/kuberay-operator:1.7.0"),
+        *[(f"quay.io/jetstack/cert-manager-{c}:v1.21.3", f"{JETSTACK}-{c}:v1.21.3") for c in CERT_MANAGER_COMPONENTS],
         ("quay.io/kuberay/operator:v1.7.0", f"{MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0"),
     ]
     assert images_to_mirror(environment("dev")) == []
 
 
+def test_cert_manager_is_mirrored_only_when_a_tenant_needs_it() -> None:
+    env = environment("airgapped")
+    data = env.model_dump(mode="json", exclude_unset=True)
+    data["tenants"] = [{**tenant, "tls": "secret-manager"} for tenant in data["tenants"]]
+    sources = [source for source, _ in images_to_mirror(Environment.model_validate(data))]
+    assert sources and not [s for s in sources if "jetstack" in s]
+
+
 def test_mirror_commands() -> None:
     assert mirror_commands(environment("airgapped")) == [
         f"crane copy docker.io/rayproject/ray:2.52.1-py311 {MIRROR}/rayfort-mirror/rayproject/ray:2.52.1-py311",
+        "helm pull cert-manager --repo https://charts.jetstack.io/ --version v1.21.3",
+        f"helm push cert-manager-v1.21.3.tgz oci://{MIRROR}/rayfort-charts",
         "helm pull kuberay-operator --repo https://ray-project.github.io/kuberay-helm/ --version 1.7.0",
         f"helm push kuberay-operator-1.7.0.tgz oci://{MIRROR}/rayfort-charts",
+        *[f"crane copy quay.io/jetstack/cert-manager-{c}:v1.21.3 {JETSTACK}-{c}:v1.21.3"
+          for c in CERT_MANAGER_COMPONENTS],
         f"crane copy quay.io/kuberay/operator:v1.7.0 {MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0",
     ]

@@ -38,8 +38,14 @@ def stack(kuberay_stack):
 
 
 def _release(tf: dict) -> dict:
-    (release,) = resources(tf, "helm_release")
+    (release,) = [r for r in resources(tf, "helm_release") if r["chart"] == "kuberay-operator"]
     return release
+
+
+def _operator_manifests(tf: dict) -> dict[str, dict]:
+    """kubernetes_manifest resources of the operator, by name; cert-manager's are tested in test_cert_manager."""
+    bodies = tf.get("resource", {}).get("kubernetes_manifest", {})
+    return {name: body for name, body in bodies.items() if not name.startswith("cert-manager_")}
 
 
 def _values(tf: dict) -> dict:
@@ -70,7 +76,7 @@ def test_release_values_pass_the_judges(stack, name: str) -> None:
 
 @pytest.mark.parametrize("name", INSTALLING)
 def test_every_in_cluster_object_passes_schema_and_pod_security(stack, name: str) -> None:
-    manifests = [m["manifest"] for m in resources(stack(name), "kubernetes_manifest") if "for_each" not in m]
+    manifests = [m["manifest"] for m in _operator_manifests(stack(name)).values() if "for_each" not in m]
     kinds = sorted(m["kind"] for m in manifests)
     assert kinds == ["Namespace", "NetworkPolicy", "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota"]
     for manifest in manifests:
@@ -80,15 +86,15 @@ def test_every_in_cluster_object_passes_schema_and_pod_security(stack, name: str
 
 def test_namespaced_objects_wait_for_the_namespace(stack) -> None:
     tf = stack("helm")
-    (namespace_key,) = [k for k, m in tf["resource"]["kubernetes_manifest"].items()
+    (namespace_key,) = [k for k, m in _operator_manifests(tf).items()
                         if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"]
-    for manifest in tf["resource"]["kubernetes_manifest"].values():
+    for manifest in _operator_manifests(tf).values():
         if manifest["manifest"] != "${each.value}" and manifest["manifest"]["kind"] != "Namespace":
             assert manifest["depends_on"] == [f"kubernetes_manifest.{namespace_key}"]
 
 
 def test_namespace_is_restricted(stack) -> None:
-    (namespace,) = [m["manifest"] for m in resources(stack("helm"), "kubernetes_manifest")
+    (namespace,) = [m["manifest"] for m in _operator_manifests(stack("helm")).values()
                     if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"]
     labels = namespace["metadata"]["labels"]
     assert all(labels[f"pod-security.kubernetes.io/{mode}"] == "restricted" for mode in ("enforce", "audit", "warn"))
@@ -123,9 +129,9 @@ def test_without_manage_crds_no_crds_are_applied(stack) -> None:
     assert all("for_each" not in m for m in resources(tf, "kubernetes_manifest"))
 
 
-def test_gke_addon_creates_nothing_and_checks_the_addons_crd(stack) -> None:
+def test_gke_addon_creates_nothing_but_cert_manager_and_checks_the_addons_crd(stack) -> None:
     tf = stack("gke-addon")
-    assert tf.get("resource", {}) == {}
+    assert all(name.startswith("cert-manager_") for bodies in tf.get("resource", {}).values() for name in bodies)
     (crd,) = tf["data"]["kubernetes_resource"].values()
     assert crd["metadata"] == {"name": "rayclusters.ray.io"}
     (postcondition,) = crd["lifecycle"]["postcondition"]

@@ -9,6 +9,7 @@ from typing import Literal, TYPE_CHECKING
 from pydantic import Field, model_validator
 
 from rayfort.config._types import Cidr, DnsLabel, Email, Model, Problem, ProjectId, Zone
+from rayfort.config.kuberay import cert_manager_needed
 
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
@@ -199,6 +200,7 @@ __all__ = [
 
 KUBERAY_OPERATOR_IMAGE = "quay.io/kuberay/operator"
 RAY_IMAGE = "docker.io/rayproject/ray"
+CERT_MANAGER_IMAGE = "quay.io/jetstack/cert-manager-"
 # Machine families that run each Confidential Computing technology as a GKE node (Compute Engine's
 # supported configurations); a3-highgpu-1g is TDX's one GPU shape.
 CONFIDENTIAL_MACHINE_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -228,6 +230,8 @@ def admitted_image_patterns(env: Environment) -> tuple[str, ...]:
         if env.kuberay.install != "gke-addon":
             patterns.append(KUBERAY_OPERATOR_IMAGE + "*")
         patterns.append(RAY_IMAGE + "*")
+        if cert_manager_needed(env):
+            patterns.append(CERT_MANAGER_IMAGE + "*")
     patterns += env.cluster.binary_authorization_registries
     return tuple(dict.fromkeys(patterns))
 

@@ -21,6 +21,7 @@ import yaml
 from rayfort.config import Environment
 from rayfort.judges import k8s_schema, pod_security
 from rayfort.judges.reference import ReferenceMissing
+from rayfort.kuberay.cert_manager import component_pod_specs
 
 Stacks = dict[str, dict[str, dict]]  # {environment: {stack: cdk.tf.json}}
 
@@ -111,17 +112,22 @@ def _judge_schemas(envs: list[Synthesized], result: JudgeResult) -> None:
         result.unavailable, result.reference_missing = str(missing), True
 
 
-def _operator_values(tf_json: dict) -> Iterable[tuple[str, dict]]:
+def _chart_values(tf_json: dict, chart: str) -> Iterable[tuple[str, dict]]:
+    """(address, merged values) of every helm_release of ``chart``."""
     for name, release in tf_json.get("resource", {}).get("helm_release", {}).items():
-        if release.get("chart") == "kuberay-operator" or str(release.get("chart", "")).endswith("/kuberay-operator"):
+        if release.get("chart") == chart or str(release.get("chart", "")).endswith(f"/{chart}"):
             values: dict[str, Any] = {}
             for document in release.get("values") or []:
                 values.update(yaml.safe_load(document) or {})
             yield f"helm_release.{name}", values
 
 
+def _operator_values(tf_json: dict) -> Iterable[tuple[str, dict]]:
+    return _chart_values(tf_json, "kuberay-operator")
+
+
 def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
-    """Every pod template we emit, and the operator's chart values, against Pod Security restricted."""
+    """Every pod template we emit, and the pods our Helm values shape, against Pod Security restricted."""
     result = JudgeResult("pod security (restricted)")
     for env in envs:
         for stack, tf_json in env.stacks.items():
@@ -136,13 +142,18 @@ def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
                     else:
                         result.ok()
             for address, values in _operator_values(tf_json):
-                violations = pod_security.check_operator_values(values)
-                where = f"{env.name}/{stack}/{address}"
-                if violations:
-                    result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
-                else:
-                    result.ok()
+                _record(result, f"{env.name}/{stack}/{address}", pod_security.check_operator_values(values))
+            for address, values in _chart_values(tf_json, "cert-manager"):
+                for component, spec in component_pod_specs(values).items():
+                    _record(result, f"{env.name}/{stack}/{address}:{component}", pod_security.check_pod_spec(spec))
     return result
+
+
+def _record(result: JudgeResult, where: str, violations: list) -> None:
+    if violations:
+        result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
+    else:
+        result.ok()
 
 
 def judge_helm_values(envs: list[Synthesized]) -> JudgeResult:

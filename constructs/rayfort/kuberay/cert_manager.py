@@ -5,11 +5,14 @@ and upgrades them with the release in the same atomic step; the reason KubeRay's
 CRDs are applied separately (Helm never upgrades ``crds/``) does not hold here.
 ``skip_crds`` stays true (the chart has nothing in ``crds/``), and ``crds.keep``
 keeps the CRDs if the release is ever uninstalled or replaced: removing them
-would garbage-collect every tenant's Issuer and Certificate.
+would garbage-collect every tenant's Issuer and Certificate. (Rendering them
+through ``helm_template`` like KubeRayCrds would also leave them unjudged: the
+schema judge has reference CRDs for the KubeRay chart only.)
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,16 +23,17 @@ from rayfort._providers import helm
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.kuberay.chart import REGISTRY_USERNAME
+from rayfort.config.cluster import CERT_MANAGER_IMAGE
+from rayfort.versions import CERT_MANAGER_VERSION
 
-CERT_MANAGER_VERSION = "v1.21.3"
-"""Chart and image version: the newest patch of the newest minor line (1.21), which supports Kubernetes 1.33."""
+"""Chart and image version: the newest patch of the newest supported minor line, 1.21 (Kubernetes 1.33 included)."""
 CHART_NAME = "cert-manager"
 CHART_REPOSITORY = "https://charts.jetstack.io"
 """The public chart repository, used only when the environment has no mirror."""
 NAMESPACE = "cert-manager"
 RELEASE_NAME = "cert-manager"
 """Release name; the chart names its objects and labels its pods with it."""
-IMAGE_PREFIX = "quay.io/jetstack/cert-manager-"
+IMAGE_PREFIX = CERT_MANAGER_IMAGE
 COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesolver")
 """Every image the chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
 WEBHOOK_PORT = 10250
@@ -102,8 +106,9 @@ class CertManagerValues:
         """Image, restricted security contexts and resources: the keys every component's pod shares."""
         return {
             "image": self._image(component),
-            "securityContext": dict(_POD_SECURITY_CONTEXT),
-            "containerSecurityContext": dict(_CONTAINER_SECURITY_CONTEXT),
+            # Copies, so the YAML spells each context out instead of aliasing one.
+            "securityContext": copy.deepcopy(_POD_SECURITY_CONTEXT),
+            "containerSecurityContext": copy.deepcopy(_CONTAINER_SECURITY_CONTEXT),
             "resources": resources.as_chart_values(),
         }
 
@@ -115,7 +120,11 @@ class CertManagerValues:
         return {
             "crds": {"enabled": True, "keep": True},
             # Leader-election Leases in cert-manager's own namespace, so no Role is granted in kube-system.
-            "global": {"leaderElection": {"namespace": NAMESPACE}, "rbac": {"create": True, "aggregateClusterRoles": False}},
+            "global": {
+                "leaderElection": {"namespace": NAMESPACE},
+                # No cert-manager rights folded into the admin/edit/view roles tenants' users hold.
+                "rbac": {"create": True, "aggregateClusterRoles": False},
+            },
             **self._workload("controller", self.controller),
             **self._replicated(),
             "webhook": {
@@ -123,6 +132,7 @@ class CertManagerValues:
                 **self._replicated(),
                 "securePort": WEBHOOK_PORT,
                 "hostNetwork": False,
+                # The chart's own policies admit 0.0.0.0/0; cert_manager_network_policies replaces them.
                 "networkPolicy": {"enabled": False},
             },
             "cainjector": {"enabled": True, **self._workload("cainjector", self.cainjector), **self._replicated()},
@@ -236,3 +246,27 @@ class CertManager(Construct):
             depends_on=[self.namespace.manifest, *(policy.manifest for policy in self.network_policies)],
             **credentials,
         )
+
+
+# Where each component's settings sit in the chart's values: the controller at the top level.
+COMPONENT_VALUES = {"controller": (), "webhook": ("webhook",), "cainjector": ("cainjector",),
+                    "startupapicheck": ("startupapicheck",)}
+
+
+def component_pod_specs(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The pod spec the chart renders for each component from these values (contexts, resources, image)."""
+    specs = {}
+    for component, keys in COMPONENT_VALUES.items():
+        node: dict[str, Any] = values
+        for key in keys:
+            node = node.get(key) or {}
+        image = node.get("image") or {}
+        container: dict[str, Any] = {"name": component, "image": f"{image.get('repository')}:{image.get('tag')}"}
+        for key, target in (("containerSecurityContext", "securityContext"), ("resources", "resources")):
+            if node.get(key):
+                container[target] = node[key]
+        spec: dict[str, Any] = {"containers": [container]}
+        if node.get("securityContext"):
+            spec["securityContext"] = node["securityContext"]
+        specs[component] = spec
+    return specs

@@ -1,4 +1,4 @@
-"""What an air-gapped environment must find in its mirror: images and the operator chart, by pinned version."""
+"""What an air-gapped environment must find in its mirror: images and charts, by pinned version."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from dataclasses import dataclass
 
 from rayfort.config import Environment
 from rayfort.config.cluster import RegistryMirror
+from rayfort.config.kuberay import cert_manager_needed
+from rayfort.kuberay import cert_manager
 from rayfort.kuberay.chart import CHART_NAME, PUBLIC_REPOSITORY
 from rayfort.kuberay.values import OPERATOR_IMAGE
 from rayfort.versions import KUBERAY_VERSION, RAY_PYTHON_TAG
 
 RAY_IMAGE = "docker.io/rayproject/ray"
 """Upstream Ray image; the autoscaler and KubeRay's init containers run it too."""
+CHART_REPOSITORIES = (PUBLIC_REPOSITORY, f"{cert_manager.CHART_REPOSITORY}/")
+"""Public chart repositories; a mirror source under one of them is a chart, named <repository><chart>:<version>."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,11 @@ def ray_image(version: str) -> str:
 
 
 def images_to_mirror(env: Environment) -> list[tuple[str, str]]:
-    """(upstream, mirror) for the operator image, the operator chart, and every tenant's default Ray image.
+    """(upstream, mirror) for the operator image and chart, every tenant's default Ray image, and cert-manager.
 
     A tenant that names its own ``image`` is left out: that image is already the
-    tenant's to provide. The chart pair names ``helm pull`` and ``helm push`` sources.
+    tenant's to provide. cert-manager's images and chart are in only when a
+    tenant's TLS needs it. A chart pair names ``helm pull`` and ``helm push`` sources.
     """
     if env.registry_mirror is None:
         return []
@@ -74,6 +79,15 @@ def images_to_mirror(env: Environment) -> list[tuple[str, str]]:
         if tenant.image is None:
             upstream = ray_image(tenant.ray_version)
             pairs.add((upstream, address.mirrored(upstream)))
+    if cert_manager_needed(env):
+        version = cert_manager.CERT_MANAGER_VERSION
+        for component in cert_manager.COMPONENTS:
+            upstream = cert_manager.upstream_image(component)
+            pairs.add((upstream, address.mirrored(upstream)))
+        pairs.add((
+            f"{cert_manager.CHART_REPOSITORY}/{cert_manager.CHART_NAME}:{version}",
+            f"{address.chart_registry}/{cert_manager.CHART_NAME}:{version}",
+        ))
     return sorted(pairs)
 
 
@@ -81,10 +95,11 @@ def mirror_commands(env: Environment) -> list[str]:
     """Shell commands, run from a host with internet access, that fill the mirror."""
     commands = []
     for source, destination in images_to_mirror(env):
-        if source.startswith(PUBLIC_REPOSITORY):
-            chart, version = source.removeprefix(PUBLIC_REPOSITORY).split(":")
+        repository = next((r for r in CHART_REPOSITORIES if source.startswith(r)), None)
+        if repository is not None:
+            chart, version = source.removeprefix(repository).split(":")
             registry = destination.removesuffix(f"/{chart}:{version}")
-            commands.append(f"helm pull {chart} --repo {PUBLIC_REPOSITORY} --version {version}")
+            commands.append(f"helm pull {chart} --repo {repository} --version {version}")
             commands.append(f"helm push {chart}-{version}.tgz {registry}")
         else:
             commands.append(f"crane copy {source} {destination}")

@@ -84,7 +84,10 @@ class TenantBucket(Construct):
             lifecycle_rule=[
                 {
                     "action": {"type": "Delete"},
-                    "condition": {"days_since_noncurrent_time": props.noncurrent_version_days, "with_state": "ARCHIVED"},
+                    "condition": {
+                        "days_since_noncurrent_time": props.noncurrent_version_days,
+                        "with_state": "ARCHIVED",
+                    },
                 }
             ],
             logging={"log_bucket": self.log_bucket.name, "log_object_prefix": props.name},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from rayfort._cdk import Construct
@@ -9,6 +10,16 @@ from rayfort._providers import google
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 SECONDS_PER_DAY = 86_400
+_KEY_RING_NAME_MAX = 63
+
+
+def key_ring_name(prefix: str, tenant: str) -> str:
+    """``<prefix>-<tenant>``, shortened with a hash to fit Cloud KMS's 63 characters."""
+    candidate = f"{prefix}-{tenant}"
+    if len(candidate) <= _KEY_RING_NAME_MAX:
+        return candidate
+    digest = hashlib.sha256(candidate.encode()).hexdigest()[:8]
+    return f"{candidate[:_KEY_RING_NAME_MAX - 9]}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -55,5 +66,9 @@ class TenantKey(Construct):
     def grant_encrypt_decrypt(self, construct_id: str, member_email: str) -> google.KmsCryptoKeyIamMember:
         """Let one service agent (Cloud Storage's, Memorystore's) use this key and no other."""
         return google.KmsCryptoKeyIamMember(
-            self, construct_id, crypto_key_id=self.key.id, role=ENCRYPTER_DECRYPTER, member=f"serviceAccount:{member_email}"
+            self,
+            construct_id,
+            crypto_key_id=self.key.id,
+            role=ENCRYPTER_DECRYPTER,
+            member=f"serviceAccount:{member_email}",
         )

@@ -10,7 +10,7 @@ they can be named here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rayfort._cdk import Construct
@@ -55,19 +55,15 @@ class TenantNetworkPolicyProps:
     google_apis_cidr: str
     """Restricted or private Google APIs VIP, for Cloud Storage and Artifact Registry."""
     redis_cidr: str
-    """Private services range holding the tenant's Memorystore instance."""
-    operator_namespace: str = "kuberay-system"
-    """Namespace of the KubeRay operator, which polls the head's dashboard."""
+    """Range holding the tenant's Memorystore instance; a literal, so the policies can be analysed."""
+    operator_namespace: str | None = None
+    """Namespace of the KubeRay operator, which polls the head's dashboard; none for operatorless clusters."""
     serve: bool = False
     """Open the Serve port between nodes; closed by default."""
     health_checks: bool = False
     """Let Google's load-balancer health checks reach the dashboard; off unless IAP exposes it."""
     internal_sources: tuple[str, ...] = ()
     """Source ranges of the internal load balancer, let through to client and dashboard; none by default."""
-    metrics_scraping: bool = True
-    """Let Managed Service for Prometheus collectors scrape the metrics port."""
-    extra_labels: Mapping[str, str] = field(default_factory=dict)
-    """Labels added to every policy."""
 
     @classmethod
     def for_tenant(
@@ -83,7 +79,7 @@ class TenantNetworkPolicyProps:
             control_plane_cidr=env.network.control_plane_cidr,
             google_apis_cidr=env.network.google_apis_cidr,
             redis_cidr=env.network.private_services_cidr,
-            operator_namespace=operator_namespace,
+            operator_namespace=operator_namespace if tenant.ray_runtime == "kuberay" else None,
             serve=tenant.serve,
             health_checks=tenant.exposure.iap.enabled,
             internal_sources=tuple(internal.source_ranges) if internal.enabled else (),
@@ -128,15 +124,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 {"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT},
             ]}],
         ),
-        _policy(
-            props,
-            "ray-head-ingress",
-            head,
-            ingress=[
-                {"from": [{"podSelector": worker}], "ports": to_head},
-                {"from": [_peer(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard},
-            ],
-        ),
+        _policy(props, "ray-head-ingress", head, ingress=[{"from": [{"podSelector": worker}], "ports": to_head}]),
         _policy(
             props,
             "ray-worker-ingress",
@@ -173,14 +161,21 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 {"to": [_cidr(GKE_METADATA_SERVER[0])], "ports": _tcp([GKE_METADATA_SERVER[1]])},
             ],
         ),
+        # Managed Service for Prometheus collectors scrape every node (the runtime's PodMonitoring).
+        _policy(
+            props,
+            "ray-metrics-ingress",
+            any_node["podSelector"],
+            ingress=[{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
+        ),
     ]
-    if props.metrics_scraping:
+    if props.operator_namespace is not None:
         policies.append(
             _policy(
                 props,
-                "ray-metrics-ingress",
-                any_node["podSelector"],
-                ingress=[{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
+                "ray-dashboard-operator",
+                head,
+                ingress=[{"from": [_peer(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard}],
             )
         )
     if props.health_checks:
@@ -247,7 +242,7 @@ def _policy(
         "metadata": {
             "name": name,
             "namespace": props.namespace,
-            "labels": {**props.extra_labels, "app.kubernetes.io/managed-by": "rayfort"},
+            "labels": {"app.kubernetes.io/managed-by": "rayfort"},
         },
         "spec": spec,
     }

@@ -76,7 +76,10 @@ def group_binding(namespace: str, role: str, groups: tuple[str, ...]) -> dict[st
 
 def tenant_rbac_objects(props: TenantRbacProps) -> list[dict[str, Any]]:
     """The Roles and the RoleBindings of the groups the environment names, in a stable order."""
-    objects = [developer_role(props.namespace, props.developer_secrets), group_binding(props.namespace, DEVELOPER_ROLE, props.developers)]
+    objects = [
+        developer_role(props.namespace, props.developer_secrets),
+        group_binding(props.namespace, DEVELOPER_ROLE, props.developers),
+    ]
     if props.viewers:
         objects += [viewer_role(props.namespace), group_binding(props.namespace, VIEWER_ROLE, props.viewers)]
     return objects
@@ -102,7 +105,11 @@ class TenantRbac(Construct):
         # get-credentials` work; what members may do inside is decided by the Roles above.
         for group in sorted(set(props.developers) | set(props.viewers)):
             google.ProjectIamMember(
-                self, f"cluster-viewer-{group_id_part(group)}", project=props.project_id, role=CLUSTER_VIEWER, member=f"group:{group}"
+                self,
+                f"cluster-viewer-{group_id_part(group)}",
+                project=props.project_id,
+                role=CLUSTER_VIEWER,
+                member=f"group:{group}",
             )
 
 
