@@ -5,7 +5,6 @@ from __future__ import annotations
 from rayfort._cdk import Construct, TerraformOutput
 from rayfort.config import Environment
 from rayfort.config.exposure import dashboard_host
-from rayfort.exposure.dashboard_backend import head_selector
 from rayfort.exposure.edge import DashboardEdge, DashboardEdgeProps
 from rayfort.exposure.gateway import DashboardGateway, DashboardGatewayProps, GatewayTenant
 from rayfort.exposure.iap_access import IapTenantAccess, IapTenantAccessProps
@@ -48,9 +47,9 @@ class ExposureStack(RayfortStack):
                 self,
                 f"{name}-internal",
                 InternalAccessProps(
-                    service_name=f"{name}-head-internal",
+                    service_name=tenant_stack.internal_service_name,
                     namespace=tenant_stack.namespace_name,
-                    selector=head_selector(name),
+                    selector=tenant_stack.head_selector,
                     source_ranges=tuple(internal.source_ranges),
                     global_access=internal.global_access,
                     **static,
@@ -72,7 +71,7 @@ class ExposureStack(RayfortStack):
                     resource_prefix=prefix,
                     tenants=tuple(
                         GatewayTenant(t.tenant.name, t.namespace_name, dashboard_host(env, t.tenant),
-                                      head_selector(t.tenant.name))
+                                      t.head_selector)
                         for t in published
                     ),
                 ),
@@ -89,7 +88,7 @@ class ExposureStack(RayfortStack):
                         tenant=name,
                         namespace=t.namespace_name,
                         host=host,
-                        selector=head_selector(name),
+                        selector=t.head_selector,
                     ),
                     edge,
                 )

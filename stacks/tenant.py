@@ -19,7 +19,7 @@ from rayfort.tenant.network_policies import TenantNetworkPolicies, TenantNetwork
 from rayfort.tenant.quick_test import quick_test_command
 from rayfort.tenant.quota import tenant_quota_objects
 from rayfort.tenant.ray_cluster import kuberay_auth_secret_name
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS, head_service_name
+from rayfort.tenant.ray_pods import RAY_PINNED_PORTS, head_selector, head_service_name
 from rayfort.tenant.ray_runtime import (
     RayRuntimeInputs,
     auth_token_secret_id,
@@ -232,4 +232,4 @@ class TenantStack(RayfortStack):
     @property
     def head_selector(self) -> dict[str, str]:
         """Labels that select the head pod in either runtime, for the exposure stack's Services."""
-        return {"ray.io/cluster": self.tenant.name, "ray.io/node-type": "head"}
+        return head_selector(self.cluster_name)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH, head_selector
+from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
+from rayfort.tenant.ray_pods import head_selector
 from rayfort.exposure.iap_ingress import backend_config, frontend_config, managed_certificate
 from rayfort.judges.k8s_schema import validate_manifest, validate_stack
 from rayfort.judges.pod_security import check_object

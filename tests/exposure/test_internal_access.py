@@ -107,10 +107,10 @@ def test_airgapped_keeps_internal_access_and_publishes_nothing_else(exposure_sta
 def _with_crafted_service(mutate):
     """A build that adds one more internal Service to the exposure stack, altered by ``mutate``."""
     from rayfort.k8s.manifest import KubernetesObject
-    from tests.exposure.conftest import build_exposure_app
+    from stacks import build_app
 
     def build(env, outdir):
-        app = build_exposure_app(env, outdir)
+        app = build_app(env, outdir)
         service = _service()
         service["metadata"]["name"] = "crafted"
         mutate(service)

@@ -154,8 +154,9 @@ def test_prod_keys_live_in_the_kms_project_which_logs_key_access(shipped_gke) ->
 def test_existing_keys_are_referenced_not_created(synth_gke) -> None:
     key = "projects/corp-kms-000000/locations/europe-west1/keyRings/gke/cryptoKeys/"
     existing = {"boot_disk_key": key + "boot", "secrets_key": key + "etcd"}
-    env = build(dev_with(kms={"create": None, "existing": existing}))
-    stack = synth_gke(env)
+    data = dev_with(kms={"create": None, "existing": existing})
+    data["tenants"] = []  # tenants need keys rayfort creates; the cluster alone can use existing ones
+    stack = synth_gke(build(data))
     assert "google_kms_key_ring" not in stack["resource"] and "google_kms_crypto_key" not in stack["resource"]
     assert {g["crypto_key_id"] for g in resources(stack, "google_kms_crypto_key_iam_member")} == {
         key + "boot", key + "etcd"}
@@ -174,7 +175,7 @@ def test_data_access_audit_logs_cover_gke_iap_and_kms(shipped_gke) -> None:
 
 
 @pytest.mark.parametrize(("name", "patterns"), [
-    ("dev", ["quay.io/kuberay/operator*", "docker.io/rayproject/ray*"]),
+    ("dev", ["quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*"]),
     ("airgapped", ["europe-west3-docker.pkg.dev/rayfort-airgap-000000/rayfort-mirror/**"]),
 ])
 def test_binary_authorization_policy_denies_all_but_rayfort_images(shipped_gke, name, patterns) -> None:

@@ -48,6 +48,7 @@ POLICY_FIXTURES = {
     "k8s_backendconfig_iap": "CKV_RAYFORT_12",
     "k8s_internal_load_balancer": "CKV_RAYFORT_13",
     "k8s_container_privilege": "CKV_RAYFORT_14",
+    "bucket_access_logging": "CKV_RAYFORT_17",
     "helm_release_supply_chain": "CKV_RAYFORT_15",
     "ssl_policy_tls": "CKV_RAYFORT_16",
     "gke_node_pool_confidential": "CKV2_RAYFORT_1",

@@ -1,9 +1,10 @@
-"""The tenant NetworkPolicies, judged by network-config-analyzer for the dev environment's two tenants.
+"""The tenant NetworkPolicies, judged by network-config-analyzer for the dev and prod tenants.
 
 Pods stand for what runs: per tenant a head, two workers of one group (so worker-to-worker
 traffic is analysed) and a pod that is not Ray's, labelled as the runtime labels them; plus
 kube-dns, the KubeRay operator and a Managed Prometheus collector. The expected flows are
-written out here from the issue, not derived from the policy code.
+written out here from the issue and the runtime's pinned ports, not derived from the policy
+code, and the judge fails anything allowed beyond them.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
 from rayfort.judges import tenant_isolation as judge
 from rayfort.judges.k8s_schema import validate_manifest
 from rayfort.judges.tenant_isolation import (
-    CROSS_TENANT,
-    NOTHING_ELSE,
-    Connection,
     Egress,
+    Ingress,
     IsolationExpectations,
     NcaUnavailable,
     RayPorts,
@@ -33,13 +32,13 @@ from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_net
 from rayfort.tenant.ray_pods import HEAD_GROUP, RAY_PINNED_PORTS, pod_labels
 from tests.conftest import environment
 
-DEV = environment("dev")
+ENVIRONMENTS = {name: environment(name) for name in ("dev", "prod")}
+DEV = ENVIRONMENTS["dev"]
 OPERATOR_NAMESPACE = "kuberay-system"
 METADATA_SERVER = Egress("169.254.169.252/32", (tcp(988),))
 # Every node opens these to every other node of its cluster (issue #7, plus the pinned internal ports).
 EVERY_NODE = (tcp(52365), tcp(8080), tcp(6380), tcp(6381), tcp(6383), tcp(10002, 10100))
 TO_HEAD = (tcp(6379), tcp(8265), tcp(10001), *EVERY_NODE)
-EVERY_NODE_TEXT = "TCP 6380-6381,6383,8080,10002-10100,52365"
 
 
 def _namespace(name: str, extra: dict | None = None) -> dict:
@@ -53,11 +52,11 @@ def _pod(namespace: str, name: str, labels: dict) -> dict:
             "spec": {"containers": [{"name": "main", "image": "example"}]}}
 
 
-def _props(tenant) -> TenantNetworkPolicyProps:
-    return TenantNetworkPolicyProps.for_tenant(DEV, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE)
+def _props(env, tenant) -> TenantNetworkPolicyProps:
+    return TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE)
 
 
-def _resources(tenants=tuple(DEV.tenants)) -> list[dict]:
+def _resources(env, tenants) -> list[dict]:
     resources = [
         _namespace("kube-system"), _pod("kube-system", "kube-dns-1", {"k8s-app": "kube-dns"}),
         _namespace(OPERATOR_NAMESPACE),
@@ -70,45 +69,42 @@ def _resources(tenants=tuple(DEV.tenants)) -> list[dict]:
         resources.append(_pod(tenant.name, "head", pod_labels(tenant.name, "head", HEAD_GROUP)))
         resources += [_pod(tenant.name, f"cpu-{i}", pod_labels(tenant.name, "worker", "cpu")) for i in (1, 2)]
         resources.append(_pod(tenant.name, "notebook", {"app.kubernetes.io/name": "notebook"}))
-        resources += tenant_network_policies(_props(tenant))
+        resources += tenant_network_policies(_props(env, tenant))
     return resources
 
 
-def _expectations(tenants=tuple(DEV.tenants)) -> IsolationExpectations:
-    net = DEV.network
+def _expectations(env, tenants) -> IsolationExpectations:
+    net = env.network
     head_only = frozenset({"head"})
+    serve = (tcp(8000),)
     return IsolationExpectations(
         tenants=tuple(
             Tenant(
                 tenant.name,
                 tenant.name,
                 exposed=tenant.exposure.iap.enabled,
-                ray_ports=RayPorts(to_head=TO_HEAD, to_worker=EVERY_NODE),
+                ray_ports=RayPorts(
+                    to_head=TO_HEAD + (serve if tenant.serve else ()),
+                    to_worker=EVERY_NODE + (serve if tenant.serve else ()),
+                    between_workers=EVERY_NODE + (serve if tenant.serve else ()),
+                ),
                 egress=(
                     Egress(net.google_apis_cidr, (tcp(443),)),
                     METADATA_SERVER,
                     Egress(net.control_plane_cidr, (tcp(443),), head_only),
                     Egress(net.private_services_cidr, (tcp(6378),), head_only),
                 ),
+                ingress=tuple(
+                    Ingress(cidr, (tcp(8265), tcp(10001)))
+                    for cidr in (tenant.exposure.internal.source_ranges if tenant.exposure.internal.enabled else ())
+                ),
+                scraped=True,
+                operator_managed=tenant.ray_runtime == "kuberay",
             )
             for tenant in tenants
         ),
         operator_namespace=OPERATOR_NAMESPACE,
     )
-
-
-def _intended_beyond_the_judge(tenants=tuple(DEV.tenants)) -> set[Connection]:
-    """Flows the judge has no notion of yet, each one meant: worker to worker, metrics scraping, the ILB."""
-    flows = set()
-    for tenant in tenants:
-        workers = [f"{tenant.name}/cpu-1", f"{tenant.name}/cpu-2"]
-        flows |= {Connection(a, b, EVERY_NODE_TEXT) for a in workers for b in workers if a != b}
-        flows |= {Connection("gmp-system/collector-1", f"{tenant.name}/{pod}", "TCP 8080")
-                  for pod in ("head", *(w.split("/")[1] for w in workers))}
-        internal = tenant.exposure.internal
-        if internal.enabled:
-            flows |= {Connection(cidr, f"{tenant.name}/head", "TCP 8265,10001") for cidr in internal.source_ranges}
-    return flows
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +116,10 @@ def needs_nca() -> None:
 
 
 @functools.cache
-def _report(serve: bool = False):
-    tenants = tuple(t.model_copy(update={"serve": serve}) for t in DEV.tenants)
-    return check_tenant_isolation(_resources(tenants), _expectations(tenants))
+def _report(env_name: str, serve: bool = False):
+    env = ENVIRONMENTS[env_name]
+    tenants = tuple(t.model_copy(update={"serve": serve}) for t in env.tenants)
+    return check_tenant_isolation(_resources(env, tenants), _expectations(env, tenants))
 
 
 def test_the_expected_ports_are_the_runtime_pins():
@@ -134,48 +131,52 @@ def test_the_expected_ports_are_the_runtime_pins():
 
 
 def test_every_policy_passes_the_schema_judge():
-    for tenant in DEV.tenants:
-        for policy in tenant_network_policies(_props(tenant)):
-            validate_manifest(policy)
+    for env in ENVIRONMENTS.values():
+        for tenant in env.tenants:
+            for policy in tenant_network_policies(_props(env, tenant)):
+                assert validate_manifest(policy) == []
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("needs_nca")
-def test_dev_tenants_are_isolated_and_ray_flows_are_allowed():
-    report = _report()
-    failed = set(report.failed())
-    assert failed <= {NOTHING_ELSE}, report.summary()
-    assert set(report[NOTHING_ELSE].unexpected) == _intended_beyond_the_judge(), report.summary()
-    assert not report[NOTHING_ELSE].missing
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+@pytest.mark.parametrize("serve", [False, True], ids=["serve-off", "serve-on"])
+def test_tenants_are_isolated_and_exactly_the_ray_flows_are_allowed(env_name, serve):
+    """dev: two operator-managed tenants, one exposed; prod: one behind IAP, one operatorless behind an ILB."""
+    report = _report(env_name, serve)
+    assert report.passed, report.summary()
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("needs_nca")
-def test_serve_opens_8000_between_nodes_only():
-    report = _report(serve=True)
-    assert not report[CROSS_TENANT].unexpected
-    extra = {c for c in report[NOTHING_ELSE].unexpected if "8000" in c.traffic}
-    assert extra, "Serve's port must be open between nodes when serve is on"
-    for connection in extra:
-        source, destination = connection.source.split("/")[0], connection.destination.split("/")[0]
-        assert source == destination and source in {t.name for t in DEV.tenants}
+def test_serve_port_is_closed_unless_serve_is_on():
+    tenant = DEV.tenants[0]
+    text = str(tenant_network_policies(_props(DEV, tenant)))
+    assert "8000" not in text
+    assert "8000" in str(tenant_network_policies(_props(DEV, tenant.model_copy(update={"serve": True}))))
+
+
+def test_operatorless_clusters_admit_no_operator():
+    plain = next(t for t in ENVIRONMENTS["prod"].tenants if t.ray_runtime == "plain")
+    names = {p["metadata"]["name"] for p in tenant_network_policies(_props(ENVIRONMENTS["prod"], plain))}
+    assert "ray-dashboard-operator" not in names
+    managed = tenant_network_policies(_props(DEV, DEV.tenants[0]))
+    assert "ray-dashboard-operator" in {p["metadata"]["name"] for p in managed}
 
 
 def test_health_checks_and_internal_sources_only_when_exposed():
     team_a, team_b = DEV.tenants
-    names_a = {p["metadata"]["name"] for p in tenant_network_policies(_props(team_a))}
-    names_b = {p["metadata"]["name"] for p in tenant_network_policies(_props(team_b))}
+    names_a = {p["metadata"]["name"] for p in tenant_network_policies(_props(DEV, team_a))}
+    names_b = {p["metadata"]["name"] for p in tenant_network_policies(_props(DEV, team_b))}
     assert {"ray-dashboard-health-checks", "ray-internal-load-balancer"} <= names_a
     assert not {"ray-dashboard-health-checks", "ray-internal-load-balancer"} & names_b
 
 
 def test_default_deny_covers_every_pod_both_ways():
-    deny = tenant_network_policies(_props(DEV.tenants[0]))[0]
+    deny = tenant_network_policies(_props(DEV, DEV.tenants[0]))[0]
     assert deny["metadata"]["name"] == "default-deny"
     assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
 
 
 def test_an_unclassified_ray_port_is_refused():
-    props = replace(_props(DEV.tenants[0]), ray_ports={**RAY_PINNED_PORTS, "new_port": 6390})
+    props = replace(_props(DEV, DEV.tenants[0]), ray_ports={**RAY_PINNED_PORTS, "new_port": 6390})
     with pytest.raises(ValueError, match="new_port"):
         tenant_network_policies(props)

@@ -9,6 +9,7 @@ from rayfort.config.tenant import TenantSettings
 from rayfort.judges.k8s_schema import validate_manifest
 from rayfort.tenant.bucket import bucket_name
 from rayfort.tenant.identity import account_id, kubernetes_service_account
+from rayfort.tenant.key import key_ring_name
 from rayfort.tenant.namespace import tenant_namespace
 from rayfort.tenant.quota import tenant_quota_objects
 from rayfort.tenant.rbac import TenantRbacProps, tenant_rbac_objects
@@ -42,7 +43,7 @@ def every_object() -> list[dict]:
 
 @pytest.mark.parametrize("obj", every_object(), ids=lambda o: f"{o['kind']}-{o['metadata']['name']}")
 def test_every_object_passes_the_schema_judge(obj):
-    validate_manifest(obj)
+    assert validate_manifest(obj) == []
 
 
 def test_namespace_enforces_restricted_and_names_team_and_cost_center():
@@ -128,6 +129,7 @@ def test_generated_names_fit_google_limits(name):
     assert 6 <= len(gsa) <= 30 and gsa[0].isalpha() and gsa[-1].isalnum()
     redis = instance_id(name)
     assert len(redis) <= 40 and redis[0].isalpha() and redis[-1].isalnum()
+    assert len(key_ring_name("rayfort-" + "r" * 40, name)) <= 63
     bucket = bucket_name("rayfort-production-000000", name, "artifacts")
     assert len(bucket) + len("-logs") <= 63 and bucket[-1].isalnum()
 
@@ -136,3 +138,4 @@ def test_shortened_names_stay_distinct():
     assert account_id("a" * 40) != account_id("a" * 41)
     assert instance_id("b" * 50) != instance_id("b" * 51)
     assert bucket_name("p" * 30, "c" * 40, "artifacts") != bucket_name("p" * 30, "c" * 41, "artifacts")
+    assert key_ring_name("r" * 40, "d" * 40) != key_ring_name("r" * 40, "d" * 41)

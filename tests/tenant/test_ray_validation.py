@@ -13,6 +13,10 @@ from rayfort.config.tenant import node_allocatable
 from tests.conftest import ENVIRONMENTS
 
 
+# Large enough that these tests judge the node pools, not the namespace quota.
+ROOMY_QUOTA = {"cpu": "1000", "memory": "4000Gi", "gpu": 8, "pods": 1000}
+
+
 def _dev() -> dict:
     return yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
 
@@ -82,6 +86,7 @@ def test_more_than_the_pools_can_ever_hold_is_refused(tmp_path: Path) -> None:
 def test_more_nodes_make_it_fit(tmp_path: Path) -> None:
     data = _dev()
     data["tenants"][0]["worker_groups"][0]["max_replicas"] = 40
+    data["tenants"][0]["quota"] = ROOMY_QUOTA
     data["cluster"]["node_pools"] = [{"name": "default", "max_nodes": 30}]
     _accepted(tmp_path, data)
 
@@ -90,6 +95,7 @@ def test_gpu_groups_need_a_gpu_pool_with_enough_gpus(tmp_path: Path) -> None:
     data = _dev()
     data["tenants"][0]["worker_groups"].append({"name": "gpu", "max_replicas": 2,
                                                  "resources": {"cpu": "4", "memory": "16Gi", "gpu": 1}})
+    data["tenants"][0]["quota"] = ROOMY_QUOTA
     assert "asks for GPUs but no node pool has any" in _refused(tmp_path, data)
     data["cluster"]["node_pools"] = [
         {"name": "default"},
@@ -105,6 +111,7 @@ def test_autopilot_is_not_judged_by_node_pools(tmp_path: Path) -> None:
     data = _dev()
     data["cluster"]["mode"] = "autopilot"
     data["tenants"][0]["worker_groups"][0]["max_replicas"] = 400
+    data["tenants"][0]["quota"] = ROOMY_QUOTA
     _accepted(tmp_path, data)
 
 
@@ -135,3 +142,35 @@ def test_kuberay_tls_needs_the_operator(tmp_path: Path) -> None:
     data["tenants"][0]["tls"] = "kuberay"
     message = _refused(tmp_path, data)
     assert "tenants[0].tls" in message and "allowed with ray_runtime plain: cert-manager or secret-manager" in message
+
+
+def test_quota_must_hold_the_cluster_at_its_largest(tmp_path) -> None:
+    import yaml
+
+    from rayfort.config import ConfigError, load_environment
+    from tests.conftest import ENVIRONMENTS
+
+    data = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
+    data["tenants"][0]["quota"] = {"cpu": "2", "memory": "64Gi", "pods": 3}
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as refused:
+        load_environment(path)
+    message = str(refused.value)
+    assert "tenants[0].quota.cpu" in message and "need 4.5 CPUs" in message
+    assert "tenants[0].quota.pods" in message and "need 4 pods" in message
+
+
+def test_tenants_cannot_use_existing_keys_yet(tmp_path) -> None:
+    import yaml
+
+    from rayfort.config import ConfigError, load_environment
+    from tests.conftest import ENVIRONMENTS
+
+    data = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
+    key = "projects/rayfort-dev-000000/locations/europe-west1/keyRings/r/cryptoKeys/"
+    data["cluster"]["kms"] = {"create": None, "existing": {"boot_disk_key": key + "boot", "secrets_key": key + "etcd"}}
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match="allowed while tenants exist: kms.create"):
+        load_environment(path)

@@ -264,7 +264,32 @@ def problems(env: Environment) -> list[Problem]:
                         "allowed with ray_runtime plain: cert-manager or secret-manager")
             )
         found += _capacity_problems(env, i, tenant)
+        found += _quota_problems(i, tenant)
+    if env.tenants and env.cluster.kms.existing is not None:
+        found.append(
+            Problem(("cluster", "kms", "existing"), "existing keys",
+                    "tenants need keys rayfort creates (one key ring per tenant for its bucket and Redis); "
+                    "allowed while tenants exist: kms.create")
+        )
     return found
+
+
+def _quota_problems(i: int, tenant: TenantSettings) -> list[Problem]:
+    """The namespace quota must hold the whole cluster at its largest, or the autoscaler stalls below it."""
+    pods = _tenant_pods(i, tenant)
+    needed = {
+        "cpu": (sum(p.count * p.cpu for p in pods), quantity(tenant.quota.cpu), lambda v: f"{_cores(v)} CPUs"),
+        "memory": (sum(p.count * p.memory for p in pods), quantity(tenant.quota.memory), lambda v: f"{_gib(v)}Gi"),
+        "gpu": (Decimal(sum(p.count * p.gpu for p in pods)), Decimal(tenant.quota.gpu), lambda v: f"{v} GPUs"),
+        "pods": (Decimal(sum(p.count for p in pods)), Decimal(tenant.quota.pods), lambda v: f"{v} pods"),
+    }
+    return [
+        Problem(("tenants", i, "quota", name), getattr(tenant.quota, name),
+                f"the head and every worker group at max_replicas need {show(total)}; "
+                f"allowed: a quota of at least {show(total)}")
+        for name, (total, limit, show) in needed.items()
+        if total > limit
+    ]
 
 
 @dataclass(frozen=True)
@@ -281,9 +306,10 @@ class _Pods:
 
 def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
     head = tenant.head
-    pods = [_Pods("the head (with its autoscaler sidecar)", ("tenants", i, "head"), 1,
-                  quantity(head.cpu) + quantity(AUTOSCALER_RESOURCES.cpu),
-                  quantity(head.memory) + quantity(AUTOSCALER_RESOURCES.memory), head.gpu)]
+    sidecar = tenant.ray_runtime == "kuberay"  # operatorless clusters run no autoscaler
+    pods = [_Pods("the head (with its autoscaler sidecar)" if sidecar else "the head", ("tenants", i, "head"), 1,
+                  quantity(head.cpu) + (quantity(AUTOSCALER_RESOURCES.cpu) if sidecar else 0),
+                  quantity(head.memory) + (quantity(AUTOSCALER_RESOURCES.memory) if sidecar else 0), head.gpu)]
     for g, group in enumerate(tenant.worker_groups):
         res = group.resources
         pods.append(_Pods(f"a worker of group {group.name}", ("tenants", i, "worker_groups", g), group.max_replicas,

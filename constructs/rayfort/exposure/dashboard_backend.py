@@ -21,11 +21,6 @@ BACKEND_TIMEOUT_S = 3600
 DRAINING_TIMEOUT_S = 60
 
 
-def head_selector(cluster_name: str) -> dict[str, str]:
-    """Labels of a tenant's head pod, KubeRay-managed or plain."""
-    return {"ray.io/cluster": cluster_name, "ray.io/node-type": "head"}
-
-
 def dashboard_service(
     name: str,
     namespace: str,

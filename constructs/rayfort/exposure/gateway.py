@@ -25,6 +25,7 @@ from rayfort.exposure.edge import DashboardEdge
 from rayfort.exposure.iap_ingress import oauth_client_secret
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
+from rayfort.k8s.network_policy import NAMESPACE_NAME_LABEL
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
@@ -32,7 +33,6 @@ GATEWAY_CLASS = "gke-l7-global-external-managed"
 GATEWAY_NAMESPACE = "rayfort-gateway"
 GATEWAY_NAME = "dashboards"
 CERTMAP_ANNOTATION = "networking.gke.io/certmap"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def _metadata(name: str, namespace: str, annotations: dict[str, str] | None = None) -> dict[str, Any]:

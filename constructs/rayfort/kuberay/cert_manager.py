@@ -20,10 +20,11 @@ import yaml
 
 from rayfort._cdk import Construct
 from rayfort._providers import helm
+from rayfort.config.cluster import CERT_MANAGER_IMAGE
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
-from rayfort.kuberay.chart import REGISTRY_USERNAME
-from rayfort.config.cluster import CERT_MANAGER_IMAGE
+from rayfort.k8s.network_policy import api_server_egress, dns_egress, pods_in
+from rayfort.kuberay.chart import REGISTRY_USERNAME, release_safeguards
 from rayfort.versions import CERT_MANAGER_VERSION
 
 """Chart and image version: the newest patch of the newest supported minor line, 1.21 (Kubernetes 1.33 included)."""
@@ -38,12 +39,8 @@ COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesol
 """Every image the chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
 WEBHOOK_PORT = 10250
 """The webhook's serving port; GKE's control plane may reach nodes on 10250 without an extra firewall rule."""
-API_SERVER_PORT = 443
-DNS_PORT = 53
-KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
 KONNECTIVITY_AGENT = ("kube-system", {"k8s-app": "konnectivity-agent"})
 """Where webhook calls come from on clusters whose control plane reaches pods through Konnectivity."""
-NAME_LABEL = "kubernetes.io/metadata.name"
 _MANAGED = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "cert-manager"}
 
 _POD_SECURITY_CONTEXT = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -162,10 +159,6 @@ def _policy(name: str, pods: dict[str, str], spec: dict[str, Any]) -> dict[str, 
     }
 
 
-def _peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: namespace}}, "podSelector": {"matchLabels": pods}}
-
-
 def cert_manager_network_policies(control_plane_cidr: str) -> list[dict[str, Any]]:
     """Default deny, then exactly cert-manager's flows: its pods call the API server; the API server calls the webhook.
 
@@ -176,16 +169,14 @@ def cert_manager_network_policies(control_plane_cidr: str) -> list[dict[str, Any
     api = _policy("cert-manager-api-server", component_labels(), {
         "policyTypes": ["Egress"],
         "egress": [
-            {"to": [{"ipBlock": {"cidr": control_plane_cidr}}],
-             "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
-            {"to": [_peer(*KUBE_DNS)],
-             "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+            api_server_egress(control_plane_cidr),
+            dns_egress(),
         ],
     })
     webhook = _policy("cert-manager-webhook", component_labels("webhook"), {
         "policyTypes": ["Ingress"],
         "ingress": [{
-            "from": [{"ipBlock": {"cidr": control_plane_cidr}}, _peer(*KONNECTIVITY_AGENT)],
+            "from": [{"ipBlock": {"cidr": control_plane_cidr}}, pods_in(*KONNECTIVITY_AGENT)],
             "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}],
         }],
     })
@@ -235,14 +226,8 @@ class CertManager(Construct):
             repository=props.repository,
             version=CERT_MANAGER_VERSION,
             namespace=NAMESPACE,
-            create_namespace=False,
             values=[props.values.to_yaml()],
-            atomic=True,
-            wait=True,
-            cleanup_on_fail=True,
-            skip_crds=True,
-            timeout=props.timeout_seconds,
-            max_history=5,
+            **release_safeguards(props.timeout_seconds),
             depends_on=[self.namespace.manifest, *(policy.manifest for policy in self.network_policies)],
             **credentials,
         )

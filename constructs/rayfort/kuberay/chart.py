@@ -31,3 +31,16 @@ class ChartSource:
             arguments["repository_username"] = REGISTRY_USERNAME
             arguments["repository_password"] = self.access_token
         return arguments
+
+
+def release_safeguards(timeout_seconds: int) -> dict[str, object]:
+    """Settings every rayfort Helm release carries: all-or-nothing, waited for, CRDs never left to Helm."""
+    return {
+        "create_namespace": False,
+        "atomic": True,
+        "wait": True,
+        "cleanup_on_fail": True,
+        "skip_crds": True,
+        "timeout": timeout_seconds,
+        "max_history": 5,
+    }

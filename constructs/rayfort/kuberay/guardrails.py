@@ -10,15 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayfort.kuberay.values import METRICS_PORT, OperatorValues, operator_pod_labels
+from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, NAMESPACE_NAME_LABEL, api_server_egress, dns_egress, pods_in
 
 DASHBOARD_PORT = 8265
 """The head's dashboard: RayJob submission and RayService status go through it."""
-API_SERVER_PORT = 443
-"""The private control plane endpoint's port."""
-DNS_PORT = 53
-KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
-MANAGED_PROMETHEUS = ("gmp-system", {"app.kubernetes.io/name": "collector"})
-NAME_LABEL = "kubernetes.io/metadata.name"
 _MANAGED = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "kuberay"}
 
 
@@ -38,10 +33,6 @@ def _metadata(name: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": dict(_MANAGED)}
 
 
-def _peer(namespace: str, pods: dict[str, str]) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: namespace}}, "podSelector": {"matchLabels": pods}}
-
-
 def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
     """Default deny for the namespace, then exactly the operator's flows."""
     deny = {
@@ -51,15 +42,14 @@ def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
     egress: list[dict[str, Any]] = [
-        {"to": [{"ipBlock": {"cidr": net.control_plane_cidr}}], "ports": [{"protocol": "TCP", "port": API_SERVER_PORT}]},
-        {"to": [_peer(*KUBE_DNS)],
-         "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]},
+        api_server_egress(net.control_plane_cidr),
+        dns_egress(),
     ]
     if net.tenant_namespaces:
         egress.append({
             "to": [{
                 "namespaceSelector": {"matchExpressions": [
-                    {"key": NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
+                    {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
                 ]},
                 "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
             }],
@@ -72,7 +62,7 @@ def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
         "spec": {
             "podSelector": {"matchLabels": operator_pod_labels()},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]}],
+            "ingress": [{"from": [pods_in(*MANAGED_PROMETHEUS)], "ports": [{"protocol": "TCP", "port": METRICS_PORT}]}],
             "egress": egress,
         },
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct
 from rayfort._providers import helm
-from rayfort.kuberay.chart import ChartSource
+from rayfort.kuberay.chart import ChartSource, release_safeguards
 from rayfort.kuberay.values import OPERATOR_NAME, OperatorValues
 
 
@@ -38,14 +38,8 @@ class KubeRayOperator(Construct):
             "release",
             name=OPERATOR_NAME,
             namespace=props.namespace,
-            create_namespace=False,
             values=[props.values.to_yaml()],
-            atomic=True,
-            wait=True,
-            cleanup_on_fail=True,
-            skip_crds=True,
-            timeout=props.timeout_seconds,
-            max_history=5,
+            **release_safeguards(props.timeout_seconds),
             depends_on=list(after),
             **props.source.helm_arguments(),
         )

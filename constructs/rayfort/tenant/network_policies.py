@@ -17,17 +17,13 @@ from rayfort._cdk import Construct
 from rayfort.config import Environment
 from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
 
 GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 # With Dataplane V2 the GKE metadata server, which serves Workload Identity tokens, answers here.
 GKE_METADATA_SERVER = ("169.254.169.252/32", 988)
-API_SERVER_PORT = 443
 GOOGLE_APIS_PORT = 443
 REDIS_TLS_PORT = 6378
-DNS_PORT = 53
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-KUBE_DNS = ("kube-system", {"k8s-app": "kube-dns"})
-MANAGED_PROMETHEUS = ("gmp-system", {"app.kubernetes.io/name": "collector"})
 OPERATOR_LABELS = {"app.kubernetes.io/name": "kuberay-operator"}
 
 # Where each of the runtime's pinned ports may be reached from, within one Ray cluster.
@@ -120,9 +116,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             props,
             "allow-dns",
             {},
-            egress=[{"to": [_peer(*KUBE_DNS)], "ports": [
-                {"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT},
-            ]}],
+            egress=[dns_egress()],
         ),
         _policy(props, "ray-head-ingress", head, ingress=[{"from": [{"podSelector": worker}], "ports": to_head}]),
         _policy(
@@ -138,7 +132,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             egress=[
                 {"to": [{"podSelector": worker}], "ports": to_node},
                 # The autoscaler sidecar lists and scales pods through the API server.
-                {"to": [_cidr(props.control_plane_cidr)], "ports": _tcp([API_SERVER_PORT])},
+                api_server_egress(props.control_plane_cidr),
                 # Only the head's GCS writes to Redis.
                 {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])},
             ],
@@ -166,7 +160,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             props,
             "ray-metrics-ingress",
             any_node["podSelector"],
-            ingress=[{"from": [_peer(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
+            ingress=[{"from": [pods_in(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
         ),
     ]
     if props.operator_namespace is not None:
@@ -175,7 +169,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 props,
                 "ray-dashboard-operator",
                 head,
-                ingress=[{"from": [_peer(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard}],
+                ingress=[{"from": [pods_in(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard}],
             )
         )
     if props.health_checks:
@@ -204,13 +198,6 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
 
 def _ray_pods(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:
     return {"matchLabels": {"ray.io/cluster": props.cluster, "ray.io/node-type": node_type}}
-
-
-def _peer(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
-        "podSelector": {"matchLabels": dict(labels)},
-    }
 
 
 def _cidr(cidr: str) -> dict[str, Any]:

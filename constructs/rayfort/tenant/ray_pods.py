@@ -61,6 +61,11 @@ def head_service_name(name: str) -> str:
     return f"{name}-head-svc"
 
 
+def head_selector(name: str) -> dict[str, str]:
+    """Labels that select a cluster's head pod in either runtime (KubeRay's, which plain pods carry too)."""
+    return {"ray.io/cluster": name, "ray.io/node-type": "head"}
+
+
 def pod_labels(name: str, node_type: NodeType, group: str) -> dict[str, str]:
     """KubeRay's own pod labels; operatorless pods carry them too so policies select both alike."""
     return {"ray.io/cluster": name, "ray.io/node-type": node_type, "ray.io/group": group}
