@@ -191,5 +191,5 @@ def test_checkov_passes_the_tenant_stacks(synthesized, tmp_path: Path):
     result = run_checkov(directories)
     assert result.ok, result.summary()
     assert result.passed > 0
-    judged = {f.resource for f in result.for_check("CKV_RAYFORT_17") if f.result == "PASSED"}
-    assert len(judged) == 2 * len(list(tenant_stacks(synthesized))), judged
+    judged = [f for f in result.for_check("CKV_RAYFORT_17") if f.result == "PASSED"]
+    assert len(judged) == 2 * len(list(tenant_stacks(synthesized))), [f.resource for f in judged]
