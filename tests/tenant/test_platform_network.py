@@ -91,7 +91,9 @@ def _expectations(env, tenants) -> IsolationExpectations:
                 egress=(
                     Egress(net.google_apis_cidr, (tcp(443),)),
                     METADATA_SERVER,
-                    Egress(net.control_plane_cidr, (tcp(443),), head_only),
+                    # Only KubeRay heads run the autoscaler, which talks to the API server.
+                    *((Egress(net.control_plane_cidr, (tcp(443),), head_only),) if tenant.ray_runtime == "kuberay"
+                      else ()),
                     Egress(net.private_services_cidr, (tcp(6378),), head_only),
                 ),
                 ingress=tuple(

@@ -47,13 +47,15 @@ class TenantNetworkPolicyProps:
     ray_ports: Mapping[str, int]
     """Every port the runtime pins, by name; each name must be classified above, so none is missed."""
     control_plane_cidr: str
-    """The control plane's range; the autoscaler in the head reaches the API server there."""
+    """The control plane's range; the head's autoscaler, when there is one, reaches the API server there."""
     google_apis_cidr: str
     """Restricted or private Google APIs VIP, for Cloud Storage and Artifact Registry."""
     redis_cidr: str
     """Range holding the tenant's Memorystore instance; a literal, so the policies can be analysed."""
     operator_namespace: str | None = None
     """Namespace of the KubeRay operator, which polls the head's dashboard; none for operatorless clusters."""
+    autoscaler: bool = False
+    """The head runs KubeRay's in-tree autoscaler, which needs the API server; off for operatorless clusters."""
     serve: bool = False
     """Open the Serve port between nodes; closed by default."""
     health_checks: bool = False
@@ -76,6 +78,7 @@ class TenantNetworkPolicyProps:
             google_apis_cidr=env.network.google_apis_cidr,
             redis_cidr=env.network.private_services_cidr,
             operator_namespace=operator_namespace if tenant.ray_runtime == "kuberay" else None,
+            autoscaler=tenant.ray_runtime == "kuberay",
             serve=tenant.serve,
             health_checks=tenant.exposure.iap.enabled,
             internal_sources=tuple(internal.source_ranges) if internal.enabled else (),
@@ -132,7 +135,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             egress=[
                 {"to": [{"podSelector": worker}], "ports": to_node},
                 # The autoscaler sidecar lists and scales pods through the API server.
-                api_server_egress(props.control_plane_cidr),
+                *([api_server_egress(props.control_plane_cidr)] if props.autoscaler else []),
                 # Only the head's GCS writes to Redis.
                 {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])},
             ],
