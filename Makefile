@@ -14,6 +14,9 @@ export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# Synth runs optimized: the provider bindings' runtime type checks (typeguard on every call) are for
+# development, and the test suite keeps them on.
+SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
 
 .PHONY: setup tools synth synth-commit test judge review mirror-commands smoke smoke-local bench schema clean help
@@ -35,6 +38,7 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed ## I
 $(VENV)/.synced: Pipfile.lock constructs/pyproject.toml
 	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
+	$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages >/dev/null
 	@touch $@
 
 node_modules/.installed: package-lock.json
@@ -42,7 +46,7 @@ node_modules/.installed: package-lock.json
 	@touch $@
 
 synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
-	$(PY) main.py $(ENV)
+	$(SYNTH) $(ENV)
 
 synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them, for VCS-driven Terraform Cloud runs.
 	rm -rf deploy/$(ENV)

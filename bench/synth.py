@@ -2,8 +2,8 @@
 
 Usage: python bench/synth.py [--repeat N] [--tenants 50]
 
-Each run is a fresh `python main.py` in a subprocess (the way cdktf runs the
-app); RSS is sampled every 20 ms over the whole process tree (python and its
+Each run is a fresh `python -O main.py` in a subprocess (the way `make synth`
+and cdktf run the app); RSS is sampled every 20 ms over the whole process tree (python and its
 node jsii runtime) and the peak of the sum is reported. The outputs of the two
 import modes are compared byte for byte.
 """
@@ -60,7 +60,7 @@ def _rss_bytes(pids: list[int]) -> int:
 def measure(environment: Path, outdir: Path, mode: str) -> Measurement:
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "RAYFORT_PROVIDER_IMPORT": mode}
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(ROOT / "main.py"), str(environment)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-O", str(ROOT / "main.py"), str(environment)], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while process.poll() is None:
@@ -96,7 +96,7 @@ def _same(a: Path, b: Path) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case; the median is reported")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
     parser.add_argument("--tenants", type=int, default=50, help="tenants in the generated environment")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:

@@ -8,6 +8,11 @@ used. ``RAYFORT_PROVIDER_IMPORT=eager`` imports the packages the usual way, so
 the benchmark can compare both and the tests can prove the output identical.
 
 Resource classes are reached through namespaces (``google.ContainerCluster``).
+Of the kubernetes provider rayfort uses two types, ``kubernetes_manifest`` and
+the provider itself; loading its prebuilt assembly for them would cost ~300 MB
+and a second per synth, so ``kubernetes`` defines both on cdktf's generic
+resource and provider classes, synthesizing exactly what the prebuilt ones do
+(a test compares them byte for byte).
 Calling one converts nested plain data (dicts and lists of dicts, snake_case
 keys) into the provider's struct classes: jsii converts a nested dict itself but
 not the dicts inside a list, which would otherwise reach Terraform unconverted.
@@ -26,7 +31,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rayfort import _cdk  # noqa: F401  (starts the jsii runtime with our settings first)
+from rayfort._cdk import Construct, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
 
@@ -166,8 +171,64 @@ def _prepare() -> None:
 
 _prepare()
 
+_KUBERNETES = TerraformProviderGeneratorMetadata(
+    provider_name="kubernetes", provider_version="2.38.0", provider_version_constraint="~> 2.0"
+)
+_META_ARGUMENTS = ("depends_on", "count", "for_each", "lifecycle", "provider")
+
+
+def _present(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in attributes.items() if value is not None}
+
+
+class KubernetesNamespace:
+    """The kubernetes provider's two types rayfort uses, with the prebuilt classes' names and arguments."""
+
+    @staticmethod
+    def Manifest(scope: Construct, id_: str, /, *, manifest: Any, field_manager: dict[str, Any] | None = None,
+                 **meta: Any) -> TerraformResource:  # noqa: N802 (the prebuilt class's name)
+        unknown = set(meta) - set(_META_ARGUMENTS)
+        if unknown:
+            raise TypeError(f"kubernetes_manifest takes no {sorted(unknown)} in rayfort's bindings")
+        return _Manifest(scope, id_, _present({"manifest": manifest, "field_manager": field_manager}), meta)
+
+    @staticmethod
+    def KubernetesProvider(scope: Construct, id_: str, /, *, host: str, token: str,  # noqa: N802
+                           cluster_ca_certificate: str | None = None) -> TerraformProvider:
+        attributes = {"cluster_ca_certificate": cluster_ca_certificate, "host": host, "token": token}
+        return _KubernetesProvider(scope, id_, _present(attributes))
+
+
+class _Manifest(TerraformResource):
+    """A kubernetes_manifest; ``manifest`` refers to the applied object, as the prebuilt class's does."""
+
+    def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any], meta: dict[str, Any]) -> None:
+        super().__init__(scope, id_, terraform_resource_type="kubernetes_manifest",
+                         terraform_generator_metadata=_KUBERNETES, **meta)
+        self._attributes = attributes
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes
+
+    @property
+    def manifest(self) -> Any:
+        return self.get_any_map_attribute("manifest")
+
+
+class _KubernetesProvider(TerraformProvider):
+    """The kubernetes provider block (cdktf's provider base is abstract)."""
+
+    def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any]) -> None:
+        super().__init__(scope, id_, terraform_resource_type="kubernetes", terraform_generator_metadata=_KUBERNETES,
+                         terraform_provider_source="kubernetes")
+        self._attributes = attributes
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes
+
+
 google = ProviderNamespace(_PACKAGES["google"])
-kubernetes = ProviderNamespace(_PACKAGES["kubernetes"])
+kubernetes = KubernetesNamespace()
 helm = ProviderNamespace(_PACKAGES["helm"])
 
-__all__ = ["EAGER_ENV", "ProviderClass", "ProviderNamespace", "google", "helm", "kubernetes"]
+__all__ = ["EAGER_ENV", "KubernetesNamespace", "ProviderClass", "ProviderNamespace", "google", "helm", "kubernetes"]

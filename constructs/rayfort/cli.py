@@ -54,7 +54,8 @@ def synthesize(env: Environment, outdir: Path, build: Callable[..., object] | No
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:
         app = build(env, outdir=str(scratch))
-        report = RayfortRules(env.waivers, environment=env).attach(app).synth(app)
+        app.synth()
+        report = RayfortRules(env.waivers, environment=env).judge_output(scratch)
         if report.refused:
             raise SynthRefused(report.describe())
         guardrails = configuration_problems(env, _stacks(scratch))

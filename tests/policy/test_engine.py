@@ -110,3 +110,18 @@ def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
     report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
     assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {
         ("RF021", "on"), ("RF022", "on")}
+
+
+def test_the_aspect_and_the_output_judge_agree_on_a_real_environment(tmp_path: Path) -> None:
+    from stacks import build_app
+    from tests.conftest import environment
+
+    env = environment("dev")
+    as_aspect = RayfortRules(env.waivers, environment=env)
+    app = build_app(env, outdir=str(tmp_path / "aspect"))
+    by_aspect = as_aspect.attach(app).synth(app)
+    app = build_app(env, outdir=str(tmp_path / "output"))
+    app.synth()
+    by_output = RayfortRules(env.waivers, environment=env).judge_output(tmp_path / "output")
+    assert by_aspect.to_json() == by_output.to_json()
+    assert len(by_output.evaluations) > 30 and not by_output.refused
