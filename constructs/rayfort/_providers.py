@@ -8,11 +8,11 @@ used. ``RAYFORT_PROVIDER_IMPORT=eager`` imports the packages the usual way, so
 the benchmark can compare both and the tests can prove the output identical.
 
 Resource classes are reached through namespaces (``google.ContainerCluster``).
-Of the kubernetes provider rayfort uses two types, ``kubernetes_manifest`` and
-the provider itself; loading its prebuilt assembly for them would cost ~300 MB
-and a second per synth, so ``kubernetes`` defines both on cdktf's generic
-resource and provider classes, synthesizing exactly what the prebuilt ones do
-(a test compares them byte for byte).
+Of the kubernetes provider rayfort uses three types: ``kubernetes_manifest``,
+the ``kubernetes_resource`` data source and the provider itself. Loading its
+prebuilt assembly for them would cost ~300 MB and a second per synth, so
+``kubernetes`` defines them on cdktf's generic classes, synthesizing exactly
+what the prebuilt ones do (a test compares them byte for byte).
 Calling one converts nested plain data (dicts and lists of dicts, snake_case
 keys) into the provider's struct classes: jsii converts a nested dict itself but
 not the dicts inside a list, which would otherwise reach Terraform unconverted.
@@ -31,7 +31,13 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rayfort._cdk import Construct, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource
+from rayfort._cdk import (
+    Construct,
+    TerraformDataSource,
+    TerraformProvider,
+    TerraformProviderGeneratorMetadata,
+    TerraformResource,
+)
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
 
@@ -182,7 +188,7 @@ def _present(attributes: dict[str, Any]) -> dict[str, Any]:
 
 
 class KubernetesNamespace:
-    """The kubernetes provider's two types rayfort uses, with the prebuilt classes' names and arguments."""
+    """The kubernetes provider's types rayfort uses, with the prebuilt classes' names and arguments."""
 
     @staticmethod
     def Manifest(scope: Construct, id_: str, /, *, manifest: Any, field_manager: dict[str, Any] | None = None,
@@ -191,6 +197,12 @@ class KubernetesNamespace:
         if unknown:
             raise TypeError(f"kubernetes_manifest takes no {sorted(unknown)} in rayfort's bindings")
         return _Manifest(scope, id_, _present({"manifest": manifest, "field_manager": field_manager}), meta)
+
+    @staticmethod
+    def DataKubernetesResource(scope: Construct, id_: str, /, *, api_version: str, kind: str,  # noqa: N802
+                               metadata: dict[str, Any]) -> TerraformDataSource:
+        attributes = {"api_version": api_version, "kind": kind, "metadata": metadata}
+        return _KubernetesResourceData(scope, id_, attributes)
 
     @staticmethod
     def KubernetesProvider(scope: Construct, id_: str, /, *, host: str, token: str,  # noqa: N802
@@ -213,6 +225,18 @@ class _Manifest(TerraformResource):
     @property
     def manifest(self) -> Any:
         return self.get_any_map_attribute("manifest")
+
+
+class _KubernetesResourceData(TerraformDataSource):
+    """A kubernetes_resource data source; ``object`` is the object read from the cluster."""
+
+    def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any]) -> None:
+        super().__init__(scope, id_, terraform_resource_type="kubernetes_resource",
+                         terraform_generator_metadata=_KUBERNETES)
+        self._attributes = attributes
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._attributes
 
 
 class _KubernetesProvider(TerraformProvider):

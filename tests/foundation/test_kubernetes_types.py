@@ -1,0 +1,60 @@
+"""rayfort's kubernetes types synthesize exactly what the prebuilt provider classes do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rayfort._cdk import App, Fn, TerraformStack, Token
+from rayfort._providers import kubernetes
+
+
+def _stack(outdir: Path, make) -> str:
+    app = App(outdir=str(outdir))
+    stack = TerraformStack(app, "k")
+    make(stack)
+    app.synth()
+    return (outdir / "stacks" / "k" / "cdk.tf.json").read_text()
+
+
+def _objects(types):
+    def make(stack):
+        types.KubernetesProvider(stack, "kubernetes", host="https://10.0.0.2", token="${var.token}",
+                                 cluster_ca_certificate="${base64decode(var.ca)}")
+        namespace = types.Manifest(stack, "namespace", manifest={
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": {"a.b/c": "d"}}},
+            field_manager={"name": "rayfort", "force_conflicts": False})
+        types.Manifest(stack, "quota", manifest={
+            "apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": "q", "namespace": Fn.lookup_nested(namespace.manifest, ["metadata", "name"])},
+            "spec": {"hard": {"pods": "10"}}}, depends_on=[namespace])
+        crds = types.Manifest(stack, "crds", manifest=Token.as_any_map("${each.value}"),
+                              field_manager={"name": "rayfort", "force_conflicts": False})
+        crds.add_override("for_each", "${var.crds}")
+        types.DataKubernetesResource(stack, "crd", api_version="apiextensions.k8s.io/v1",
+                                     kind="CustomResourceDefinition", metadata={"name": "rayclusters.ray.io"})
+    return make
+
+
+def test_same_json_as_the_prebuilt_classes(tmp_path: Path) -> None:
+    prebuilt = pytest.importorskip("cdktf_cdktf_provider_kubernetes")
+
+    class Prebuilt:
+        from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKubernetesResource
+        from cdktf_cdktf_provider_kubernetes.manifest import Manifest
+        from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+
+    assert prebuilt
+    ours = _stack(tmp_path / "ours", _objects(kubernetes))
+    theirs = _stack(tmp_path / "prebuilt", _objects(Prebuilt))
+    assert ours == theirs
+    assert json.loads(ours)["terraform"]["required_providers"]["kubernetes"] == {
+        "source": "kubernetes", "version": "2.38.0"}
+
+
+def test_unknown_arguments_are_refused() -> None:
+    app = App(outdir="/tmp/unused")
+    with pytest.raises(TypeError, match="wait"):
+        kubernetes.Manifest(TerraformStack(app, "k"), "m", manifest={}, wait={"rollout": True})
