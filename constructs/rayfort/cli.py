@@ -21,6 +21,8 @@ from rayfort.policy import RayfortRules
 EXIT_BAD_INPUT = 2
 OUTDIR_ENV = "CDKTF_OUTDIR"
 POLICY_REPORT = "rayfort-policy.json"
+CDKTF_CLI_ENV = "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS"
+"""Set by the cdktf CLI for the apps it runs."""
 
 
 class SynthRefused(Exception):
@@ -76,5 +78,12 @@ def _publish(scratch: Path, outdir: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
     if outdir.exists():
         outdir.rename(previous)
+    if os.environ.get(CDKTF_CLI_ENV) and (previous / "stacks").is_dir():
+        # The cdktf CLI lists the stacks before running the app and deletes the ones that are gone
+        # itself afterwards; it fails if they are already gone, so they are handed back for it to remove.
+        (scratch / "stacks").mkdir(exist_ok=True)
+        for stack in (previous / "stacks").iterdir():
+            if not (scratch / "stacks" / stack.name).exists():
+                stack.rename(scratch / "stacks" / stack.name)
     scratch.rename(outdir)
     shutil.rmtree(previous, ignore_errors=True)

@@ -109,3 +109,35 @@ def test_synth_is_byte_identical_twice_and_with_the_usual_import(tmp_path: Path)
     _synth_in_subprocess(eager, RAYFORT_PROVIDER_IMPORT="eager")
     assert _same_tree(first, second)
     assert _same_tree(first, eager)
+
+
+def _fake_output(outdir: Path, stacks: list[str]) -> None:
+    for stack in stacks:
+        (outdir / "stacks" / stack).mkdir(parents=True)
+        (outdir / "stacks" / stack / "cdk.tf.json").write_text("{}")
+
+
+def test_stacks_that_are_gone_disappear_with_make_synth(tmp_path: Path, monkeypatch) -> None:
+    from rayfort.cli import CDKTF_CLI_ENV
+    from tests.config.test_models import MINIMAL
+    from rayfort.config import Environment
+
+    monkeypatch.delenv(CDKTF_CLI_ENV, raising=False)
+    outdir = tmp_path / "cdktf.out"
+    _fake_output(outdir, ["tenant-gone"])
+    synthesize(Environment.model_validate(MINIMAL), outdir)
+    assert not (outdir / "stacks" / "tenant-gone").exists()
+    assert (outdir / "stacks" / "network" / "cdk.tf.json").is_file()
+
+
+def test_stacks_that_are_gone_are_left_for_the_cdktf_cli_to_remove(tmp_path: Path, monkeypatch) -> None:
+    from rayfort.cli import CDKTF_CLI_ENV
+    from tests.config.test_models import MINIMAL
+    from rayfort.config import Environment
+
+    monkeypatch.setenv(CDKTF_CLI_ENV, "true")
+    outdir = tmp_path / "cdktf.out"
+    _fake_output(outdir, ["tenant-gone"])
+    synthesize(Environment.model_validate(MINIMAL), outdir)
+    assert (outdir / "stacks" / "tenant-gone").is_dir()
+    assert json.loads((outdir / "stacks" / "network" / "cdk.tf.json").read_text())["resource"]
