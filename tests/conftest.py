@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from rayfort.cli import synthesize
 from rayfort.config import Environment, load_environment
+from rayfort.synthesized import read_stacks
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
@@ -17,10 +17,7 @@ SHIPPED = ("dev", "prod", "airgapped")
 
 def stacks_in(outdir: Path) -> dict[str, dict]:
     """Every stack's cdk.tf.json under a synth output directory, by stack id."""
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))
-    }
+    return read_stacks(outdir)
 
 
 def environment(name: str) -> Environment:

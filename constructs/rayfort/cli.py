@@ -6,7 +6,6 @@ succeeds replaces it whole. Bad input exits 2 with one message and no traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
 from rayfort.config.org_policy import configuration_problems
 from rayfort.policy import RayfortRules
+from rayfort.synthesized import read_stacks
 
 EXIT_BAD_INPUT = 2
 OUTDIR_ENV = "CDKTF_OUTDIR"
@@ -57,20 +57,17 @@ def synthesize(env: Environment, outdir: Path, build: Callable[..., object] | No
     try:
         app = build(env, outdir=str(scratch))
         app.synth()
-        report = RayfortRules(env.waivers, environment=env).judge_output(scratch)
+        stacks = read_stacks(scratch)
+        report = RayfortRules(env.waivers, environment=env).judge_stacks(stacks)
         if report.refused:
             raise SynthRefused(report.describe())
-        guardrails = configuration_problems(env, _stacks(scratch))
+        guardrails = configuration_problems(env, stacks)
         if guardrails:
             raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
         (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
         _publish(scratch, outdir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _stacks(outdir: Path) -> dict[str, dict]:
-    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
 def _publish(scratch: Path, outdir: Path) -> None:

@@ -8,8 +8,7 @@ import pytest
 
 from rayfort.cli import synthesize
 from rayfort.config import Environment, load_environment
-from rayfort.exposure.gateway_checks import SCHEMAS, register_gateway_field_checkers
-from rayfort.judges.k8s_schema import unregister_field_checker
+from rayfort.judges.field_checks import registered
 from tests.conftest import ENVIRONMENTS, stacks_in
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +39,9 @@ def exposure_stacks(exposure_outdirs: dict[str, Path]) -> dict[str, dict]:
 
 @pytest.fixture
 def gateway_checkers():
-    """The Gateway kinds' field checkers, registered for one test and removed after it."""
-    register_gateway_field_checkers()
-    yield
-    for api_version, kind in SCHEMAS:
-        unregister_field_checker(api_version, kind)
+    """The field checkers (the Gateway kinds' among them), registered for one test and removed after it."""
+    with registered():
+        yield
 
 
 def manifests(tf_json: dict) -> list[dict]:

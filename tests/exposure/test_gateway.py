@@ -8,7 +8,7 @@ import pytest
 
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
 from rayfort.exposure.gateway import GATEWAY_CLASS, backend_policy, health_check_policy, http_route, tenant_listener
-from rayfort.exposure.gateway_checks import check_fields, register_gateway_field_checkers
+from rayfort.exposure.gateway_checks import check_fields
 from rayfort.judges.k8s_schema import NoSchema, validate_manifest
 from tests.conftest import resources
 from tests.exposure.conftest import of_kind
@@ -120,8 +120,7 @@ def test_without_registration_the_judge_fails_gateway_kinds() -> None:
     assert errors and isinstance(errors[0], NoSchema)
 
 
-def test_registration_vouches_for_gateway_kinds_and_can_be_repeated(gateway_checkers) -> None:
-    register_gateway_field_checkers()
+def test_registration_vouches_for_gateway_kinds(gateway_checkers) -> None:
     for sample in SAMPLES.values():
         assert validate_manifest(sample) == []
     broken = copy.deepcopy(SAMPLES["HTTPRoute"])

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges.reference import ReferenceMissing
 from rayfort.judges.runner import (
     JudgeResult,
     Synthesized,
@@ -119,3 +118,12 @@ def test_isolation_judge_passes_dev_and_fails_when_a_tenant_opens_up(synthesized
     opened = judge_isolation([Synthesized("dev", Path("."), broken, env)])
     failed = " ".join(opened.failures)
     assert opened.failed and "nothing-else" in failed
+
+
+def test_schema_judge_holds_gateway_kinds_to_their_fields(tmp_path: Path) -> None:
+    from tests.exposure.test_gateway import SAMPLES
+
+    route = SAMPLES["HTTPRoute"]
+    assert judge_schemas([_env(tmp_path, route)]).failed == 0
+    misspelt = {**route, "spec": {**route["spec"], "hostname": "typo"}}
+    assert judge_schemas([_env(tmp_path, misspelt)]).failed == 1

@@ -14,7 +14,6 @@ from typing import Any
 
 import jsonschema
 
-from rayfort.judges.k8s_schema import register_field_checker, unregister_field_checker
 
 _STRING = {"type": "string", "minLength": 1}
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -179,9 +178,3 @@ def check_fields(obj: dict) -> Iterator[tuple[str, str]]:
     for error in validator.iter_errors(obj):
         yield _path(error.absolute_path), error.message
 
-
-def register_gateway_field_checkers() -> None:
-    """Let the schema judge vouch for the Gateway kinds; calling it twice is harmless."""
-    for api_version, kind in SCHEMAS:
-        unregister_field_checker(api_version, kind)
-        register_field_checker(api_version, kind, check_fields)

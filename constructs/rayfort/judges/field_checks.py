@@ -1,10 +1,11 @@
 """Field checkers for kinds the schema judge has no schema for.
 
 PodMonitoring (Google managed Prometheus), cert-manager's Issuer and
-Certificate, and the Secrets Store CSI SecretProviderClass have no JSON schema
-in the reference data. These checkers, written from each project's API
-reference, hold their objects to the fields those APIs define, so an unknown
-or missing field still fails.
+Certificate, the Secrets Store CSI SecretProviderClass and the Gateway API
+kinds have no JSON schema in the reference data. These checkers, written from
+each project's API reference, hold their objects to the fields those APIs
+define, so an unknown or missing field still fails. The Gateway kinds' schemas
+live beside the construct that emits them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 
 import yaml
 
+from rayfort.exposure.gateway_checks import SCHEMAS as GATEWAY_SCHEMAS
+from rayfort.exposure.gateway_checks import check_fields as check_gateway_fields
 from rayfort.judges.k8s_schema import register_field_checker, unregister_field_checker
 
 def _keys(obj: object, path: str, allowed: set[str], required: set[str] = frozenset()) -> Iterator[tuple[str, str]]:
@@ -103,6 +106,7 @@ FIELD_CHECKERS = {
     ("cert-manager.io/v1", "Issuer"): check_issuer,
     ("cert-manager.io/v1", "Certificate"): check_certificate,
     ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"): check_secret_provider_class,
+    **{kind: check_gateway_fields for kind in GATEWAY_SCHEMAS},
 }
 
 

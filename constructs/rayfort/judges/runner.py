@@ -22,9 +22,7 @@ from rayfort.config import Environment
 from rayfort.judges import k8s_schema, pod_security
 from rayfort.judges.reference import ReferenceMissing
 from rayfort.kuberay.cert_manager import component_pod_specs
-
-Stacks = dict[str, dict[str, dict]]  # {environment: {stack: cdk.tf.json}}
-
+from rayfort.synthesized import read_stacks
 
 @dataclass
 class JudgeResult:
@@ -61,8 +59,7 @@ class Synthesized:
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
-    stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
-    return Synthesized(name, outdir, stacks, environment)
+    return Synthesized(name, outdir, read_stacks(outdir), environment)
 
 
 def judge_checkov(envs: list[Synthesized]) -> JudgeResult:

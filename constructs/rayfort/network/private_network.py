@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.config.network import FlowLogs
+from rayfort.network.references import NodeNetworkReferences
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class PrivateNetworkProps:
     """Name of the services secondary range, referenced by the cluster."""
 
 
-class PrivateNetwork(Construct):
+class PrivateNetwork(Construct, NodeNetworkReferences):
     """The VPC every rayfort resource lives in: no auto subnets, Private Google Access, flow logs.
 
     The default internet route is deleted at creation; egress exists only where a
@@ -70,19 +71,3 @@ class PrivateNetwork(Construct):
         )
         self.pods_range_name = props.pods_range_name
         self.services_range_name = props.services_range_name
-
-    @property
-    def network_id(self) -> str:
-        return self.network.id
-
-    @property
-    def network_self_link(self) -> str:
-        return self.network.self_link
-
-    @property
-    def subnet_id(self) -> str:
-        return self.subnet.id
-
-    @property
-    def subnet_self_link(self) -> str:
-        return self.subnet.self_link

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.network.references import NodeNetworkReferences
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class SharedVpcSubnetProps:
     """Name of the subnet's secondary range for services."""
 
 
-class SharedVpcSubnet(Construct):
+class SharedVpcSubnet(Construct, NodeNetworkReferences):
     """References the host's network and subnet, and lets the service project's agents use them.
 
     GKE needs its service agent to hold ``roles/container.hostServiceAgentUser`` on
@@ -68,19 +69,3 @@ class SharedVpcSubnet(Construct):
                 role="roles/compute.networkUser",
                 member=member,
             )
-
-    @property
-    def network_id(self) -> str:
-        return self.network.id
-
-    @property
-    def network_self_link(self) -> str:
-        return self.network.self_link
-
-    @property
-    def subnet_id(self) -> str:
-        return self.subnet.id
-
-    @property
-    def subnet_self_link(self) -> str:
-        return self.subnet.self_link

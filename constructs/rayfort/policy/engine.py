@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from pathlib import Path
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from rayfort.config import Environment
 from rayfort.config.waivers import Waiver
 from rayfort.policy.environment_rules import ENVIRONMENT_RULES
 from rayfort.policy.rules import RULES, Rule
+from rayfort.synthesized import read_stacks
 
 Status = Literal["on", "waived", "violated"]
 GUARD_ID = "rayfort-rules"
@@ -132,9 +133,12 @@ class RayfortRules:
 
     def judge_output(self, outdir: Path) -> PolicyReport:
         """Judge the stacks of a synthesized app directory; call once, after ``app.synth()``."""
-        manifest = json.loads((outdir / "manifest.json").read_text())
-        for entry in sorted(manifest["stacks"].values(), key=lambda e: e["synthesizedStackPath"]):
-            self._judge_stack(json.loads((outdir / entry["synthesizedStackPath"]).read_text()))
+        return self.judge_stacks(read_stacks(outdir))
+
+    def judge_stacks(self, stacks: Mapping[str, dict[str, Any]]) -> PolicyReport:
+        """Judge synthesized stacks ({stack id: cdk.tf.json}); call once per app."""
+        for tf_json in stacks.values():
+            self._judge_stack(tf_json)
         if self._environment is not None:
             self._judge_environment(self._environment)
         return self.report()

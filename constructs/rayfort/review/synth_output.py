@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rayfort.synthesized import read_manifest, read_stacks
+
 POLICY_RECORD = "rayfort-policy.json"
 _REMOTE_OUTPUT = re.compile(
     r"data\.terraform_remote_state\.cross-stack-reference-input-(?P<stack>[-\w]+)\.outputs\.(?P<output>[-\w]+)"
@@ -34,14 +36,9 @@ class SynthOutput:
 
     @classmethod
     def load(cls, root: Path) -> SynthOutput:
-        manifest_path = root / "manifest.json"
-        if not manifest_path.is_file():
-            raise FileNotFoundError(f"{root} holds no synthesized app (no manifest.json): run `make synth` first")
-        manifest = json.loads(manifest_path.read_text())
-        stacks, dependencies = {}, {}
-        for name, entry in sorted(manifest["stacks"].items()):
-            stacks[name] = json.loads((root / entry["synthesizedStackPath"]).read_text())
-            dependencies[name] = sorted(entry.get("dependencies", []))
+        manifest = read_manifest(root)
+        stacks = read_stacks(root)
+        dependencies = {name: sorted(entry.get("dependencies", [])) for name, entry in sorted(manifest["stacks"].items())}
         policy_path = root / POLICY_RECORD
         policy = json.loads(policy_path.read_text()) if policy_path.is_file() else {}
         return cls(root, stacks, dependencies, policy)
