@@ -19,7 +19,7 @@ PY := $(VENV)/bin/python
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup tools synth synth-commit test judge review mirror-commands smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit test lint judge review mirror-commands smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -35,7 +35,7 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed ## I
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-$(VENV)/.synced: Pipfile.lock constructs/pyproject.toml
+$(VENV)/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
 	$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages >/dev/null
@@ -57,7 +57,7 @@ synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them,
 	git diff --cached --quiet -- deploy/$(ENV) || git commit -m "Synthesize $(ENV) for Terraform Cloud" -- deploy/$(ENV)
 
 review: synth ## Markdown review of ENV (review.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>.
-	$(PY) -m rayfort.review --env $(ENV) --output review.md $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN))
+	$(PY) -m rayfort_tools.review --env $(ENV) --output review.md $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN))
 
 mirror-commands: setup ## Print the crane/helm commands that fill ENV's private registry mirror.
 	$(PY) -m rayfort.registry $(ENV)
@@ -65,12 +65,17 @@ mirror-commands: setup ## Print the crane/helm commands that fill ENV's private 
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup tools ## Run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
+test: setup tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory judge
 
+lint: setup ## ruff (lint and format check) over the library, the tools, the app and the tests.
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
 judge: setup tools ## Synthesize every shipped environment and judge it; prints one table.
-	$(PY) -m rayfort.judges --require-all
+	$(PY) -m rayfort_tools.judges --require-all
 
 smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN_FILE=...] [CA_CERT=...].
 	@test -n "$(ADDRESS)" || { echo "usage: make smoke ADDRESS=https://<dashboard> [TOKEN_FILE=<file>] [CA_CERT=<pem>]"; exit 2; }

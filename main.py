@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rayfort.cli import synth_main
+from rayfort.synth import synth_main
+from stacks import build_app
 
 if __name__ == "__main__":
-    sys.exit(synth_main(environments_dir=Path(__file__).resolve().parent / "environments"))
+    sys.exit(synth_main(Path(__file__).resolve().parent / "environments", build_app))

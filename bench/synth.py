@@ -60,8 +60,13 @@ def _rss_bytes(pids: list[int]) -> int:
 def measure(environment: Path, outdir: Path, mode: str) -> Measurement:
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "RAYFORT_PROVIDER_IMPORT": mode}
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-O", str(ROOT / "main.py"), str(environment)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-O", str(ROOT / "main.py"), str(environment)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     peak = 0
     while process.poll() is None:
         peak = max(peak, _rss_bytes(_tree(process.pid)))
@@ -91,7 +96,8 @@ def many_tenants(base: Path, count: int, target: Path) -> Path:
 def _same(a: Path, b: Path) -> bool:
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     return files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file()) and all(
-        filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+        filecmp.cmp(a / f, b / f, shallow=False) for f in files
+    )
 
 
 def main() -> int:
@@ -101,16 +107,20 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        cases = {"dev": ROOT / "environments" / "dev.yaml",
-                 f"{args.tenants} tenants": many_tenants(ROOT / "environments" / "dev.yaml", args.tenants,
-                                                         work / "many.yaml")}
+        cases = {
+            "dev": ROOT / "environments" / "dev.yaml",
+            f"{args.tenants} tenants": many_tenants(
+                ROOT / "environments" / "dev.yaml", args.tenants, work / "many.yaml"
+            ),
+        }
         rows, identical = [], True
         for label, environment in cases.items():
             results = {}
             for mode in ("lazy", "eager"):
                 runs = [measure(environment, work / f"{label}-{mode}-{i}", mode) for i in range(args.repeat)]
-                results[mode] = Measurement(statistics.median(r.wall_s for r in runs),
-                                            statistics.median(r.peak_rss_mb for r in runs))
+                results[mode] = Measurement(
+                    statistics.median(r.wall_s for r in runs), statistics.median(r.peak_rss_mb for r in runs)
+                )
             identical &= _same(work / f"{label}-lazy-0", work / f"{label}-eager-0")
             rows.append((label, results))
         tenants_dev = len(yaml.safe_load(cases["dev"].read_text())["tenants"])

@@ -138,9 +138,7 @@ def make_pki(directory: Path) -> dict:
         )
         .add_extension(
             # Ray uses one key pair per node for both ends of its mutual TLS.
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
             critical=False,
         )
         .add_extension(
@@ -226,9 +224,7 @@ def wait_for_dashboard(base: str, token: str, proc: subprocess.Popen, seconds: f
         if proc.poll() is not None:
             raise SmokeError(f"`ray start` exited early with code {proc.returncode}")
         try:
-            status = http_status(
-                f"{base}/api/jobs/", {"Authorization": f"Bearer {token}"}, timeout=3
-            )
+            status = http_status(f"{base}/api/jobs/", {"Authorization": f"Bearer {token}"}, timeout=3)
             if status == 200:
                 return
             last = f"HTTP {status}"
@@ -536,9 +532,7 @@ def smoke(tmp: Path, deadline: Deadline, state: dict) -> None:
     wrong_env = dict(client_env, RAY_AUTH_TOKEN=secrets.token_hex(32))
     result = run_submit(["--address", base], wrong_env, deadline.left(60))
     if result.returncode != 3 or "HTTP 403" not in result.stdout:
-        raise SmokeError(
-            f"submit with a wrong token: exit {result.returncode}, want 3 with HTTP 403"
-        )
+        raise SmokeError(f"submit with a wrong token: exit {result.returncode}, want 3 with HTTP 403")
     log("submit with a wrong token: refused by token auth (HTTP 403), as expected")
 
 
@@ -565,9 +559,7 @@ def main(argv=None) -> int:
     def on_signal(signum, _frame):
         raise SmokeError(f"interrupted by signal {signum}")
 
-    previous = {
-        s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    }
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     ok = False
     try:
         smoke(tmp, deadline, state)

@@ -70,9 +70,7 @@ def parse_estimate(logs: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def check_estimate(
-    estimate: float | None, tolerance: float = DEFAULT_TOLERANCE
-) -> tuple[bool, str]:
+def check_estimate(estimate: float | None, tolerance: float = DEFAULT_TOLERANCE) -> tuple[bool, str]:
     """Check an estimate against pi. Returns (ok, human-readable reason)."""
     if estimate is None:
         return False, "no PI_ESTIMATE line in the job logs"
@@ -81,9 +79,7 @@ def check_estimate(
     error = abs(estimate - math.pi)
     if error <= tolerance:
         return True, (f"pi estimate {estimate:.6f} is within {tolerance} of pi (error {error:.6f})")
-    return False, (
-        f"pi estimate {estimate:.6f} is NOT within {tolerance} of pi (error {error:.6f})"
-    )
+    return False, (f"pi estimate {estimate:.6f} is NOT within {tolerance} of pi (error {error:.6f})")
 
 
 def parse_posture(logs: str) -> dict[str, str]:
@@ -178,8 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--address",
         required=True,
-        help="Ray dashboard / Jobs API URL, e.g. http://127.0.0.1:8265 or "
-        "https://ray-team.example.com",
+        help="Ray dashboard / Jobs API URL, e.g. http://127.0.0.1:8265 or https://ray-team.example.com",
     )
     parser.add_argument(
         "--token-file",
@@ -204,8 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="'NAME: VALUE'",
-        help="extra request header (repeatable); visible in the process list, "
-        "prefer --header-env for secrets",
+        help="extra request header (repeatable); visible in the process list, prefer --header-env for secrets",
     )
     parser.add_argument(
         "--header-env",
@@ -225,12 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TOLERANCE,
         help="allowed |estimate - pi| (default: %(default)s)",
     )
-    parser.add_argument(
-        "--samples", type=int, default=None, help="samples for the job (default: job's)"
-    )
-    parser.add_argument(
-        "--tasks", type=int, default=None, help="Ray tasks for the job (default: job's)"
-    )
+    parser.add_argument("--samples", type=int, default=None, help="samples for the job (default: job's)")
+    parser.add_argument("--tasks", type=int, default=None, help="Ray tasks for the job (default: job's)")
     parser.add_argument(
         "--timeout",
         type=float,
@@ -261,10 +251,7 @@ def _tls_hint(exc: BaseException) -> str:
             return ""
         text = str(seen)
         if "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in type(seen).__name__:
-            return (
-                " (TLS verification failed: pass the CA that signed the "
-                "endpoint's certificate with --ca-cert)"
-            )
+            return " (TLS verification failed: pass the CA that signed the endpoint's certificate with --ca-cert)"
     return ""
 
 
@@ -348,8 +335,7 @@ def run(args: argparse.Namespace) -> int:
             if time.monotonic() > deadline:
                 _say(
                     "FAIL",
-                    f"job {job_id} not finished after {args.timeout:.0f}s "
-                    f"(status {status}); stopping it",
+                    f"job {job_id} not finished after {args.timeout:.0f}s (status {status}); stopping it",
                 )
                 try:
                     client.stop_job(job_id)
@@ -373,15 +359,13 @@ def run(args: argparse.Namespace) -> int:
         if args.expect_token_auth and posture.get("RAYFORT_SMOKE_AUTH_MODE") != "token":
             _say(
                 "FAIL",
-                "the job did not run with RAY_AUTH_MODE=token (reported "
-                f"{posture.get('RAYFORT_SMOKE_AUTH_MODE')!r})",
+                f"the job did not run with RAY_AUTH_MODE=token (reported {posture.get('RAYFORT_SMOKE_AUTH_MODE')!r})",
             )
             return EXIT_FAIL
         if args.expect_tls and posture.get("RAYFORT_SMOKE_TLS") != "on":
             _say(
                 "FAIL",
-                "the job did not run with RAY_USE_TLS on (reported "
-                f"{posture.get('RAYFORT_SMOKE_TLS')!r})",
+                f"the job did not run with RAY_USE_TLS on (reported {posture.get('RAYFORT_SMOKE_TLS')!r})",
             )
             return EXIT_FAIL
 

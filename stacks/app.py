@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from rayfort._cdk import App
 from rayfort.config import Environment
-from stacks.exposure import ExposureStack
-from stacks.gke import GkeStack
-from stacks.kuberay import KubeRayStack
-from stacks.network import NetworkStack
-from stacks.tenant import TenantStack
+from rayfort.stacks import ExposureStack, GkeStack, KubeRayStack, NetworkStack, TenantStack
 
 
 def build_app(env: Environment, outdir: str = "cdktf.out") -> App:

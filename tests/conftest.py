@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.cli import synthesize
 from rayfort.config import Environment, load_environment
 from rayfort.synthesized import read_stacks
+from tests.app import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"

@@ -32,8 +32,9 @@ from cdktf import (  # noqa: E402
     TerraformStack,
     Token,
 )
-from constructs import Construct, IConstruct  # noqa: E402
 from jsii import implements  # noqa: E402
+
+from constructs import Construct, IConstruct  # noqa: E402
 
 __all__ = [
     "Annotations",

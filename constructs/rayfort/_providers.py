@@ -191,22 +191,37 @@ class KubernetesNamespace:
     """The kubernetes provider's types rayfort uses, with the prebuilt classes' names and arguments."""
 
     @staticmethod
-    def Manifest(scope: Construct, id_: str, /, *, manifest: Any, field_manager: dict[str, Any] | None = None,
-                 **meta: Any) -> TerraformResource:  # noqa: N802 (the prebuilt class's name)
+    def Manifest(
+        scope: Construct, id_: str, /, *, manifest: Any, field_manager: dict[str, Any] | None = None, **meta: Any
+    ) -> TerraformResource:  # noqa: N802 (the prebuilt class's name)
         unknown = set(meta) - set(_META_ARGUMENTS)
         if unknown:
             raise TypeError(f"kubernetes_manifest takes no {sorted(unknown)} in rayfort's bindings")
         return _Manifest(scope, id_, _present({"manifest": manifest, "field_manager": field_manager}), meta)
 
     @staticmethod
-    def DataKubernetesResource(scope: Construct, id_: str, /, *, api_version: str, kind: str,  # noqa: N802
-                               metadata: dict[str, Any]) -> TerraformDataSource:
+    def DataKubernetesResource(
+        scope: Construct,
+        id_: str,
+        /,
+        *,
+        api_version: str,
+        kind: str,  # noqa: N802
+        metadata: dict[str, Any],
+    ) -> TerraformDataSource:
         attributes = {"api_version": api_version, "kind": kind, "metadata": metadata}
         return _KubernetesResourceData(scope, id_, attributes)
 
     @staticmethod
-    def KubernetesProvider(scope: Construct, id_: str, /, *, host: str, token: str,  # noqa: N802
-                           cluster_ca_certificate: str | None = None) -> TerraformProvider:
+    def KubernetesProvider(
+        scope: Construct,
+        id_: str,
+        /,
+        *,
+        host: str,
+        token: str,  # noqa: N802
+        cluster_ca_certificate: str | None = None,
+    ) -> TerraformProvider:
         attributes = {"cluster_ca_certificate": cluster_ca_certificate, "host": host, "token": token}
         return _KubernetesProvider(scope, id_, _present(attributes))
 
@@ -215,8 +230,9 @@ class _Manifest(TerraformResource):
     """A kubernetes_manifest; ``manifest`` refers to the applied object, as the prebuilt class's does."""
 
     def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any], meta: dict[str, Any]) -> None:
-        super().__init__(scope, id_, terraform_resource_type="kubernetes_manifest",
-                         terraform_generator_metadata=_KUBERNETES, **meta)
+        super().__init__(
+            scope, id_, terraform_resource_type="kubernetes_manifest", terraform_generator_metadata=_KUBERNETES, **meta
+        )
         self._attributes = attributes
 
     def _synthesize_attributes(self) -> dict[str, Any]:
@@ -231,8 +247,9 @@ class _KubernetesResourceData(TerraformDataSource):
     """A kubernetes_resource data source; ``object`` is the object read from the cluster."""
 
     def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any]) -> None:
-        super().__init__(scope, id_, terraform_resource_type="kubernetes_resource",
-                         terraform_generator_metadata=_KUBERNETES)
+        super().__init__(
+            scope, id_, terraform_resource_type="kubernetes_resource", terraform_generator_metadata=_KUBERNETES
+        )
         self._attributes = attributes
 
     def _synthesize_attributes(self) -> dict[str, Any]:
@@ -243,8 +260,13 @@ class _KubernetesProvider(TerraformProvider):
     """The kubernetes provider block (cdktf's provider base is abstract)."""
 
     def __init__(self, scope: Construct, id_: str, attributes: dict[str, Any]) -> None:
-        super().__init__(scope, id_, terraform_resource_type="kubernetes", terraform_generator_metadata=_KUBERNETES,
-                         terraform_provider_source="kubernetes")
+        super().__init__(
+            scope,
+            id_,
+            terraform_resource_type="kubernetes",
+            terraform_generator_metadata=_KUBERNETES,
+            terraform_provider_source="kubernetes",
+        )
         self._attributes = attributes
 
     def _synthesize_attributes(self) -> dict[str, Any]:

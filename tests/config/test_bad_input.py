@@ -123,7 +123,7 @@ def test_zone_outside_region(tmp_path: Path) -> None:
 def test_messages_carry_the_line_number(tmp_path: Path) -> None:
     text = (ENVIRONMENTS / "dev.yaml").read_text().replace("region: europe-west1", "region: Europe")
     message = _problems(tmp_path, text)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("region:"))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("region:"))
     assert f"line {line}: region:" in message
 
 
@@ -150,8 +150,11 @@ def test_cli_exits_2_with_one_message_and_writes_nothing(tmp_path: Path, mutate,
     outdir = tmp_path / "cdktf.out"
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), str(path)],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "CDKTF_OUTDIR": str(outdir)}, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CDKTF_OUTDIR": str(outdir)},
+        timeout=120,
     )
     assert result.returncode == 2
     assert expected in result.stderr
@@ -168,7 +171,10 @@ def test_cli_leaves_previous_output_untouched_on_failure(tmp_path: Path) -> None
     marker.write_text("{}")
     result = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), str(tmp_path / "missing.yaml")],
-        capture_output=True, text=True, env={**os.environ, "CDKTF_OUTDIR": str(outdir)}, timeout=120,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CDKTF_OUTDIR": str(outdir)},
+        timeout=120,
     )
     assert result.returncode == 2 and "file not found" in result.stderr
     assert marker.read_text() == "{}"

@@ -17,12 +17,18 @@ from tests.conftest import ENVIRONMENTS
 BASE = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**40), max_value=2**40), st.floats(allow_nan=True),
-    st.text(max_size=30), st.sampled_from(["10.0.0.0/8", "0.0.0.0/0", "europe-west1-b", "", "~", "team-a"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["10.0.0.0/8", "0.0.0.0/0", "europe-west1-b", "", "~", "team-a"]),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=10), inner, max_size=3)),
-                      max_leaves=6)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
@@ -69,7 +75,9 @@ def test_mutations_never_raise_anything_but_config_error(data: Any) -> None:
         try:
             assert isinstance(load_environment(path), Environment)
         except ConfigError as error:
-            assert error.problems and all(problem.startswith("line ") or "file" in problem for problem in error.problems)
+            assert error.problems and all(
+                problem.startswith("line ") or "file" in problem for problem in error.problems
+            )
 
 
 @settings(max_examples=100, deadline=None)

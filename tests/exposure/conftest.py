@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.cli import synthesize
 from rayfort.config import Environment, load_environment
-from rayfort.judges.field_checks import registered
+from rayfort_tools.judges.field_checks import registered
+from tests.app import synthesize
 from tests.conftest import ENVIRONMENTS, stacks_in
 
 HERE = Path(__file__).resolve().parent
-TEST_ENVIRONMENTS = {"gateway": HERE / "environments" / "gateway.yaml", "ingress": HERE / "environments" / "ingress.yaml"}
+TEST_ENVIRONMENTS = {
+    "gateway": HERE / "environments" / "gateway.yaml",
+    "ingress": HERE / "environments" / "ingress.yaml",
+}
 ALL = ("dev", "prod", "airgapped", *TEST_ENVIRONMENTS)
 
 

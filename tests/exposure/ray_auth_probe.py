@@ -17,7 +17,6 @@ import textwrap
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-
 from ray._private.authentication.http_token_authentication import get_token_auth_middleware
 from ray.dashboard.http_server_head import HttpServerDashboardHead
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges import checkov as judge
+from rayfort_tools.judges import checkov as judge
 from tests.exposure.conftest import ALL
 
 pytestmark = pytest.mark.slow
@@ -34,13 +34,15 @@ def _stack_file(outdir: Path) -> Path:
 def _crafted(tmp_path: Path, exposure_outdirs: dict[str, Path]) -> Path:
     """The dev exposure stack with its internal Service made public and given the GCS port."""
     tf = json.loads(_stack_file(exposure_outdirs["dev"]).read_text())
-    for name, body in list(tf["resource"]["kubernetes_manifest"].items()):
+    for body in list(tf["resource"]["kubernetes_manifest"].values()):
         manifest = body["manifest"]
         if manifest["kind"] == "Service" and manifest["spec"]["type"] == "LoadBalancer":
             public = copy.deepcopy(body)
             del public["manifest"]["metadata"]["annotations"]["networking.gke.io/load-balancer-type"]
             gcs = copy.deepcopy(body)
-            gcs["manifest"]["spec"]["ports"].append({"name": "gcs", "port": 6379, "targetPort": 6379, "protocol": "TCP"})
+            gcs["manifest"]["spec"]["ports"].append(
+                {"name": "gcs", "port": 6379, "targetPort": 6379, "protocol": "TCP"}
+            )
             tf["resource"]["kubernetes_manifest"] = {"crafted_public": public, "crafted_gcs": gcs}
             break
     path = tmp_path / "crafted" / "cdk.tf.json"
@@ -77,6 +79,9 @@ def test_the_checks_that_matter_here_actually_ran(verdicts, exposure_outdirs) ->
 
 def test_a_public_or_gcs_load_balancer_is_refused(verdicts) -> None:
     result, crafted = verdicts
-    failed = {f.resource.split(".")[-1] for f in result.for_file(crafted) if f.check_id == "CKV_RAYFORT_13"
-              and f.result == judge.FAILED}
+    failed = {
+        f.resource.split(".")[-1]
+        for f in result.for_file(crafted)
+        if f.check_id == "CKV_RAYFORT_13" and f.result == judge.FAILED
+    }
     assert failed == {"crafted_public", "crafted_gcs"}

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from rayfort.config import ConfigError, load_environment
-from tests.exposure.conftest import TEST_ENVIRONMENTS
 from tests.conftest import ENVIRONMENTS
+from tests.exposure.conftest import TEST_ENVIRONMENTS
 
 
 def _load(tmp_path: Path, data: dict):

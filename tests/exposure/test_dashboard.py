@@ -7,10 +7,10 @@ import json
 import pytest
 
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
-from rayfort.tenant.ray_pods import head_selector
 from rayfort.exposure.iap_ingress import backend_config, frontend_config, managed_certificate
-from rayfort.judges.k8s_schema import validate_manifest, validate_stack
-from rayfort.judges.pod_security import check_object
+from rayfort.k8s.pod_security import check_object
+from rayfort.tenant.ray_pods import head_selector
+from rayfort_tools.judges.k8s_schema import validate_manifest, validate_stack
 from tests.conftest import resources
 from tests.exposure.conftest import ALL, manifests, of_kind
 
@@ -68,7 +68,9 @@ def test_ingress_is_gce_with_static_ip_certificate_and_https_redirect(exposure_s
     annotations = ingress["metadata"]["annotations"]
     assert annotations["kubernetes.io/ingress.class"] == "gce"
     assert annotations["kubernetes.io/ingress.global-static-ip-name"].startswith("${google_compute_global_address.")
-    assert annotations["networking.gke.io/managed-certificates"] == _one(stack, "ManagedCertificate")["metadata"]["name"]
+    assert (
+        annotations["networking.gke.io/managed-certificates"] == _one(stack, "ManagedCertificate")["metadata"]["name"]
+    )
     assert annotations["networking.gke.io/v1beta1.FrontendConfig"] == _one(stack, "FrontendConfig")["metadata"]["name"]
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == "team-a.ray.dev.example.com"
@@ -108,7 +110,9 @@ def test_cloud_armor_is_attached_and_denies_by_default(exposure_stacks) -> None:
     (policy,) = resources(stack, "google_compute_security_policy")
     rules = {rule["priority"]: rule for rule in policy["rule"]}
     assert rules[2147483647]["action"] == "deny(403)"
-    assert any("cve-canary" in json.dumps(rule["match"]) and rule["action"].startswith("deny") for rule in rules.values())
+    assert any(
+        "cve-canary" in json.dumps(rule["match"]) and rule["action"].startswith("deny") for rule in rules.values()
+    )
     (allow,) = [rule for rule in rules.values() if rule["action"] == "throttle"]
     assert allow["match"]["config"]["src_ip_ranges"] == ["203.0.113.0/24"]
     assert allow["rate_limit_options"]["rate_limit_threshold"]["count"] == 600

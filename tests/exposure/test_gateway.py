@@ -9,7 +9,7 @@ import pytest
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
 from rayfort.exposure.gateway import GATEWAY_CLASS, backend_policy, health_check_policy, http_route, tenant_listener
 from rayfort.exposure.gateway_checks import check_fields
-from rayfort.judges.k8s_schema import NoSchema, validate_manifest
+from rayfort_tools.judges.k8s_schema import NoSchema, validate_manifest
 from tests.conftest import resources
 from tests.exposure.conftest import of_kind
 
@@ -32,7 +32,8 @@ def test_one_gateway_of_the_managed_global_class_on_a_reserved_address(gateway_s
     (address,) = gateway["spec"]["addresses"]
     assert address["type"] == "NamedAddress" and address["value"].startswith("${google_compute_global_address.")
     assert gateway["metadata"]["annotations"]["networking.gke.io/certmap"].startswith(
-        "${google_certificate_manager_certificate_map.")
+        "${google_certificate_manager_certificate_map."
+    )
 
 
 def test_each_tenant_has_an_https_listener_only_its_namespace_can_use(gateway_stack) -> None:

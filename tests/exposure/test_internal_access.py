@@ -13,7 +13,7 @@ from rayfort.exposure.load_balancer_rules import (
     is_internal_load_balancer,
     load_balancer_problems,
 )
-from rayfort.judges.k8s_schema import validate_manifest
+from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import resources
 from tests.exposure.conftest import of_kind
 
@@ -101,7 +101,9 @@ def test_airgapped_keeps_internal_access_and_publishes_nothing_else(exposure_sta
     stack = exposure_stacks["airgapped"]
     assert [m["kind"] for m in of_kind(stack, "Service")] == ["Service"]
     assert set(stack["resource"]) == {"kubernetes_manifest"}
-    assert all(m["kind"] == "Service" for m in stack["resource"]["kubernetes_manifest"].values() for m in [m["manifest"]])
+    assert all(
+        m["kind"] == "Service" for m in stack["resource"]["kubernetes_manifest"].values() for m in [m["manifest"]]
+    )
 
 
 def _with_crafted_service(mutate):
@@ -129,9 +131,10 @@ def _with_crafted_service(mutate):
     ids=["public", "gcs"],
 )
 def test_synth_refuses_a_public_or_gcs_load_balancer(tmp_path, mutate) -> None:
-    from rayfort.cli import SynthRefused, synthesize
+    from rayfort.synth import SynthRefused
+    from tests.app import synthesize
     from tests.exposure.conftest import exposure_environment
 
     with pytest.raises(SynthRefused):
-        synthesize(exposure_environment("airgapped"), tmp_path / "cdktf.out", _with_crafted_service(mutate))
+        synthesize(exposure_environment("airgapped"), tmp_path / "cdktf.out", build=_with_crafted_service(mutate))
     assert not (tmp_path / "cdktf.out").exists()

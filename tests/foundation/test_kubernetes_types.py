@@ -21,20 +21,49 @@ def _stack(outdir: Path, make) -> str:
 
 def _objects(types):
     def make(stack):
-        types.KubernetesProvider(stack, "kubernetes", host="https://10.0.0.2", token="${var.token}",
-                                 cluster_ca_certificate="${base64decode(var.ca)}")
-        namespace = types.Manifest(stack, "namespace", manifest={
-            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": {"a.b/c": "d"}}},
-            field_manager={"name": "rayfort", "force_conflicts": False})
-        types.Manifest(stack, "quota", manifest={
-            "apiVersion": "v1", "kind": "ResourceQuota",
-            "metadata": {"name": "q", "namespace": Fn.lookup_nested(namespace.manifest, ["metadata", "name"])},
-            "spec": {"hard": {"pods": "10"}}}, depends_on=[namespace])
-        crds = types.Manifest(stack, "crds", manifest=Token.as_any_map("${each.value}"),
-                              field_manager={"name": "rayfort", "force_conflicts": False})
+        types.KubernetesProvider(
+            stack,
+            "kubernetes",
+            host="https://10.0.0.2",
+            token="${var.token}",
+            cluster_ca_certificate="${base64decode(var.ca)}",
+        )
+        namespace = types.Manifest(
+            stack,
+            "namespace",
+            manifest={
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "team-a", "labels": {"a.b/c": "d"}},
+            },
+            field_manager={"name": "rayfort", "force_conflicts": False},
+        )
+        types.Manifest(
+            stack,
+            "quota",
+            manifest={
+                "apiVersion": "v1",
+                "kind": "ResourceQuota",
+                "metadata": {"name": "q", "namespace": Fn.lookup_nested(namespace.manifest, ["metadata", "name"])},
+                "spec": {"hard": {"pods": "10"}},
+            },
+            depends_on=[namespace],
+        )
+        crds = types.Manifest(
+            stack,
+            "crds",
+            manifest=Token.as_any_map("${each.value}"),
+            field_manager={"name": "rayfort", "force_conflicts": False},
+        )
         crds.add_override("for_each", "${var.crds}")
-        types.DataKubernetesResource(stack, "crd", api_version="apiextensions.k8s.io/v1",
-                                     kind="CustomResourceDefinition", metadata={"name": "rayclusters.ray.io"})
+        types.DataKubernetesResource(
+            stack,
+            "crd",
+            api_version="apiextensions.k8s.io/v1",
+            kind="CustomResourceDefinition",
+            metadata={"name": "rayclusters.ray.io"},
+        )
+
     return make
 
 
@@ -51,7 +80,9 @@ def test_same_json_as_the_prebuilt_classes(tmp_path: Path) -> None:
     theirs = _stack(tmp_path / "prebuilt", _objects(Prebuilt))
     assert ours == theirs
     assert json.loads(ours)["terraform"]["required_providers"]["kubernetes"] == {
-        "source": "kubernetes", "version": "2.38.0"}
+        "source": "kubernetes",
+        "version": "2.38.0",
+    }
 
 
 def test_unknown_arguments_are_refused() -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from rayfort._cdk import App
-from rayfort.cli import synthesize
 from rayfort.config import Environment
-from stacks.gke import GkeStack
-from stacks.network import NetworkStack
+from rayfort.stacks.gke import GkeStack
+from rayfort.stacks.network import NetworkStack
+from tests.app import synthesize
 from tests.conftest import SHIPPED, environment, stacks_in
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges import checkov as judge
+from rayfort_tools.judges import checkov as judge
 from tests.gke.variants import autopilot, gpu
 
 # Checks that read settings Autopilot rejects (GKE fixes them itself: Dataplane V2 enforces
@@ -44,12 +44,15 @@ def verdicts(needs_checkov, shipped_gke, synth_gke, tmp_path_factory) -> dict[st
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    "dev",
-    "airgapped",
-    "gpu",
-    "prod",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dev",
+        "airgapped",
+        "gpu",
+        "prod",
+    ],
+)
 def test_no_failed_check(verdicts, name: str) -> None:
     result = verdicts[name]
     assert result.passed > 0
@@ -59,8 +62,15 @@ def test_no_failed_check(verdicts, name: str) -> None:
 @pytest.mark.slow
 def test_rayfort_policies_judge_and_pass_the_gke_stack(verdicts) -> None:
     ids = {f.check_id for f in verdicts["dev"].findings if f.result == judge.PASSED}
-    assert {"CKV_RAYFORT_1", "CKV_RAYFORT_3", "CKV_RAYFORT_4", "CKV_RAYFORT_5", "CKV_RAYFORT_6",
-            "CKV_RAYFORT_7", "CKV_RAYFORT_8"} <= ids
+    assert {
+        "CKV_RAYFORT_1",
+        "CKV_RAYFORT_3",
+        "CKV_RAYFORT_4",
+        "CKV_RAYFORT_5",
+        "CKV_RAYFORT_6",
+        "CKV_RAYFORT_7",
+        "CKV_RAYFORT_8",
+    } <= ids
 
 
 @pytest.mark.slow

@@ -8,13 +8,20 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from rayfort._cdk import App, Token
-from stacks.gke import GkeStack
-from stacks.network import NetworkStack
+from rayfort.stacks.gke import GkeStack
+from rayfort.stacks.network import NetworkStack
 from tests.conftest import environment, resources
 from tests.gke.variants import autopilot, build, dev_with, gpu
 
-AUTOPILOT_REJECTS = ("enable_shielded_nodes", "network_policy", "enable_intranode_visibility",
-                     "in_transit_encryption_config", "node_config", "remove_default_node_pool", "node_pool_defaults")
+AUTOPILOT_REJECTS = (
+    "enable_shielded_nodes",
+    "network_policy",
+    "enable_intranode_visibility",
+    "in_transit_encryption_config",
+    "node_config",
+    "remove_default_node_pool",
+    "node_pool_defaults",
+)
 
 
 @pytest.fixture
@@ -159,7 +166,9 @@ def test_existing_keys_are_referenced_not_created(synth_gke) -> None:
     stack = synth_gke(build(data))
     assert "google_kms_key_ring" not in stack["resource"] and "google_kms_crypto_key" not in stack["resource"]
     assert {g["crypto_key_id"] for g in resources(stack, "google_kms_crypto_key_iam_member")} == {
-        key + "boot", key + "etcd"}
+        key + "boot",
+        key + "etcd",
+    }
     assert _cluster(stack)["database_encryption"]["key_name"] == key + "etcd"
     audited = {(a["project"], a["service"]) for a in resources(stack, "google_project_iam_audit_config")}
     assert ("corp-kms-000000", "cloudkms.googleapis.com") in audited
@@ -168,21 +177,29 @@ def test_existing_keys_are_referenced_not_created(synth_gke) -> None:
 def test_data_access_audit_logs_cover_gke_iap_and_kms(shipped_gke) -> None:
     configs = resources(shipped_gke["dev"], "google_project_iam_audit_config")
     assert {c["service"] for c in configs} == {
-        "container.googleapis.com", "iap.googleapis.com", "cloudkms.googleapis.com"}
+        "container.googleapis.com",
+        "iap.googleapis.com",
+        "cloudkms.googleapis.com",
+    }
     for config in configs:
         assert [c["log_type"] for c in config["audit_log_config"]] == ["ADMIN_READ", "DATA_READ", "DATA_WRITE"]
         assert all("exempted_members" not in c for c in config["audit_log_config"])
 
 
-@pytest.mark.parametrize(("name", "patterns"), [
-    ("dev", ["quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*"]),
-    ("airgapped", ["europe-west3-docker.pkg.dev/rayfort-airgap-000000/rayfort-mirror/**"]),
-])
+@pytest.mark.parametrize(
+    ("name", "patterns"),
+    [
+        ("dev", ["quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*"]),
+        ("airgapped", ["europe-west3-docker.pkg.dev/rayfort-airgap-000000/rayfort-mirror/**"]),
+    ],
+)
 def test_binary_authorization_policy_denies_all_but_rayfort_images(shipped_gke, name, patterns) -> None:
     [policy] = resources(shipped_gke[name], "google_binary_authorization_policy")
     assert [p["name_pattern"] for p in policy["admission_whitelist_patterns"]] == patterns
     assert policy["default_admission_rule"] == {
-        "enforcement_mode": "ENFORCED_BLOCK_AND_AUDIT_LOG", "evaluation_mode": "ALWAYS_DENY"}
+        "enforcement_mode": "ENFORCED_BLOCK_AND_AUDIT_LOG",
+        "evaluation_mode": "ALWAYS_DENY",
+    }
     assert policy["global_policy_evaluation_mode"] == "ENABLE"
 
 
@@ -207,7 +224,8 @@ def test_outputs_name_the_cluster_and_how_to_reach_it(shipped_gke, name, flag) -
 def test_connect_gateway_outputs_a_fleet_credentials_command(synth_gke) -> None:
     stack = synth_gke(build(dev_with(control_plane_access="connect_gateway")))
     assert stack["output"]["get_credentials"]["value"] == (
-        "gcloud container fleet memberships get-credentials rayfort-dev --project rayfort-dev-000000")
+        "gcloud container fleet memberships get-credentials rayfort-dev --project rayfort-dev-000000"
+    )
     assert _cluster(stack)["fleet"] == {"project": "rayfort-dev-000000"}
 
 
@@ -216,18 +234,36 @@ def test_typed_attributes_are_references(tmp_path) -> None:
     app = App(outdir=str(tmp_path))
     env = environment("dev")
     gke = GkeStack(app, "gke", env, NetworkStack(app, "network", env))
-    for value in (gke.cluster_name, gke.location, gke.endpoint, gke.ca_certificate, gke.workload_pool,
-                  gke.node_service_account_email, gke.node_service_account_member, gke.boot_disk_key_id,
-                  gke.secrets_key_id, gke.access.host):
+    for value in (
+        gke.cluster_name,
+        gke.location,
+        gke.endpoint,
+        gke.ca_certificate,
+        gke.workload_pool,
+        gke.node_service_account_email,
+        gke.node_service_account_member,
+        gke.boot_disk_key_id,
+        gke.secrets_key_id,
+        gke.access.host,
+    ):
         assert Token.is_unresolved(value)
 
 
 def test_a_waived_pool_states_confidential_nodes_off_explicitly(synth_gke) -> None:
-    pool = {"name": "gpu", "machine_type": "g2-standard-8", "gpu": {"type": "nvidia-l4"},
-            "confidential_instance_type": None}
+    pool = {
+        "name": "gpu",
+        "machine_type": "g2-standard-8",
+        "gpu": {"type": "nvidia-l4"},
+        "confidential_instance_type": None,
+    }
     data = dev_with(node_pools=[{"name": "cpu"}, pool])
-    data["waivers"] = [{"rule": "RF003", "resource": "gke/pool-gpu/pool",
-                        "reason": "L4 inference nodes hold only public model weights"}]
+    data["waivers"] = [
+        {
+            "rule": "RF003",
+            "resource": "gke/pool-gpu/pool",
+            "reason": "L4 inference nodes hold only public model weights",
+        }
+    ]
     stack = synth_gke(build(data))
     pools = {p["name"]: p["node_config"] for p in resources(stack, "google_container_node_pool")}
     assert pools["gpu"]["confidential_nodes"] == {"enabled": False}

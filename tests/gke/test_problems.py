@@ -37,8 +37,12 @@ def test_confidential_gpu_pool_needs_the_h100_tdx_shape() -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [{"confidential_instance_type": "SEV"}, {"gpu": {"type": "nvidia-h100-80gb", "count": 2}},
-               {"machine_type": "a3-highgpu-2g"}],
+    "change",
+    [
+        {"confidential_instance_type": "SEV"},
+        {"gpu": {"type": "nvidia-h100-80gb", "count": 2}},
+        {"machine_type": "a3-highgpu-2g"},
+    ],
 )
 def test_confidential_gpu_pool_refuses_any_other_shape(change: dict) -> None:
     pool = {**CONFIDENTIAL_GPU_POOL, **change}
@@ -59,15 +63,23 @@ def test_confidential_gpu_shape_is_accepted() -> None:
 
 def test_a_non_confidential_gpu_pool_passes_config_and_is_left_to_the_waiver_rule() -> None:
     """confidential_instance_type: null is the documented way out; the waiver engine judges it."""
-    l4 = {"name": "gpu", "machine_type": "g2-standard-8", "gpu": {"type": "nvidia-l4"},
-          "confidential_instance_type": None}
+    l4 = {
+        "name": "gpu",
+        "machine_type": "g2-standard-8",
+        "gpu": {"type": "nvidia-l4"},
+        "confidential_instance_type": None,
+    }
     build(dev_with(node_pools=[{"name": "cpu"}, l4]))
 
 
 @pytest.mark.parametrize(
     ("tech", "machine", "allowed"),
-    [("SEV", "c3-standard-4", "n2d-*, c2d-*, c3d-*"), ("SEV_SNP", "c2d-standard-4", "n2d-*"),
-     ("TDX", "n2d-standard-2", "c3-*"), ("TDX", "a3-highgpu-1g", "c3-*")],
+    [
+        ("SEV", "c3-standard-4", "n2d-*, c2d-*, c3d-*"),
+        ("SEV_SNP", "c2d-standard-4", "n2d-*"),
+        ("TDX", "n2d-standard-2", "c3-*"),
+        ("TDX", "a3-highgpu-1g", "c3-*"),
+    ],
 )
 def test_confidential_technology_must_match_the_machine_family(tech: str, machine: str, allowed: str) -> None:
     pool = {"name": "default", "machine_type": machine, "confidential_instance_type": tech}
@@ -76,8 +88,9 @@ def test_confidential_technology_must_match_the_machine_family(tech: str, machin
     assert message.endswith(f"allowed machine families: {allowed}")
 
 
-@pytest.mark.parametrize(("tech", "machine"), [("SEV", "c2d-standard-4"), ("SEV_SNP", "n2d-standard-4"),
-                                               ("TDX", "c3-standard-4")])
+@pytest.mark.parametrize(
+    ("tech", "machine"), [("SEV", "c2d-standard-4"), ("SEV_SNP", "n2d-standard-4"), ("TDX", "c3-standard-4")]
+)
 def test_supported_confidential_machines_pass(tech: str, machine: str) -> None:
     build(dev_with(node_pools=[{"name": "default", "machine_type": machine, "confidential_instance_type": tech}]))
 
@@ -127,7 +140,9 @@ def test_airgapped_admits_only_the_mirror() -> None:
 
 def test_connected_environments_admit_the_operator_ray_and_cert_manager_images() -> None:
     assert admitted_image_patterns(environment("dev")) == (
-        "quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*",
+        "quay.io/kuberay/operator*",
+        "docker.io/rayproject/ray*",
+        "quay.io/jetstack/cert-manager-*",
     )
 
 
@@ -141,7 +156,9 @@ def test_gke_addon_admits_no_helm_operator_image_and_extra_patterns_follow() -> 
     data = dev_with(binary_authorization_registries=["europe-docker.pkg.dev/corp-images/ray/**"])
     data["kuberay"] = {"install": "gke-addon"}
     assert admitted_image_patterns(build(data)) == (
-        "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*", "europe-docker.pkg.dev/corp-images/ray/**",
+        "docker.io/rayproject/ray*",
+        "quay.io/jetstack/cert-manager-*",
+        "europe-docker.pkg.dev/corp-images/ray/**",
     )
 
 
@@ -159,8 +176,14 @@ def test_problems_reach_the_loader(tmp_path) -> None:
     assert cross_field_problems(Environment.model_validate(DEV)) == []
 
 
-@pytest.mark.parametrize("image", ["rayproject/ray:2.52.1-py311", "docker.io/rayproject/ray@sha256:" + "a" * 64,
-                                   "docker.io/rayproject/ray-ml:2.52.1"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        "rayproject/ray:2.52.1-py311",
+        "docker.io/rayproject/ray@sha256:" + "a" * 64,
+        "docker.io/rayproject/ray-ml:2.52.1",
+    ],
+)
 def test_tenant_images_from_admitted_registries_pass(image: str) -> None:
     data = dev_with()
     data["tenants"][0]["image"] = image
@@ -195,26 +218,41 @@ def test_airgapped_tenant_images_must_come_from_the_mirror() -> None:
     build(data)
 
 
-@pytest.mark.parametrize(("window", "field"), [
-    ({"start_time": "2026-01-03T02:00:00Z", "end_time": "2026-01-03T04:00:00Z"}, "recurrence"),
-    ({"recurrence": "FREQ=WEEKLY;BYDAY=SU"}, "recurrence"),
-    ({"end_time": "2026-01-03T01:00:00Z"}, "end_time"),
-    ({"start_time": "saturday night"}, "start_time"),
-])
+@pytest.mark.parametrize(
+    ("window", "field"),
+    [
+        ({"start_time": "2026-01-03T02:00:00Z", "end_time": "2026-01-03T04:00:00Z"}, "recurrence"),
+        ({"recurrence": "FREQ=WEEKLY;BYDAY=SU"}, "recurrence"),
+        ({"end_time": "2026-01-03T01:00:00Z"}, "end_time"),
+        ({"start_time": "saturday night"}, "start_time"),
+    ],
+)
 def test_maintenance_windows_gke_would_refuse_are_refused(window: dict, field: str) -> None:
     [(path, _)] = _problems(dev_with(maintenance_window=window))
     assert path == ("cluster", "maintenance_window", field)
 
 
 def test_a_daily_four_hour_window_passes() -> None:
-    build(dev_with(maintenance_window={"start_time": "2026-01-03T01:00:00Z", "end_time": "2026-01-03T05:00:00Z",
-                                       "recurrence": "FREQ=DAILY"}))
+    build(
+        dev_with(
+            maintenance_window={
+                "start_time": "2026-01-03T01:00:00Z",
+                "end_time": "2026-01-03T05:00:00Z",
+                "recurrence": "FREQ=DAILY",
+            }
+        )
+    )
 
 
 def test_existing_keys_must_be_in_the_cluster_region() -> None:
     ring = "projects/corp-kms-000000/locations/{}/keyRings/gke/cryptoKeys/"
-    kms = {"create": None, "existing": {"boot_disk_key": ring.format("europe-west1") + "boot",
-                                        "secrets_key": ring.format("global") + "etcd"}}
+    kms = {
+        "create": None,
+        "existing": {
+            "boot_disk_key": ring.format("europe-west1") + "boot",
+            "secrets_key": ring.format("global") + "etcd",
+        },
+    }
     [(path, message)] = _problems(dev_with(kms=kms))
     assert path == ("cluster", "kms", "existing", "secrets_key")
     assert message.endswith("europe-west1")

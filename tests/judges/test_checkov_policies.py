@@ -17,20 +17,16 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from rayfort_tools.judges import checkov as judge
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-try:
-    from rayfort.judges import checkov as judge
-except ModuleNotFoundError:  # the suite may run without constructs/ on sys.path
-    sys.path.insert(0, str(REPO_ROOT / "constructs"))
-    from rayfort.judges import checkov as judge
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "checkov"
-POLICIES = REPO_ROOT / "policies"
+POLICIES = judge.POLICIES_DIR
 
 # fixture directory -> the policy it exercises
 POLICY_FIXTURES = {
@@ -115,18 +111,20 @@ def test_every_policy_says_what_it_closes():
             module_doc = ast.get_docstring(tree) or ""
             assert module_doc.startswith(f"{policy_id}:"), f"{path.name}: docstring must open with '{policy_id}:'"
             classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
-            assert classes and all(
-                (ast.get_docstring(node) or "").startswith("Closes:") for node in classes
-            ), f"{path.name}: each check class needs a one-line 'Closes: ...' docstring"
+            assert classes and all((ast.get_docstring(node) or "").startswith("Closes:") for node in classes), (
+                f"{path.name}: each check class needs a one-line 'Closes: ...' docstring"
+            )
         else:
-            assert re.search(rf"^# {policy_id} closes: \S", text, re.MULTILINE), f"{path.name}: needs '# {policy_id} closes: ...'"
+            assert re.search(rf"^# {policy_id} closes: \S", text, re.MULTILINE), (
+                f"{path.name}: needs '# {policy_id} closes: ...'"
+            )
 
 
 def test_checkov_config_skips_only_with_a_reason():
     """Each skipped built-in needs a '# <ID>: reason' line in the comment block right above it."""
     in_skips = False
     comments: list[str] = []
-    for line in (REPO_ROOT / ".checkov.yaml").read_text().splitlines():
+    for line in judge.CONFIG_FILE.read_text().splitlines():
         stripped = line.strip()
         if re.match(r"^skip-check:", line):
             inline = stripped[len("skip-check:") :].strip()
@@ -138,9 +136,9 @@ def test_checkov_config_skips_only_with_a_reason():
             continue
         elif in_skips and stripped.startswith("- "):
             check_id = stripped[2:].strip().strip("'\"")
-            assert any(
-                re.match(rf"^#\s*{re.escape(check_id)}:\s*\S", comment) for comment in comments
-            ), f"skip of {check_id} in .checkov.yaml has no '# {check_id}: reason' comment above it"
+            assert any(re.match(rf"^#\s*{re.escape(check_id)}:\s*\S", comment) for comment in comments), (
+                f"skip of {check_id} in checkov.yaml has no '# {check_id}: reason' comment above it"
+            )
         elif in_skips and stripped and not line.startswith((" ", "-")):
             in_skips = False
         comments = []
@@ -183,7 +181,11 @@ def test_parse_output_reads_concatenated_reports_once(tmp_path):
         "check_type": "terraform_json",
         "results": {
             "failed_checks": [_record("CKV_X_1", "resource.nodes", stack, subnet_line, details=["why"])],
-            "passed_checks": [_record("CKV_X_2", "resource.other", stack, lines[("google_compute_subnetwork", "other")], "passed_checks")],
+            "passed_checks": [
+                _record(
+                    "CKV_X_2", "resource.other", stack, lines[("google_compute_subnetwork", "other")], "passed_checks"
+                )
+            ],
             "skipped_checks": [],
             "parsing_errors": [],
         },
@@ -191,7 +193,13 @@ def test_parse_output_reads_concatenated_reports_once(tmp_path):
     }
     second = json.loads(json.dumps(first))  # checkov repeats earlier roots in later reports
     second["results"]["passed_checks"].append(
-        _record("CKV2_X_3", "google_service_account.nodes", stack, lines[("google_service_account", "nodes")], "passed_checks")
+        _record(
+            "CKV2_X_3",
+            "google_service_account.nodes",
+            stack,
+            lines[("google_service_account", "nodes")],
+            "passed_checks",
+        )
     )
     empty = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0, "checkov_version": "3.3.30"}
     stdout = json.dumps(first, indent=4) + "\n" + json.dumps([second]) + "\n" + json.dumps(empty)
@@ -201,7 +209,11 @@ def test_parse_output_reads_concatenated_reports_once(tmp_path):
     assert (result.passed, result.failed, result.skipped) == (2, 1, 0)
     assert result.checkov_version == "3.3.30"
     failure = result.failures[0]
-    assert (failure.check_id, failure.resource, failure.details) == ("CKV_X_1", "google_compute_subnetwork.nodes", ("why",))
+    assert (failure.check_id, failure.resource, failure.details) == (
+        "CKV_X_1",
+        "google_compute_subnetwork.nodes",
+        ("why",),
+    )
     assert failure.file == str(stack)
     assert {f.resource for f in result.findings} == {
         "google_compute_subnetwork.nodes",
@@ -221,7 +233,7 @@ def test_parse_output_rejects_non_json():
 
 def test_resource_lines_handles_compact_json_and_escapes():
     text = json.dumps(
-        {"//": {"x": "{ not a block"}, "resource": {"a_b": {"one": {"v": "q\"{"}, "two": {}}, "c_d": {"one": {}}}}
+        {"//": {"x": "{ not a block"}, "resource": {"a_b": {"one": {"v": 'q"{'}, "two": {}}, "c_d": {"one": {}}}}
     )
     assert judge.resource_lines(text) == [("a_b", "one", 1), ("a_b", "two", 1), ("c_d", "one", 1)]
 
@@ -280,7 +292,9 @@ def test_policy_fixture(checkov_run, slug, verdict):
             problems.append(f"{address}: want no verdict, got {finding.result}")
     assert not problems, f"{check_id} on {slug}/{verdict}:\n" + "\n".join(problems)
     if verdict == "fail":
-        unexplained = [a for a, f in got.items() if f.result == "FAILED" and not f.details and not check_id.startswith("CKV2_")]
+        unexplained = [
+            a for a, f in got.items() if f.result == "FAILED" and not f.details and not check_id.startswith("CKV2_")
+        ]
         assert not unexplained, f"failures without details: {unexplained}"
 
 

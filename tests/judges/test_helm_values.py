@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rayfort.judges.helm_values import FREE_FORM, chart_schema, chart_values_file, check_values, commented_keys
 from rayfort.kuberay.values import OperatorValues
+from rayfort_tools.judges.helm_values import FREE_FORM, chart_schema, chart_values_file, check_values, commented_keys
 
 
 def _paths(values: dict) -> list[str]:
@@ -25,7 +25,8 @@ def test_a_misspelt_key_fails_at_its_path() -> None:
 
 def test_keys_of_later_chart_versions_are_unknown() -> None:
     assert _paths({"webhooks": {"enabled": True}, "eventForwarder": {"enabled": False}}) == [
-        "webhooks", "eventForwarder"
+        "webhooks",
+        "eventForwarder",
     ]
 
 
@@ -34,7 +35,10 @@ def test_keys_documented_only_in_comments_are_known() -> None:
     assert ("watchNamespace",) in found
     assert ("useKubernetesProxy",) in found
     assert ("resources", "requests") in found
-    assert check_values({"watchNamespace": ["a"], "useKubernetesProxy": False, "resources": {"requests": {"cpu": "1"}}}) == []
+    assert (
+        check_values({"watchNamespace": ["a"], "useKubernetesProxy": False, "resources": {"requests": {"cpu": "1"}}})
+        == []
+    )
 
 
 def test_prose_and_nested_examples_in_comments_are_not_keys() -> None:
@@ -51,12 +55,17 @@ def test_free_form_paths_exist_in_the_chart(path: str) -> None:
 
 
 def test_free_form_maps_take_any_key() -> None:
-    assert check_values({
-        "nodeSelector": {"cloud.google.com/gke-nodepool": "system"},
-        "labels": {"team": "platform"},
-        "podSecurityContext": {"fsGroup": 65532},
-        "tolerations": [{"key": "dedicated", "operator": "Exists"}],
-    }) == []
+    assert (
+        check_values(
+            {
+                "nodeSelector": {"cloud.google.com/gke-nodepool": "system"},
+                "labels": {"team": "platform"},
+                "podSecurityContext": {"fsGroup": 65532},
+                "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+            }
+        )
+        == []
+    )
 
 
 def test_list_items_are_checked_against_the_charts_items() -> None:

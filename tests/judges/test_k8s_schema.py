@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rayfort.judges import k8s_schema
-from rayfort.judges.k8s_schema import (
+from rayfort.versions import KUBERAY_VERSION
+from rayfort_tools.judges import k8s_schema
+from rayfort_tools.judges.k8s_schema import (
     NoSchema,
     SchemaError,
     manifests_in_stack,
@@ -19,8 +20,7 @@ from rayfort.judges.k8s_schema import (
     validate_manifest,
     validate_stack,
 )
-from rayfort.judges.reference import ReferenceMissing, require_reference
-from rayfort.versions import KUBERAY_VERSION
+from rayfort_tools.judges.reference import ReferenceMissing, require_reference
 
 NAMESPACE = "team-a"
 LABELS = {"app.kubernetes.io/name": "ray", "rayfort.dev/team": "team-a"}
@@ -57,8 +57,12 @@ CORE_OBJECTS = {
         "spec": {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [{"podSelector": {"matchLabels": {"ray.io/cluster": "ray"}}}],
-                         "ports": [{"port": 6379, "protocol": "TCP"}, {"port": "dashboard"}]}],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {"ray.io/cluster": "ray"}}}],
+                    "ports": [{"port": 6379, "protocol": "TCP"}, {"port": "dashboard"}],
+                }
+            ],
         },
     },
     "Deployment": {
@@ -78,8 +82,11 @@ CORE_OBJECTS = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": _meta("ray-dashboard"),
-        "spec": {"type": "ClusterIP", "selector": {"app": "ray"},
-                 "ports": [{"name": "dashboard", "port": 8265, "targetPort": "dashboard"}]},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app": "ray"},
+            "ports": [{"name": "dashboard", "port": 8265, "targetPort": "dashboard"}],
+        },
     },
     "ResourceQuota": {
         "apiVersion": "v1",
@@ -109,8 +116,10 @@ CORE_OBJECTS = {
     "ServiceAccount": {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {**_meta("ray-head"),
-                     "annotations": {"iam.gke.io/gcp-service-account": "${google_service_account.ray.email}"}},
+        "metadata": {
+            **_meta("ray-head"),
+            "annotations": {"iam.gke.io/gcp-service-account": "${google_service_account.ray.email}"},
+        },
         "automountServiceAccountToken": False,
     },
     "PodDisruptionBudget": {
@@ -174,11 +183,13 @@ def test_unknown_field_deep_in_a_pod_template_fails():
     deployment = _core("Deployment")
     deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsNonRot"] = True
     errors = validate_manifest(deployment)
-    assert _messages(errors) == [
-        ("$.spec.template.spec.containers[0].securityContext.runAsNonRot", "unknown field")
-    ]
+    assert _messages(errors) == [("$.spec.template.spec.containers[0].securityContext.runAsNonRot", "unknown field")]
     assert (errors[0].api_version, errors[0].kind, errors[0].namespace, errors[0].name) == (
-        "apps/v1", "Deployment", NAMESPACE, "proxy")
+        "apps/v1",
+        "Deployment",
+        NAMESPACE,
+        "proxy",
+    )
 
 
 def test_wrong_type_fails():
@@ -378,8 +389,11 @@ EXTENSIONS_CRD = {
                 "expires": {"type": "string", "nullable": True},
                 "values": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                 "env": {"type": "object", "additionalProperties": {"type": "string"}},
-                "template": {"type": "object", "x-kubernetes-embedded-resource": True,
-                             "properties": {"data": {"type": "object", "additionalProperties": True}}},
+                "template": {
+                    "type": "object",
+                    "x-kubernetes-embedded-resource": True,
+                    "properties": {"data": {"type": "object", "additionalProperties": True}},
+                },
             },
         },
     },
@@ -395,8 +409,10 @@ EXTENSIONS_CRD = {
         ({"env": {"A": 1}}, ["$.spec.env.A"]),
         ({"template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}}, []),
         ({"template": {"metadata": {"name": "a"}}}, ["$.spec.template", "$.spec.template"]),
-        ({"template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"nmae": "a"}}},
-         ["$.spec.template.metadata.nmae"]),
+        (
+            {"template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"nmae": "a"}}},
+            ["$.spec.template.metadata.nmae"],
+        ),
         ({"portt": 1}, ["$.spec.portt"]),
     ],
 )
@@ -475,10 +491,15 @@ def _stack(**resources: dict) -> dict:
 
 
 def test_manifests_in_stack_yields_addresses_and_manifests():
-    stack = _stack(kubernetes_manifest={
-        "team_a_namespace": {"manifest": _core("Namespace")},
-        "team_a_default_deny": {"manifest": _core("NetworkPolicy"), "depends_on": ["kubernetes_manifest.team_a_namespace"]},
-    })
+    stack = _stack(
+        kubernetes_manifest={
+            "team_a_namespace": {"manifest": _core("Namespace")},
+            "team_a_default_deny": {
+                "manifest": _core("NetworkPolicy"),
+                "depends_on": ["kubernetes_manifest.team_a_namespace"],
+            },
+        }
+    )
     assert list(manifests_in_stack(stack)) == [
         ("kubernetes_manifest.team_a_namespace", _core("Namespace")),
         ("kubernetes_manifest.team_a_default_deny", _core("NetworkPolicy")),
@@ -509,8 +530,11 @@ def test_stack_reports_manifest_errors_and_unreadable_manifests():
 
 
 def test_three_hundred_objects_take_well_under_a_few_seconds():
-    objects = [*_kuberay_samples(), *CORE_OBJECTS.values(),
-               _gke("cloud.google.com/v1", "BackendConfig", {"iap": {"enabled": True}})]
+    objects = [
+        *_kuberay_samples(),
+        *CORE_OBJECTS.values(),
+        _gke("cloud.google.com/v1", "BackendConfig", {"iap": {"enabled": True}}),
+    ]
     objects = (objects * (300 // len(objects) + 1))[:300]
     start = time.perf_counter()
     for obj in objects:
@@ -518,10 +542,11 @@ def test_three_hundred_objects_take_well_under_a_few_seconds():
     assert time.perf_counter() - start < 3.0
 
 
-
 def _chart_crd_stack(chart: str = "kuberay-operator", version: str = "1.7.0") -> dict:
-    for_each = ('${{ for crd in data.helm_template.chart.crds : yamldecode(crd).metadata.name => yamldecode(crd) '
-                'if yamldecode(crd).kind == "CustomResourceDefinition" }}')
+    for_each = (
+        "${{ for crd in data.helm_template.chart.crds : yamldecode(crd).metadata.name => yamldecode(crd) "
+        'if yamldecode(crd).kind == "CustomResourceDefinition" }}'
+    )
     return {
         "data": {"helm_template": {"chart": {"chart": chart, "version": version}}},
         "resource": {"kubernetes_manifest": {"crds": {"for_each": for_each, "manifest": "${each.value}"}}},

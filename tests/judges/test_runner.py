@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges.runner import (
+from rayfort_tools.judges.runner import (
     JudgeResult,
     Synthesized,
     judge_helm_values,
@@ -18,10 +18,16 @@ from rayfort.judges.runner import (
 )
 
 ROOT_POD = {
-    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
-    "spec": {"selector": {"matchLabels": {"a": "b"}},
-             "template": {"metadata": {"labels": {"a": "b"}},
-                          "spec": {"containers": [{"name": "c", "image": "i", "securityContext": {"runAsUser": 0}}]}}},
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "d", "namespace": "n"},
+    "spec": {
+        "selector": {"matchLabels": {"a": "b"}},
+        "template": {
+            "metadata": {"labels": {"a": "b"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "securityContext": {"runAsUser": 0}}]},
+        },
+    },
 }
 
 
@@ -58,11 +64,17 @@ def test_pod_security_judge_checks_operator_values(tmp_path: Path) -> None:
 def test_rules_judge_fails_on_a_violation_or_a_missing_record(tmp_path: Path) -> None:
     missing = judge_rules([Synthesized("a", tmp_path / "none", {})])
     assert missing.failed == 1
-    (tmp_path / "rayfort-policy.json").write_text(json.dumps({
-        "evaluations": [{"rule": "RF003", "path": "gke/pool", "status": "violated", "findings": ["x"]},
-                        {"rule": "RF001", "path": "gke/pool", "status": "on", "findings": []}],
-        "unused_waivers": [],
-    }))
+    (tmp_path / "rayfort-policy.json").write_text(
+        json.dumps(
+            {
+                "evaluations": [
+                    {"rule": "RF003", "path": "gke/pool", "status": "violated", "findings": ["x"]},
+                    {"rule": "RF001", "path": "gke/pool", "status": "on", "findings": []},
+                ],
+                "unused_waivers": [],
+            }
+        )
+    )
     result = judge_rules([Synthesized("b", tmp_path, {})])
     assert (result.checked, result.passed, result.failed) == (2, 1, 1)
 
@@ -85,10 +97,16 @@ def test_helm_values_judge_fails_on_a_key_the_chart_does_not_have(tmp_path: Path
 
 
 def _pod_monitoring(**spec_extra) -> dict:
-    return {"apiVersion": "monitoring.googleapis.com/v1", "kind": "PodMonitoring",
-            "metadata": {"name": "ray", "namespace": "team-a"},
-            "spec": {"selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
-                     "endpoints": [{"port": "metrics", "interval": "30s"}], **spec_extra}}
+    return {
+        "apiVersion": "monitoring.googleapis.com/v1",
+        "kind": "PodMonitoring",
+        "metadata": {"name": "ray", "namespace": "team-a"},
+        "spec": {
+            "selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
+            "endpoints": [{"port": "metrics", "interval": "30s"}],
+            **spec_extra,
+        },
+    }
 
 
 def test_schema_judge_holds_kinds_without_schema_to_their_fields(tmp_path: Path) -> None:
@@ -101,7 +119,7 @@ def test_schema_judge_holds_kinds_without_schema_to_their_fields(tmp_path: Path)
 def test_isolation_judge_passes_dev_and_fails_when_a_tenant_opens_up(synthesized) -> None:
     import copy
 
-    from rayfort.judges.runner import judge_isolation
+    from rayfort_tools.judges.runner import judge_isolation
     from tests.conftest import environment
 
     env = environment("dev")
@@ -110,11 +128,14 @@ def test_isolation_judge_passes_dev_and_fails_when_a_tenant_opens_up(synthesized
         pytest.skip(result.unavailable)
     assert (result.checked, result.failed) == (9, 0), result.failures
     broken = copy.deepcopy(synthesized["dev"])
-    broken["tenant-team-b"]["resource"]["kubernetes_manifest"]["open_to_all"] = {"manifest": {
-        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-        "metadata": {"name": "open-to-all", "namespace": "team-b"},
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
-    }}
+    broken["tenant-team-b"]["resource"]["kubernetes_manifest"]["open_to_all"] = {
+        "manifest": {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "open-to-all", "namespace": "team-b"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
+        }
+    }
     opened = judge_isolation([Synthesized("dev", Path("."), broken, env)])
     failed = " ".join(opened.failures)
     assert opened.failed and "nothing-else" in failed

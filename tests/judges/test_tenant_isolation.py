@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rayfort.judges import tenant_isolation as judge
-from rayfort.judges.tenant_isolation import (
+from rayfort_tools.judges import tenant_isolation as judge
+from rayfort_tools.judges.tenant_isolation import (
     ASSERTIONS,
     CROSS_TENANT,
     DECLARED_EGRESS,
@@ -132,10 +132,7 @@ def test_dropped_default_deny_opens_the_pod_no_allow_policy_selects():
     offending = report[HEALTH_CHECKS].unexpected + report[NOTHING_ELSE].unexpected
     assert {c.destination for c in offending} == {TEAM_B_NOTEBOOK}
     assert Connection("::/0", TEAM_B_NOTEBOOK, "all traffic") in offending
-    assert (
-        Connection("35.191.0.0/16", TEAM_B_NOTEBOOK, "all traffic")
-        in report[HEALTH_CHECKS].unexpected
-    )
+    assert Connection("35.191.0.0/16", TEAM_B_NOTEBOOK, "all traffic") in report[HEALTH_CHECKS].unexpected
 
 
 @runs_nca
@@ -211,9 +208,7 @@ def test_exposed_tenant_without_health_check_policy_misses_them():
 def test_egress_the_tenant_did_not_declare_is_unexpected():
     report = _report("good", _with_team_b(egress=(GOOGLE_APIS,)))
     assert _failing(report) == {NOTHING_ELSE}
-    assert report[NOTHING_ELSE].unexpected == (
-        Connection("team-b/team-b-ray-head-9xk4p", "10.20.0.8/29", "TCP 6379"),
-    )
+    assert report[NOTHING_ELSE].unexpected == (Connection("team-b/team-b-ray-head-9xk4p", "10.20.0.8/29", "TCP 6379"),)
 
 
 @runs_nca
@@ -273,12 +268,8 @@ def test_parse_adds_up_lines_and_reads_complements():
         "team-a/h => 10.9.9.9 : No connections\n"
     )
     assert traffic.connections() == (
-        Connection(
-            "10.0.0.0/24", "team-a/h", "TCP 443; UDP 443; SCTP 443; protocols without ports"
-        ),
-        Connection(
-            "10.0.2.0/24", "team-a/h", "TCP 443; UDP 443; SCTP 443; protocols without ports"
-        ),
+        Connection("10.0.0.0/24", "team-a/h", "TCP 443; UDP 443; SCTP 443; protocols without ports"),
+        Connection("10.0.2.0/24", "team-a/h", "TCP 443; UDP 443; SCTP 443; protocols without ports"),
         Connection(
             "kube-system/dns",
             "team-a/h",

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from rayfort._cdk import App
-from rayfort.cli import synthesize
 from rayfort.config import Environment
-from stacks.gke import GkeStack
-from stacks.kuberay import KubeRayStack
-from stacks.network import NetworkStack
+from rayfort.stacks.gke import GkeStack
+from rayfort.stacks.kuberay import KubeRayStack
+from rayfort.stacks.network import NetworkStack
+from tests.app import synthesize
 from tests.conftest import environment
 
 

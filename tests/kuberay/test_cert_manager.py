@@ -10,19 +10,19 @@ import yaml
 
 from rayfort.config import Environment
 from rayfort.config.kuberay import cert_manager_needed
-from rayfort.judges.k8s_schema import validate_manifest
-from rayfort.judges.pod_security import check_object, check_pod_spec
 from rayfort.k8s.namespace import restricted_namespace
+from rayfort.k8s.pod_security import check_object, check_pod_spec
 from rayfort.kuberay.cert_manager import (
-    COMPONENT_VALUES,
-    component_pod_specs,
     CERT_MANAGER_VERSION,
+    COMPONENT_VALUES,
     COMPONENTS,
     NAMESPACE,
     WEBHOOK_PORT,
     CertManagerValues,
     cert_manager_network_policies,
+    component_pod_specs,
 )
+from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import environment, resources
 from tests.kuberay.conftest import variant
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rayfort.judges.k8s_schema import validate_manifest
 from rayfort.kuberay.guardrails import OperatorNetwork, namespace_guardrails, operator_network_policies, operator_quota
 from rayfort.kuberay.values import OperatorValues
+from rayfort_tools.judges.k8s_schema import validate_manifest
 
 NETWORK = OperatorNetwork("kuberay-system", "172.16.0.0/28", ("team-b", "team-a"))
 
@@ -23,11 +23,17 @@ def test_default_deny_covers_every_pod_both_ways() -> None:
 
 def test_operator_flows_are_exactly_metrics_api_server_dns_and_dashboards() -> None:
     spec = operator_network_policies(NETWORK)[1]["spec"]
-    assert spec["ingress"] == [{
-        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gmp-system"}},
-                  "podSelector": {"matchLabels": {"app.kubernetes.io/name": "collector"}}}],
-        "ports": [{"protocol": "TCP", "port": 8080}],
-    }]
+    assert spec["ingress"] == [
+        {
+            "from": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gmp-system"}},
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "collector"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 8080}],
+        }
+    ]
     api, dns, dashboards = spec["egress"]
     assert api == {"to": [{"ipBlock": {"cidr": "172.16.0.0/28"}}], "ports": [{"protocol": "TCP", "port": 443}]}
     assert {port["port"] for port in dns["ports"]} == {53}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import yaml
 
-from rayfort.judges.helm_values import check_values
-from rayfort.judges.pod_security import check_operator_values
+from rayfort.k8s.pod_security import check_operator_values
 from rayfort.kuberay.values import OperatorValues
+from rayfort_tools.judges.helm_values import check_values
 
 NAMESPACED = OperatorValues(watch_namespaces=("team-a", "team-b"))
 
@@ -53,14 +53,20 @@ def test_yaml_is_sorted_and_deterministic() -> None:
 def _cluster_scoped_rbac(values: dict) -> list[str]:
     """Cluster-scoped RBAC objects the 1.7.0 chart would render for these values."""
     if values.get("rbacEnable", True) and not values.get("singleNamespaceInstall", False):
-        return ["ClusterRole/kuberay-operator", "ClusterRoleBinding/kuberay-operator", "ClusterRole/*-editor-role",
-                "ClusterRole/*-viewer-role"]
+        return [
+            "ClusterRole/kuberay-operator",
+            "ClusterRoleBinding/kuberay-operator",
+            "ClusterRole/*-editor-role",
+            "ClusterRole/*-viewer-role",
+        ]
     return []
 
 
 def _namespaced_roles(values: dict) -> list[str]:
-    if values.get("rbacEnable", True) and values.get("singleNamespaceInstall") and values.get(
-        "crNamespacedRbacEnable", True
+    if (
+        values.get("rbacEnable", True)
+        and values.get("singleNamespaceInstall")
+        and values.get("crNamespacedRbacEnable", True)
     ):
         return [f"Role/{namespace}/kuberay-operator" for namespace in values.get("watchNamespace") or []]
     return []
@@ -85,5 +91,6 @@ def test_cluster_wide_mode_is_the_only_one_with_cluster_roles() -> None:
 def test_feature_gates_render_as_the_charts_list() -> None:
     values = OperatorValues(feature_gates=(("RayClusterMTLS", True), ("RayCronJob", False))).as_chart_values()
     assert values["featureGates"] == [
-        {"name": "RayClusterMTLS", "enabled": True}, {"name": "RayCronJob", "enabled": False}
+        {"name": "RayClusterMTLS", "enabled": True},
+        {"name": "RayCronJob", "enabled": False},
     ]

@@ -42,7 +42,9 @@ def test_created_key_rotates_and_cannot_be_destroyed(airgapped) -> None:
 def test_only_the_node_identity_reads_and_nothing_is_public(airgapped) -> None:
     members = resources(airgapped, "google_artifact_registry_repository_iam_member")
     assert [m["role"] for m in members] == ["roles/artifactregistry.reader"]
-    assert members[0]["member"].startswith("serviceAccount:${data.terraform_remote_state.cross-stack-reference-input-gke")
+    assert members[0]["member"].startswith(
+        "serviceAccount:${data.terraform_remote_state.cross-stack-reference-input-gke"
+    )
     assert not [m for m in members if m["member"] in ("allUsers", "allAuthenticatedUsers")]
 
 
@@ -62,8 +64,10 @@ def test_images_to_mirror_for_the_pinned_versions() -> None:
     assert images_to_mirror(environment("airgapped")) == [
         ("docker.io/rayproject/ray:2.52.1-py311", f"{MIRROR}/rayfort-mirror/rayproject/ray:2.52.1-py311"),
         ("https://charts.jetstack.io/cert-manager:v1.21.3", f"oci://{MIRROR}/rayfort-charts/cert-manager:v1.21.3"),
-        ("https://ray-project.github.io/kuberay-helm/kuberay-operator:1.7.0",
-         f"oci://{MIRROR}/rayfort-charts/kuberay-operator:1.7.0"),
+        (
+            "https://ray-project.github.io/kuberay-helm/kuberay-operator:1.7.0",
+            f"oci://{MIRROR}/rayfort-charts/kuberay-operator:1.7.0",
+        ),
         *[(f"quay.io/jetstack/cert-manager-{c}:v1.21.3", f"{JETSTACK}-{c}:v1.21.3") for c in CERT_MANAGER_COMPONENTS],
         ("quay.io/kuberay/operator:v1.7.0", f"{MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0"),
     ]
@@ -85,7 +89,9 @@ def test_mirror_commands() -> None:
         f"helm push cert-manager-v1.21.3.tgz oci://{MIRROR}/rayfort-charts",
         "helm pull kuberay-operator --repo https://ray-project.github.io/kuberay-helm/ --version 1.7.0",
         f"helm push kuberay-operator-1.7.0.tgz oci://{MIRROR}/rayfort-charts",
-        *[f"crane copy quay.io/jetstack/cert-manager-{c}:v1.21.3 {JETSTACK}-{c}:v1.21.3"
-          for c in CERT_MANAGER_COMPONENTS],
+        *[
+            f"crane copy quay.io/jetstack/cert-manager-{c}:v1.21.3 {JETSTACK}-{c}:v1.21.3"
+            for c in CERT_MANAGER_COMPONENTS
+        ],
         f"crane copy quay.io/kuberay/operator:v1.7.0 {MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0",
     ]

@@ -9,7 +9,7 @@ import yaml
 
 from rayfort.config import ConfigError, load_environment
 from rayfort.config.kuberay import FEATURE_GATES, effective_feature_gates
-from rayfort.judges.helm_values import chart_schema
+from rayfort_tools.judges.helm_values import chart_schema
 from tests.conftest import ENVIRONMENTS
 
 
@@ -93,10 +93,14 @@ def test_known_gates_are_exactly_the_pinned_charts() -> None:
 
 def test_mirror_key_is_required_when_the_cluster_keys_are_existing(tmp_path: Path) -> None:
     message = _refused(
-        tmp_path, "airgapped",
-        cluster__kms={"create": None, "existing": {
-            "boot_disk_key": "projects/kms-project-1/locations/europe-west3/keyRings/r/cryptoKeys/boot",
-            "secrets_key": "projects/kms-project-1/locations/europe-west3/keyRings/r/cryptoKeys/secrets",
-        }},
+        tmp_path,
+        "airgapped",
+        cluster__kms={
+            "create": None,
+            "existing": {
+                "boot_disk_key": "projects/kms-project-1/locations/europe-west3/keyRings/r/cryptoKeys/boot",
+                "secrets_key": "projects/kms-project-1/locations/europe-west3/keyRings/r/cryptoKeys/secrets",
+            },
+        },
     )
     assert "registry_mirror.kms_key" in message

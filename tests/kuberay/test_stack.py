@@ -8,12 +8,12 @@ import pytest
 import yaml
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from rayfort.judges.helm_values import check_values
-from rayfort.judges.k8s_schema import validate_manifest
-from rayfort.judges.pod_security import check_object, check_operator_values
+from rayfort.k8s.pod_security import check_object, check_operator_values
 from rayfort.kuberay.addon import REQUIRED_RAYCLUSTER_FIELDS
-from rayfort.judges.reference import require_reference
 from rayfort.versions import KUBERAY_VERSION
+from rayfort_tools.judges.helm_values import check_values
+from rayfort_tools.judges.k8s_schema import validate_manifest
+from rayfort_tools.judges.reference import require_reference
 from tests.conftest import environment, resources
 from tests.kuberay.conftest import variant
 
@@ -86,16 +86,22 @@ def test_every_in_cluster_object_passes_schema_and_pod_security(stack, name: str
 
 def test_namespaced_objects_wait_for_the_namespace(stack) -> None:
     tf = stack("helm")
-    (namespace_key,) = [k for k, m in _operator_manifests(tf).items()
-                        if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"]
+    (namespace_key,) = [
+        k
+        for k, m in _operator_manifests(tf).items()
+        if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"
+    ]
     for manifest in _operator_manifests(tf).values():
         if manifest["manifest"] != "${each.value}" and manifest["manifest"]["kind"] != "Namespace":
             assert manifest["depends_on"] == [f"kubernetes_manifest.{namespace_key}"]
 
 
 def test_namespace_is_restricted(stack) -> None:
-    (namespace,) = [m["manifest"] for m in _operator_manifests(stack("helm")).values()
-                    if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"]
+    (namespace,) = [
+        m["manifest"]
+        for m in _operator_manifests(stack("helm")).values()
+        if m["manifest"] != "${each.value}" and m["manifest"]["kind"] == "Namespace"
+    ]
     labels = namespace["metadata"]["labels"]
     assert all(labels[f"pod-security.kubernetes.io/{mode}"] == "restricted" for mode in ("enforce", "audit", "warn"))
 

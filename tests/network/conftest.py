@@ -56,7 +56,7 @@ def messages(data: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="session")
 def synth_network(tmp_path_factory: pytest.TempPathFactory):
     """Synthesize only the network stack of an environment; returns its cdk.tf.json."""
-    from stacks.network import NetworkStack
+    from rayfort.stacks.network import NetworkStack
 
     def run(data: dict[str, Any]) -> dict[str, Any]:
         env = build(data)

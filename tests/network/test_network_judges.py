@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges.checkov import CheckovUnavailable, run_checkov
+from rayfort_tools.judges.checkov import CheckovUnavailable, run_checkov
 from tests.network.conftest import variant
 
 SHARED_VPC = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}

@@ -10,20 +10,33 @@ from tests.network.conftest import variant
 VARIANTS = {
     "nat-dry-run": variant(),
     "airgapped": variant(network={"egress": "none"}, registry_mirror={}),
-    "shared-vpc": variant(network={"shared_vpc": {"host_project_id": "rayfort-host-000000", "network": "hub",
-                                                  "subnetwork": "ray-nodes"}}),
-    "vpc-sc-enforced": variant(network={"service_controls": {
-        "enforce": True,
-        "access_policy_id": "987654321",
-        "access_levels": [{"name": "corp", "ip_subnetworks": ["203.0.113.0/24"]}],
-        "ingress_policies": [{"identities": ["group:ray-ops@example.com"], "services": ["container.googleapis.com"],
-                              "resources": ["projects/111111111111"], "access_level": "corp"}],
-    }}),
-    "org-policies-managed": variant(org_policies={
-        "enforced": ["gcp.resourceLocations", "compute.requireShieldedVm", "gcp.restrictNonCmekServices"],
-        "allowed_locations": ["in:europe-locations"],
-        "manage": True,
-    }),
+    "shared-vpc": variant(
+        network={"shared_vpc": {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}}
+    ),
+    "vpc-sc-enforced": variant(
+        network={
+            "service_controls": {
+                "enforce": True,
+                "access_policy_id": "987654321",
+                "access_levels": [{"name": "corp", "ip_subnetworks": ["203.0.113.0/24"]}],
+                "ingress_policies": [
+                    {
+                        "identities": ["group:ray-ops@example.com"],
+                        "services": ["container.googleapis.com"],
+                        "resources": ["projects/111111111111"],
+                        "access_level": "corp",
+                    }
+                ],
+            }
+        }
+    ),
+    "org-policies-managed": variant(
+        org_policies={
+            "enforced": ["gcp.resourceLocations", "compute.requireShieldedVm", "gcp.restrictNonCmekServices"],
+            "allowed_locations": ["in:europe-locations"],
+            "manage": True,
+        }
+    ),
 }
 
 

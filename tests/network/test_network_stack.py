@@ -46,7 +46,8 @@ def test_airgapped_mode_has_no_nat_and_only_the_vip_route(synth_network) -> None
     assert deny["destination_ranges"] == ["0.0.0.0/0"] and deny["priority"] == 65534
     allowed = {
         cidr: rule["allow"]
-        for rule in rules.values() if rule["direction"] == "EGRESS" and "allow" in rule
+        for rule in rules.values()
+        if rule["direction"] == "EGRESS" and "allow" in rule
         for cidr in rule["destination_ranges"]
     }
     assert allowed == {
@@ -77,7 +78,12 @@ def test_google_api_names_go_to_the_restricted_vip_inside_a_perimeter(synth_netw
 def test_without_vpc_sc_names_go_to_the_private_vip(synth_network) -> None:
     tf = synth_network(variant(network={"egress": "none", "service_controls": {"enabled": False}}, registry_mirror={}))
     records = {(r["name"], r["type"]): r["rrdatas"] for r in resources(tf, "google_dns_record_set")}
-    assert records[("private.googleapis.com.", "A")] == ["199.36.153.8", "199.36.153.9", "199.36.153.10", "199.36.153.11"]
+    assert records[("private.googleapis.com.", "A")] == [
+        "199.36.153.8",
+        "199.36.153.9",
+        "199.36.153.10",
+        "199.36.153.11",
+    ]
     assert [route["dest_range"] for route in resources(tf, "google_compute_route")] == ["199.36.153.8/30"]
     rules = _by_name(tf, "google_compute_firewall")
     assert rules["rayfort-net-allow-egress-google-apis"]["destination_ranges"] == ["199.36.153.8/30"]
@@ -118,15 +124,28 @@ def test_private_service_access_reserves_the_private_services_range(synth_networ
     (connection,) = resources(tf, "google_service_networking_connection")
     assert connection["service"] == "servicenetworking.googleapis.com"
     (peering_range,) = connection["reserved_peering_ranges"]
-    assert peering_range.startswith("${google_compute_global_address.private-services_range_") and peering_range.endswith(".name}")
+    assert peering_range.startswith(
+        "${google_compute_global_address.private-services_range_"
+    ) and peering_range.endswith(".name}")
 
 
 def test_shared_vpc_references_the_host_and_grants_only_the_service_agents(synth_network) -> None:
-    shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes",
-              "pods_range_name": "ray-pods", "services_range_name": "ray-services"}
+    shared = {
+        "host_project_id": "rayfort-host-000000",
+        "network": "hub",
+        "subnetwork": "ray-nodes",
+        "pods_range_name": "ray-pods",
+        "services_range_name": "ray-services",
+    }
     tf = synth_network(variant(network={"shared_vpc": shared}))
-    for absent in ("google_compute_network", "google_compute_subnetwork", "google_compute_firewall",
-                   "google_compute_router_nat", "google_compute_route", "google_dns_managed_zone"):
+    for absent in (
+        "google_compute_network",
+        "google_compute_subnetwork",
+        "google_compute_firewall",
+        "google_compute_router_nat",
+        "google_compute_route",
+        "google_dns_managed_zone",
+    ):
         assert resources(tf, absent) == [], absent
     (subnet,) = tf["data"]["google_compute_subnetwork"].values()
     assert (subnet["project"], subnet["name"], subnet["region"]) == ("rayfort-host-000000", "ray-nodes", "europe-west4")
@@ -146,7 +165,7 @@ def test_shared_vpc_references_the_host_and_grants_only_the_service_agents(synth
 
 def test_network_stack_exposes_typed_references() -> None:
     from rayfort._cdk import App
-    from stacks.network import NetworkStack
+    from rayfort.stacks.network import NetworkStack
     from tests.network.conftest import build
 
     stack = NetworkStack(App(), "network", build(variant()))
@@ -161,8 +180,14 @@ def test_network_stack_exposes_typed_references() -> None:
 
 def test_outputs_name_the_network_for_people(synth_network) -> None:
     outputs = synth_network(variant())["output"]
-    assert set(outputs) == {"network-self-link", "subnet-self-link", "pods-range-name", "services-range-name",
-                            "control-plane-cidr", "dns-zone-names"}
+    assert set(outputs) == {
+        "network-self-link",
+        "subnet-self-link",
+        "pods-range-name",
+        "services-range-name",
+        "control-plane-cidr",
+        "dns-zone-names",
+    }
     assert outputs["control-plane-cidr"]["value"] == "172.16.0.0/28"
     assert outputs["pods-range-name"]["value"] == "pods"
     assert outputs["network-self-link"]["value"].startswith("${google_compute_network.")
@@ -179,7 +204,7 @@ def test_shared_vpc_host_must_be_another_project() -> None:
 
 def test_shared_vpc_stack_leaves_peering_and_dns_to_the_host() -> None:
     from rayfort._cdk import App
-    from stacks.network import NetworkStack
+    from rayfort.stacks.network import NetworkStack
     from tests.network.conftest import build
 
     shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}
@@ -193,8 +218,10 @@ def test_shared_vpc_refuses_settings_the_host_owns() -> None:
 
     shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}
     found = messages(variant(network={"shared_vpc": shared, "iap_tcp_forwarding": True}))
-    assert found == ["network.iap_tcp_forwarding: is decided by the Shared VPC host project's network team, not here; "
-                     "remove it or drop shared_vpc"]
+    assert found == [
+        "network.iap_tcp_forwarding: is decided by the Shared VPC host project's network team, not here; "
+        "remove it or drop shared_vpc"
+    ]
 
 
 def test_cluster_name_must_leave_room_for_network_resource_names() -> None:

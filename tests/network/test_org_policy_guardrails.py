@@ -43,20 +43,27 @@ def test_resource_locations_refuses_a_node_zone_outside_a_zone_list() -> None:
     )
     found = messages(data)
     assert "zones.1: is outside constraints/gcp.resourceLocations; allowed: europe-west4, europe-west4-a" in found
-    assert any(m.startswith("cluster.node_pools.0.zones.0: is outside constraints/gcp.resourceLocations") for m in found)
+    assert any(
+        m.startswith("cluster.node_pools.0.zones.0: is outside constraints/gcp.resourceLocations") for m in found
+    )
 
 
-@pytest.mark.parametrize("allowed", [["in:europe-locations"], ["in:eu-locations"], ["in:europe-west4-locations"],
-                                     ["europe-west4", "europe-west4-a"]])
+@pytest.mark.parametrize(
+    "allowed",
+    [["in:europe-locations"], ["in:eu-locations"], ["in:europe-west4-locations"], ["europe-west4", "europe-west4-a"]],
+)
 def test_resource_locations_accepts_a_compliant_environment(allowed: list[str]) -> None:
     assert messages(variant(org_policies=_policies("gcp.resourceLocations", allowed_locations=allowed))) == []
 
 
 def test_resource_locations_needs_the_list_and_resolvable_groups() -> None:
-    assert any("list the allowed locations" in m for m in messages(variant(org_policies=_policies("gcp.resourceLocations"))))
+    assert any(
+        "list the allowed locations" in m for m in messages(variant(org_policies=_policies("gcp.resourceLocations")))
+    )
     found = messages(variant(org_policies=_policies("gcp.resourceLocations", allowed_locations=["in:mars-locations"])))
-    assert any("org_policies.allowed_locations: constraints/gcp.resourceLocations: rayfort cannot resolve" in m
-               for m in found)
+    assert any(
+        "org_policies.allowed_locations: constraints/gcp.resourceLocations: rayfort cannot resolve" in m for m in found
+    )
 
 
 def test_location_groups() -> None:
@@ -67,8 +74,10 @@ def test_location_groups() -> None:
 
 
 def test_confidential_computing_refuses_a_pool_without_confidential_nodes() -> None:
-    data = variant(cluster={"name": "rayfort-net", "node_pools": [{"name": "plain", "confidential_instance_type": None}]},
-                   org_policies=_policies("compute.restrictNonConfidentialComputing"))
+    data = variant(
+        cluster={"name": "rayfort-net", "node_pools": [{"name": "plain", "confidential_instance_type": None}]},
+        org_policies=_policies("compute.restrictNonConfidentialComputing"),
+    )
     assert messages(data) == [
         "cluster.node_pools.0.confidential_instance_type: constraints/compute.restrictNonConfidentialComputing is in "
         "force: every node must be a Confidential VM; allowed: SEV, SEV_SNP or TDX"
@@ -80,15 +89,19 @@ def test_confidential_computing_refuses_a_pool_without_confidential_nodes() -> N
 def test_workload_identity_constraint_is_refused_and_explained() -> None:
     found = messages(variant(org_policies=_policies("iam.disableWorkloadIdentityClusterCreation")))
     assert len(found) == 1
-    assert found[0].startswith("org_policies.enforced.0: constraints/iam.disableWorkloadIdentityClusterCreation "
-                               "cannot be met: rayfort gives every tenant its own Google identity through Workload "
-                               "Identity")
+    assert found[0].startswith(
+        "org_policies.enforced.0: constraints/iam.disableWorkloadIdentityClusterCreation "
+        "cannot be met: rayfort gives every tenant its own Google identity through Workload "
+        "Identity"
+    )
     assert messages(variant(org_policies=_policies())) == []
 
 
 def test_cmek_key_projects_refuses_a_key_project_not_allowed() -> None:
-    data = variant(cluster={"name": "rayfort-net", "kms": {"create": {"project_id": "rayfort-kms-000000"}}},
-                   org_policies=_policies("gcp.restrictCmekCryptoKeyProjects", allowed_kms_projects=["rayfort-keys-000000"]))
+    data = variant(
+        cluster={"name": "rayfort-net", "kms": {"create": {"project_id": "rayfort-kms-000000"}}},
+        org_policies=_policies("gcp.restrictCmekCryptoKeyProjects", allowed_kms_projects=["rayfort-keys-000000"]),
+    )
     assert messages(data) == [
         "cluster.kms.create.project_id: supplies a CMEK key from a project "
         "constraints/gcp.restrictCmekCryptoKeyProjects does not allow; allowed: rayfort-keys-000000"
@@ -100,14 +113,28 @@ def test_cmek_key_projects_refuses_a_key_project_not_allowed() -> None:
 def test_cmek_key_projects_reads_existing_keys_and_the_default_project() -> None:
     key = "projects/rayfort-other-000000/locations/europe-west4/keyRings/r/cryptoKeys/{}"
     data = variant(
-        cluster={"name": "rayfort-net", "kms": {"create": None, "existing": {"boot_disk_key": key.format("disk"),
-                                                                             "secrets_key": key.format("etcd")}}},
+        cluster={
+            "name": "rayfort-net",
+            "kms": {
+                "create": None,
+                "existing": {"boot_disk_key": key.format("disk"), "secrets_key": key.format("etcd")},
+            },
+        },
         org_policies=_policies("gcp.restrictCmekCryptoKeyProjects", allowed_kms_projects=["rayfort-net-000000"]),
     )
     found = messages(data)
-    assert [m.split(":")[0] for m in found] == ["cluster.kms.existing.boot_disk_key", "cluster.kms.existing.secrets_key"]
-    assert messages(variant(org_policies=_policies("gcp.restrictCmekCryptoKeyProjects",
-                                                   allowed_kms_projects=["rayfort-net-000000"]))) == []
+    assert [m.split(":")[0] for m in found] == [
+        "cluster.kms.existing.boot_disk_key",
+        "cluster.kms.existing.secrets_key",
+    ]
+    assert (
+        messages(
+            variant(
+                org_policies=_policies("gcp.restrictCmekCryptoKeyProjects", allowed_kms_projects=["rayfort-net-000000"])
+            )
+        )
+        == []
+    )
 
 
 # --- constraints only the synthesized configuration can break --------------------------------
@@ -116,8 +143,11 @@ def test_cmek_key_projects_reads_existing_keys_and_the_default_project() -> None
 @pytest.fixture(scope="module")
 def compliant(synth_env) -> tuple[object, dict[str, dict]]:
     """Every constraint rayfort can meet declared, and the whole app synthesized from it."""
-    data = variant(org_policies=_policies(*ALL_CONSTRAINTS, allowed_locations=["in:europe-locations"],
-                                          allowed_kms_projects=["rayfort-net-000000"]))
+    data = variant(
+        org_policies=_policies(
+            *ALL_CONSTRAINTS, allowed_locations=["in:europe-locations"], allowed_kms_projects=["rayfort-net-000000"]
+        )
+    )
     assert messages(data) == []
     env = build(data)
     return env, synth_env(env)
@@ -125,7 +155,9 @@ def compliant(synth_env) -> tuple[object, dict[str, dict]]:
 
 def test_rayfort_output_meets_every_constraint(compliant) -> None:
     env, stacks = compliant
-    assert resources(stacks["gke"], "google_container_node_pool") or resources(stacks["gke"], "google_container_cluster")
+    assert resources(stacks["gke"], "google_container_node_pool") or resources(
+        stacks["gke"], "google_container_cluster"
+    )
     assert configuration_problems(env, stacks) == []
 
 
@@ -139,24 +171,41 @@ def _first(stacks: dict, resource_type: str) -> tuple[str, dict]:
 @pytest.mark.parametrize(
     ("constraint", "resource_type", "change", "attribute"),
     [
-        ("compute.requireShieldedVm", "google_container_node_pool",
-         lambda r: r["node_config"]["shielded_instance_config"].update(enable_secure_boot=False),
-         "node_config.shielded_instance_config.enable_secure_boot is not true"),
-        ("compute.requireOsLogin", "google_container_cluster",
-         lambda r: r["private_cluster_config"].update(enable_private_nodes=False),
-         "private_cluster_config.enable_private_nodes is not true"),
-        ("compute.vmExternalIpAccess", "google_container_cluster",
-         lambda r: r["private_cluster_config"].update(enable_private_nodes=False),
-         "private_cluster_config.enable_private_nodes is not true"),
-        ("compute.restrictNonConfidentialComputing", "google_container_node_pool",
-         lambda r: r["node_config"].pop("confidential_nodes"),
-         "node_config.confidential_nodes.enabled is not true"),
-        ("gcp.restrictNonCmekServices", "google_container_node_pool",
-         lambda r: r["node_config"].pop("boot_disk_kms_key"),
-         "node_config.boot_disk_kms_key is not set"),
+        (
+            "compute.requireShieldedVm",
+            "google_container_node_pool",
+            lambda r: r["node_config"]["shielded_instance_config"].update(enable_secure_boot=False),
+            "node_config.shielded_instance_config.enable_secure_boot is not true",
+        ),
+        (
+            "compute.requireOsLogin",
+            "google_container_cluster",
+            lambda r: r["private_cluster_config"].update(enable_private_nodes=False),
+            "private_cluster_config.enable_private_nodes is not true",
+        ),
+        (
+            "compute.vmExternalIpAccess",
+            "google_container_cluster",
+            lambda r: r["private_cluster_config"].update(enable_private_nodes=False),
+            "private_cluster_config.enable_private_nodes is not true",
+        ),
+        (
+            "compute.restrictNonConfidentialComputing",
+            "google_container_node_pool",
+            lambda r: r["node_config"].pop("confidential_nodes"),
+            "node_config.confidential_nodes.enabled is not true",
+        ),
+        (
+            "gcp.restrictNonCmekServices",
+            "google_container_node_pool",
+            lambda r: r["node_config"].pop("boot_disk_kms_key"),
+            "node_config.boot_disk_kms_key is not set",
+        ),
     ],
 )
-def test_a_configuration_breaking_a_constraint_is_refused(compliant, constraint, resource_type, change, attribute) -> None:
+def test_a_configuration_breaking_a_constraint_is_refused(
+    compliant, constraint, resource_type, change, attribute
+) -> None:
     env, stacks = compliant
     broken = copy.deepcopy(stacks)
     address, body = _first(broken, resource_type)
@@ -168,8 +217,10 @@ def test_a_bucket_without_cmek_is_refused(compliant) -> None:
     env, stacks = compliant
     broken = copy.deepcopy(stacks)
     broken["network"].setdefault("resource", {})["google_storage_bucket"] = {"logs": {"name": "logs"}}
-    assert ("constraints/gcp.restrictNonCmekServices is in force: network: google_storage_bucket.logs: "
-            "encryption.default_kms_key_name is not set") in configuration_problems(env, broken)
+    assert (
+        "constraints/gcp.restrictNonCmekServices is in force: network: google_storage_bucket.logs: "
+        "encryption.default_kms_key_name is not set"
+    ) in configuration_problems(env, broken)
 
 
 def test_a_service_account_key_is_refused(compliant) -> None:
@@ -193,8 +244,16 @@ def test_undeclared_constraints_are_not_checked(compliant) -> None:
 
 
 def test_managed_policies_set_each_enforced_constraint(synth_network) -> None:
-    tf = synth_network(variant(org_policies=_policies(*ALL_CONSTRAINTS, allowed_locations=["in:europe-locations"],
-                                                      allowed_kms_projects=["rayfort-net-000000"], manage=True)))
+    tf = synth_network(
+        variant(
+            org_policies=_policies(
+                *ALL_CONSTRAINTS,
+                allowed_locations=["in:europe-locations"],
+                allowed_kms_projects=["rayfort-net-000000"],
+                manage=True,
+            )
+        )
+    )
     policies = {body["name"].rsplit("/", 1)[1]: body for body in resources(tf, "google_org_policy_policy")}
     assert set(policies) == set(ALL_CONSTRAINTS)
     assert all(body["parent"] == "projects/rayfort-net-000000" for body in policies.values())
@@ -214,17 +273,22 @@ def test_policies_are_not_set_unless_managed(synth_network) -> None:
 
 
 def test_an_autopilot_cluster_meets_every_constraint_it_can_break(synth_env) -> None:
-    data = variant(cluster={"name": "rayfort-net", "mode": "autopilot"},
-                   org_policies=_policies(*ALL_CONSTRAINTS, allowed_locations=["in:europe-locations"],
-                                          allowed_kms_projects=["rayfort-net-000000"]))
+    data = variant(
+        cluster={"name": "rayfort-net", "mode": "autopilot"},
+        org_policies=_policies(
+            *ALL_CONSTRAINTS, allowed_locations=["in:europe-locations"], allowed_kms_projects=["rayfort-net-000000"]
+        ),
+    )
     env = build(data)
     stacks = synth_env(env)
     assert configuration_problems(env, stacks) == []
     broken = copy.deepcopy(stacks)
     _, cluster = _first(broken, "google_container_cluster")
     cluster["cluster_autoscaling"]["auto_provisioning_defaults"].pop("boot_disk_kms_key")
-    assert any("cluster_autoscaling.auto_provisioning_defaults.boot_disk_kms_key is not set" in problem
-               for problem in configuration_problems(env, broken))
+    assert any(
+        "cluster_autoscaling.auto_provisioning_defaults.boot_disk_kms_key is not set" in problem
+        for problem in configuration_problems(env, broken)
+    )
 
 
 def test_the_loader_refuses_a_violating_environment_file(tmp_path) -> None:
@@ -233,11 +297,17 @@ def test_the_loader_refuses_a_violating_environment_file(tmp_path) -> None:
     from rayfort.config import ConfigError, load_environment
 
     path = tmp_path / "eu-only.yaml"
-    path.write_text(yaml.safe_dump(variant(region="us-east1", zones=["us-east1-b"],
-                                           org_policies=_policies("gcp.resourceLocations",
-                                                                  allowed_locations=["in:europe-locations"]))))
+    path.write_text(
+        yaml.safe_dump(
+            variant(
+                region="us-east1",
+                zones=["us-east1-b"],
+                org_policies=_policies("gcp.resourceLocations", allowed_locations=["in:europe-locations"]),
+            )
+        )
+    )
     with pytest.raises(ConfigError) as refused:
         load_environment(path)
     text = str(refused.value)
-    assert "region: \"us-east1\"" in text or "region: us-east1" in text
+    assert 'region: "us-east1"' in text or "region: us-east1" in text
     assert "is outside constraints/gcp.resourceLocations; allowed: in:europe-locations" in text

@@ -9,23 +9,44 @@ from tests.conftest import resources
 from tests.network.conftest import messages, variant
 
 ISSUE_SERVICES = {
-    "container", "containerfilesystem", "containersecurity", "artifactregistry", "storage", "cloudkms", "logging",
-    "monitoring", "iam", "iamcredentials", "sts", "secretmanager", "redis", "dns", "compute", "binaryauthorization",
-    "containeranalysis", "gkehub", "gkeconnect", "connectgateway",
+    "container",
+    "containerfilesystem",
+    "containersecurity",
+    "artifactregistry",
+    "storage",
+    "cloudkms",
+    "logging",
+    "monitoring",
+    "iam",
+    "iamcredentials",
+    "sts",
+    "secretmanager",
+    "redis",
+    "dns",
+    "compute",
+    "binaryauthorization",
+    "containeranalysis",
+    "gkehub",
+    "gkeconnect",
+    "connectgateway",
 }
 CONTROLS = {
     "access_levels": [{"name": "corp", "ip_subnetworks": ["203.0.113.0/24"], "regions": ["NL"]}],
-    "ingress_policies": [{
-        "identities": ["group:ray-ops@example.com"],
-        "services": ["container.googleapis.com"],
-        "resources": ["projects/111111111111"],
-        "access_level": "corp",
-    }],
-    "egress_policies": [{
-        "identities": ["serviceAccount:export@rayfort-net-000000.iam.gserviceaccount.com"],
-        "services": ["storage.googleapis.com"],
-        "resources": ["projects/222222222222"],
-    }],
+    "ingress_policies": [
+        {
+            "identities": ["group:ray-ops@example.com"],
+            "services": ["container.googleapis.com"],
+            "resources": ["projects/111111111111"],
+            "access_level": "corp",
+        }
+    ],
+    "egress_policies": [
+        {
+            "identities": ["serviceAccount:export@rayfort-net-000000.iam.gserviceaccount.com"],
+            "services": ["storage.googleapis.com"],
+            "resources": ["projects/222222222222"],
+        }
+    ],
 }
 
 
@@ -53,9 +74,18 @@ def test_default_is_a_dry_run_regular_perimeter_under_a_new_org_policy(synth_net
 
 
 def test_enforced_perimeter_keeps_the_spec_and_enforces_the_same_configuration(synth_network) -> None:
-    tf = synth_network(variant(network={"service_controls": {"enforce": True, "access_policy_id": "987654321",
-                                                             "extra_restricted_services": ["bigquery.googleapis.com"],
-                                                             **CONTROLS}}))
+    tf = synth_network(
+        variant(
+            network={
+                "service_controls": {
+                    "enforce": True,
+                    "access_policy_id": "987654321",
+                    "extra_restricted_services": ["bigquery.googleapis.com"],
+                    **CONTROLS,
+                }
+            }
+        )
+    )
     assert resources(tf, "google_access_context_manager_access_policy") == []
     perimeter = _perimeter(tf)
     assert perimeter["parent"] == "accessPolicies/987654321"
@@ -84,7 +114,9 @@ def test_access_levels_and_rules_come_from_the_environment(synth_network) -> Non
 
 
 def test_separate_kms_project_is_inside_the_perimeter(synth_network) -> None:
-    tf = synth_network(variant(cluster={"name": "rayfort-net", "kms": {"create": {"project_id": "rayfort-kms-000000"}}}))
+    tf = synth_network(
+        variant(cluster={"name": "rayfort-net", "kms": {"create": {"project_id": "rayfort-kms-000000"}}})
+    )
     assert _perimeter(tf)["spec"]["resources"] == [
         "projects/${data.google_project.perimeter-project-rayfort-net-000000.number}",
         "projects/${data.google_project.perimeter-project-rayfort-kms-000000.number}",
@@ -95,14 +127,22 @@ def test_separate_kms_project_is_inside_the_perimeter(synth_network) -> None:
     ("controls", "expected"),
     [
         ({"access_levels": [{"name": "empty"}]}, "access_levels.0: has no condition"),
-        ({"access_levels": [{"name": "lan", "ip_subnetworks": ["10.0.0.0/8"]}]},
-         "access_levels.0.ip_subnetworks.0: is a private range"),
-        ({"ingress_policies": [{**CONTROLS["ingress_policies"][0], "access_level": "missing"}]},
-         "ingress_policies.0.access_level: is not declared"),
-        ({"egress_policies": [{**CONTROLS["egress_policies"][0], "identities": ["alice@example.com"]}]},
-         "egress_policies.0.identities.0: allowed: an identity starting with"),
-        ({"egress_policies": [{**CONTROLS["egress_policies"][0], "resources": ["projects/my-project"]}]},
-         "egress_policies.0.resources.0: allowed: a project as projects/<project number>"),
+        (
+            {"access_levels": [{"name": "lan", "ip_subnetworks": ["10.0.0.0/8"]}]},
+            "access_levels.0.ip_subnetworks.0: is a private range",
+        ),
+        (
+            {"ingress_policies": [{**CONTROLS["ingress_policies"][0], "access_level": "missing"}]},
+            "ingress_policies.0.access_level: is not declared",
+        ),
+        (
+            {"egress_policies": [{**CONTROLS["egress_policies"][0], "identities": ["alice@example.com"]}]},
+            "egress_policies.0.identities.0: allowed: an identity starting with",
+        ),
+        (
+            {"egress_policies": [{**CONTROLS["egress_policies"][0], "resources": ["projects/my-project"]}]},
+            "egress_policies.0.resources.0: allowed: a project as projects/<project number>",
+        ),
     ],
 )
 def test_bad_perimeter_settings_are_refused(controls: dict, expected: str) -> None:

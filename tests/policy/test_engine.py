@@ -8,9 +8,10 @@ import pytest
 
 from rayfort._cdk import App, TerraformStack
 from rayfort._providers import google
-from rayfort.cli import POLICY_REPORT, SynthRefused, synthesize
 from rayfort.config.waivers import Waiver
 from rayfort.policy import RayfortRules
+from rayfort.synth import POLICY_REPORT, SynthRefused
+from tests.app import synthesize
 
 
 def _app_with_weak_pool(outdir: Path) -> App:
@@ -33,8 +34,10 @@ def test_violation_is_recorded_and_annotated(tmp_path: Path) -> None:
 
 def test_waiver_turns_a_violation_into_a_waived_control(tmp_path: Path) -> None:
     app = _app_with_weak_pool(tmp_path)
-    waivers = [Waiver(rule=rule, resource="gke/*", reason="test fixture: a deliberately weak pool")
-               for rule in ("RF001", "RF002", "RF003", "RF004")]
+    waivers = [
+        Waiver(rule=rule, resource="gke/*", reason="test fixture: a deliberately weak pool")
+        for rule in ("RF001", "RF002", "RF003", "RF004")
+    ]
     report = RayfortRules(waivers).attach(app).synth(app)
     assert not report.refused
     assert {e.waiver_reason for e in report.waived} == {"test fixture: a deliberately weak pool"}
@@ -99,8 +102,13 @@ def test_turning_the_perimeter_off_needs_a_waiver(tmp_path: Path) -> None:
 
 
 def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> None:
-    tenant = {"name": "t", "cost_center": "c", "groups": {"developers": ["a@example.com"]},
-              "ray_runtime": "plain", "token_auth": False}
+    tenant = {
+        "name": "t",
+        "cost_center": "c",
+        "groups": {"developers": ["a@example.com"]},
+        "ray_runtime": "plain",
+        "token_auth": False,
+    }
     env = _environment(tenants=[tenant])
     report = RayfortRules(environment=env).attach(app := _empty_app(tmp_path)).synth(app)
     assert ("RF022", "tenant-t/ray") in {(e.rule, e.path) for e in report.violations}
@@ -109,7 +117,9 @@ def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> No
 def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
     report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
     assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {
-        ("RF021", "on"), ("RF022", "on")}
+        ("RF021", "on"),
+        ("RF022", "on"),
+    }
 
 
 def test_the_aspect_and_the_output_judge_agree_on_a_real_environment(tmp_path: Path) -> None:

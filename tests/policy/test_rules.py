@@ -18,15 +18,26 @@ GOOD_POOL = {
     }
 }
 RESTRICTED_CONTAINER = {
-    "name": "c", "image": "i",
-    "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
-                        "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+    "name": "c",
+    "image": "i",
+    "securityContext": {
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
 }
 
 
 def _deployment(container: dict) -> dict:
-    return {"manifest": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-                         "spec": {"template": {"spec": {"containers": [container]}}}}}
+    return {
+        "manifest": {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {"containers": [container]}}},
+        }
+    }
 
 
 def _namespace(labels: dict) -> dict:
@@ -34,43 +45,72 @@ def _namespace(labels: dict) -> dict:
 
 
 PSS = {f"pod-security.kubernetes.io/{m}": "restricted" for m in ("enforce", "audit", "warn")} | {
-    f"pod-security.kubernetes.io/{m}-version": "v1.33" for m in ("enforce", "audit", "warn")}
+    f"pod-security.kubernetes.io/{m}-version": "v1.33" for m in ("enforce", "audit", "warn")
+}
 
 
 def _service(annotations: dict, ports: list[int]) -> dict:
-    return {"manifest": {"apiVersion": "v1", "kind": "Service",
-                         "metadata": {"name": "s", "annotations": annotations},
-                         "spec": {"type": "LoadBalancer", "ports": [{"port": p} for p in ports]}}}
+    return {
+        "manifest": {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s", "annotations": annotations},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": p} for p in ports]},
+        }
+    }
 
 
 CASES = {
     "RF001": (GOOD_POOL, {"node_config": {**GOOD_POOL["node_config"], "shielded_instance_config": {}}}),
     "RF002": (GOOD_POOL, {"node_config": {**GOOD_POOL["node_config"], "boot_disk_kms_key": None}}),
     "RF003": (GOOD_POOL, {"node_config": {**GOOD_POOL["node_config"], "confidential_nodes": [{"enabled": False}]}}),
-    "RF004": (GOOD_POOL, {"node_config": {**GOOD_POOL["node_config"],
-                                          "service_account": "1-compute@developer.gserviceaccount.com"}}),
-    "RF005": ({"private_cluster_config": {"enable_private_nodes": True, "enable_private_endpoint": True}},
-              {"private_cluster_config": {"enable_private_nodes": True}}),
+    "RF004": (
+        GOOD_POOL,
+        {"node_config": {**GOOD_POOL["node_config"], "service_account": "1-compute@developer.gserviceaccount.com"}},
+    ),
+    "RF005": (
+        {"private_cluster_config": {"enable_private_nodes": True, "enable_private_endpoint": True}},
+        {"private_cluster_config": {"enable_private_nodes": True}},
+    ),
     "RF010": (_namespace(PSS), _namespace({**PSS, "pod-security.kubernetes.io/enforce": "baseline"})),
-    "RF011": (_service({"networking.gke.io/load-balancer-type": "Internal"}, [10001, 8265]),
-              _service({"networking.gke.io/load-balancer-type": "Internal"}, [6379])),
-    "RF012": (_deployment(RESTRICTED_CONTAINER),
-              _deployment({**RESTRICTED_CONTAINER, "securityContext": {**RESTRICTED_CONTAINER["securityContext"],
-                                                                       "privileged": True}})),
-    "RF013": ({"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {"authOptions": {"mode": "token"}}}},
-              {"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {}}}),
+    "RF011": (
+        _service({"networking.gke.io/load-balancer-type": "Internal"}, [10001, 8265]),
+        _service({"networking.gke.io/load-balancer-type": "Internal"}, [6379]),
+    ),
+    "RF012": (
+        _deployment(RESTRICTED_CONTAINER),
+        _deployment(
+            {**RESTRICTED_CONTAINER, "securityContext": {**RESTRICTED_CONTAINER["securityContext"], "privileged": True}}
+        ),
+    ),
+    "RF013": (
+        {"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {"authOptions": {"mode": "token"}}}},
+        {"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {}}},
+    ),
     "RF014": ({"role": "roles/container.defaultNodeServiceAccount"}, {"role": "roles/storage.objectAdmin"}),
     "RF015": ({"secret_data": "${random_password.p.result}"}, {"secret_data": "hunter2"}),
     "RF016": (None, {"service_account_id": "x"}),
-    "RF017": ({"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["35.191.0.0/16"]},
-              {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0"]}),
+    "RF017": (
+        {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["35.191.0.0/16"]},
+        {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["0.0.0.0/0"]},
+    ),
     "RF018": ({"log_config": {"metadata": "INCLUDE_ALL_METADATA"}}, {}),
-    "RF019": ({"uniform_bucket_level_access": True, "public_access_prevention": "enforced",
-               "encryption": {"default_kms_key_name": "${k.id}"}},
-              {"uniform_bucket_level_access": True, "public_access_prevention": "inherited",
-               "encryption": {"default_kms_key_name": "${k.id}"}}),
-    "RF020": ({"rotation_period": "7776000s", "lifecycle": {"prevent_destroy": True}},
-              {"rotation_period": "31536000s", "lifecycle": {"prevent_destroy": True}}),
+    "RF019": (
+        {
+            "uniform_bucket_level_access": True,
+            "public_access_prevention": "enforced",
+            "encryption": {"default_kms_key_name": "${k.id}"},
+        },
+        {
+            "uniform_bucket_level_access": True,
+            "public_access_prevention": "inherited",
+            "encryption": {"default_kms_key_name": "${k.id}"},
+        },
+    ),
+    "RF020": (
+        {"rotation_period": "7776000s", "lifecycle": {"prevent_destroy": True}},
+        {"rotation_period": "31536000s", "lifecycle": {"prevent_destroy": True}},
+    ),
 }
 
 

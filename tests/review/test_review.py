@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.review.__main__ import main
-from rayfort.review.diff import diff_outputs
-from rayfort.review.plan import load_plan
-from rayfort.review.report import build_review
-from rayfort.review.synth_output import SynthOutput
+from rayfort_tools.review.__main__ import main
+from rayfort_tools.review.diff import diff_outputs
+from rayfort_tools.review.plan import load_plan
+from rayfort_tools.review.report import build_review
+from rayfort_tools.review.synth_output import SynthOutput
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -31,24 +31,40 @@ POOL = {
     "node_config": {"machine_type": "n2d-standard-2", "confidential_nodes": {"enabled": True}},
 }
 NETWORK = {"//": {"metadata": {"path": "network/vpc/vpc", "uniqueId": "vpc"}}, "name": "rayfort-vpc"}
-POLICY_ON = {"rule": "RF003", "title": "Confidential nodes", "control": "rayfort", "attribute": "x",
-             "path": "gke/pool-default/pool", "resource_type": "google_container_node_pool", "status": "on",
-             "findings": [], "waiver_reason": None}
+POLICY_ON = {
+    "rule": "RF003",
+    "title": "Confidential nodes",
+    "control": "rayfort",
+    "attribute": "x",
+    "path": "gke/pool-default/pool",
+    "resource_type": "google_container_node_pool",
+    "status": "on",
+    "findings": [],
+    "waiver_reason": None,
+}
 
 
 def _write_output(root: Path, cluster: dict, pool: dict, policy: list[dict] | None = None) -> SynthOutput:
     stacks = {
-        "network": {"resource": {"google_compute_network": {"vpc": NETWORK}},
-                    "output": {"cross-stack-output-net": {"value": "${google_compute_network.vpc.id}"}}},
-        "gke": {"resource": {"google_container_cluster": {"cluster_A4C38409": cluster},
-                             "google_container_node_pool": {"pool": pool}}},
+        "network": {
+            "resource": {"google_compute_network": {"vpc": NETWORK}},
+            "output": {"cross-stack-output-net": {"value": "${google_compute_network.vpc.id}"}},
+        },
+        "gke": {
+            "resource": {
+                "google_container_cluster": {"cluster_A4C38409": cluster},
+                "google_container_node_pool": {"pool": pool},
+            }
+        },
     }
     manifest = {"version": "0.21.0", "stacks": {}}
     for name, body in stacks.items():
         (root / "stacks" / name).mkdir(parents=True, exist_ok=True)
         (root / "stacks" / name / "cdk.tf.json").write_text(json.dumps(body))
-        manifest["stacks"][name] = {"synthesizedStackPath": f"stacks/{name}/cdk.tf.json",
-                                    "dependencies": ["network"] if name == "gke" else []}
+        manifest["stacks"][name] = {
+            "synthesizedStackPath": f"stacks/{name}/cdk.tf.json",
+            "dependencies": ["network"] if name == "gke" else [],
+        }
     (root / "manifest.json").write_text(json.dumps(manifest))
     (root / "rayfort-policy.json").write_text(json.dumps({"evaluations": policy or [POLICY_ON], "unused_waivers": []}))
     return SynthOutput.load(root)
@@ -82,14 +98,19 @@ def test_machine_type_change_forces_replacement(baseline: SynthOutput, tmp_path:
     assert [(c.construct_path, c.action) for c in changes] == [("gke/pool-default/pool", "replace")]
     (attribute,) = changes[0].attributes
     assert (attribute.path, attribute.old, attribute.new, attribute.replaces) == (
-        "node_config.machine_type", "n2d-standard-2", "n2d-standard-4", True)
+        "node_config.machine_type",
+        "n2d-standard-2",
+        "n2d-standard-4",
+        True,
+    )
 
 
 def test_added_and_removed_resources(baseline: SynthOutput, tmp_path: Path) -> None:
     current = _write_output(tmp_path / "new", CLUSTER, POOL)
     gke = json.loads((current.root / "stacks/gke/cdk.tf.json").read_text())
-    gke["resource"]["google_service_account"] = {"sa": {"//": {"metadata": {"path": "gke/node-identity/account"}},
-                                                        "account_id": "nodes"}}
+    gke["resource"]["google_service_account"] = {
+        "sa": {"//": {"metadata": {"path": "gke/node-identity/account"}}, "account_id": "nodes"}
+    }
     del gke["resource"]["google_container_node_pool"]
     (current.root / "stacks/gke/cdk.tf.json").write_text(json.dumps(gke))
     actions = {(c.construct_path, c.action) for c in diff_outputs(baseline, SynthOutput.load(current.root))}
@@ -127,8 +148,9 @@ def test_plan_summary_counts_replacements_and_weakenings() -> None:
 
 
 def test_plan_mode_exit_codes(baseline: SynthOutput) -> None:
-    weakening = build_review(baseline, environment="dev", judges=None,
-                             plan=load_plan(FIXTURES / "plan-replace-and-weaken.json"))
+    weakening = build_review(
+        baseline, environment="dev", judges=None, plan=load_plan(FIXTURES / "plan-replace-and-weaken.json")
+    )
     assert weakening.exit_code == 1 and "1 to replace" in weakening.markdown
     clean = build_review(baseline, environment="dev", judges=None, plan=load_plan(FIXTURES / "plan-clean.json"))
     assert clean.exit_code == 0 and "1 to update" in clean.markdown
@@ -142,7 +164,7 @@ def test_not_a_plan_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_help_and_bad_usage(tmp_path: Path, capsys) -> None:
-    result = subprocess.run([sys.executable, "-m", "rayfort.review", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "rayfort_tools.review", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--baseline" in result.stdout and "--plan" in result.stdout
     assert main(["--out", str(tmp_path / "nothing")]) == 2
     assert "run `make synth` first" in capsys.readouterr().err

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.cli import synthesize
-from rayfort.review.__main__ import main
-from rayfort.review.synth_output import SynthOutput
+from rayfort_tools.review.__main__ import main
+from rayfort_tools.review.synth_output import SynthOutput
+from tests.app import synthesize
 from tests.conftest import ROOT, environment
 
 
@@ -39,8 +39,19 @@ def test_review_without_baseline_has_every_section(outputs, name: str, tmp_path:
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_review_against_an_identical_baseline_is_clean(outputs, name: str, tmp_path: Path) -> None:
     report = tmp_path / "review.md"
-    code = main(["--out", str(outputs[name]), "--env", name, "--no-judges", "--baseline", str(outputs[name]),
-                 "--output", str(report)])
+    code = main(
+        [
+            "--out",
+            str(outputs[name]),
+            "--env",
+            name,
+            "--no-judges",
+            "--baseline",
+            str(outputs[name]),
+            "--output",
+            str(report),
+        ]
+    )
     assert code == 0 and "No resource changes." in report.read_text()
 
 
@@ -62,8 +73,9 @@ def test_review_against_a_git_ref_synthesizes_it(outputs, tmp_path: Path) -> Non
     if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")
     report = tmp_path / "review.md"
-    code = main(["--out", str(outputs["dev"]), "--env", "dev", "--no-judges", "--baseline", "HEAD",
-                 "--output", str(report)])
+    code = main(
+        ["--out", str(outputs["dev"]), "--env", "dev", "--no-judges", "--baseline", "HEAD", "--output", str(report)]
+    )
     assert code in (0, 1)
     assert "## Changes against `HEAD`" in report.read_text()
     assert SynthOutput.load(outputs["dev"]).stacks

@@ -73,9 +73,7 @@ def test_estimate_is_read_from_the_last_marker_line() -> None:
     assert submit.parse_estimate(logs) == pytest.approx(3.1412)
 
 
-@pytest.mark.parametrize(
-    "logs", ["", "no marker here\n", "PI_ESTIMATE=\n", "PI_ESTIMATE=abc\n", "PI_ESTIMATE=nan\n"]
-)
+@pytest.mark.parametrize("logs", ["", "no marker here\n", "PI_ESTIMATE=\n", "PI_ESTIMATE=abc\n", "PI_ESTIMATE=nan\n"])
 def test_logs_without_a_usable_estimate_give_none(logs: str) -> None:
     assert submit.parse_estimate(logs) is None
 
@@ -109,10 +107,7 @@ def test_env_token_then_token_path(tmp_path: Path) -> None:
     path = tmp_path / "t"
     path.write_text("path-token\n")
     assert (
-        submit.resolve_token(
-            None, {"RAY_AUTH_TOKEN": "env-token", "RAY_AUTH_TOKEN_PATH": str(path)}
-        )[0]
-        == "env-token"
+        submit.resolve_token(None, {"RAY_AUTH_TOKEN": "env-token", "RAY_AUTH_TOKEN_PATH": str(path)})[0] == "env-token"
     )
     assert submit.resolve_token(None, {"RAY_AUTH_TOKEN_PATH": str(path)})[0] == "path-token"
     assert submit.resolve_token(None, {})[0] is None

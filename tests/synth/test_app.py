@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from rayfort.cli import synthesize
+from tests.app import synthesize
 from tests.conftest import ROOT, SHIPPED, environment
 
 
@@ -56,8 +56,10 @@ def test_airgapped_uses_one_gcs_prefix_per_stack(synthesized) -> None:
 
 
 def _remote_inputs(tf_json: dict) -> set[str]:
-    return {name.removeprefix("cross-stack-reference-input-")
-            for name in tf_json.get("data", {}).get("terraform_remote_state", {})}
+    return {
+        name.removeprefix("cross-stack-reference-input-")
+        for name in tf_json.get("data", {}).get("terraform_remote_state", {})
+    }
 
 
 def test_stacks_reference_each_other_not_retyped_names(synthesized) -> None:
@@ -90,7 +92,10 @@ def test_tenant_stacks_deploy_after_the_operator(tmp_path: Path) -> None:
 def _synth_in_subprocess(outdir: Path, **env: str) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "dev"],
-        check=True, cwd=ROOT, timeout=300, capture_output=True,
+        check=True,
+        cwd=ROOT,
+        timeout=300,
+        capture_output=True,
         env={**os.environ, "CDKTF_OUTDIR": str(outdir), **env},
     )
 
@@ -118,9 +123,9 @@ def _fake_output(outdir: Path, stacks: list[str]) -> None:
 
 
 def test_stacks_that_are_gone_disappear_with_make_synth(tmp_path: Path, monkeypatch) -> None:
-    from rayfort.cli import CDKTF_CLI_ENV
-    from tests.config.test_models import MINIMAL
     from rayfort.config import Environment
+    from rayfort.synth import CDKTF_CLI_ENV
+    from tests.config.test_models import MINIMAL
 
     monkeypatch.delenv(CDKTF_CLI_ENV, raising=False)
     outdir = tmp_path / "cdktf.out"
@@ -131,9 +136,9 @@ def test_stacks_that_are_gone_disappear_with_make_synth(tmp_path: Path, monkeypa
 
 
 def test_stacks_that_are_gone_are_left_for_the_cdktf_cli_to_remove(tmp_path: Path, monkeypatch) -> None:
-    from rayfort.cli import CDKTF_CLI_ENV
-    from tests.config.test_models import MINIMAL
     from rayfort.config import Environment
+    from rayfort.synth import CDKTF_CLI_ENV
+    from tests.config.test_models import MINIMAL
 
     monkeypatch.setenv(CDKTF_CLI_ENV, "true")
     outdir = tmp_path / "cdktf.out"

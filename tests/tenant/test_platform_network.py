@@ -15,9 +15,12 @@ from dataclasses import replace
 import pytest
 
 from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
-from rayfort.judges import tenant_isolation as judge
-from rayfort.judges.k8s_schema import validate_manifest
-from rayfort.judges.tenant_isolation import (
+from rayfort.tenant.namespace import tenant_namespace
+from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_network_policies
+from rayfort.tenant.ray_pods import HEAD_GROUP, RAY_PINNED_PORTS, pod_labels
+from rayfort_tools.judges import tenant_isolation as judge
+from rayfort_tools.judges.k8s_schema import validate_manifest
+from rayfort_tools.judges.tenant_isolation import (
     Egress,
     Ingress,
     IsolationExpectations,
@@ -27,9 +30,6 @@ from rayfort.judges.tenant_isolation import (
     check_tenant_isolation,
     tcp,
 )
-from rayfort.tenant.namespace import tenant_namespace
-from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_network_policies
-from rayfort.tenant.ray_pods import HEAD_GROUP, RAY_PINNED_PORTS, pod_labels
 from tests.conftest import environment
 
 ENVIRONMENTS = {name: environment(name) for name in ("dev", "prod")}
@@ -43,13 +43,20 @@ TO_HEAD = (tcp(6379), tcp(8265), tcp(10001), *EVERY_NODE)
 
 def _namespace(name: str, extra: dict | None = None) -> dict:
     """A Namespace with the label the API server adds to every namespace."""
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **(extra or {})}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name, **(extra or {})}},
+    }
 
 
 def _pod(namespace: str, name: str, labels: dict) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "spec": {"containers": [{"name": "main", "image": "example"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"containers": [{"name": "main", "image": "example"}]},
+    }
 
 
 def _props(env, tenant) -> TenantNetworkPolicyProps:
@@ -58,10 +65,12 @@ def _props(env, tenant) -> TenantNetworkPolicyProps:
 
 def _resources(env, tenants) -> list[dict]:
     resources = [
-        _namespace("kube-system"), _pod("kube-system", "kube-dns-1", {"k8s-app": "kube-dns"}),
+        _namespace("kube-system"),
+        _pod("kube-system", "kube-dns-1", {"k8s-app": "kube-dns"}),
         _namespace(OPERATOR_NAMESPACE),
         _pod(OPERATOR_NAMESPACE, "kuberay-operator-1", {"app.kubernetes.io/name": "kuberay-operator"}),
-        _namespace("gmp-system"), _pod("gmp-system", "collector-1", {"app.kubernetes.io/name": "collector"}),
+        _namespace("gmp-system"),
+        _pod("gmp-system", "collector-1", {"app.kubernetes.io/name": "collector"}),
     ]
     for tenant in tenants:
         ns = tenant_namespace(tenant)
@@ -92,8 +101,11 @@ def _expectations(env, tenants) -> IsolationExpectations:
                     Egress(net.google_apis_cidr, (tcp(443),)),
                     METADATA_SERVER,
                     # Only KubeRay heads run the autoscaler, which talks to the API server.
-                    *((Egress(net.control_plane_cidr, (tcp(443),), head_only),) if tenant.ray_runtime == "kuberay"
-                      else ()),
+                    *(
+                        (Egress(net.control_plane_cidr, (tcp(443),), head_only),)
+                        if tenant.ray_runtime == "kuberay"
+                        else ()
+                    ),
                     Egress(net.private_services_cidr, (tcp(6378),), head_only),
                 ),
                 ingress=tuple(
@@ -127,9 +139,18 @@ def _report(env_name: str, serve: bool = False):
 def test_the_expected_ports_are_the_runtime_pins():
     """The literal ports above are the ones the runtime pins; if it pins more, this test says so."""
     assert {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS} == RAY_PINNED_PORTS
-    assert RAY_PINNED_PORTS == {"gcs": 6379, "dashboard": 8265, "client": 10001, "dashboard_agent": 52365,
-                                "metrics": 8080, "serve": 8000, "node_manager": 6380, "object_manager": 6381,
-                                "runtime_env_agent": 6382, "dashboard_agent_grpc": 6383}
+    assert RAY_PINNED_PORTS == {
+        "gcs": 6379,
+        "dashboard": 8265,
+        "client": 10001,
+        "dashboard_agent": 52365,
+        "metrics": 8080,
+        "serve": 8000,
+        "node_manager": 6380,
+        "object_manager": 6381,
+        "runtime_env_agent": 6382,
+        "dashboard_agent_grpc": 6383,
+    }
 
 
 def test_every_policy_passes_the_schema_judge():

@@ -6,7 +6,6 @@ import pytest
 
 from rayfort._cdk import Token
 from rayfort.config.tenant import TenantSettings
-from rayfort.judges.k8s_schema import validate_manifest
 from rayfort.tenant.bucket import bucket_name
 from rayfort.tenant.identity import account_id, kubernetes_service_account
 from rayfort.tenant.key import key_ring_name
@@ -15,6 +14,7 @@ from rayfort.tenant.quota import tenant_quota_objects
 from rayfort.tenant.rbac import TenantRbacProps, tenant_rbac_objects
 from rayfort.tenant.redis import instance_id, redis_password_secret
 from rayfort.versions import POD_SECURITY_VERSION
+from rayfort_tools.judges.k8s_schema import validate_manifest
 
 GSA = "ray-team-a@rayfort-dev-000000.iam.gserviceaccount.com"
 
@@ -62,8 +62,11 @@ def test_rbac_is_namespaced_and_bound_to_google_groups():
     assert bindings["ray-developer"]["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "dev@example.com"}
     ]
-    assert bindings["ray-viewer"]["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                                 "name": "ray-viewer"}
+    assert bindings["ray-viewer"]["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "ray-viewer",
+    }
     for obj in objects:
         assert "cluster-admin" not in str(obj)
         assert obj["metadata"]["namespace"] == "team-a"
@@ -98,8 +101,13 @@ def test_no_viewer_role_without_viewers():
 def test_quota_denies_load_balancers_unless_internal_exposure():
     quota = tenant_quota_objects("team-a", tenant(quota={"cpu": "8", "memory": "32Gi", "gpu": 2, "pods": 10}))[0]
     assert quota["spec"]["hard"] == {
-        "requests.cpu": "8", "limits.cpu": "8", "requests.memory": "32Gi", "limits.memory": "32Gi",
-        "requests.nvidia.com/gpu": "2", "pods": "10", "services.loadbalancers": "0",
+        "requests.cpu": "8",
+        "limits.cpu": "8",
+        "requests.memory": "32Gi",
+        "limits.memory": "32Gi",
+        "requests.nvidia.com/gpu": "2",
+        "pods": "10",
+        "services.loadbalancers": "0",
     }
     exposed = tenant(exposure={"internal": {"enabled": True, "source_ranges": ["10.0.0.0/24"]}})
     assert tenant_quota_objects("team-a", exposed)[0]["spec"]["hard"]["services.loadbalancers"] == "1"

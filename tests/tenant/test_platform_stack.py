@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.judges.checkov import CheckovUnavailable, require_checkov, run_checkov
-from rayfort.judges.k8s_schema import manifests_in_stack, validate_manifest
+from rayfort_tools.judges.checkov import CheckovUnavailable, require_checkov, run_checkov
+from rayfort_tools.judges.k8s_schema import manifests_in_stack, validate_manifest
 from tests.conftest import SHIPPED, environment, resources
 
 REMOTE_NETWORK = "${data.terraform_remote_state.cross-stack-reference-input-network"
@@ -30,8 +30,16 @@ def manifests(tf_json: dict) -> list[dict]:
 
 def test_platform_objects_pass_the_schema_judge(synthesized):
     """Every object this half of the stack emits; the runtime's own kinds are judged by its tests."""
-    platform_kinds = {"Namespace", "Role", "RoleBinding", "ResourceQuota", "LimitRange", "NetworkPolicy",
-                      "ServiceAccount", "Secret"}
+    platform_kinds = {
+        "Namespace",
+        "Role",
+        "RoleBinding",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Secret",
+    }
     for _, _, tf_json, _ in tenant_stacks(synthesized):
         objects = [obj for obj in manifests(tf_json) if obj["kind"] in platform_kinds]
         assert {obj["kind"] for obj in objects} == platform_kinds

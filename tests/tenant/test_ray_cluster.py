@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
-from rayfort.judges.pod_security import pod_templates
+from rayfort.k8s.pod_security import pod_templates
 from rayfort.tenant.ray_cluster import kuberay_auth_secret_name, ray_cluster
 from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
 from rayfort.tenant.ray_runtime import ray_runtime_objects
@@ -28,8 +28,11 @@ def test_names_and_version_follow_the_conventions(cluster: dict) -> None:
     assert cluster["metadata"]["name"] == "team-a" and cluster["metadata"]["namespace"] == "team-a"
     assert cluster["spec"]["rayVersion"] == "2.52.1"
     head = cluster["spec"]["headGroupSpec"]["template"]
-    assert head["metadata"]["labels"] == {"ray.io/cluster": "team-a", "ray.io/node-type": "head",
-                                          "ray.io/group": "headgroup"}
+    assert head["metadata"]["labels"] == {
+        "ray.io/cluster": "team-a",
+        "ray.io/node-type": "head",
+        "ray.io/group": "headgroup",
+    }
     assert head["spec"]["containers"][0]["image"] == IMAGE
 
 
@@ -95,8 +98,9 @@ def test_gpu_groups_ask_for_gpus_and_tolerate_the_gpu_taint(cluster: dict) -> No
     cpu, gpu = cluster["spec"]["workerGroupSpecs"]
     worker = gpu["template"]["spec"]
     assert worker["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1
-    assert worker["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
-                                      "effect": "NoSchedule"}]
+    assert worker["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+    ]
     assert "tolerations" not in cpu["template"]["spec"]
 
 
@@ -151,14 +155,19 @@ def test_secret_manager_mounts_the_ca_through_the_gke_add_on() -> None:
     assert "projects/rayfort-dev-000000/secrets/team-a-ray-tls-ca-key/versions/latest" in secrets
     head = ray_cluster(inputs(tls="secret-manager"))["spec"]["headGroupSpec"]["template"]["spec"]
     csi = next(v for v in head["volumes"] if v["name"] == "ray-tls-ca")["csi"]
-    assert csi == {"driver": "secrets-store-gke.csi.k8s.io", "readOnly": True,
-                   "volumeAttributes": {"secretProviderClass": "team-a-ray-tls-ca"}}
+    assert csi == {
+        "driver": "secrets-store-gke.csi.k8s.io",
+        "readOnly": True,
+        "volumeAttributes": {"secretProviderClass": "team-a-ray-tls-ca"},
+    }
 
 
 def test_pod_monitoring_scrapes_the_metrics_port() -> None:
     monitoring = next(o for o in ray_runtime_objects(inputs()) if o["kind"] == "PodMonitoring")
-    assert monitoring["spec"] == {"selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
-                                  "endpoints": [{"port": "metrics", "interval": "30s"}]}
+    assert monitoring["spec"] == {
+        "selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
+        "endpoints": [{"port": "metrics", "interval": "30s"}],
+    }
     for _, spec in pod_templates(ray_cluster(inputs())):
         assert {"name": "metrics", "containerPort": 8080, "protocol": "TCP"} in spec["containers"][0]["ports"]
 

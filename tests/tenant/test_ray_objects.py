@@ -1,7 +1,7 @@
 """Every object of both Ray runtimes passes the schema and Pod Security judges, in every TLS mode.
 
 Kinds the schema judge has no schema for (PodMonitoring, cert-manager, SecretProviderClass) are
-held to their fields by ``rayfort.judges.field_checks``, which the judge runner registers too.
+held to their fields by ``rayfort_tools.judges.field_checks``, which the judge runner registers too.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from rayfort.config.tenant import TenantSettings
-from rayfort.judges.field_checks import registered
-from rayfort.judges.k8s_schema import validate_manifest
-from rayfort.judges.pod_security import check_object, pod_templates
+from rayfort.k8s.pod_security import check_object, pod_templates
 from rayfort.tenant.ray_runtime import RayRuntimeInputs, ray_runtime_objects
+from rayfort_tools.judges.field_checks import registered
+from rayfort_tools.judges.k8s_schema import validate_manifest
 
 IMAGE = "rayproject/ray:2.52.1-py311"
 TOKEN = "${google_redis_instance.ray.host}:6378"
@@ -54,8 +54,9 @@ def field_checkers() -> Iterator[None]:
 
 MODES = [
     (runtime, tls, token)
-    for runtime, tls, token in itertools.product(("kuberay", "plain"), ("cert-manager", "kuberay", "secret-manager"),
-                                                 (True, False))
+    for runtime, tls, token in itertools.product(
+        ("kuberay", "plain"), ("cert-manager", "kuberay", "secret-manager"), (True, False)
+    )
     if not (runtime == "plain" and tls == "kuberay")
 ]
 
@@ -71,8 +72,16 @@ def test_every_object_passes_schema_and_pod_security(runtime: str, tls: str, tok
 
 @pytest.mark.parametrize(("runtime", "tls", "token"), MODES)
 def test_every_object_is_namespaced_in_the_tenant_namespace(runtime: str, tls: str, token: bool) -> None:
-    namespaced = {"ConfigMap", "Service", "Deployment", "RayCluster", "PodMonitoring", "Issuer", "Certificate",
-                  "SecretProviderClass"}
+    namespaced = {
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "RayCluster",
+        "PodMonitoring",
+        "Issuer",
+        "Certificate",
+        "SecretProviderClass",
+    }
     for obj in ray_runtime_objects(inputs(ray_runtime=runtime, tls=tls, token_auth=token)):
         assert obj["kind"] in namespaced
         assert obj["metadata"]["namespace"] == "team-a"
@@ -83,8 +92,11 @@ def test_plain_runtime_needs_no_cluster_scoped_object_and_no_kuberay() -> None:
     kinds = {(obj["apiVersion"], obj["kind"]) for obj in objects}
     # Only core kinds and the CRDs GKE itself installs (managed Prometheus, the Secret Manager add-on).
     assert kinds == {
-        ("v1", "ConfigMap"), ("v1", "Service"), ("apps/v1", "Deployment"),
-        ("monitoring.googleapis.com/v1", "PodMonitoring"), ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
+        ("v1", "ConfigMap"),
+        ("v1", "Service"),
+        ("apps/v1", "Deployment"),
+        ("monitoring.googleapis.com/v1", "PodMonitoring"),
+        ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
     }
     assert not [obj for obj in objects if not obj["metadata"].get("namespace")]
 

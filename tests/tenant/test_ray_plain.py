@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from rayfort.judges.pod_security import pod_templates
+from rayfort.k8s.pod_security import pod_templates
 from rayfort.tenant.plain_runtime import head_deployment, head_service, worker_deployment
 from rayfort.tenant.ray_cluster import ray_cluster
 from rayfort.tenant.ray_runtime import ray_runtime_objects, secret_manager_secret_ids
@@ -49,18 +49,33 @@ def test_head_service_matches_kuberay() -> None:
     service = head_service(_plain(serve=True))
     assert service["spec"]["selector"]["ray.io/node-type"] == "head"
     assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {
-        "gcs-server": 6379, "dashboard": 8265, "client": 10001, "metrics": 8080, "serve": 8000}
+        "gcs-server": 6379,
+        "dashboard": 8265,
+        "client": 10001,
+        "metrics": 8080,
+        "serve": 8000,
+    }
 
 
 def test_head_starts_ray_with_pinned_ports_and_fault_tolerance() -> None:
     ray = head_deployment(_plain())["spec"]["template"]["spec"]["containers"][0]
     args = _command(ray)
     assert args[:4] == ["exec", "ray", "start", "--block"] and "--head" in args
-    for flag in ("--port=6379", "--dashboard-port=8265", "--ray-client-server-port=10001",
-                 "--node-manager-port=6380", "--object-manager-port=6381", "--runtime-env-agent-port=6382",
-                 "--dashboard-agent-grpc-port=6383", "--dashboard-agent-listen-port=52365",
-                 "--metrics-export-port=8080", "--min-worker-port=10002", "--max-worker-port=10100",
-                 "--num-cpus=2", f"--memory={8 * 2**30}"):
+    for flag in (
+        "--port=6379",
+        "--dashboard-port=8265",
+        "--ray-client-server-port=10001",
+        "--node-manager-port=6380",
+        "--object-manager-port=6381",
+        "--runtime-env-agent-port=6382",
+        "--dashboard-agent-grpc-port=6383",
+        "--dashboard-agent-listen-port=52365",
+        "--metrics-export-port=8080",
+        "--min-worker-port=10002",
+        "--max-worker-port=10100",
+        "--num-cpus=2",
+        f"--memory={8 * 2**30}",
+    ):
         assert flag in args
     # The password is expanded by the shell from the Secret-backed variable, never written here.
     assert "--redis-password=$REDIS_PASSWORD" in args
@@ -87,8 +102,10 @@ def test_token_auth_from_secret_manager() -> None:
         spec = obj["spec"]["template"]["spec"]
         env = _env(spec["containers"][0])
         assert env["RAY_AUTH_MODE"] == "token" and env["RAY_AUTH_TOKEN_PATH"] == "/etc/ray/auth/token"
-        assert any(v.get("csi", {}).get("volumeAttributes") == {"secretProviderClass": "team-a-ray-auth"}
-                   for v in spec["volumes"])
+        assert any(
+            v.get("csi", {}).get("volumeAttributes") == {"secretProviderClass": "team-a-ray-auth"}
+            for v in spec["volumes"]
+        )
     off = _plain(token_auth=False)
     assert "RAY_AUTH_MODE" not in _env(head_deployment(off)["spec"]["template"]["spec"]["containers"][0])
     assert "SecretProviderClass" not in {o["kind"] for o in ray_runtime_objects(off)}
@@ -101,7 +118,10 @@ def test_same_pods_as_the_ray_cluster() -> None:
     plain = _plain()
     pairs = [
         (kuberay_pods["spec.headGroupSpec.template.spec"], head_deployment(plain)),
-        (kuberay_pods["spec.workerGroupSpecs[1].template.spec"], worker_deployment(plain, plain.tenant.worker_groups[1])),
+        (
+            kuberay_pods["spec.workerGroupSpecs[1].template.spec"],
+            worker_deployment(plain, plain.tenant.worker_groups[1]),
+        ),
     ]
     for kuberay_spec, deployment in pairs:
         plain_spec = deployment["spec"]["template"]["spec"]

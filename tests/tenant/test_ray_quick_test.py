@@ -36,7 +36,9 @@ def test_kuberay_token_comes_from_the_operator_secret() -> None:
 
 def test_plain_token_comes_from_secret_manager() -> None:
     command = quick_test_command(inputs(ray_runtime="plain"), ADDRESS)
-    assert "gcloud secrets versions access latest --secret=team-a-ray-auth-token --project=rayfort-dev-000000" in command
+    assert (
+        "gcloud secrets versions access latest --secret=team-a-ray-auth-token --project=rayfort-dev-000000" in command
+    )
 
 
 def test_without_token_auth_no_token_is_fetched() -> None:
@@ -54,7 +56,8 @@ def test_pi_script_estimates_pi(tmp_path: Path) -> None:
     command = quick_test_command(inputs(), ADDRESS)
     script = re.search(r"<<'PY'\n(.*?)PY\n", command, re.S)[1]
     (tmp_path / "pi.py").write_text(script)
-    (tmp_path / "ray.py").write_text(textwrap.dedent("""
+    (tmp_path / "ray.py").write_text(
+        textwrap.dedent("""
         class _Remote:
             def __init__(self, fn):
                 self.remote = fn
@@ -62,7 +65,8 @@ def test_pi_script_estimates_pi(tmp_path: Path) -> None:
             return _Remote(fn)
         def get(values):
             return values
-    """))
+    """)
+    )
     env = {"PI_TASKS": "2", "PI_SAMPLES": "20000", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "pi.py"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     estimate = float(out.stdout.split()[-1])

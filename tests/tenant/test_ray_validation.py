@@ -12,7 +12,6 @@ from rayfort.config import ConfigError, load_environment
 from rayfort.config.tenant import node_allocatable
 from tests.conftest import ENVIRONMENTS
 
-
 # Large enough that these tests judge the node pools, not the namespace quota.
 ROOMY_QUOTA = {"cpu": "1000", "memory": "4000Gi", "gpu": 8, "pods": 1000}
 
@@ -93,14 +92,21 @@ def test_more_nodes_make_it_fit(tmp_path: Path) -> None:
 
 def test_gpu_groups_need_a_gpu_pool_with_enough_gpus(tmp_path: Path) -> None:
     data = _dev()
-    data["tenants"][0]["worker_groups"].append({"name": "gpu", "max_replicas": 2,
-                                                 "resources": {"cpu": "4", "memory": "16Gi", "gpu": 1}})
+    data["tenants"][0]["worker_groups"].append(
+        {"name": "gpu", "max_replicas": 2, "resources": {"cpu": "4", "memory": "16Gi", "gpu": 1}}
+    )
     data["tenants"][0]["quota"] = ROOMY_QUOTA
     assert "asks for GPUs but no node pool has any" in _refused(tmp_path, data)
     data["cluster"]["node_pools"] = [
         {"name": "default"},
-        {"name": "h100", "machine_type": "a3-highgpu-1g", "max_nodes": 1, "spot": True,
-         "confidential_instance_type": "TDX", "gpu": {"type": "nvidia-h100-80gb", "count": 1}},
+        {
+            "name": "h100",
+            "machine_type": "a3-highgpu-1g",
+            "max_nodes": 1,
+            "spot": True,
+            "confidential_instance_type": "TDX",
+            "gpu": {"type": "nvidia-h100-80gb", "count": 1},
+        },
     ]
     assert "asks for more GPU than the GPU pools can ever hold" in _refused(tmp_path, data)
     data["cluster"]["node_pools"][1]["max_nodes"] = 2
@@ -121,8 +127,10 @@ def test_duplicate_group_names_are_refused(tmp_path: Path) -> None:
     assert "worker group names must be unique; repeated: cpu" in _refused(tmp_path, data)
 
 
-@pytest.mark.parametrize(("low", "high", "clash"), [(8000, 8100, "metrics 8080"), (6300, 6400, "node_manager 6380"),
-                                                    (10000, 10010, "client 10001")])
+@pytest.mark.parametrize(
+    ("low", "high", "clash"),
+    [(8000, 8100, "metrics 8080"), (6300, 6400, "node_manager 6380"), (10000, 10010, "client 10001")],
+)
 def test_worker_ports_overlapping_pinned_ports_are_refused(tmp_path: Path, low: int, high: int, clash: str) -> None:
     data = _dev()
     data["tenants"][0]["worker_ports"] = {"min": low, "max": high}

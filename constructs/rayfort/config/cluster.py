@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Literal, TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -14,7 +14,9 @@ from rayfort.config.kuberay import cert_manager_needed
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
 
-KEY_ID_PATTERN = r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[-a-z0-9]+/keyRings/[-_A-Za-z0-9]+/cryptoKeys/[-_A-Za-z0-9]+$"
+KEY_ID_PATTERN = (
+    r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[-a-z0-9]+/keyRings/[-_A-Za-z0-9]+/cryptoKeys/[-_A-Za-z0-9]+$"
+)
 
 
 class CreatedKeys(Model):
@@ -255,9 +257,12 @@ def problems(env: Environment) -> list[Problem]:
 def _autopilot_pools(env: Environment) -> list[Problem]:
     if env.cluster.mode == "autopilot" and "node_pools" in env.cluster.model_fields_set:
         return [
-            Problem(("cluster", "node_pools"), [pool.name for pool in env.cluster.node_pools],
-                    "is not allowed in autopilot mode: GKE manages the nodes (machine types, confidential nodes, "
-                    "GPUs come from workload requests); remove node_pools or use mode: standard")
+            Problem(
+                ("cluster", "node_pools"),
+                [pool.name for pool in env.cluster.node_pools],
+                "is not allowed in autopilot mode: GKE manages the nodes (machine types, confidential nodes, "
+                "GPUs come from workload requests); remove node_pools or use mode: standard",
+            )
         ]
     return []
 
@@ -275,9 +280,12 @@ def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]
     found = []
     if pool.sandbox:
         found.append(
-            Problem((*path, "sandbox"), True,
-                    "GKE Sandbox (gVisor) needs node_config.sandbox_config, which only the google-beta provider has; "
-                    "rayfort pins the GA google provider, so the only allowed value is false")
+            Problem(
+                (*path, "sandbox"),
+                True,
+                "GKE Sandbox (gVisor) needs node_config.sandbox_config, which only the google-beta provider has; "
+                "rayfort pins the GA google provider, so the only allowed value is false",
+            )
         )
     tech = pool.confidential_instance_type
     if tech is None:
@@ -285,25 +293,37 @@ def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]
     family = pool.machine_type.split("-")[0]
     if pool.gpu is not None:
         if (tech, pool.machine_type, pool.gpu.type, pool.gpu.count) != (
-            "TDX", CONFIDENTIAL_GPU_MACHINE, CONFIDENTIAL_GPU_TYPE, 1
+            "TDX",
+            CONFIDENTIAL_GPU_MACHINE,
+            CONFIDENTIAL_GPU_TYPE,
+            1,
         ):
             found.append(
-                Problem((*path, "confidential_instance_type"), tech,
-                        f"confidential GPU nodes exist only as machine_type {CONFIDENTIAL_GPU_MACHINE} with one "
-                        f"{CONFIDENTIAL_GPU_TYPE} and confidential_instance_type TDX; use that shape, or set "
-                        "confidential_instance_type: null with a waiver (rule RF003) to run this GPU pool "
-                        "on ordinary VMs")
+                Problem(
+                    (*path, "confidential_instance_type"),
+                    tech,
+                    f"confidential GPU nodes exist only as machine_type {CONFIDENTIAL_GPU_MACHINE} with one "
+                    f"{CONFIDENTIAL_GPU_TYPE} and confidential_instance_type TDX; use that shape, or set "
+                    "confidential_instance_type: null with a waiver (rule RF003) to run this GPU pool "
+                    "on ordinary VMs",
+                )
             )
         elif not pool.spot:
             found.append(
-                Problem((*path, "spot"), False,
-                        "GKE runs confidential GPU nodes only on Spot (or flex-start) capacity; set spot: true")
+                Problem(
+                    (*path, "spot"),
+                    False,
+                    "GKE runs confidential GPU nodes only on Spot (or flex-start) capacity; set spot: true",
+                )
             )
     elif family not in CONFIDENTIAL_MACHINE_FAMILIES[tech] or pool.machine_type == CONFIDENTIAL_GPU_MACHINE:
         allowed = ", ".join(f"{f}-*" for f in CONFIDENTIAL_MACHINE_FAMILIES[tech] if f != "a3")
         found.append(
-            Problem((*path, "machine_type"), pool.machine_type,
-                    f"cannot run confidential nodes with {tech}; allowed machine families: {allowed}")
+            Problem(
+                (*path, "machine_type"),
+                pool.machine_type,
+                f"cannot run confidential nodes with {tech}; allowed machine families: {allowed}",
+            )
         )
     return found
 
@@ -313,10 +333,13 @@ def _dns_endpoint_perimeter(env: Environment) -> list[Problem]:
     perimeter = env.network.service_controls
     if env.cluster.control_plane_access == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
         return [
-            Problem(("cluster", "control_plane_access"), "dns_endpoint",
-                    "needs an enforced VPC Service Controls perimeter (network.service_controls.enabled and "
-                    "enforce true): the DNS endpoint accepts requests from the internet, guarded only by IAM and "
-                    "the perimeter; enforce it, or use internal_ip or connect_gateway")
+            Problem(
+                ("cluster", "control_plane_access"),
+                "dns_endpoint",
+                "needs an enforced VPC Service Controls perimeter (network.service_controls.enabled and "
+                "enforce true): the DNS endpoint accepts requests from the internet, guarded only by IAM and "
+                "the perimeter; enforce it, or use internal_ip or connect_gateway",
+            )
         ]
     return []
 
@@ -327,8 +350,11 @@ def _key_locations(env: Environment) -> list[Problem]:
     if existing is None:
         return []
     return [
-        Problem(("cluster", "kms", "existing", field), key,
-                f"is in {key.split('/')[3]}; the key must be in the cluster's region, {env.region}")
+        Problem(
+            ("cluster", "kms", "existing", field),
+            key,
+            f"is in {key.split('/')[3]}; the key must be in the cluster's region, {env.region}",
+        )
         for field, key in (("boot_disk_key", existing.boot_disk_key), ("secrets_key", existing.secrets_key))
         if key.split("/")[3] != env.region
     ]
@@ -341,16 +367,26 @@ def _maintenance_window(window: MaintenanceWindow) -> list[Problem]:
         start = datetime.fromisoformat(window.start_time.replace("Z", "+00:00"))
         end = datetime.fromisoformat(window.end_time.replace("Z", "+00:00"))
     except ValueError:
-        return [Problem((*path, "start_time"), window.start_time,
-                        "start_time and end_time must be RFC 3339 times such as 2026-01-03T02:00:00Z")]
+        return [
+            Problem(
+                (*path, "start_time"),
+                window.start_time,
+                "start_time and end_time must be RFC 3339 times such as 2026-01-03T02:00:00Z",
+            )
+        ]
     if end <= start:
         return [Problem((*path, "end_time"), window.end_time, "must be after start_time")]
     rule = dict(part.split("=", 1) for part in window.recurrence.split(";") if "=" in part)
     per_32_days = {"DAILY": 32, "WEEKLY": 4 * len(rule.get("BYDAY", "").split(",") or [""])}.get(rule.get("FREQ", ""))
     if per_32_days is not None and (end - start) * per_32_days < timedelta(hours=48):
-        return [Problem((*path, "recurrence"), window.recurrence,
-                        "gives GKE under 48 hours of maintenance in 32 days, which GKE refuses; "
-                        "lengthen the window or add days")]
+        return [
+            Problem(
+                (*path, "recurrence"),
+                window.recurrence,
+                "gives GKE under 48 hours of maintenance in 32 days, which GKE refuses; "
+                "lengthen the window or add days",
+            )
+        ]
     return []
 
 
@@ -359,10 +395,13 @@ def _image_patterns(env: Environment) -> list[Problem]:
     for i, pattern in enumerate(env.cluster.binary_authorization_registries):
         if not _IMAGE_PATTERN.match(pattern):
             found.append(
-                Problem(("cluster", "binary_authorization_registries", i), pattern,
-                        "must be registry/path with an optional trailing * or **, such as "
-                        "europe-docker.pkg.dev/my-project/ray/**; a wildcard right after the registry would admit "
-                        "every image in it")
+                Problem(
+                    ("cluster", "binary_authorization_registries", i),
+                    pattern,
+                    "must be registry/path with an optional trailing * or **, such as "
+                    "europe-docker.pkg.dev/my-project/ray/**; a wildcard right after the registry would admit "
+                    "every image in it",
+                )
             )
     return found
 
@@ -370,9 +409,12 @@ def _image_patterns(env: Environment) -> list[Problem]:
 def _tenant_images(env: Environment) -> list[Problem]:
     patterns = admitted_image_patterns(env)
     return [
-        Problem(("tenants", i, "image"), tenant.image,
-                "is not admitted by Binary Authorization, so its pods would be denied; allowed: images matching "
-                f"{', '.join(patterns)}, or add a pattern to cluster.binary_authorization_registries")
+        Problem(
+            ("tenants", i, "image"),
+            tenant.image,
+            "is not admitted by Binary Authorization, so its pods would be denied; allowed: images matching "
+            f"{', '.join(patterns)}, or add a pattern to cluster.binary_authorization_registries",
+        )
         for i, tenant in enumerate(env.tenants)
         if tenant.image is not None and not any(image_admitted(tenant.image, p) for p in patterns)
     ]
@@ -385,7 +427,7 @@ def image_admitted(image: str, pattern: str) -> bool:
         return name.startswith(pattern[:-2])
     if pattern.endswith("*"):
         prefix = pattern[:-1]
-        return name.startswith(prefix) and "/" not in name[len(prefix):]
+        return name.startswith(prefix) and "/" not in name[len(prefix) :]
     return name == pattern or name.split("@")[0].rsplit(":", 1)[0] == pattern
 
 
@@ -402,8 +444,11 @@ def _qualified(image: str) -> str:
 def _google_groups(env: Environment) -> list[Problem]:
     if env.tenants and env.cluster.security_group is None:
         return [
-            Problem(("cluster", "security_group"), None,
-                    "is required when tenants exist: their RBAC bindings name Google groups, which GKE resolves only "
-                    "with Google Groups for RBAC; set it to gke-security-groups@<your domain>")
+            Problem(
+                ("cluster", "security_group"),
+                None,
+                "is required when tenants exist: their RBAC bindings name Google groups, which GKE resolves only "
+                "with Google Groups for RBAC; set it to gke-security-groups@<your domain>",
+            )
         ]
     return []

@@ -7,7 +7,8 @@ from itertools import combinations
 
 from pydantic import Field
 
-from rayfort.config import cluster, exposure, kuberay, network, org_policy, tenant
+from rayfort.config import cluster, exposure, kuberay, network, org_policy
+from rayfort.config import tenant as tenant_rules
 from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
 from rayfort.config.exposure import ExposureSettings
@@ -20,8 +21,17 @@ from rayfort.config.waivers import Waiver
 
 # Namespaces a tenant may not take: they belong to Kubernetes, GKE or rayfort itself.
 RESERVED_NAMESPACES = frozenset(
-    {"default", "kube-system", "kube-public", "kube-node-lease", "gke-managed-system", "gmp-system", "gmp-public",
-     "kuberay-system", "cert-manager"}
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "gke-managed-system",
+        "gmp-system",
+        "gmp-public",
+        "kuberay-system",
+        "cert-manager",
+    }
 )
 MIN_TOKEN_AUTH_RAY = (2, 52)
 
@@ -83,7 +93,7 @@ def cross_field_problems(env: Environment) -> list[Problem]:
     problems += _tenant_names(env)
     problems += _mode_dependencies(env)
     problems += _tenant_capacity(env)
-    for domain in (network, org_policy, cluster, kuberay, tenant, exposure):
+    for domain in (network, org_policy, cluster, kuberay, tenant_rules, exposure):
         problems += domain.problems(env)
     return problems
 
@@ -129,18 +139,26 @@ def _tenant_names(env: Environment) -> list[Problem]:
     problems, seen = [], set()
     for i, tenant in enumerate(env.tenants):
         if tenant.name in seen:
-            problems.append(Problem(("tenants", i, "name"), tenant.name, "duplicate tenant; tenant names must be unique"))
+            problems.append(
+                Problem(("tenants", i, "name"), tenant.name, "duplicate tenant; tenant names must be unique")
+            )
         seen.add(tenant.name)
         if tenant.name in RESERVED_NAMESPACES:
             problems.append(
-                Problem(("tenants", i, "name"), tenant.name,
-                        f"is a reserved namespace; not allowed: {', '.join(sorted(RESERVED_NAMESPACES))}")
+                Problem(
+                    ("tenants", i, "name"),
+                    tenant.name,
+                    f"is a reserved namespace; not allowed: {', '.join(sorted(RESERVED_NAMESPACES))}",
+                )
             )
         version = tuple(int(part) for part in tenant.ray_version.split(".")[:2])
         if tenant.token_auth and version < MIN_TOKEN_AUTH_RAY:
             problems.append(
-                Problem(("tenants", i, "ray_version"), tenant.ray_version,
-                        "token authentication needs Ray 2.52 or newer; allowed: 2.52.0 and later")
+                Problem(
+                    ("tenants", i, "ray_version"),
+                    tenant.ray_version,
+                    "token authentication needs Ray 2.52 or newer; allowed: 2.52.0 and later",
+                )
             )
     return problems
 
@@ -149,25 +167,37 @@ def _mode_dependencies(env: Environment) -> list[Problem]:
     problems = []
     if env.airgapped and env.registry_mirror is None:
         problems.append(
-            Problem(("registry_mirror",), None,
-                    "is required when network.egress is none: an air-gapped cluster pulls every image and chart from it")
+            Problem(
+                ("registry_mirror",),
+                None,
+                "is required when network.egress is none: an air-gapped cluster pulls every image and chart from it",
+            )
         )
     if env.kuberay.install == "namespaced" and not env.tenants:
         problems.append(
-            Problem(("kuberay", "install"), "namespaced",
-                    "needs at least one tenant: the operator watches exactly the tenant namespaces")
+            Problem(
+                ("kuberay", "install"),
+                "namespaced",
+                "needs at least one tenant: the operator watches exactly the tenant namespaces",
+            )
         )
     for i, tenant in enumerate(env.tenants):
         if tenant.exposure.iap.enabled and env.airgapped:
             problems.append(
-                Problem(("tenants", i, "exposure", "iap", "enabled"), True,
-                        "IAP needs an external load balancer, which an air-gapped environment has none of; "
-                        "use exposure.internal")
+                Problem(
+                    ("tenants", i, "exposure", "iap", "enabled"),
+                    True,
+                    "IAP needs an external load balancer, which an air-gapped environment has none of; "
+                    "use exposure.internal",
+                )
             )
         if tenant.exposure.internal.enabled and not tenant.exposure.internal.source_ranges:
             problems.append(
-                Problem(("tenants", i, "exposure", "internal", "source_ranges"), [],
-                        "must list at least one range when internal access is enabled")
+                Problem(
+                    ("tenants", i, "exposure", "internal", "source_ranges"),
+                    [],
+                    "must list at least one range when internal access is enabled",
+                )
             )
     return problems
 
@@ -181,7 +211,10 @@ def _tenant_capacity(env: Environment) -> list[Problem]:
         for g, group in enumerate(tenant.worker_groups):
             if group.resources.gpu and not has_gpu_pool:
                 problems.append(
-                    Problem(("tenants", i, "worker_groups", g, "resources", "gpu"), group.resources.gpu,
-                            "asks for GPUs but no node pool has any; add a pool with gpu settings")
+                    Problem(
+                        ("tenants", i, "worker_groups", g, "resources", "gpu"),
+                        group.resources.gpu,
+                        "asks for GPUs but no node pool has any; add a pool with gpu settings",
+                    )
                 )
     return problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -52,7 +52,9 @@ class ExposureSettings(Model):
     cloud_armor: CloudArmor = CloudArmor()
     """Optional Cloud Armor policy."""
     custom_oauth_secret: str | None = None
-    """Secret Manager secret holding a custom OAuth client as JSON {"client_id", "client_secret"}; IAP's Google-managed client when absent."""
+    """Secret Manager secret holding a custom OAuth client as JSON {"client_id", "client_secret"}.
+
+    IAP's Google-managed client when absent."""
 
 
 def dashboard_host(env: Environment, tenant: TenantSettings) -> str:
@@ -70,9 +72,14 @@ def problems(env: Environment) -> list[Problem]:
         exposed = tenant.exposure.iap.enabled or tenant.exposure.internal.static_ip
         resource_name = f"{env.cluster.name}-{tenant.name}{LONGEST_TENANT_SUFFIX}"
         if exposed and len(resource_name) > MAX_RESOURCE_NAME:
-            found.append(Problem(("tenants", i, "name"), tenant.name,
-                                 f"makes the load balancer resource name {resource_name} longer than "
-                                 f"{MAX_RESOURCE_NAME} characters; shorten the tenant or cluster name"))
+            found.append(
+                Problem(
+                    ("tenants", i, "name"),
+                    tenant.name,
+                    f"makes the load balancer resource name {resource_name} longer than "
+                    f"{MAX_RESOURCE_NAME} characters; shorten the tenant or cluster name",
+                )
+            )
         if not tenant.exposure.iap.enabled:
             continue
         path = ("tenants", i, "exposure", "iap", "host")
@@ -80,12 +87,25 @@ def problems(env: Environment) -> list[Problem]:
         if not host.endswith(f".{domain}"):
             found.append(Problem(path, host, f"is not in the dashboard zone; allowed: names ending in .{domain}"))
         if host in seen:
-            found.append(Problem(path, host, f"is already tenant {seen[host]}'s dashboard; each tenant needs its own host"))
+            found.append(
+                Problem(path, host, f"is already tenant {seen[host]}'s dashboard; each tenant needs its own host")
+            )
         seen.setdefault(host, tenant.name)
         if settings.api == "ingress" and len(host) > MAX_CERTIFICATE_DOMAIN:
-            found.append(Problem(path, host, f"is longer than {MAX_CERTIFICATE_DOMAIN} characters, "
-                                             "the most a ManagedCertificate domain may have; choose a shorter host"))
+            found.append(
+                Problem(
+                    path,
+                    host,
+                    f"is longer than {MAX_CERTIFICATE_DOMAIN} characters, "
+                    "the most a ManagedCertificate domain may have; choose a shorter host",
+                )
+            )
     if settings.cloud_armor.enabled and not settings.cloud_armor.allowed_ranges:
-        found.append(Problem(("exposure", "cloud_armor", "allowed_ranges"), [],
-                             "must list at least one range when Cloud Armor is enabled: it denies every other source"))
+        found.append(
+            Problem(
+                ("exposure", "cloud_armor", "allowed_ranges"),
+                [],
+                "must list at least one range when Cloud Armor is enabled: it denies every other source",
+            )
+        )
     return found

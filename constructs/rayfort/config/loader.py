@@ -33,8 +33,10 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{source} is not a valid rayfort environment ({count}):\n" + "\n".join(
-            f"  - {problem}" for problem in problems))
+        super().__init__(
+            f"{source} is not a valid rayfort environment ({count}):\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
 
 
 def resolve_environment_path(selector: str | None, environments_dir: Path) -> Path:
@@ -63,7 +65,9 @@ def load_environment(path: Path) -> Environment:
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, _by_line(_format_pydantic_error(error, data, lines) for error in exc.errors())) from None
+        raise ConfigError(
+            source, _by_line(_format_pydantic_error(error, data, lines) for error in exc.errors())
+        ) from None
     problems = cross_field_problems(env)
     if problems:
         raise ConfigError(source, _by_line(_format_problem(problem, lines) for problem in problems))
@@ -85,7 +89,8 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is repeated (first at line {seen[key]})", key_node.start_mark)
+                None, None, f"key {key!r} is repeated (first at line {seen[key]})", key_node.start_mark
+            )
         seen[key] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep=deep)
 
@@ -176,13 +181,12 @@ def _format_pydantic_error(error: dict[str, Any], data: dict, lines: dict[Path_,
         allowed = _allowed_keys(parent, data)
         guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7)
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-        return (f"line {line}: {_dotted(path)}: unknown key{hint}; "
-                f"allowed keys here: {', '.join(allowed) or 'none'}")
+        return f"line {line}: {_dotted(path)}: unknown key{hint}; allowed keys here: {', '.join(allowed) or 'none'}"
     if kind == "missing":
         return f"line {line}: {_dotted(path)}: is required"
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return f"line {line}: {_dotted(path)}: {_show(error.get('input'))} is not allowed: {message}"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal, TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -138,7 +138,8 @@ IDENTITY_PREFIXES = ("user:", "group:", "serviceAccount:", "principal:", "princi
 PERIMETER_RESOURCE_PATTERN = r"^projects/[0-9]+$"
 # Addresses an access level never sees as a request's origin (RFC 1918, shared and link-local space).
 _INTERNAL_RANGES = tuple(
-    ipaddress.IPv4Network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
 )
 
 
@@ -148,19 +149,28 @@ def problems(env: Environment) -> list[Problem]:
     found: list[Problem] = []
     if len(env.cluster.name) > MAX_NAME_PREFIX:
         found.append(
-            Problem(("cluster", "name"), env.cluster.name,
-                    f"is too long to prefix the network's resource names (at most 63 characters with suffixes "
-                    f"such as -allow-egress-google-apis); allowed: at most {MAX_NAME_PREFIX} characters")
+            Problem(
+                ("cluster", "name"),
+                env.cluster.name,
+                f"is too long to prefix the network's resource names (at most 63 characters with suffixes "
+                f"such as -allow-egress-google-apis); allowed: at most {MAX_NAME_PREFIX} characters",
+            )
         )
     if net.shared_vpc is not None:
         if net.shared_vpc.host_project_id == env.project_id:
             found.append(
-                Problem(("network", "shared_vpc", "host_project_id"), net.shared_vpc.host_project_id,
-                        "is the cluster project itself; allowed: a separate Shared VPC host project")
+                Problem(
+                    ("network", "shared_vpc", "host_project_id"),
+                    net.shared_vpc.host_project_id,
+                    "is the cluster project itself; allowed: a separate Shared VPC host project",
+                )
             )
         found += [
-            Problem(("network", setting), getattr(net, setting),
-                    "is decided by the Shared VPC host project's network team, not here; remove it or drop shared_vpc")
+            Problem(
+                ("network", setting),
+                getattr(net, setting),
+                "is decided by the Shared VPC host project's network team, not here; remove it or drop shared_vpc",
+            )
             for setting in HOST_OWNED_SETTINGS
             if setting in net.model_fields_set
         ]
@@ -174,12 +184,22 @@ def _perimeter_problems(controls: ServiceControls) -> list[Problem]:
     levels = {level.name for level in controls.access_levels}
     for i, level in enumerate(controls.access_levels):
         if not (level.ip_subnetworks or level.members or level.regions):
-            found.append(Problem((*base, "access_levels", i), level.name,
-                                 "has no condition; allowed: at least one of ip_subnetworks, members, regions"))
+            found.append(
+                Problem(
+                    (*base, "access_levels", i),
+                    level.name,
+                    "has no condition; allowed: at least one of ip_subnetworks, members, regions",
+                )
+            )
         for j, cidr in enumerate(level.ip_subnetworks):
             if any(ipaddress.IPv4Network(cidr).overlaps(private) for private in _INTERNAL_RANGES):
-                found.append(Problem((*base, "access_levels", i, "ip_subnetworks", j), cidr,
-                                     "is a private range, which access levels cannot match; allowed: public ranges"))
+                found.append(
+                    Problem(
+                        (*base, "access_levels", i, "ip_subnetworks", j),
+                        cidr,
+                        "is a private range, which access levels cannot match; allowed: public ranges",
+                    )
+                )
     names = [level.name for level in controls.access_levels]
     for name in sorted({name for name in names if names.count(name) > 1}):
         found.append(Problem((*base, "access_levels"), name, "is declared twice; access level names must be unique"))
@@ -188,21 +208,40 @@ def _perimeter_problems(controls: ServiceControls) -> list[Problem]:
             path = (*base, kind, i)
             for j, identity in enumerate(rule.identities):
                 if not identity.startswith(IDENTITY_PREFIXES):
-                    found.append(Problem((*path, "identities", j), identity,
-                                         f"allowed: an identity starting with one of {', '.join(IDENTITY_PREFIXES)}"))
+                    found.append(
+                        Problem(
+                            (*path, "identities", j),
+                            identity,
+                            f"allowed: an identity starting with one of {', '.join(IDENTITY_PREFIXES)}",
+                        )
+                    )
             for j, service in enumerate(rule.services):
                 if not service.endswith(".googleapis.com"):
-                    found.append(Problem((*path, "services", j), service,
-                                         "allowed: a service name such as storage.googleapis.com"))
+                    found.append(
+                        Problem(
+                            (*path, "services", j), service, "allowed: a service name such as storage.googleapis.com"
+                        )
+                    )
             for j, resource in enumerate(rule.resources):
                 if not re.match(PERIMETER_RESOURCE_PATTERN, resource):
-                    found.append(Problem((*path, "resources", j), resource,
-                                         "allowed: a project as projects/<project number>"))
+                    found.append(
+                        Problem((*path, "resources", j), resource, "allowed: a project as projects/<project number>")
+                    )
             if rule.access_level is not None:
                 if kind == "egress_policies":
-                    found.append(Problem((*path, "access_level"), rule.access_level,
-                                         "is only meaningful for ingress policies; remove it"))
+                    found.append(
+                        Problem(
+                            (*path, "access_level"),
+                            rule.access_level,
+                            "is only meaningful for ingress policies; remove it",
+                        )
+                    )
                 elif rule.access_level not in levels:
-                    found.append(Problem((*path, "access_level"), rule.access_level,
-                                         f"is not declared; allowed: {', '.join(sorted(levels)) or 'none declared'}"))
+                    found.append(
+                        Problem(
+                            (*path, "access_level"),
+                            rule.access_level,
+                            f"is not declared; allowed: {', '.join(sorted(levels)) or 'none declared'}",
+                        )
+                    )
     return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from rayfort.config._types import Model, Problem, ProjectId, zone_region
 
@@ -46,10 +46,21 @@ _CONTINENT_GROUPS = {
     "in:australia-locations": ("australia-",),
 }
 # The regions in European Union member states.
-_EU_REGIONS = frozenset({
-    "europe-central2", "europe-north1", "europe-north2", "europe-southwest1", "europe-west1", "europe-west3",
-    "europe-west4", "europe-west8", "europe-west9", "europe-west10", "europe-west12",
-})
+_EU_REGIONS = frozenset(
+    {
+        "europe-central2",
+        "europe-north1",
+        "europe-north2",
+        "europe-southwest1",
+        "europe-west1",
+        "europe-west3",
+        "europe-west4",
+        "europe-west8",
+        "europe-west9",
+        "europe-west10",
+        "europe-west12",
+    }
+)
 _REGION_GROUP = re.compile(r"^in:([a-z]+-[a-z]+[0-9]+)-locations$")
 _KEY_PROJECT = re.compile(r"^projects/([^/]+)/locations/([^/]+)/")
 # Services whose resources rayfort encrypts with its keys: what gcp.restrictNonCmekServices denies.
@@ -85,8 +96,11 @@ def location_allowed(location: str, allowed: list[str]) -> bool:
 
 def _unresolvable_groups(allowed: list[str]) -> list[str]:
     return [
-        entry for entry in allowed
-        if entry.startswith("in:") and entry not in _CONTINENT_GROUPS and entry != "in:eu-locations"
+        entry
+        for entry in allowed
+        if entry.startswith("in:")
+        and entry not in _CONTINENT_GROUPS
+        and entry != "in:eu-locations"
         and not _REGION_GROUP.match(entry)
     ]
 
@@ -112,19 +126,30 @@ def _locations(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
 def _resource_locations(env: Environment) -> list[Problem]:
     policies = env.org_policies
     if not policies.allowed_locations:
-        return [Problem(("org_policies", "allowed_locations"), [],
-                        "constraints/gcp.resourceLocations is in force: list the allowed locations it sets "
-                        "(regions, zones or value groups such as in:europe-locations)")]
+        return [
+            Problem(
+                ("org_policies", "allowed_locations"),
+                [],
+                "constraints/gcp.resourceLocations is in force: list the allowed locations it sets "
+                "(regions, zones or value groups such as in:europe-locations)",
+            )
+        ]
     found = [
-        Problem(("org_policies", "allowed_locations"), entry,
-                "constraints/gcp.resourceLocations: rayfort cannot resolve this value group; "
-                "allowed: regions, zones, in:<region>-locations, in:eu-locations or a continent group such as "
-                f"{', '.join(sorted(_CONTINENT_GROUPS))}")
+        Problem(
+            ("org_policies", "allowed_locations"),
+            entry,
+            "constraints/gcp.resourceLocations: rayfort cannot resolve this value group; "
+            "allowed: regions, zones, in:<region>-locations, in:eu-locations or a continent group such as "
+            f"{', '.join(sorted(_CONTINENT_GROUPS))}",
+        )
         for entry in _unresolvable_groups(policies.allowed_locations)
     ]
     found += [
-        Problem(path, location,
-                f"is outside constraints/gcp.resourceLocations; allowed: {', '.join(policies.allowed_locations)}")
+        Problem(
+            path,
+            location,
+            f"is outside constraints/gcp.resourceLocations; allowed: {', '.join(policies.allowed_locations)}",
+        )
         for path, location in _locations(env)
         if not location_allowed(location, policies.allowed_locations)
     ]
@@ -135,9 +160,12 @@ def _confidential_computing(env: Environment) -> list[Problem]:
     if env.cluster.mode == "autopilot":
         return []
     return [
-        Problem(("cluster", "node_pools", p, "confidential_instance_type"), None,
-                "constraints/compute.restrictNonConfidentialComputing is in force: every node must be a "
-                "Confidential VM; allowed: SEV, SEV_SNP or TDX")
+        Problem(
+            ("cluster", "node_pools", p, "confidential_instance_type"),
+            None,
+            "constraints/compute.restrictNonConfidentialComputing is in force: every node must be a "
+            "Confidential VM; allowed: SEV, SEV_SNP or TDX",
+        )
         for p, pool in enumerate(env.cluster.node_pools)
         if pool.confidential_instance_type is None
     ]
@@ -162,25 +190,36 @@ def key_projects(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
 def _cmek_key_projects(env: Environment) -> list[Problem]:
     allowed = env.org_policies.allowed_kms_projects
     if not allowed:
-        return [Problem(("org_policies", "allowed_kms_projects"), [],
-                        "constraints/gcp.restrictCmekCryptoKeyProjects is in force: list the projects it allows "
-                        "to supply keys")]
+        return [
+            Problem(
+                ("org_policies", "allowed_kms_projects"),
+                [],
+                "constraints/gcp.restrictCmekCryptoKeyProjects is in force: list the projects it allows to supply keys",
+            )
+        ]
     return [
-        Problem(path, project,
-                "supplies a CMEK key from a project constraints/gcp.restrictCmekCryptoKeyProjects does not allow; "
-                f"allowed: {', '.join(allowed)}")
+        Problem(
+            path,
+            project,
+            "supplies a CMEK key from a project constraints/gcp.restrictCmekCryptoKeyProjects does not allow; "
+            f"allowed: {', '.join(allowed)}",
+        )
         for path, project in key_projects(env)
         if project not in allowed
     ]
 
 
 def _workload_identity(env: Environment) -> list[Problem]:
-    return [Problem(_constraint_path(env, "iam.disableWorkloadIdentityClusterCreation"),
-                    "iam.disableWorkloadIdentityClusterCreation",
-                    "constraints/iam.disableWorkloadIdentityClusterCreation cannot be met: rayfort gives every "
-                    "tenant its own Google identity through Workload "
-                    "Identity and never uses node or key-file credentials; ask for an exception to this "
-                    "constraint on the project, or deploy to a project where it is not in force")]
+    return [
+        Problem(
+            _constraint_path(env, "iam.disableWorkloadIdentityClusterCreation"),
+            "iam.disableWorkloadIdentityClusterCreation",
+            "constraints/iam.disableWorkloadIdentityClusterCreation cannot be met: rayfort gives every "
+            "tenant its own Google identity through Workload "
+            "Identity and never uses node or key-file credentials; ask for an exception to this "
+            "constraint on the project, or deploy to a project where it is not in force",
+        )
+    ]
 
 
 _ENVIRONMENT_RULES = {
@@ -222,7 +261,9 @@ def _block(value: Any) -> dict[str, Any]:
 
 
 def _node_configs(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    configs = [(address, _block(body.get("node_config"))) for address, body in _resources(stacks, "google_container_node_pool")]
+    configs = [
+        (address, _block(body.get("node_config"))) for address, body in _resources(stacks, "google_container_node_pool")
+    ]
     configs += [
         (address, _block(body["node_config"]))
         for address, body in _resources(stacks, "google_container_cluster")
@@ -315,7 +356,9 @@ def _cmek(stacks: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _service_account_keys(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    return [f"{address}: creates a service account key" for address, _ in _resources(stacks, "google_service_account_key")]
+    return [
+        f"{address}: creates a service account key" for address, _ in _resources(stacks, "google_service_account_key")
+    ]
 
 
 _CONFIGURATION_RULES = {

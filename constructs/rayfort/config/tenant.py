@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass
-from typing import Literal, TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
@@ -17,9 +17,21 @@ if TYPE_CHECKING:
     from rayfort.config.environment import Environment
 
 # Ports Ray listens on that the network policies name; the worker range must not overlap them.
-RAY_FIXED_PORTS = {"gcs": 6379, "dashboard": 8265, "client": 10001, "dashboard_agent": 52365, "metrics": 8080, "serve": 8000}
+RAY_FIXED_PORTS = {
+    "gcs": 6379,
+    "dashboard": 8265,
+    "client": 10001,
+    "dashboard_agent": 52365,
+    "metrics": 8080,
+    "serve": 8000,
+}
 # Ports Ray would otherwise pick at random; rayfort pins them so network policies can name them too.
-RAY_INTERNAL_PORTS = {"node_manager": 6380, "object_manager": 6381, "runtime_env_agent": 6382, "dashboard_agent_grpc": 6383}
+RAY_INTERNAL_PORTS = {
+    "node_manager": 6380,
+    "object_manager": 6381,
+    "runtime_env_agent": 6382,
+    "dashboard_agent_grpc": 6383,
+}
 
 
 class TenantGroups(Model):
@@ -212,10 +224,19 @@ _SPECIAL_MACHINES = {
 }
 # GKE Standard reserves a share of each node for the kubelet and system daemons (tiers: up to the
 # amount on the left, this fraction is reserved), plus a 100 MiB eviction threshold for memory.
-_CPU_RESERVED = ((Decimal(1), Decimal("0.06")), (Decimal(2), Decimal("0.01")), (Decimal(4), Decimal("0.005")),
-                 (None, Decimal("0.0025")))
-_MEMORY_RESERVED_GIB = ((Decimal(4), Decimal("0.25")), (Decimal(8), Decimal("0.20")), (Decimal(16), Decimal("0.10")),
-                        (Decimal(128), Decimal("0.06")), (None, Decimal("0.02")))
+_CPU_RESERVED = (
+    (Decimal(1), Decimal("0.06")),
+    (Decimal(2), Decimal("0.01")),
+    (Decimal(4), Decimal("0.005")),
+    (None, Decimal("0.0025")),
+)
+_MEMORY_RESERVED_GIB = (
+    (Decimal(4), Decimal("0.25")),
+    (Decimal(8), Decimal("0.20")),
+    (Decimal(16), Decimal("0.10")),
+    (Decimal(128), Decimal("0.06")),
+    (None, Decimal("0.02")),
+)
 _EVICTION_GIB = Decimal(100) / 1024
 
 
@@ -259,17 +280,23 @@ def problems(env: Environment) -> list[Problem]:
     for i, tenant in enumerate(env.tenants):
         if tenant.tls == "kuberay" and tenant.ray_runtime == "plain":
             found.append(
-                Problem(("tenants", i, "tls"), tenant.tls,
-                        "kuberay TLS is made by the KubeRay operator, which a plain runtime has none of; "
-                        "allowed with ray_runtime plain: cert-manager or secret-manager")
+                Problem(
+                    ("tenants", i, "tls"),
+                    tenant.tls,
+                    "kuberay TLS is made by the KubeRay operator, which a plain runtime has none of; "
+                    "allowed with ray_runtime plain: cert-manager or secret-manager",
+                )
             )
         found += _capacity_problems(env, i, tenant)
         found += _quota_problems(i, tenant)
     if env.tenants and env.cluster.kms.existing is not None:
         found.append(
-            Problem(("cluster", "kms", "existing"), "existing keys",
-                    "tenants need keys rayfort creates (one key ring per tenant for its bucket and Redis); "
-                    "allowed while tenants exist: kms.create")
+            Problem(
+                ("cluster", "kms", "existing"),
+                "existing keys",
+                "tenants need keys rayfort creates (one key ring per tenant for its bucket and Redis); "
+                "allowed while tenants exist: kms.create",
+            )
         )
     return found
 
@@ -284,9 +311,12 @@ def _quota_problems(i: int, tenant: TenantSettings) -> list[Problem]:
         "pods": (Decimal(sum(p.count for p in pods)), Decimal(tenant.quota.pods), lambda v: f"{v} pods"),
     }
     return [
-        Problem(("tenants", i, "quota", name), getattr(tenant.quota, name),
-                f"the head and every worker group at max_replicas need {show(total)}; "
-                f"allowed: a quota of at least {show(total)}")
+        Problem(
+            ("tenants", i, "quota", name),
+            getattr(tenant.quota, name),
+            f"the head and every worker group at max_replicas need {show(total)}; "
+            f"allowed: a quota of at least {show(total)}",
+        )
         for name, (total, limit, show) in needed.items()
         if total > limit
     ]
@@ -307,13 +337,28 @@ class _Pods:
 def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
     head = tenant.head
     sidecar = tenant.ray_runtime == "kuberay"  # operatorless clusters run no autoscaler
-    pods = [_Pods("the head (with its autoscaler sidecar)" if sidecar else "the head", ("tenants", i, "head"), 1,
-                  quantity(head.cpu) + (quantity(AUTOSCALER_RESOURCES.cpu) if sidecar else 0),
-                  quantity(head.memory) + (quantity(AUTOSCALER_RESOURCES.memory) if sidecar else 0), head.gpu)]
+    pods = [
+        _Pods(
+            "the head (with its autoscaler sidecar)" if sidecar else "the head",
+            ("tenants", i, "head"),
+            1,
+            quantity(head.cpu) + (quantity(AUTOSCALER_RESOURCES.cpu) if sidecar else 0),
+            quantity(head.memory) + (quantity(AUTOSCALER_RESOURCES.memory) if sidecar else 0),
+            head.gpu,
+        )
+    ]
     for g, group in enumerate(tenant.worker_groups):
         res = group.resources
-        pods.append(_Pods(f"a worker of group {group.name}", ("tenants", i, "worker_groups", g), group.max_replicas,
-                          quantity(res.cpu), quantity(res.memory), res.gpu))
+        pods.append(
+            _Pods(
+                f"a worker of group {group.name}",
+                ("tenants", i, "worker_groups", g),
+                group.max_replicas,
+                quantity(res.cpu),
+                quantity(res.memory),
+                res.gpu,
+            )
+        )
     return pods
 
 
@@ -331,8 +376,11 @@ def _capacity_problems(env: Environment, i: int, tenant: TenantSettings) -> list
         return []
     found = []
     for gpu in (False, True):
-        pools = [pool for pool in env.cluster.node_pools
-                 if (pool.gpu is not None) == gpu and not pool.sandbox and not pool.taints]
+        pools = [
+            pool
+            for pool in env.cluster.node_pools
+            if (pool.gpu is not None) == gpu and not pool.sandbox and not pool.taints
+        ]
         pods = [pod for pod in _tenant_pods(i, tenant) if bool(pod.gpu) == gpu]
         if not pods or (gpu and not pools):
             continue  # GPUs without any GPU pool are refused by the environment's own rule
@@ -346,36 +394,52 @@ def _capacity_problems(env: Environment, i: int, tenant: TenantSettings) -> list
 def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Problem]:
     found = []
     kind = "GPU pools" if pods[0].gpu else "CPU pools (no GPU, sandbox or extra taint)"
-    largest = ", ".join(
-        f"{pool.name} ({pool.machine_type}: {_cores(cpu)} CPU, {_gib(memory)} GiB"
-        + (f", {pool.gpu.count} GPU" if pool.gpu else "") + " allocatable)"
-        for pool, (cpu, memory) in nodes
-    ) or "none"
+    largest = (
+        ", ".join(
+            f"{pool.name} ({pool.machine_type}: {_cores(cpu)} CPU, {_gib(memory)} GiB"
+            + (f", {pool.gpu.count} GPU" if pool.gpu else "")
+            + " allocatable)"
+            for pool, (cpu, memory) in nodes
+        )
+        or "none"
+    )
     for pod in pods:
-        fits = any(pod.cpu <= cpu and pod.memory <= memory and pod.gpu <= (pool.gpu.count if pool.gpu else 0)
-                   for pool, (cpu, memory) in nodes)
+        fits = any(
+            pod.cpu <= cpu and pod.memory <= memory and pod.gpu <= (pool.gpu.count if pool.gpu else 0)
+            for pool, (cpu, memory) in nodes
+        )
         if not fits:
             found.append(
-                Problem(pod.path, f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
-                        f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable")
+                Problem(
+                    pod.path,
+                    f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
+                    f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable",
+                )
             )
     if found:
         return found
     total = {
         "CPU": (sum(p.cpu * p.count for p in pods), sum(cpu * _pool_nodes(env, pool) for pool, (cpu, _) in nodes)),
-        "memory": (sum(p.memory * p.count for p in pods),
-                   sum(memory * _pool_nodes(env, pool) for pool, (_, memory) in nodes)),
-        "GPU": (sum(p.gpu * p.count for p in pods),
-                sum((pool.gpu.count if pool.gpu else 0) * _pool_nodes(env, pool) for pool, _ in nodes)),
+        "memory": (
+            sum(p.memory * p.count for p in pods),
+            sum(memory * _pool_nodes(env, pool) for pool, (_, memory) in nodes),
+        ),
+        "GPU": (
+            sum(p.gpu * p.count for p in pods),
+            sum((pool.gpu.count if pool.gpu else 0) * _pool_nodes(env, pool) for pool, _ in nodes),
+        ),
     }
     for resource, (asked, held) in total.items():
         if asked > held:
             shown = (_gib(asked), _gib(held), " GiB") if resource == "memory" else (_cores(asked), _cores(held), "")
             found.append(
-                Problem(pods[0].path[:2], f"{shown[0]}{shown[2]} {resource}",
-                        f"at full scale (head plus every group at max_replicas) asks for more {resource} than the "
-                        f"{kind} can ever hold ({shown[1]}{shown[2]} at max_nodes in every zone); "
-                        "allowed: lower max_replicas or sizes, or raise the pools' max_nodes")
+                Problem(
+                    pods[0].path[:2],
+                    f"{shown[0]}{shown[2]} {resource}",
+                    f"at full scale (head plus every group at max_replicas) asks for more {resource} than the "
+                    f"{kind} can ever hold ({shown[1]}{shown[2]} at max_nodes in every zone); "
+                    "allowed: lower max_replicas or sizes, or raise the pools' max_nodes",
+                )
             )
     return found
 

@@ -26,7 +26,7 @@ class DashboardArmorProps:
 
 def _allow_rules(props: DashboardArmorProps) -> list[dict]:
     ranges = list(props.allowed_ranges)
-    chunks = [ranges[i:i + RANGES_PER_RULE] for i in range(0, len(ranges), RANGES_PER_RULE)]
+    chunks = [ranges[i : i + RANGES_PER_RULE] for i in range(0, len(ranges), RANGES_PER_RULE)]
     return [
         {
             "priority": 2000 + i,

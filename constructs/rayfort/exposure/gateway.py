@@ -36,7 +36,11 @@ CERTMAP_ANNOTATION = "networking.gke.io/certmap"
 
 
 def _metadata(name: str, namespace: str, annotations: dict[str, str] | None = None) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "rayfort"}}
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {"app.kubernetes.io/managed-by": "rayfort"},
+    }
     if annotations:
         metadata["annotations"] = annotations
     return metadata
@@ -60,7 +64,9 @@ def tenant_listener(tenant: str, host: str) -> dict[str, Any]:
     }
 
 
-def gateway(name: str, namespace: str, address_name: str, certificate_map: str, listeners: list[dict]) -> dict[str, Any]:
+def gateway(
+    name: str, namespace: str, address_name: str, certificate_map: str, listeners: list[dict]
+) -> dict[str, Any]:
     """The shared Gateway on a reserved global address, its certificates from a Certificate Manager map."""
     return {
         "apiVersion": GATEWAY_API,
@@ -96,18 +102,22 @@ def http_route(
         "kind": "HTTPRoute",
         "metadata": _metadata(name, namespace),
         "spec": {
-            "parentRefs": [{
-                "group": "gateway.networking.k8s.io",
-                "kind": "Gateway",
-                "name": gateway_name,
-                "namespace": gateway_namespace,
-                "sectionName": listener,
-            }],
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": gateway_name,
+                    "namespace": gateway_namespace,
+                    "sectionName": listener,
+                }
+            ],
             "hostnames": [host],
-            "rules": [{
-                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                "backendRefs": [{"group": "", "kind": "Service", "name": service_name, "port": DASHBOARD_PORT}],
-            }],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"group": "", "kind": "Service", "name": service_name, "port": DASHBOARD_PORT}],
+                }
+            ],
         },
     }
 
@@ -153,7 +163,10 @@ def health_check_policy(name: str, namespace: str, service_name: str) -> dict[st
                 "healthyThreshold": 1,
                 "unhealthyThreshold": 2,
                 "logConfig": {"enabled": True},
-                "config": {"type": "HTTP", "httpHealthCheck": {"port": DASHBOARD_PORT, "requestPath": HEALTH_CHECK_PATH}},
+                "config": {
+                    "type": "HTTP",
+                    "httpHealthCheck": {"port": DASHBOARD_PORT, "requestPath": HEALTH_CHECK_PATH},
+                },
             },
             "targetRef": _service_ref(service_name),
         },

@@ -26,8 +26,13 @@ from rayfort.exposure.dashboard_backend import (
 from rayfort.exposure.edge import DashboardEdge
 from rayfort.k8s.manifest import KubernetesObject
 
+
 def _metadata(name: str, namespace: str, annotations: dict[str, str] | None = None) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "rayfort"}}
+    metadata: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "labels": {"app.kubernetes.io/managed-by": "rayfort"},
+    }
     if annotations:
         metadata["annotations"] = annotations
     return metadata
@@ -123,7 +128,9 @@ def dashboard_ingress(
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": _metadata(name, namespace, annotations),
-        "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}]},
+        "spec": {
+            "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]}}]
+        },
     }
 
 

@@ -52,8 +52,10 @@ def load_balancer_problems(manifest: dict[str, Any]) -> list[str]:
     name = (manifest.get("metadata") or {}).get("name", "?")
     problems = []
     if not is_internal_load_balancer(manifest):
-        problems.append(f"Service {name} is a LoadBalancer without {LOAD_BALANCER_TYPE}: Internal; "
-                        "only internal load balancers are allowed")
+        problems.append(
+            f"Service {name} is a LoadBalancer without {LOAD_BALANCER_TYPE}: Internal; "
+            "only internal load balancers are allowed"
+        )
     if GCS_PORT in exposed_ports(manifest):
         problems.append(f"Service {name} exposes GCS port {GCS_PORT}; allowed: client 10001 and dashboard 8265")
     return problems

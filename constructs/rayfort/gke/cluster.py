@@ -9,9 +9,21 @@ from rayfort._cdk import Construct, Fn
 from rayfort._providers import google
 from rayfort.config.cluster import MaintenanceWindow, NodePool
 from rayfort.gke.node_pool import hardened_node_config
-from rayfort.stack import ClusterAccess
 
 ControlPlaneAccess = Literal["internal_ip", "dns_endpoint", "connect_gateway"]
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How in-cluster stacks reach the API server: no kubeconfig, only references.
+
+    ``host`` and ``ca_certificate`` are tokens of the gke stack's cluster, so
+    cdktf turns them into outputs there and remote-state lookups here.
+    """
+
+    host: str
+    ca_certificate: str | None
+    """None when the endpoint presents a publicly trusted certificate (Connect Gateway)."""
 
 
 @dataclass(frozen=True)

@@ -66,13 +66,19 @@ class ClusterKeys(Construct):
     def grant_boot_disk_encryption(self, member_email: str) -> None:
         """Let a service agent (Compute Engine's) encrypt and decrypt boot disks."""
         google.KmsCryptoKeyIamMember(
-            self, "boot-disk-encrypter", crypto_key_id=self.boot_disk_key_id,
-            role=ENCRYPTER_DECRYPTER, member=f"serviceAccount:{member_email}",
+            self,
+            "boot-disk-encrypter",
+            crypto_key_id=self.boot_disk_key_id,
+            role=ENCRYPTER_DECRYPTER,
+            member=f"serviceAccount:{member_email}",
         )
 
     def grant_secrets_encryption(self, member_email: str) -> None:
         """Let a service agent (GKE's) encrypt and decrypt Kubernetes secrets in etcd."""
         google.KmsCryptoKeyIamMember(
-            self, "secrets-encrypter", crypto_key_id=self.secrets_key_id,
-            role=ENCRYPTER_DECRYPTER, member=f"serviceAccount:{member_email}",
+            self,
+            "secrets-encrypter",
+            crypto_key_id=self.secrets_key_id,
+            role=ENCRYPTER_DECRYPTER,
+            member=f"serviceAccount:{member_email}",
         )

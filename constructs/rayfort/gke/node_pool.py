@@ -39,11 +39,13 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
         }
     taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
     if pool.gpu is not None:
-        config["guest_accelerator"] = [{
-            "type": pool.gpu.type,
-            "count": pool.gpu.count,
-            "gpu_driver_installation_config": {"gpu_driver_version": pool.gpu.driver_version},
-        }]
+        config["guest_accelerator"] = [
+            {
+                "type": pool.gpu.type,
+                "count": pool.gpu.count,
+                "gpu_driver_installation_config": {"gpu_driver_version": pool.gpu.driver_version},
+            }
+        ]
         taints.append(GPU_TAINT)
     if taints:
         config["taint"] = taints

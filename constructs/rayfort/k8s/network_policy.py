@@ -17,14 +17,18 @@ MANAGED_PROMETHEUS = ("gmp-system", {"app.kubernetes.io/name": "collector"})
 
 def pods_in(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
     """A policy peer: the pods with ``labels`` in exactly one namespace."""
-    return {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
-            "podSelector": {"matchLabels": dict(labels)}}
+    return {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}},
+        "podSelector": {"matchLabels": dict(labels)},
+    }
 
 
 def dns_egress() -> dict[str, Any]:
     """Egress to kube-dns on UDP and TCP 53."""
-    return {"to": [pods_in(*KUBE_DNS)],
-            "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}]}
+    return {
+        "to": [pods_in(*KUBE_DNS)],
+        "ports": [{"protocol": "UDP", "port": DNS_PORT}, {"protocol": "TCP", "port": DNS_PORT}],
+    }
 
 
 def api_server_egress(control_plane_cidr: str) -> dict[str, Any]:

@@ -13,14 +13,22 @@ from rayfort._cdk import Construct
 from rayfort._providers import kubernetes
 
 RAYCLUSTER_CRD = "rayclusters.ray.io"
-REQUIRED_RAYCLUSTER_FIELDS = ("authOptions", "enableInTreeAutoscaling", "headGroupSpec", "rayVersion", "workerGroupSpecs")
+REQUIRED_RAYCLUSTER_FIELDS = (
+    "authOptions",
+    "enableInTreeAutoscaling",
+    "headGroupSpec",
+    "rayVersion",
+    "workerGroupSpecs",
+)
 """RayCluster spec fields tenant stacks set; authOptions (token auth) is the newest, present in KubeRay 1.7.0."""
 
 
 def missing_fields_condition(fields: tuple[str, ...] = REQUIRED_RAYCLUSTER_FIELDS) -> str:
     """A Terraform condition over ``self.object`` (the CRD) that holds when the v1 spec has every field."""
-    spec = ('one([for v in self.object.spec.versions : v if v.name == "v1"])'
-            ".schema.openAPIV3Schema.properties.spec.properties")
+    spec = (
+        'one([for v in self.object.spec.versions : v if v.name == "v1"])'
+        ".schema.openAPIV3Schema.properties.spec.properties"
+    )
     wanted = ", ".join(f'"{name}"' for name in fields)
     return f"${{length(setsubtract([{wanted}], keys({spec}))) == 0}}"
 
@@ -37,12 +45,19 @@ class GkeAddonCompatibility(Construct):
             kind="CustomResourceDefinition",
             metadata={"name": RAYCLUSTER_CRD},
         )
-        self.crd.add_override("lifecycle", {"postcondition": [{
-            "condition": missing_fields_condition(),
-            "error_message": (
-                "The GKE Ray operator add-on's RayCluster CRD lacks fields rayfort's tenants set ("
-                + ", ".join(REQUIRED_RAYCLUSTER_FIELDS)
-                + "): upgrade the cluster to a GKE version whose add-on ships a newer KubeRay, "
-                "or use kuberay.install: helm."
-            ),
-        }]})
+        self.crd.add_override(
+            "lifecycle",
+            {
+                "postcondition": [
+                    {
+                        "condition": missing_fields_condition(),
+                        "error_message": (
+                            "The GKE Ray operator add-on's RayCluster CRD lacks fields rayfort's tenants set ("
+                            + ", ".join(REQUIRED_RAYCLUSTER_FIELDS)
+                            + "): upgrade the cluster to a GKE version whose add-on ships a newer KubeRay, "
+                            "or use kuberay.install: helm."
+                        ),
+                    }
+                ]
+            },
+        )

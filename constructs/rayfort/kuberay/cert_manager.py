@@ -166,20 +166,30 @@ def cert_manager_network_policies(control_plane_cidr: str) -> list[dict[str, Any
     would need the internet, stay blocked.
     """
     deny = _policy("default-deny", {}, {"policyTypes": ["Ingress", "Egress"]})
-    api = _policy("cert-manager-api-server", component_labels(), {
-        "policyTypes": ["Egress"],
-        "egress": [
-            api_server_egress(control_plane_cidr),
-            dns_egress(),
-        ],
-    })
-    webhook = _policy("cert-manager-webhook", component_labels("webhook"), {
-        "policyTypes": ["Ingress"],
-        "ingress": [{
-            "from": [{"ipBlock": {"cidr": control_plane_cidr}}, pods_in(*KONNECTIVITY_AGENT)],
-            "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}],
-        }],
-    })
+    api = _policy(
+        "cert-manager-api-server",
+        component_labels(),
+        {
+            "policyTypes": ["Egress"],
+            "egress": [
+                api_server_egress(control_plane_cidr),
+                dns_egress(),
+            ],
+        },
+    )
+    webhook = _policy(
+        "cert-manager-webhook",
+        component_labels("webhook"),
+        {
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"ipBlock": {"cidr": control_plane_cidr}}, pods_in(*KONNECTIVITY_AGENT)],
+                    "ports": [{"protocol": "TCP", "port": WEBHOOK_PORT}],
+                }
+            ],
+        },
+    )
     return [deny, api, webhook]
 
 
@@ -234,8 +244,12 @@ class CertManager(Construct):
 
 
 # Where each component's settings sit in the chart's values: the controller at the top level.
-COMPONENT_VALUES = {"controller": (), "webhook": ("webhook",), "cainjector": ("cainjector",),
-                    "startupapicheck": ("startupapicheck",)}
+COMPONENT_VALUES = {
+    "controller": (),
+    "webhook": ("webhook",),
+    "cainjector": ("cainjector",),
+    "startupapicheck": ("startupapicheck",),
+}
 
 
 def component_pod_specs(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

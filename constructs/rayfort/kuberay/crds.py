@@ -48,7 +48,4 @@ class KubeRayCrds(Construct):
 def crd_documents(crd_files: str) -> str:
     """Terraform expression: {CRD name: CRD object} for every CRD file in the list ``crd_files``."""
     decoded = "yamldecode(crd)"
-    return (
-        f"${{{{ for crd in {crd_files} : {decoded}.metadata.name => {decoded} "
-        f'if {decoded}.kind == "{CRD_KIND}" }}}}'
-    )
+    return f'${{{{ for crd in {crd_files} : {decoded}.metadata.name => {decoded} if {decoded}.kind == "{CRD_KIND}" }}}}'

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rayfort.kuberay.values import METRICS_PORT, OperatorValues, operator_pod_labels
 from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, NAMESPACE_NAME_LABEL, api_server_egress, dns_egress, pods_in
+from rayfort.kuberay.values import METRICS_PORT, OperatorValues, operator_pod_labels
 
 DASHBOARD_PORT = 8265
 """The head's dashboard: RayJob submission and RayService status go through it."""
@@ -46,15 +46,21 @@ def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
         dns_egress(),
     ]
     if net.tenant_namespaces:
-        egress.append({
-            "to": [{
-                "namespaceSelector": {"matchExpressions": [
-                    {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
-                ]},
-                "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
-            }],
-            "ports": [{"protocol": "TCP", "port": DASHBOARD_PORT}],
-        })
+        egress.append(
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchExpressions": [
+                                {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
+                            ]
+                        },
+                        "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": DASHBOARD_PORT}],
+            }
+        )
     operator = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -110,9 +116,13 @@ def operator_quota(namespace: str, values: OperatorValues) -> dict[str, Any]:
 def _times(quantity: str, factor: int) -> str:
     """A Kubernetes quantity with an integer number and a suffix, multiplied."""
     number = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    return f"{int(number) * factor}{quantity[len(number):]}"
+    return f"{int(number) * factor}{quantity[len(number) :]}"
 
 
 def namespace_guardrails(net: OperatorNetwork, values: OperatorValues) -> Sequence[dict[str, Any]]:
     """Every object of the operator's namespace besides the namespace and the release."""
-    return [*operator_network_policies(net), operator_disruption_budget(net.namespace), operator_quota(net.namespace, values)]
+    return [
+        *operator_network_policies(net),
+        operator_disruption_budget(net.namespace),
+        operator_quota(net.namespace, values),
+    ]

@@ -112,7 +112,12 @@ class GoogleApisAccess(Construct):
                 self, f"{zone_id}-vip", managed_zone=zone.name, name=vip_name, type="A", ttl=300, rrdatas=addresses
             )
             google.DnsRecordSet(
-                self, f"{zone_id}-wildcard", managed_zone=zone.name, name=f"*.{domain}", type="CNAME", ttl=300,
+                self,
+                f"{zone_id}-wildcard",
+                managed_zone=zone.name,
+                name=f"*.{domain}",
+                type="CNAME",
+                ttl=300,
                 rrdatas=[vip_name],
             )
         google.DnsPolicy(
@@ -132,7 +137,9 @@ class GoogleApisAccess(Construct):
             dest_range=props.vip_cidr,
             next_hop_gateway=DEFAULT_INTERNET_GATEWAY,
             priority=1000,
-            description=f"Google APIs through {props.vip_host.rstrip('.')} ({props.vip_cidr}); the only way out when air-gapped",
+            description=(
+                f"Google APIs through {props.vip_host.rstrip('.')} ({props.vip_cidr}); the only way out when air-gapped"
+            ),
         )
 
     @property

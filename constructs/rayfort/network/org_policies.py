@@ -9,11 +9,13 @@ from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.config.org_policy import CMEK_SERVICES
 
-BOOLEAN_CONSTRAINTS = frozenset({
-    "compute.requireShieldedVm",
-    "compute.requireOsLogin",
-    "iam.disableServiceAccountKeyCreation",
-})
+BOOLEAN_CONSTRAINTS = frozenset(
+    {
+        "compute.requireShieldedVm",
+        "compute.requireOsLogin",
+        "iam.disableServiceAccountKeyCreation",
+    }
+)
 
 
 @dataclass(frozen=True)

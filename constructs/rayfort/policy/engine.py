@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from rayfort._cdk import Annotations, App, Aspects, Construct, IAspect, TerraformStack, implements
@@ -67,9 +67,7 @@ class PolicyReport:
         for e in self.violations:
             for finding in e.findings:
                 lines.append(f"  - {e.rule} {e.title}: {e.path}: {finding}")
-            lines.append(
-                f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why>}})"
-            )
+            lines.append(f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why>}})")
         for waiver in self.unused_waivers:
             lines.append(f"  - waiver {waiver.rule} for {waiver.resource} matches nothing; remove it")
         return "\n".join(lines)
@@ -105,8 +103,9 @@ class RayfortRules:
     runtime to Python a second time (a third of a large app's synth time).
     """
 
-    def __init__(self, waivers: Sequence[Waiver] = (), rules: Iterable[Rule] = RULES,
-                 environment: Environment | None = None) -> None:
+    def __init__(
+        self, waivers: Sequence[Waiver] = (), rules: Iterable[Rule] = RULES, environment: Environment | None = None
+    ) -> None:
         self._waivers = tuple(waivers)
         self._rules = tuple(rules)
         self._environment = environment
@@ -202,7 +201,7 @@ class RayfortRules:
         try:
             app.synth()
         except RuntimeError as error:
-            if not self.report().refused or "Annotations with level \"ERROR\"" not in str(error):
+            if not self.report().refused or 'Annotations with level "ERROR"' not in str(error):
                 raise
         return self.report()
 
@@ -218,8 +217,15 @@ class RayfortRules:
                 return waiver
         return None
 
-    def _record(self, rule: Rule, path: str, resource_type: str, status: Status,
-                findings: tuple[str, ...] = (), reason: str | None = None) -> None:
+    def _record(
+        self,
+        rule: Rule,
+        path: str,
+        resource_type: str,
+        status: Status,
+        findings: tuple[str, ...] = (),
+        reason: str | None = None,
+    ) -> None:
         self._evaluations.append(
             Evaluation(rule.id, rule.title, rule.control, rule.attribute, path, resource_type, status, findings, reason)
         )

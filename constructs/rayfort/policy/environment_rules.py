@@ -33,14 +33,26 @@ def _perimeter(env: Environment) -> Iterator[tuple[str, str]]:
 def _operatorless_token_auth(env: Environment) -> Iterator[tuple[str, str]]:
     for tenant in env.tenants:
         if tenant.ray_runtime == "plain" and not tenant.token_auth:
-            yield (f"tenant-{tenant.name}/ray", f"tenants[{tenant.name}].token_auth is false: anyone who reaches "
-                   "the head can run code")
+            yield (
+                f"tenant-{tenant.name}/ray",
+                f"tenants[{tenant.name}].token_auth is false: anyone who reaches the head can run code",
+            )
 
 
 ENVIRONMENT_RULES: tuple[EnvironmentRule, ...] = (
-    EnvironmentRule("RF021", "VPC Service Controls perimeter", "Google security foundations",
-                    "network.service_controls.enabled", _perimeter),
+    EnvironmentRule(
+        "RF021",
+        "VPC Service Controls perimeter",
+        "Google security foundations",
+        "network.service_controls.enabled",
+        _perimeter,
+    ),
     # RayClusters are covered by RF013 on the resource itself; Deployments carry no auth field to inspect.
-    EnvironmentRule("RF022", "Ray token authentication (operatorless tenants)", "rayfort (CVE-2023-48022)",
-                    "tenants[].token_auth", _operatorless_token_auth),
+    EnvironmentRule(
+        "RF022",
+        "Ray token authentication (operatorless tenants)",
+        "rayfort (CVE-2023-48022)",
+        "tenants[].token_auth",
+        _operatorless_token_auth,
+    ),
 )

@@ -73,7 +73,10 @@ def images_to_mirror(env: Environment) -> list[tuple[str, str]]:
     operator = f"{OPERATOR_IMAGE}:v{KUBERAY_VERSION}"
     pairs = {
         (operator, address.mirrored(operator)),
-        (f"{PUBLIC_REPOSITORY}{CHART_NAME}:{KUBERAY_VERSION}", f"{address.chart_registry}/{CHART_NAME}:{KUBERAY_VERSION}"),
+        (
+            f"{PUBLIC_REPOSITORY}{CHART_NAME}:{KUBERAY_VERSION}",
+            f"{address.chart_registry}/{CHART_NAME}:{KUBERAY_VERSION}",
+        ),
     }
     for tenant in env.tenants:
         if tenant.image is None:
@@ -84,10 +87,12 @@ def images_to_mirror(env: Environment) -> list[tuple[str, str]]:
         for component in cert_manager.COMPONENTS:
             upstream = cert_manager.upstream_image(component)
             pairs.add((upstream, address.mirrored(upstream)))
-        pairs.add((
-            f"{cert_manager.CHART_REPOSITORY}/{cert_manager.CHART_NAME}:{version}",
-            f"{address.chart_registry}/{cert_manager.CHART_NAME}:{version}",
-        ))
+        pairs.add(
+            (
+                f"{cert_manager.CHART_REPOSITORY}/{cert_manager.CHART_NAME}:{version}",
+                f"{address.chart_registry}/{cert_manager.CHART_NAME}:{version}",
+            )
+        )
     return sorted(pairs)
 
 

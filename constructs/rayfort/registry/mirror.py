@@ -124,6 +124,11 @@ class ArtifactMirror(Construct):
         targets = [("images", self.repository)] + ([("charts", self.chart_repository)] if charts else [])
         for suffix, repository in targets:
             google.ArtifactRegistryRepositoryIamMember(
-                self, f"{construct_id}-{suffix}", project=self.address.project_id, location=self.address.location,
-                repository=repository, role=READER, member=member,
+                self,
+                f"{construct_id}-{suffix}",
+                project=self.address.project_id,
+                location=self.address.location,
+                repository=repository,
+                role=READER,
+                member=member,
             )

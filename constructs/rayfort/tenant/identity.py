@@ -36,7 +36,7 @@ def account_id(tenant: str) -> str:
     if 6 <= len(candidate) <= _ACCOUNT_ID_MAX:
         return candidate
     digest = hashlib.sha256(tenant.encode()).hexdigest()[:8]
-    return f"ray-{tenant[:_ACCOUNT_ID_MAX - 13].rstrip('-')}-{digest}"
+    return f"ray-{tenant[: _ACCOUNT_ID_MAX - 13].rstrip('-')}-{digest}"
 
 
 def kubernetes_service_account(namespace: str, name: str, google_account_email: str) -> dict[str, Any]:
@@ -92,6 +92,11 @@ class TenantIdentity(Construct):
     def grant_artifact_read(self, construct_id: str, *, project_id: str, location: str, repository: str) -> None:
         """Let Ray read one Artifact Registry repository (runtime environments), not every repository."""
         google.ArtifactRegistryRepositoryIamMember(
-            self, construct_id, project=project_id, location=location, repository=repository,
-            role="roles/artifactregistry.reader", member=self.member,
+            self,
+            construct_id,
+            project=project_id,
+            location=location,
+            repository=repository,
+            role="roles/artifactregistry.reader",
+            member=self.member,
         )

@@ -19,7 +19,7 @@ def key_ring_name(prefix: str, tenant: str) -> str:
     if len(candidate) <= _KEY_RING_NAME_MAX:
         return candidate
     digest = hashlib.sha256(candidate.encode()).hexdigest()[:8]
-    return f"{candidate[:_KEY_RING_NAME_MAX - 9]}-{digest}"
+    return f"{candidate[: _KEY_RING_NAME_MAX - 9]}-{digest}"
 
 
 @dataclass(frozen=True)

@@ -190,10 +190,12 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 props,
                 "ray-internal-load-balancer",
                 head,
-                ingress=[{
-                    "from": [_cidr(c) for c in props.internal_sources],
-                    "ports": _tcp([props.ray_ports["client"], props.ray_ports["dashboard"]]),
-                }],
+                ingress=[
+                    {
+                        "from": [_cidr(c) for c in props.internal_sources],
+                        "ports": _tcp([props.ray_ports["client"], props.ray_ports["dashboard"]]),
+                    }
+                ],
             )
         )
     return policies

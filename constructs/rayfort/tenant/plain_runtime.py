@@ -63,8 +63,11 @@ def head_service(inputs: RayRuntimeInputs) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": head_service_name(inputs.name), "namespace": inputs.target_namespace,
-                     "labels": common_labels(inputs.name)},
+        "metadata": {
+            "name": head_service_name(inputs.name),
+            "namespace": inputs.target_namespace,
+            "labels": common_labels(inputs.name),
+        },
         "spec": {
             "type": "ClusterIP",
             "selector": pod_labels(inputs.name, "head", HEAD_GROUP),
@@ -80,40 +83,86 @@ def head_deployment(inputs: RayRuntimeInputs, tls: RayTls | None = None) -> dict
     """One head; Recreate, so two heads never share the GCS state in Redis."""
     tls = tls or ray_tls(inputs)
     ca_volume, ca_mount = redis_ca_volume(inputs.name)
-    env = base_env(inputs, "head") + _auth_env(inputs) + tls.env + [
-        {"name": "RAY_REDIS_ADDRESS", "value": f"rediss://{inputs.redis_address}"},
-        {"name": "REDIS_PASSWORD", "valueFrom": {
-            "secretKeyRef": {"name": inputs.redis_password_secret, "key": REDIS_PASSWORD_KEY}}},
-        {"name": "RAY_external_storage_namespace", "value": inputs.name},
-    ]
+    env = (
+        base_env(inputs, "head")
+        + _auth_env(inputs)
+        + tls.env
+        + [
+            {"name": "RAY_REDIS_ADDRESS", "value": f"rediss://{inputs.redis_address}"},
+            {
+                "name": "REDIS_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": inputs.redis_password_secret, "key": REDIS_PASSWORD_KEY}},
+            },
+            {"name": "RAY_external_storage_namespace", "value": inputs.name},
+        ]
+    )
     params = {**ray_start_params(inputs.tenant, "head"), **resource_params(inputs.tenant.head)}
     command = _ray_start(["--head"], params, ['--redis-password="$REDIS_PASSWORD"'])
     mounts = [ca_mount, *_auth_mounts(inputs), *tls.volume_mounts]
     container = ray_container(inputs, "head", inputs.tenant.head, env=env, volume_mounts=mounts, command=command)
-    spec = pod_spec(inputs, "head", [container], gpu=bool(inputs.tenant.head.gpu), automount_token=False,
-                    init_containers=tls.init_containers, volumes=[ca_volume, *_auth_volumes(inputs), *tls.volumes])
+    spec = pod_spec(
+        inputs,
+        "head",
+        [container],
+        gpu=bool(inputs.tenant.head.gpu),
+        automount_token=False,
+        init_containers=tls.init_containers,
+        volumes=[ca_volume, *_auth_volumes(inputs), *tls.volumes],
+    )
     return _deployment(inputs, f"{inputs.name}-head", "head", HEAD_GROUP, 1, spec, {"type": "Recreate"})
 
 
 def worker_deployment(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls | None = None) -> dict[str, Any]:
     """One worker group, at its maximum size."""
     tls = tls or ray_tls(inputs)
-    env = base_env(inputs, "worker") + _auth_env(inputs) + tls.env + [
-        {"name": "RAY_gcs_rpc_server_reconnect_timeout_s", "value": _WORKER_GCS_RECONNECT_SECONDS},
-    ]
+    env = (
+        base_env(inputs, "worker")
+        + _auth_env(inputs)
+        + tls.env
+        + [
+            {"name": "RAY_gcs_rpc_server_reconnect_timeout_s", "value": _WORKER_GCS_RECONNECT_SECONDS},
+        ]
+    )
     gcs = f"{head_service_name(inputs.name)}:{RAY_FIXED_PORTS['gcs']}"
     params = {**ray_start_params(inputs.tenant, "worker"), **resource_params(group.resources)}
     command = _ray_start([f"--address={gcs}"], params, [])
-    container = ray_container(inputs, "worker", group.resources, env=env,
-                              volume_mounts=[*_auth_mounts(inputs), *tls.volume_mounts], command=command)
-    spec = pod_spec(inputs, "worker", [container], gpu=bool(group.resources.gpu), automount_token=False,
-                    init_containers=tls.init_containers, volumes=[*_auth_volumes(inputs), *tls.volumes])
-    return _deployment(inputs, f"{inputs.name}-worker-{group.name}", "worker", group.name, group.max_replicas,
-                       spec, {"type": "RollingUpdate"})
+    container = ray_container(
+        inputs,
+        "worker",
+        group.resources,
+        env=env,
+        volume_mounts=[*_auth_mounts(inputs), *tls.volume_mounts],
+        command=command,
+    )
+    spec = pod_spec(
+        inputs,
+        "worker",
+        [container],
+        gpu=bool(group.resources.gpu),
+        automount_token=False,
+        init_containers=tls.init_containers,
+        volumes=[*_auth_volumes(inputs), *tls.volumes],
+    )
+    return _deployment(
+        inputs,
+        f"{inputs.name}-worker-{group.name}",
+        "worker",
+        group.name,
+        group.max_replicas,
+        spec,
+        {"type": "RollingUpdate"},
+    )
 
 
-def _deployment(inputs: RayRuntimeInputs, name: str, node_type: NodeType, group: str, replicas: int,
-                spec: dict[str, Any], strategy: dict[str, Any]) -> dict[str, Any]:
+def _deployment(
+    inputs: RayRuntimeInputs,
+    name: str,
+    node_type: NodeType,
+    group: str,
+    replicas: int,
+    spec: dict[str, Any],
+    strategy: dict[str, Any],
+) -> dict[str, Any]:
     labels = pod_labels(inputs.name, node_type, group)
     return {
         "apiVersion": "apps/v1",
@@ -137,8 +186,10 @@ def _ray_start(first: list[str], params: dict[str, str], raw: list[str]) -> list
 def _auth_env(inputs: RayRuntimeInputs) -> list[dict[str, Any]]:
     if not inputs.tenant.token_auth:
         return []
-    return [{"name": "RAY_AUTH_MODE", "value": "token"},
-            {"name": "RAY_AUTH_TOKEN_PATH", "value": f"{AUTH_TOKEN_DIR}/token"}]
+    return [
+        {"name": "RAY_AUTH_MODE", "value": "token"},
+        {"name": "RAY_AUTH_TOKEN_PATH", "value": f"{AUTH_TOKEN_DIR}/token"},
+    ]
 
 
 def _auth_mounts(inputs: RayRuntimeInputs) -> list[dict[str, Any]]:

@@ -37,16 +37,19 @@ print(f"pi is about {4 * hits / (tasks * samples):.5f}")
 def token_command(inputs: RayRuntimeInputs) -> str:
     """Where the token comes from: KubeRay's generated Secret, or Secret Manager for a plain runtime."""
     if inputs.tenant.ray_runtime == "kuberay":
-        return (f"kubectl -n {inputs.target_namespace} get secret {kuberay_auth_secret_name(inputs.name)} "
-                "-o jsonpath='{.data.auth_token}' | base64 -d")
-    return (f"gcloud secrets versions access latest --secret={auth_token_secret_id(inputs.tenant)} "
-            f"--project={inputs.project_id}")
+        return (
+            f"kubectl -n {inputs.target_namespace} get secret {kuberay_auth_secret_name(inputs.name)} "
+            "-o jsonpath='{.data.auth_token}' | base64 -d"
+        )
+    return (
+        f"gcloud secrets versions access latest --secret={auth_token_secret_id(inputs.tenant)} "
+        f"--project={inputs.project_id}"
+    )
 
 
 def quick_test_command(inputs: RayRuntimeInputs, address: str) -> str:
     """Shell lines that submit the π job to the cluster behind ``address`` (the internal address)."""
-    runtime_env = json.dumps({"env_vars": {"PI_TASKS": str(PI_TASKS), "PI_SAMPLES": str(PI_SAMPLES)}},
-                             sort_keys=True)
+    runtime_env = json.dumps({"env_vars": {"PI_TASKS": str(PI_TASKS), "PI_SAMPLES": str(PI_SAMPLES)}}, sort_keys=True)
     lines = ["mkdir -p rayfort-pi && cd rayfort-pi", f"cat > pi.py <<'PY'\n{_PI_SCRIPT}PY"]
     if inputs.tenant.token_auth:
         lines += ["export RAY_AUTH_MODE=token", f'export RAY_AUTH_TOKEN="$({token_command(inputs)})"']

@@ -74,13 +74,22 @@ def kuberay_runtime_objects(inputs: RayRuntimeInputs) -> list[dict[str, Any]]:
 def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
     ca_volume, ca_mount = redis_ca_volume(inputs.name)
     container = ray_container(
-        inputs, "head", inputs.tenant.head,
+        inputs,
+        "head",
+        inputs.tenant.head,
         env=base_env(inputs, "head") + tls.env,
         volume_mounts=[ca_mount, *tls.volume_mounts],
     )
     # The autoscaler sidecar talks to the API server with the head's service account token.
-    spec = pod_spec(inputs, "head", [container], gpu=bool(inputs.tenant.head.gpu), automount_token=True,
-                    init_containers=tls.init_containers, volumes=[ca_volume, *tls.volumes])
+    spec = pod_spec(
+        inputs,
+        "head",
+        [container],
+        gpu=bool(inputs.tenant.head.gpu),
+        automount_token=True,
+        init_containers=tls.init_containers,
+        volumes=[ca_volume, *tls.volumes],
+    )
     return {
         "serviceType": "ClusterIP",
         "rayStartParams": ray_start_params(inputs.tenant, "head"),
@@ -89,10 +98,22 @@ def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
 
 
 def _worker_group(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls) -> dict[str, Any]:
-    container = ray_container(inputs, "worker", group.resources, env=base_env(inputs, "worker") + tls.env,
-                              volume_mounts=list(tls.volume_mounts))
-    spec = pod_spec(inputs, "worker", [container], gpu=bool(group.resources.gpu), automount_token=False,
-                    init_containers=tls.init_containers, volumes=tls.volumes)
+    container = ray_container(
+        inputs,
+        "worker",
+        group.resources,
+        env=base_env(inputs, "worker") + tls.env,
+        volume_mounts=list(tls.volume_mounts),
+    )
+    spec = pod_spec(
+        inputs,
+        "worker",
+        [container],
+        gpu=bool(group.resources.gpu),
+        automount_token=False,
+        init_containers=tls.init_containers,
+        volumes=tls.volumes,
+    )
     return {
         "groupName": group.name,
         "replicas": group.min_replicas,

@@ -127,12 +127,14 @@ def ray_start_params(tenant: TenantSettings, node_type: NodeType) -> dict[str, s
         "max-worker-port": tenant.worker_ports.max,
     }
     if node_type == "head":
-        params.update({
-            "port": RAY_FIXED_PORTS["gcs"],
-            "dashboard-host": "0.0.0.0",
-            "dashboard-port": RAY_FIXED_PORTS["dashboard"],
-            "ray-client-server-port": RAY_FIXED_PORTS["client"],
-        })
+        params.update(
+            {
+                "port": RAY_FIXED_PORTS["gcs"],
+                "dashboard-host": "0.0.0.0",
+                "dashboard-port": RAY_FIXED_PORTS["dashboard"],
+                "ray-client-server-port": RAY_FIXED_PORTS["client"],
+            }
+        )
     return {key: str(value) for key, value in sorted(params.items())}
 
 
@@ -168,10 +170,22 @@ def probes(node_type: NodeType) -> dict[str, Any]:
         checks.append(_health_command(RAY_FIXED_PORTS["dashboard"], "api/gcs_healthz"))
     command = {"exec": {"command": ["bash", "-c", " && ".join(checks)]}}
     return {
-        "readinessProbe": {**command, "initialDelaySeconds": 10, "periodSeconds": PROBE_PERIOD_SECONDS,
-                           "timeoutSeconds": 2, "failureThreshold": 10, "successThreshold": 1},
-        "livenessProbe": {**command, "initialDelaySeconds": 30, "periodSeconds": PROBE_PERIOD_SECONDS,
-                          "timeoutSeconds": 2, "failureThreshold": 120, "successThreshold": 1},
+        "readinessProbe": {
+            **command,
+            "initialDelaySeconds": 10,
+            "periodSeconds": PROBE_PERIOD_SECONDS,
+            "timeoutSeconds": 2,
+            "failureThreshold": 10,
+            "successThreshold": 1,
+        },
+        "livenessProbe": {
+            **command,
+            "initialDelaySeconds": 30,
+            "periodSeconds": PROBE_PERIOD_SECONDS,
+            "timeoutSeconds": 2,
+            "failureThreshold": 120,
+            "successThreshold": 1,
+        },
     }
 
 
@@ -197,8 +211,11 @@ def redis_ca_config_map(inputs: RayRuntimeInputs) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": redis_ca_config_map_name(inputs.name), "namespace": inputs.target_namespace,
-                     "labels": common_labels(inputs.name)},
+        "metadata": {
+            "name": redis_ca_config_map_name(inputs.name),
+            "namespace": inputs.target_namespace,
+            "labels": common_labels(inputs.name),
+        },
         "data": {"ca.crt": inputs.redis_ca_cert},
     }
 
@@ -209,9 +226,7 @@ def redis_ca_volume(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return volume, {"name": "redis-ca", "mountPath": REDIS_CA_DIR, "readOnly": True}
 
 
-def secret_provider_class(
-    inputs: RayRuntimeInputs, name: str, secrets: Sequence[tuple[str, str]]
-) -> dict[str, Any]:
+def secret_provider_class(inputs: RayRuntimeInputs, name: str, secrets: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Secret Manager secrets (id, file name) mounted by the GKE add-on with the pod's Workload Identity.
 
     The value never passes through Terraform: a person adds a version to the secret; pods read the latest.
@@ -232,8 +247,11 @@ def secret_store_volume(volume_name: str, provider_class: str) -> dict[str, Any]
     """A read-only CSI volume of a SecretProviderClass."""
     return {
         "name": volume_name,
-        "csi": {"driver": SECRETS_STORE_DRIVER, "readOnly": True,
-                "volumeAttributes": {"secretProviderClass": provider_class}},
+        "csi": {
+            "driver": SECRETS_STORE_DRIVER,
+            "readOnly": True,
+            "volumeAttributes": {"secretProviderClass": provider_class},
+        },
     }
 
 
@@ -304,8 +322,11 @@ def pod_monitoring(inputs: RayRuntimeInputs) -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.googleapis.com/v1",
         "kind": "PodMonitoring",
-        "metadata": {"name": f"{inputs.name}-ray", "namespace": inputs.target_namespace,
-                     "labels": common_labels(inputs.name)},
+        "metadata": {
+            "name": f"{inputs.name}-ray",
+            "namespace": inputs.target_namespace,
+            "labels": common_labels(inputs.name),
+        },
         "spec": {
             "selector": {"matchLabels": {"ray.io/cluster": inputs.name}},
             "endpoints": [{"port": "metrics", "interval": "30s"}],

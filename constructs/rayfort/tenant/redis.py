@@ -57,7 +57,7 @@ def instance_id(tenant: str) -> str:
     if len(candidate) <= _INSTANCE_ID_MAX:
         return candidate
     digest = hashlib.sha256(tenant.encode()).hexdigest()[:8]
-    return f"ray-{tenant[:_INSTANCE_ID_MAX - 13].rstrip('-')}-{digest}"
+    return f"ray-{tenant[: _INSTANCE_ID_MAX - 13].rstrip('-')}-{digest}"
 
 
 def redis_password_secret(namespace: str, name: str, auth_string: str) -> dict[str, Any]:

@@ -1,0 +1,356 @@
+"""`make judge`: every independent check over every shipped environment, as one table.
+
+Each judge returns how many objects it checked, passed and failed. A judge
+whose tool or reference data is missing says so in the table; the run fails
+when any judge fails, and (with ``--require-all``, as CI runs it) when any
+judge could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rayfort.config import Environment
+from rayfort.k8s import pod_security
+from rayfort.kuberay.cert_manager import component_pod_specs
+from rayfort.synthesized import read_stacks
+from rayfort_tools.app import DEFAULT_APP, load_build
+from rayfort_tools.judges import k8s_schema
+from rayfort_tools.judges.reference import ReferenceMissing
+
+
+@dataclass
+class JudgeResult:
+    """One row of the table."""
+
+    judge: str
+    checked: int = 0
+    passed: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    unavailable: str | None = None
+    reference_missing: bool = False
+    """The reference data is absent (a user's machine): shown, but not a failure even in CI mode."""
+
+    def fail(self, message: str) -> None:
+        self.checked += 1
+        self.failed += 1
+        self.failures.append(message)
+
+    def ok(self) -> None:
+        self.checked += 1
+        self.passed += 1
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The synth output of one environment."""
+
+    name: str
+    outdir: Path
+    stacks: dict[str, dict]
+    environment: Environment | None = None
+    """The environment it came from; judges that compare intent with output need it."""
+
+
+def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
+    return Synthesized(name, outdir, read_stacks(outdir), environment)
+
+
+def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
+    """Checkov (terraform_json) with rayfort's custom policies, over every stack."""
+    from rayfort_tools.judges.checkov import CheckovUnavailable, run_checkov
+
+    result = JudgeResult("checkov")
+    try:
+        checked = run_checkov([env.outdir / "stacks" for env in envs])
+    except CheckovUnavailable as missing:
+        result.unavailable = str(missing)
+        return result
+    result.checked, result.passed, result.failed = checked.passed + checked.failed, checked.passed, checked.failed
+    result.failures = [finding.describe() for finding in checked.failures]
+    return result
+
+
+def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
+    """Every Kubernetes object against its schema (core 1.33, KubeRay 1.7 CRDs, GKE CRDs).
+
+    Kinds without a schema in the reference data are held to their API's fields
+    by rayfort's field checkers; any other kind fails.
+    """
+    from rayfort_tools.judges.field_checks import registered
+
+    result = JudgeResult("kubernetes schemas")
+    with registered():
+        _judge_schemas(envs, result)
+    return result
+
+
+def _judge_schemas(envs: list[Synthesized], result: JudgeResult) -> None:
+    try:
+        for env in envs:
+            for stack, tf_json in env.stacks.items():
+                for address, manifest in k8s_schema.manifests_in_stack(tf_json):
+                    where = f"{env.name}/{stack}/{address}"
+                    if isinstance(manifest, k8s_schema.SchemaError):
+                        result.fail(f"{where}: {manifest.message}")
+                        continue
+                    errors = k8s_schema.validate_manifest(manifest)
+                    if errors:
+                        result.fail(f"{where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
+                    else:
+                        result.ok()
+    except ReferenceMissing as missing:
+        result.unavailable, result.reference_missing = str(missing), True
+
+
+def _chart_values(tf_json: dict, chart: str) -> Iterable[tuple[str, dict]]:
+    """(address, merged values) of every helm_release of ``chart``."""
+    for name, release in tf_json.get("resource", {}).get("helm_release", {}).items():
+        if release.get("chart") == chart or str(release.get("chart", "")).endswith(f"/{chart}"):
+            values: dict[str, Any] = {}
+            for document in release.get("values") or []:
+                values.update(yaml.safe_load(document) or {})
+            yield f"helm_release.{name}", values
+
+
+def _operator_values(tf_json: dict) -> Iterable[tuple[str, dict]]:
+    return _chart_values(tf_json, "kuberay-operator")
+
+
+def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
+    """Every pod template we emit, and the pods our Helm values shape, against Pod Security restricted."""
+    result = JudgeResult("pod security (restricted)")
+    for env in envs:
+        for stack, tf_json in env.stacks.items():
+            for address, manifest in k8s_schema.manifests_in_stack(tf_json):
+                if isinstance(manifest, k8s_schema.SchemaError):
+                    continue
+                for path, _ in pod_security.pod_templates(manifest):
+                    violations = [v for v in pod_security.check_object(manifest) if v.path.startswith(path)]
+                    where = f"{env.name}/{stack}/{address}:{path}"
+                    if violations:
+                        result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
+                    else:
+                        result.ok()
+            for address, values in _operator_values(tf_json):
+                _record(result, f"{env.name}/{stack}/{address}", pod_security.check_operator_values(values))
+            for address, values in _chart_values(tf_json, "cert-manager"):
+                for component, spec in component_pod_specs(values).items():
+                    _record(result, f"{env.name}/{stack}/{address}:{component}", pod_security.check_pod_spec(spec))
+    return result
+
+
+def _record(result: JudgeResult, where: str, violations: list) -> None:
+    if violations:
+        result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
+    else:
+        result.ok()
+
+
+def judge_helm_values(envs: list[Synthesized]) -> JudgeResult:
+    """Every key passed to the KubeRay operator chart exists in that chart's values.yaml."""
+    from rayfort_tools.judges.helm_values import check_values
+
+    result = JudgeResult("helm values")
+    try:
+        for env in envs:
+            for stack, tf_json in env.stacks.items():
+                for address, values in _operator_values(tf_json):
+                    unknown = check_values(values)
+                    where = f"{env.name}/{stack}/{address}"
+                    if unknown:
+                        result.fail(f"{where}: " + "; ".join(str(u) for u in unknown[:5]))
+                    else:
+                        result.ok()
+    except ReferenceMissing as missing:
+        result.unavailable, result.reference_missing = str(missing), True
+    return result
+
+
+# Workload Identity: pods get their Google credentials from the GKE metadata server.
+GKE_METADATA_SERVER = "169.254.169.252/32"
+
+
+def isolation_expectations(env: Environment) -> Any:
+    """Every flow the environment means to allow to or from its tenants' Ray pods."""
+    from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
+    from rayfort_tools.judges.tenant_isolation import Egress, Ingress, IsolationExpectations, RayPorts, Tenant, tcp
+
+    ports = {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS}
+    tenants = []
+    for t in env.tenants:
+        mesh = tuple(
+            tcp(ports[name]) for name in ("node_manager", "object_manager", "dashboard_agent_grpc", "dashboard_agent")
+        )
+        mesh += (tcp(t.worker_ports.min, t.worker_ports.max),) + ((tcp(ports["serve"]),) if t.serve else ())
+        operator_managed = t.ray_runtime == "kuberay"
+        # Head and workers talk on every Ray port the tenant issue lists; workers on the mesh and metrics.
+        to_head = tuple(tcp(ports[name]) for name in ("gcs", "dashboard", "client", "metrics")) + mesh
+        to_worker = (tcp(ports["metrics"]), *mesh)
+        egress = [
+            Egress(GKE_METADATA_SERVER, (tcp(988),)),
+            Egress(env.network.google_apis_cidr, (tcp(443),)),
+            Egress(env.network.private_services_cidr, (tcp(6378),), frozenset({"head"})),
+        ]
+        if operator_managed:  # the in-tree autoscaler on the head talks to the API server
+            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))
+        internal = t.exposure.internal
+        ingress = tuple(
+            Ingress(cidr, (tcp(ports["client"]), tcp(ports["dashboard"])))
+            for cidr in (internal.source_ranges if internal.enabled else [])
+        )
+        tenants.append(
+            Tenant(
+                namespace=t.name,
+                cluster=t.name,
+                exposed=t.exposure.iap.enabled,
+                ray_ports=RayPorts(
+                    to_head=to_head,
+                    to_worker=to_worker,
+                    between_workers=to_worker,
+                    dashboard=ports["dashboard"],
+                    metrics=ports["metrics"],
+                ),
+                egress=tuple(egress),
+                ingress=ingress,
+                scraped=True,
+                operator_managed=operator_managed,
+            )
+        )
+    return IsolationExpectations(tenants=tuple(tenants))
+
+
+def judge_isolation(envs: list[Synthesized]) -> JudgeResult:
+    """network-config-analyzer: no traffic between tenants, and exactly the Ray flows we intend."""
+    from rayfort_tools.judges.tenant_isolation import NcaUnavailable, check_tenant_isolation
+    from rayfort_tools.judges.workloads import cluster_resources, stack_manifests
+
+    result = JudgeResult("tenant isolation (nca)")
+    for env in envs:
+        if env.environment is None or not env.environment.tenants:
+            continue
+        manifests = [m for tf in env.stacks.values() for m in stack_manifests(tf)]
+        try:
+            report = check_tenant_isolation(cluster_resources(manifests), isolation_expectations(env.environment))
+        except NcaUnavailable as missing:
+            result.unavailable = str(missing)
+            return result
+        for assertion in report.assertions:
+            if assertion.passed:
+                result.ok()
+            else:
+                broken = [f"missing {c}" for c in assertion.missing] + [f"unexpected {c}" for c in assertion.unexpected]
+                result.fail(
+                    f"{env.name}: {assertion.name} ({assertion.description}): "
+                    + "; ".join(broken[:6])
+                    + (f"; ... {len(broken) - 6} more" if len(broken) > 6 else "")
+                )
+    return result
+
+
+def judge_rules(envs: list[Synthesized]) -> JudgeResult:
+    """rayfort's synth-time rules, read back from each synth's policy record."""
+    from rayfort.synth import POLICY_REPORT
+
+    result = JudgeResult("synth-time rules")
+    for env in envs:
+        record = env.outdir / POLICY_REPORT
+        if not record.is_file():
+            result.fail(f"{env.name}: {POLICY_REPORT} is missing: the output was not made by rayfort's synth")
+            continue
+        report = json.loads(record.read_text())
+        for evaluation in report["evaluations"]:
+            if evaluation["status"] == "violated":
+                result.fail(f"{env.name}: {evaluation['rule']} {evaluation['path']}: {evaluation['findings']}")
+            else:
+                result.ok()
+        for waiver in report["unused_waivers"]:
+            result.fail(f"{env.name}: waiver {waiver['rule']} for {waiver['resource']} matches nothing")
+    return result
+
+
+JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
+    judge_checkov,
+    judge_schemas,
+    judge_pod_security,
+    judge_helm_values,
+    judge_isolation,
+    judge_rules,
+]
+
+
+def render_table(results: list[JudgeResult]) -> str:
+    """The summary table: judge, objects checked, passed, failed."""
+    rows = [("judge", "checked", "passed", "failed")]
+    for r in results:
+        if r.unavailable:
+            rows.append((r.judge, "-", "-", f"unavailable: {r.unavailable}"))
+        else:
+            rows.append((r.judge, str(r.checked), str(r.passed), str(r.failed)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join([row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]), row[3]]))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    return "\n".join(lines)
+
+
+def run(
+    envs: list[Synthesized], judges: Iterable[Callable[[list[Synthesized]], JudgeResult]] = ()
+) -> list[JudgeResult]:
+    return [judge(envs) for judge in (list(judges) or JUDGES)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rayfort_tools.judges", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "environments",
+        nargs="*",
+        default=["dev", "prod", "airgapped"],
+        help="environment names or files (default: every shipped environment)",
+    )
+    parser.add_argument("--workdir", type=Path, default=Path(".judge"), help="where each environment is synthesized")
+    parser.add_argument("--app", default=DEFAULT_APP, help=f"the app's build function (default: {DEFAULT_APP})")
+    parser.add_argument("--require-all", action="store_true", help="fail when a judge cannot run (CI)")
+    parser.add_argument("--verbose", action="store_true", help="print every failure, not the first ten per judge")
+    args = parser.parse_args(argv)
+
+    from rayfort.config import ConfigError, load_environment, resolve_environment_path
+    from rayfort.synth import SynthRefused, synthesize
+
+    build = load_build(args.app)
+
+    envs = []
+    for selector in args.environments:
+        path = resolve_environment_path(selector, Path("environments"))
+        try:
+            env = load_environment(path)
+            outdir = args.workdir / env.name / "cdktf.out"
+            synthesize(env, outdir, build)
+        except (ConfigError, SynthRefused) as error:
+            print(f"rayfort judge: {error}", file=sys.stderr)
+            return 2
+        envs.append(load_outdir(env.name, outdir, env))
+
+    results = run(envs)
+    print(f"judged: {', '.join(e.name for e in envs)}")
+    print(render_table(results))
+    for r in results:
+        shown = r.failures if args.verbose else r.failures[:10]
+        for failure in shown:
+            print(f"  {r.judge}: {failure}")
+        if len(r.failures) > len(shown):
+            print(f"  {r.judge}: ... and {len(r.failures) - len(shown)} more (--verbose)")
+    failed = any(r.failed for r in results)
+    missing = args.require_all and any(r.unavailable and not r.reference_missing for r in results)
+    return 1 if failed or missing else 0

@@ -1,0 +1,61 @@
+"""python -m rayfort_tools.review: write the review report of a synthesized app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rayfort_tools.review.baseline import BaselineError, load_baseline
+from rayfort_tools.review.plan import load_plan
+from rayfort_tools.review.report import build_review
+from rayfort_tools.review.synth_output import SynthOutput
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m rayfort_tools.review",
+        description="Write a Markdown review of a synthesized rayfort app, fit to paste into a pull request. "
+        "Exit code 0: clean; 1: a security control is weakened without a waiver; 2: bad usage.",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")),
+        help="the synthesized app to review (default: cdktf.out)",
+    )
+    parser.add_argument(
+        "--env",
+        default=os.environ.get("RAYFORT_ENV", "dev"),
+        help="environment the output was synthesized from; used to synthesize a git-ref baseline",
+    )
+    parser.add_argument("--baseline", help="a cdktf.out directory or a git ref (e.g. origin/main) to diff against")
+    parser.add_argument("--plan", type=Path, help="summarise this `terraform show -json` plan instead of a diff")
+    parser.add_argument("--no-judges", action="store_true", help="leave out the judge table (faster)")
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
+    args = parser.parse_args(argv)
+
+    try:
+        output = SynthOutput.load(args.out)
+        baseline = load_baseline(args.baseline, environment=args.env, repo=Path.cwd()) if args.baseline else None
+        plan = load_plan(args.plan) if args.plan else None
+    except (FileNotFoundError, ValueError, BaselineError) as error:
+        print(f"rayfort review: {error}", file=sys.stderr)
+        return 2
+    judges = None
+    if not args.no_judges:
+        from rayfort_tools.judges.runner import Synthesized, run
+
+        judges = run([Synthesized(args.env, args.out, output.stacks)])
+    review = build_review(
+        output, environment=args.env, judges=judges, baseline=baseline, baseline_name=args.baseline or "", plan=plan
+    )
+    sys.stdout.write(review.markdown)
+    if args.output:
+        args.output.write_text(review.markdown, encoding="utf-8")
+    return review.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
