@@ -58,10 +58,14 @@ def synthesize(env: Environment, outdir: Path, build: Build) -> None:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:
+        rules = RayfortRules(env.waivers, environment=env)
+        early = rules.judge_environment()
+        if early is not None:
+            raise SynthRefused(early.describe())
         app = build(env, outdir=str(scratch))
         app.synth()
         stacks = read_stacks(scratch)
-        report = RayfortRules(env.waivers, environment=env).judge_stacks(stacks)
+        report = rules.judge_stacks(stacks)
         if report.refused:
             raise SynthRefused(report.describe())
         guardrails = configuration_problems(env, stacks)

@@ -235,7 +235,7 @@ def problems(env: Environment) -> list[Problem]:
 
     The constraints no setting can break here (shielded and private nodes, OS Login,
     CMEK on every service, no key resources) are checked on the synthesized
-    configuration by ``configuration_problems``.
+    configuration by ``configuration_problems``, with the catalogue's controls.
     """
     found: list[Problem] = []
     for constraint in env.org_policies.enforced:
@@ -245,140 +245,31 @@ def problems(env: Environment) -> list[Problem]:
     return found
 
 
-def _resources(stacks: dict[str, dict[str, Any]], resource_type: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (f"{stack}: {resource_type}.{name}", body)
-        for stack, tf_json in sorted(stacks.items())
-        for name, body in sorted(tf_json.get("resource", {}).get(resource_type, {}).items())
-    ]
-
-
-def _block(value: Any) -> dict[str, Any]:
-    """A nested block, whether cdktf wrote it as an object or as a one-element list."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, dict) else {}
-
-
-def _node_configs(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    configs = [
-        (address, _block(body.get("node_config"))) for address, body in _resources(stacks, "google_container_node_pool")
-    ]
-    configs += [
-        (address, _block(body["node_config"]))
-        for address, body in _resources(stacks, "google_container_cluster")
-        if "node_config" in body
-    ]
-    return configs
-
-
-def _shielded(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    found = [
-        f"{address}: node_config.shielded_instance_config.enable_secure_boot is not true"
-        for address, config in _node_configs(stacks)
-        if _block(config.get("shielded_instance_config")).get("enable_secure_boot") is not True
-    ]
-    found += [
-        f"{address}: enable_shielded_nodes is false"
-        for address, body in _resources(stacks, "google_container_cluster")
-        if body.get("enable_shielded_nodes") is False
-    ]
-    return found
-
-
-def _private_nodes(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    return [
-        f"{address}: private_cluster_config.enable_private_nodes is not true"
-        for address, body in _resources(stacks, "google_container_cluster")
-        if _block(body.get("private_cluster_config")).get("enable_private_nodes") is not True
-    ]
-
-
-def _os_login(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    found = _private_nodes(stacks)
-    found += [
-        f"{address}: node_config.metadata.enable-oslogin is {config['metadata']['enable-oslogin']!r}"
-        for address, config in _node_configs(stacks)
-        if str(_block(config.get("metadata")).get("enable-oslogin", "true")).lower() != "true"
-    ]
-    return found
-
-
-def _confidential_nodes(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    found = [
-        f"{address}: node_config.confidential_nodes.enabled is not true"
-        for address, config in _node_configs(stacks)
-        if _block(config.get("confidential_nodes")).get("enabled") is not True
-    ]
-    found += [
-        f"{address}: confidential_nodes.enabled is not true"
-        for address, body in _resources(stacks, "google_container_cluster")
-        if body.get("enable_autopilot") is True and _block(body.get("confidential_nodes")).get("enabled") is not True
-    ]
-    return found
-
-
-# Where each CMEK-capable resource names its key.
-_CMEK_ATTRIBUTES = {
-    "google_artifact_registry_repository": ("kms_key_name",),
-    "google_redis_instance": ("customer_managed_key",),
-    "google_storage_bucket": ("encryption", "default_kms_key_name"),
-    "google_container_cluster": ("database_encryption", "key_name"),
-}
-_AUTOPILOT_BOOT_DISK_KEY = ("cluster_autoscaling", "auto_provisioning_defaults", "boot_disk_kms_key")
-
-
-def _attribute(body: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = body
-    for key in path[:-1]:
-        value = _block(value.get(key))
-    return value.get(path[-1])
-
-
-def _cmek(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    found = [
-        f"{address}: node_config.boot_disk_kms_key is not set"
-        for address, config in _node_configs(stacks)
-        if not config.get("boot_disk_kms_key")
-    ]
-    for resource_type, path in _CMEK_ATTRIBUTES.items():
-        found += [
-            f"{address}: {'.'.join(path)} is not set"
-            for address, body in _resources(stacks, resource_type)
-            if not _attribute(body, path)
-        ]
-    found += [
-        f"{address}: {'.'.join(_AUTOPILOT_BOOT_DISK_KEY)} is not set"
-        for address, body in _resources(stacks, "google_container_cluster")
-        if body.get("enable_autopilot") is True and not _attribute(body, _AUTOPILOT_BOOT_DISK_KEY)
-    ]
-    return found
-
-
-def _service_account_keys(stacks: dict[str, dict[str, Any]]) -> list[str]:
-    return [
-        f"{address}: creates a service account key" for address, _ in _resources(stacks, "google_service_account_key")
-    ]
-
-
-_CONFIGURATION_RULES = {
-    "compute.requireShieldedVm": _shielded,
-    "compute.requireOsLogin": _os_login,
-    "compute.vmExternalIpAccess": _private_nodes,
-    "compute.restrictNonConfidentialComputing": _confidential_nodes,
-    "gcp.restrictNonCmekServices": _cmek,
-    "iam.disableServiceAccountKeyCreation": _service_account_keys,
-}
-
-
 def configuration_problems(env: Environment, stacks: dict[str, dict[str, Any]]) -> list[str]:
     """Resources of the synthesized stacks ({stack id: cdk.tf.json}) that break a constraint in force.
 
-    Each message names the constraint, the stack, the resource and the attribute.
+    Each constraint is enforced by controls of the catalogue (``Control.org_policies``);
+    their checks decide, and a waiver does not help: the organization would refuse
+    the apply. Each message names the constraint, the stack, the resource, the
+    attribute and the control.
     """
-    return [
-        f"constraints/{constraint} is in force: {violation}"
-        for constraint in env.org_policies.enforced
-        if constraint in _CONFIGURATION_RULES
-        for violation in _CONFIGURATION_RULES[constraint](stacks)
-    ]
+    from rayfort.controls import CONTROLS
+
+    found = []
+    for constraint in env.org_policies.enforced:
+        for control in CONTROLS:
+            attributes = control.org_policies.get(constraint)
+            if not attributes:
+                continue
+            for stack, tf_json in sorted(stacks.items()):
+                for resource_type, check in control.checks.items():
+                    for name, body in sorted(tf_json.get("resource", {}).get(resource_type, {}).items()):
+                        if not control.applies(body):
+                            continue
+                        found += [
+                            f"constraints/{constraint} is in force: {stack}: {resource_type}.{name}: {finding} "
+                            f"({control.id}; no waiver lifts an organization policy)"
+                            for finding in check(body)
+                            if finding.startswith(attributes)
+                        ]
+    return list(dict.fromkeys(found))

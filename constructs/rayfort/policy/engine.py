@@ -48,6 +48,8 @@ class PolicyReport:
 
     evaluations: list[Evaluation] = field(default_factory=list)
     unused_waivers: list[Waiver] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
+    """Every waiver in force, so the review can name the ones a change adds or widens."""
 
     @property
     def violations(self) -> list[Evaluation]:
@@ -67,7 +69,7 @@ class PolicyReport:
         for e in self.violations:
             for finding in e.findings:
                 lines.append(f"  - {e.rule} {e.title}: {e.path}: {finding}")
-            lines.append(f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why>}})")
+            lines.append(f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why, in words>}})")
         for waiver in self.unused_waivers:
             lines.append(f"  - waiver {waiver.rule} for {waiver.resource} matches nothing; remove it")
         return "\n".join(lines)
@@ -77,6 +79,7 @@ class PolicyReport:
         document = {
             "evaluations": [asdict(e) for e in sorted(self.evaluations, key=lambda e: (e.path, e.rule))],
             "unused_waivers": [w.model_dump() for w in self.unused_waivers],
+            "waivers": [w.model_dump() for w in self.waivers],
         }
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
@@ -111,6 +114,7 @@ class RayfortRules:
         self._environment = environment
         self._used: set[int] = set()
         self._evaluations: list[Evaluation] = []
+        self._environment_judged = False
 
     def attach(self, app: App) -> RayfortRules:
         """Guard every stack of ``app``.
@@ -148,14 +152,30 @@ class RayfortRules:
         for path, refusal in self._judge_stack(stack.to_terraform()):
             Annotations.of(_find(stack, path)).add_error(refusal)
 
+    def judge_environment(self) -> PolicyReport | None:
+        """Evaluate the environment rules once, before anything is built; the refusal, or None.
+
+        The refusal lists only violations: waivers meant for resources are
+        judged with the resources.
+        """
+        if self._environment is None:
+            return None
+        refusals = self._judge_environment(self._environment)
+        if not refusals:
+            return None
+        return PolicyReport(evaluations=list(self._evaluations))
+
     def _judge_environment(self, env: Environment) -> list[tuple[str, str]]:
         """Evaluate the environment rules; (path, message) of each violation no waiver covers."""
+        if self._environment_judged:
+            return []
+        self._environment_judged = True
         refusals = []
         for rule in ENVIRONMENT_RULES:
-            as_rule = Rule(rule.id, rule.title, rule.control, ("environment",), rule.attribute, lambda _: iter(()))
+            as_rule = Rule(rule.id, rule.title, rule.control, {}, rule.attribute, ratchet=rule.ratchet)
             found = list(rule.findings(env))
             if not found:
-                self._record(as_rule, rule.attribute, "environment", "on")
+                self._record(as_rule, "environment", "environment", "on")
             for path, finding in found:
                 waiver = self._waiver_for(rule.id, path)
                 if waiver is not None:
@@ -183,10 +203,13 @@ class RayfortRules:
                 continue
             if not rule.applies(body):
                 continue
-            findings = tuple(dict.fromkeys(rule.check(body)))
+            findings = tuple(dict.fromkeys(rule.check(body, resource_type)))
             if not findings:
                 if "*" not in rule.resource_types:
-                    self._record(rule, path, resource_type, "on")
+                    # A ratchet control's waiver may stand while the control holds: the review
+                    # compares its value with the baseline and names the waiver that accepts a widening.
+                    standing = self._waiver_for(rule.id, path) if rule.ratchet else None
+                    self._record(rule, path, resource_type, "on", (), standing.reason if standing else None)
                 continue
             waiver = self._waiver_for(rule.id, path)
             if waiver is not None:
@@ -208,7 +231,7 @@ class RayfortRules:
     def report(self) -> PolicyReport:
         """What the last synth found; call after ``app.synth()``."""
         unused = [w for i, w in enumerate(self._waivers) if i not in self._used]
-        return PolicyReport(evaluations=list(self._evaluations), unused_waivers=unused)
+        return PolicyReport(evaluations=list(self._evaluations), unused_waivers=unused, waivers=list(self._waivers))
 
     def _waiver_for(self, rule_id: str, path: str) -> Waiver | None:
         for index, waiver in enumerate(self._waivers):

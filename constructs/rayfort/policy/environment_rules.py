@@ -1,16 +1,18 @@
-"""Rules about what an environment leaves out, which no single resource shows.
+"""Rules read from the environment: the catalogue's controls an environment setting lowers.
 
-A perimeter that was never created, or a Ray cluster run without token auth by
-Deployments instead of a RayCluster, has no resource for a resource rule to
-inspect; these rules read the environment and are waived like any other.
+They run before anything is built, so a weakened setting is refused in a
+fraction of a second, and they cover what no resource shows (a perimeter that
+was never created). They are waived like any other rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rayfort.config import Environment
+from rayfort.controls import CONTROLS
+from rayfort.controls.environment import EnvironmentCheck
 
 
 @dataclass(frozen=True)
@@ -21,38 +23,23 @@ class EnvironmentRule:
     title: str
     control: str
     attribute: str
-    findings: Callable[[Environment], Iterator[tuple[str, str]]]
-    """(construct path, what is wrong) for every place the control is off."""
+    check: EnvironmentCheck
+    ratchet: bool = False
+
+    def findings(self, env: Environment) -> Iterator[tuple[str, str]]:
+        """(construct path, what is wrong) for every place the control is lowered."""
+        yield from self.check(env)
 
 
-def _perimeter(env: Environment) -> Iterator[tuple[str, str]]:
-    if not env.network.service_controls.enabled:
-        yield "network/perimeter", "network.service_controls.enabled is false: no VPC Service Controls perimeter"
-
-
-def _operatorless_token_auth(env: Environment) -> Iterator[tuple[str, str]]:
-    for tenant in env.tenants:
-        if tenant.ray_runtime == "plain" and not tenant.token_auth:
-            yield (
-                f"tenant-{tenant.name}/ray",
-                f"tenants[{tenant.name}].token_auth is false: anyone who reaches the head can run code",
-            )
-
-
-ENVIRONMENT_RULES: tuple[EnvironmentRule, ...] = (
+ENVIRONMENT_RULES: tuple[EnvironmentRule, ...] = tuple(
     EnvironmentRule(
-        "RF021",
-        "VPC Service Controls perimeter",
-        "Google security foundations",
-        "network.service_controls.enabled",
-        _perimeter,
-    ),
-    # RayClusters are covered by RF013 on the resource itself; Deployments carry no auth field to inspect.
-    EnvironmentRule(
-        "RF022",
-        "Ray token authentication (operatorless tenants)",
-        "rayfort (CVE-2023-48022)",
-        "tenants[].token_auth",
-        _operatorless_token_auth,
-    ),
+        control.id,
+        control.title,
+        control.standard,
+        ", ".join(control.environment),
+        control.environment_check,
+        control.ratchet,
+    )
+    for control in CONTROLS
+    if control.environment_check is not None
 )

@@ -1,0 +1,213 @@
+"""Environment checks: a control the environment file lowers, found before anything is built.
+
+Each yields (construct path, what is wrong). The path is the construct the
+setting becomes, so one waiver covers both this early finding and the same
+control's check of the synthesized resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rayfort.controls.checks import (
+    FLOW_INTERVALS,
+    FLOW_METADATA,
+    FLOW_SAMPLING_FLOOR,
+    NAT_LOG_FILTERS,
+    SSL_PROFILES,
+    image_pinned,
+)
+from rayfort.controls.compare import beyond, internet_wide
+
+if TYPE_CHECKING:
+    from rayfort.config import Environment
+    from rayfort.config.tenant import TenantSettings
+
+Findings = Iterator[tuple[str, str]]
+EnvironmentCheck = Callable[["Environment"], Findings]
+
+CLUSTER_PATH = "gke/cluster/cluster"
+ADMISSION_POLICY_PATH = "gke/image-admission/policy"
+SSL_POLICY_PATH = "exposure/edge/ssl-policy"
+SUBNET_PATH = "network/vpc/nodes"
+NAT_PATH = "network/nat/nat"
+IAP_SSH_PATH = "network/firewall/allow-iap-ssh"
+PERIMETER_PATH = "network/perimeter"
+
+
+def pool_path(name: str) -> str:
+    return f"gke/pool-{name}/pool"
+
+
+def ray_head_path(tenant: TenantSettings) -> str:
+    """The object that runs a tenant's Ray head: its RayCluster, or the head Deployment of a plain runtime."""
+    if tenant.ray_runtime == "plain":
+        return f"tenant-{tenant.name}/ray-deployment-{tenant.name}-head/object"
+    return f"tenant-{tenant.name}/ray-raycluster-{tenant.name}/object"
+
+
+def internal_service_path(tenant: TenantSettings) -> str:
+    return f"exposure/{tenant.name}-internal/service/object"
+
+
+def quota_path(tenant: TenantSettings) -> str:
+    return f"tenant-{tenant.name}/resourcequota/object"
+
+
+def confidential_pools(env: Environment) -> Findings:
+    if env.cluster.mode == "autopilot":
+        return
+    for p, pool in enumerate(env.cluster.node_pools):
+        if pool.confidential_instance_type is None:
+            yield pool_path(pool.name), f"cluster.node_pools[{p}].confidential_instance_type is null"
+
+
+def authorized_networks(env: Environment) -> Findings:
+    cidrs = [network.cidr for network in env.cluster.master_authorized_networks]
+    if internet_wide(cidrs):
+        yield CLUSTER_PATH, f"cluster.master_authorized_networks {cidrs} admit the internet at large"
+
+
+def internal_sources(env: Environment) -> Findings:
+    for i, tenant in enumerate(env.tenants):
+        internal = tenant.exposure.internal
+        if internal.enabled and internet_wide(internal.source_ranges):
+            where = " from every region (global_access)" if internal.global_access else ""
+            yield (
+                internal_service_path(tenant),
+                f"tenants[{i}].exposure.internal.source_ranges {internal.source_ranges} admit the internet "
+                f"at large{where}",
+            )
+
+
+def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
+    """What Binary Authorization admits without any extra registry: the mirror, and upstream images unless air-gapped."""
+    from rayfort.config.cluster import admitted_image_patterns
+
+    cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})
+    return admitted_image_patterns(env.model_copy(update={"cluster": cluster}))
+
+
+def extra_image_patterns(env: Environment) -> Findings:
+    extra = beyond(list(rayfort_image_patterns(env)), env.cluster.binary_authorization_registries)
+    if extra:
+        mode = "the mirror only (air-gapped)" if env.airgapped else "rayfort's own images"
+        yield (
+            ADMISSION_POLICY_PATH,
+            f"cluster.binary_authorization_registries {extra} admit images beyond {mode}",
+        )
+
+
+def pinned_tenant_images(env: Environment) -> Findings:
+    for i, tenant in enumerate(env.tenants):
+        if tenant.image is not None and not image_pinned(tenant.image):
+            yield ray_head_path(tenant), f"tenants[{i}].image {tenant.image} is not pinned (a digest or a version tag)"
+
+
+def _dashboards(env: Environment) -> bool:
+    return any(tenant.exposure.iap.enabled for tenant in env.tenants)
+
+
+def tls_profile(env: Environment) -> Findings:
+    profile = env.exposure.ssl_profile
+    if _dashboards(env) and SSL_PROFILES.rank(profile) < SSL_PROFILES.rank("RESTRICTED"):
+        yield SSL_POLICY_PATH, f"exposure.ssl_profile is {profile}, weaker than RESTRICTED"
+
+
+def dashboard_backend_path(env: Environment, tenant: TenantSettings) -> str:
+    """The object that configures a tenant's IAP dashboard backend: BackendConfig (Ingress) or GCPBackendPolicy."""
+    if env.exposure.api == "gateway":
+        return f"exposure/gateway/{tenant.name}-backend-policy/object"
+    return f"exposure/{tenant.name}-dashboard/backend-config/object"
+
+
+def armor(env: Environment) -> Findings:
+    if env.exposure.cloud_armor.enabled:
+        return
+    for i, tenant in enumerate(env.tenants):
+        if tenant.exposure.iap.enabled:
+            yield (
+                dashboard_backend_path(env, tenant),
+                f"exposure.cloud_armor.enabled is false: tenants[{i}]'s IAP dashboard has no Cloud Armor policy",
+            )
+
+
+def flow_logs(env: Environment) -> Findings:
+    if env.network.shared_vpc is not None:
+        return
+    logs = env.network.flow_logs
+    if logs.sampling < FLOW_SAMPLING_FLOOR:
+        yield SUBNET_PATH, f"network.flow_logs.sampling {logs.sampling} records fewer than {FLOW_SAMPLING_FLOOR}"
+    if FLOW_INTERVALS.rank(logs.interval) < FLOW_INTERVALS.rank("INTERVAL_5_SEC"):
+        yield SUBNET_PATH, f"network.flow_logs.interval {logs.interval} is coarser than INTERVAL_5_SEC"
+    if FLOW_METADATA.rank(logs.metadata) < FLOW_METADATA.rank("INCLUDE_ALL_METADATA"):
+        yield SUBNET_PATH, f"network.flow_logs.metadata {logs.metadata} leaves out metadata"
+
+
+def nat_logging(env: Environment) -> Findings:
+    net = env.network
+    if net.egress == "nat" and net.shared_vpc is None and NAT_LOG_FILTERS.rank(net.nat_logging) < 2:
+        yield NAT_PATH, f"network.nat_logging is {net.nat_logging}, not ALL: translations go unrecorded"
+
+
+def iap_tcp_forwarding(env: Environment) -> Findings:
+    if env.network.iap_tcp_forwarding:
+        yield IAP_SSH_PATH, "network.iap_tcp_forwarding is true: IAP TCP forwarding reaches the nodes' SSH port"
+
+
+def perimeter(env: Environment) -> Findings:
+    if not env.network.service_controls.enabled:
+        yield PERIMETER_PATH, "network.service_controls.enabled is false: no VPC Service Controls perimeter"
+
+
+def operatorless_token_auth(env: Environment) -> Findings:
+    for i, tenant in enumerate(env.tenants):
+        if tenant.ray_runtime == "plain" and not tenant.token_auth:
+            yield (
+                f"tenant-{tenant.name}/ray",
+                f"tenants[{i}].token_auth is false: anyone who reaches the head can run code",
+            )
+
+
+def cluster_capacity(env: Environment) -> dict[str, Decimal] | None:
+    """CPU cores, memory bytes and GPUs every node pool at max_nodes can give pods; None when unknown (Autopilot)."""
+    from rayfort.config.tenant import node_allocatable
+
+    if env.cluster.mode == "autopilot":
+        return None
+    total = {"cpu": Decimal(0), "memory": Decimal(0), "gpu": Decimal(0)}
+    for pool in env.cluster.node_pools:
+        allocatable = node_allocatable(pool.machine_type)
+        if allocatable is None:
+            return None
+        nodes = pool.max_nodes * len(pool.zones or env.zones[:1])
+        total["cpu"] += allocatable[0] * nodes
+        total["memory"] += allocatable[1] * nodes
+        total["gpu"] += (pool.gpu.count if pool.gpu else 0) * nodes
+    return total
+
+
+def quota_within_capacity(env: Environment) -> Findings:
+    """A quota the cluster can never fill limits nothing: one tenant may then take every node."""
+    from rayfort.config.tenant import quantity
+
+    capacity = cluster_capacity(env)
+    if capacity is None:
+        return
+    for i, tenant in enumerate(env.tenants):
+        quota = tenant.quota
+        asked = {
+            "cpu": quantity(quota.cpu) if "cpu" in quota.model_fields_set else None,
+            "memory": quantity(quota.memory) if "memory" in quota.model_fields_set else None,
+            "gpu": Decimal(quota.gpu) if "gpu" in quota.model_fields_set and quota.gpu else None,
+        }
+        for name, amount in asked.items():
+            if amount is not None and amount > capacity[name]:
+                held = f"{capacity[name] / 2**30:.1f}Gi" if name == "memory" else f"{capacity[name]:.2f}"
+                yield (
+                    quota_path(tenant),
+                    f"tenants[{i}].quota.{name} {getattr(quota, name)} exceeds what the cluster can hold "
+                    f"({held} at max_nodes): it limits nothing",
+                )
