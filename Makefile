@@ -56,8 +56,28 @@ synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them,
 	git add -A deploy/$(ENV)
 	git diff --cached --quiet -- deploy/$(ENV) || git commit -m "Synthesize $(ENV) for Terraform Cloud" -- deploy/$(ENV)
 
-review: synth ## Markdown review of ENV (review.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>.
-	$(PY) -m rayfort_tools.review --env $(ENV) --output review.md $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN))
+# `make review` exits with the review's own code: 0 clean, 1 weakened without a waiver or a judge check
+# failed, 2 bad input. GNU make turns any failing recipe into 2, so the review runs while make reads its
+# makefiles (as the recipe of an included file); its code comes back as REVIEW_EXIT, and a 1 is given back
+# through question mode (-q), the one way make exits 1. Any other goal leaves this block alone.
+REVIEW_VERDICT := .review-verdict.mk
+REVIEW_OUTPUT ?= review.md
+ifneq ($(filter review,$(MAKECMDGOALS)),)
+ifndef MAKE_RESTARTS
+$(shell rm -f $(REVIEW_VERDICT))
+endif
+-include $(REVIEW_VERDICT)
+$(REVIEW_VERDICT):
+	@$(MAKE) --no-print-directory synth ENV=$(ENV) >&2 \
+	  && $(PY) -m rayfort_tools.review --env $(ENV) --output $(REVIEW_OUTPUT) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN)) $(if $(filter 0,$(JUDGES)),--no-judges); \
+	  echo "REVIEW_EXIT := $$?" > $@
+ifeq ($(REVIEW_EXIT),1)
+MAKEFLAGS += -q
+endif
+endif
+
+review: $(REVIEW_VERDICT) ## Review ENV into review.md; BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>, JUDGES=0.
+	@rm -f $(REVIEW_VERDICT); test "$(REVIEW_EXIT)" = 0 || { echo "rayfort review: bad input (exit $(REVIEW_EXIT))" >&2; exit 2; }
 
 mirror-commands: setup ## Print the crane/helm commands that fill ENV's private registry mirror.
 	$(PY) -m rayfort.registry $(ENV)

@@ -25,14 +25,20 @@ def environment(name: str) -> Environment:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
-    """Each shipped environment synthesized once: {env: {stack: tf_json}}."""
+def shipped_outdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each shipped environment synthesized once: {env: its cdktf.out directory}."""
     result = {}
     for name in SHIPPED:
         outdir = tmp_path_factory.mktemp(f"synth-{name}") / "cdktf.out"
         synthesize(environment(name), outdir)
-        result[name] = stacks_in(outdir)
+        result[name] = outdir
     return result
+
+
+@pytest.fixture(scope="session")
+def synthesized(shipped_outdirs: dict[str, Path]) -> dict[str, dict[str, dict]]:
+    """Each shipped environment synthesized once: {env: {stack: tf_json}}."""
+    return {name: stacks_in(outdir) for name, outdir in shipped_outdirs.items()}
 
 
 @pytest.fixture(scope="session")

@@ -132,6 +132,11 @@ def _is_deny(resource: Resource) -> bool:
     return bool(resource.get("deny"))
 
 
+def _not_deny(resource: Resource) -> bool:
+    """Allow rules, and rules whose action is not shown (a plan's partial body): wider is weaker."""
+    return not _is_deny(resource)
+
+
 def _manifest_kind(*kinds: str) -> Callable[[Resource], bool]:
     return c.kind(*kinds)
 
@@ -335,7 +340,10 @@ CONTROLS: tuple[Control, ...] = (
         "Resource-level IAM grants",
         "a grant meant for one bucket, key or secret reaching all of them",
         "CIS GCP 1.5, 1.6",
-        checks={"google_project_iam_member": c.project_level_grant, "google_project_iam_binding": c.project_level_grant},
+        checks={
+            "google_project_iam_member": c.project_level_grant,
+            "google_project_iam_binding": c.project_level_grant,
+        },
     ),
     Control(
         "RF015",
@@ -344,8 +352,13 @@ CONTROLS: tuple[Control, ...] = (
         "rayfort",
         checks={"*": c.plain_text_secrets},
         settings=(
-            Setting("*", ("(every attribute)",), Number(stronger="lower"), "a secret appears in plain text",
-                    extract=_secret_findings),
+            Setting(
+                "*",
+                ("(every attribute)",),
+                Number(stronger="lower"),
+                "a secret appears in plain text",
+                extract=_secret_findings,
+            ),
         ),  # fmt: skip
     ),
     Control(
@@ -364,13 +377,19 @@ CONTROLS: tuple[Control, ...] = (
         "CIS GCP 3.6, 3.7",
         checks={_FIREWALL: c.open_firewall},
         settings=(
-            Setting(_FIREWALL, ("source_ranges",), AddressSet(), "the allow rule admits more sources", _is_allow),
-            Setting(_FIREWALL, ("destination_ranges",), AddressSet(), "the allow rule reaches more addresses",
-                    _is_allow),
+            Setting(_FIREWALL, ("source_ranges",), AddressSet(), "the rule admits more sources", _not_deny),
+            Setting(_FIREWALL, ("destination_ranges",), AddressSet(), "the rule reaches more addresses", _not_deny),
+            Setting(
+                _FIREWALL, ("source_ranges",), AddressSet(denies=True), "the deny rule covers fewer sources", _is_deny
+            ),
         ),  # fmt: skip
         presence=(
-            Presence(_FIREWALL, "added", "a new firewall allow rule opens traffic",
-                     lambda r: _is_allow(r) and not _opens_iap(r)),
+            Presence(
+                _FIREWALL,
+                "added",
+                "a new firewall allow rule opens traffic",
+                lambda r: _is_allow(r) and not _opens_iap(r),
+            ),
             Presence(_FIREWALL, "removed", "a firewall deny rule is removed", _is_deny),
         ),
     ),
@@ -389,11 +408,19 @@ CONTROLS: tuple[Control, ...] = (
         "CIS GCP 5.1, 5.2",
         checks={"google_storage_bucket": c.bucket_hardening},
         settings=(
-            Setting("google_storage_bucket", ("public_access_prevention",), c.BUCKET_PUBLIC_ACCESS,
-                    "the bucket may become public"),
+            Setting(
+                "google_storage_bucket",
+                ("public_access_prevention",),
+                c.BUCKET_PUBLIC_ACCESS,
+                "the bucket may become public",
+            ),
             Setting("google_storage_bucket", ("uniform_bucket_level_access",), _ON, "object ACLs return"),
-            Setting("google_storage_bucket", ("encryption", "default_kms_key_name"), Present(),
-                    "objects use Google-managed keys"),
+            Setting(
+                "google_storage_bucket",
+                ("encryption", "default_kms_key_name"),
+                Present(),
+                "objects use Google-managed keys",
+            ),
         ),  # fmt: skip
         org_policies={"gcp.restrictNonCmekServices": ("encryption.default_kms_key_name",)},
     ),
@@ -405,8 +432,12 @@ CONTROLS: tuple[Control, ...] = (
         environment=("cluster.kms.create.rotation_days",),
         checks={"google_kms_crypto_key": c.key_rotation},
         settings=(
-            Setting("google_kms_crypto_key", ("rotation_period",), Number(stronger="lower", unit="s"),
-                    "keys rotate less often"),
+            Setting(
+                "google_kms_crypto_key",
+                ("rotation_period",),
+                Number(stronger="lower", unit="s"),
+                "keys rotate less often",
+            ),
             Setting("google_kms_crypto_key", ("lifecycle", "prevent_destroy"), _ON, "the key can be destroyed"),
         ),  # fmt: skip
     ),
@@ -418,16 +449,25 @@ CONTROLS: tuple[Control, ...] = (
         environment=("network.service_controls.enabled", "network.service_controls.enforce"),
         environment_check=e.perimeter,
         settings=(
-            Setting("google_access_context_manager_service_perimeter", ("status",), Present(),
-                    "the perimeter is no longer enforced (dry-run only)"),
-            Setting("google_access_context_manager_access_level", ("basic", "conditions"), AddressSet(),
-                    "the access level admits more sources",
-                    extract=lambda r: [ip for cond in (c.block(r.get("basic")).get("conditions") or [])
-                                       for ip in (cond.get("ip_subnetworks") or [])]),
+            Setting(
+                "google_access_context_manager_service_perimeter",
+                ("status",),
+                Present(),
+                "the perimeter is no longer enforced (dry-run only)",
+            ),
+            Setting(
+                "google_access_context_manager_access_level",
+                ("basic", "conditions"),
+                AddressSet(),
+                "the access level admits more sources",
+                extract=lambda r: [
+                    ip
+                    for cond in (c.block(r.get("basic")).get("conditions") or [])
+                    for ip in (cond.get("ip_subnetworks") or [])
+                ],
+            ),
         ),  # fmt: skip
-        presence=(
-            Presence("google_access_context_manager_service_perimeter", "removed", "the perimeter is removed"),
-        ),
+        presence=(Presence("google_access_context_manager_service_perimeter", "removed", "the perimeter is removed"),),
         judged_by=("CKV_RAYFORT_11",),
     ),
     Control(
@@ -447,14 +487,29 @@ CONTROLS: tuple[Control, ...] = (
         checks={_CLUSTER: c.authorized_networks},
         environment_check=e.authorized_networks,
         settings=(
-            Setting(_CLUSTER, ("master_authorized_networks_config", "cidr_blocks"), AddressSet(),
-                    "more networks reach the control plane",
-                    extract=lambda r: [b.get("cidr_block") for b in value_at(
-                        r, ("master_authorized_networks_config", "cidr_blocks")) or [] if isinstance(b, dict)]),
-            Setting(_CLUSTER, ("master_authorized_networks_config", "gcp_public_cidrs_access_enabled"), _OFF,
-                    "every Google Cloud VM reaches the control plane"),
-            Setting(_CLUSTER, ("control_plane_endpoints_config", "dns_endpoint_config", "allow_external_traffic"),
-                    _OFF, "the DNS endpoint accepts traffic from outside the VPC (IAM still decides)"),
+            Setting(
+                _CLUSTER,
+                ("master_authorized_networks_config", "cidr_blocks"),
+                AddressSet(),
+                "more networks reach the control plane",
+                extract=lambda r: [
+                    b.get("cidr_block")
+                    for b in value_at(r, ("master_authorized_networks_config", "cidr_blocks")) or []
+                    if isinstance(b, dict)
+                ],
+            ),
+            Setting(
+                _CLUSTER,
+                ("master_authorized_networks_config", "gcp_public_cidrs_access_enabled"),
+                _OFF,
+                "every Google Cloud VM reaches the control plane",
+            ),
+            Setting(
+                _CLUSTER,
+                ("control_plane_endpoints_config", "dns_endpoint_config", "allow_external_traffic"),
+                _OFF,
+                "the DNS endpoint accepts traffic from outside the VPC (IAM still decides)",
+            ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_2", "CKV_GCP_18"),
     ),
@@ -468,11 +523,20 @@ CONTROLS: tuple[Control, ...] = (
         applies=c.is_load_balancer_service,
         environment_check=e.internal_sources,
         settings=(
-            Setting(_MANIFEST, ("manifest", "spec", "loadBalancerSourceRanges"), AddressSet(),
-                    "the load balancer admits more sources", c.is_load_balancer_service),
-            Setting(_MANIFEST, ("manifest", "metadata", "annotations", c.GLOBAL_ACCESS),
-                    Flag("false", missing="false"), "clients from every region are admitted",
-                    c.is_load_balancer_service),
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "loadBalancerSourceRanges"),
+                AddressSet(),
+                "the load balancer admits more sources",
+                c.is_load_balancer_service,
+            ),
+            Setting(
+                _MANIFEST,
+                ("manifest", "metadata", "annotations", c.GLOBAL_ACCESS),
+                Flag("false", missing="false"),
+                "clients from every region are admitted",
+                c.is_load_balancer_service,
+            ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_13",),
     ),
@@ -485,18 +549,39 @@ CONTROLS: tuple[Control, ...] = (
         checks={"google_binary_authorization_policy": c.admission_policy},
         environment_check=e.extra_image_patterns,
         settings=(
-            Setting("google_binary_authorization_policy", ("admission_whitelist_patterns",), Allowlist(),
-                    "the allowlist admits more images",
-                    extract=lambda r: [p.get("name_pattern") for p in r.get("admission_whitelist_patterns") or []
-                                       if isinstance(p, dict)]),
-            Setting("google_binary_authorization_policy", ("default_admission_rule", "evaluation_mode"),
-                    c.ADMISSION_MODES, "unlisted images may run"),
-            Setting("google_binary_authorization_policy", ("default_admission_rule", "enforcement_mode"),
-                    c.ENFORCEMENT_MODES, "denied images run anyway (dry-run)"),
-            Setting("google_binary_authorization_policy", ("global_policy_evaluation_mode",),
-                    Levels(("DISABLE", "ENABLE")), "Google's system-image policy is no longer applied"),
-            Setting(_CLUSTER, ("binary_authorization", "evaluation_mode"), c.BINAUTHZ_CLUSTER_MODES,
-                    "the cluster no longer enforces the policy"),
+            Setting(
+                "google_binary_authorization_policy",
+                ("admission_whitelist_patterns",),
+                Allowlist(),
+                "the allowlist admits more images",
+                extract=lambda r: [
+                    p.get("name_pattern") for p in r.get("admission_whitelist_patterns") or [] if isinstance(p, dict)
+                ],
+            ),
+            Setting(
+                "google_binary_authorization_policy",
+                ("default_admission_rule", "evaluation_mode"),
+                c.ADMISSION_MODES,
+                "unlisted images may run",
+            ),
+            Setting(
+                "google_binary_authorization_policy",
+                ("default_admission_rule", "enforcement_mode"),
+                c.ENFORCEMENT_MODES,
+                "denied images run anyway (dry-run)",
+            ),
+            Setting(
+                "google_binary_authorization_policy",
+                ("global_policy_evaluation_mode",),
+                Levels(("DISABLE", "ENABLE")),
+                "Google's system-image policy is no longer applied",
+            ),
+            Setting(
+                _CLUSTER,
+                ("binary_authorization", "evaluation_mode"),
+                c.BINAUTHZ_CLUSTER_MODES,
+                "the cluster no longer enforces the policy",
+            ),
         ),  # fmt: skip
         presence=(Presence("google_binary_authorization_policy", "removed", "image admission control is removed"),),
     ),
@@ -510,8 +595,14 @@ CONTROLS: tuple[Control, ...] = (
         applies=c.has_pods,
         environment_check=e.pinned_tenant_images,
         settings=(
-            Setting(_MANIFEST, ("manifest", "spec", "(container images)"), Number(stronger="lower"),
-                    "an image is no longer pinned", c.has_pods, _unpinned),
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "(container images)"),
+                Number(stronger="lower"),
+                "an image is no longer pinned",
+                c.has_pods,
+                _unpinned,
+            ),
             Setting("helm_release", ("version",), Present(), "the chart version floats"),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_15",),
@@ -526,8 +617,9 @@ CONTROLS: tuple[Control, ...] = (
         environment_check=e.tls_profile,
         settings=(
             Setting("google_compute_ssl_policy", ("profile",), c.SSL_PROFILES, "weaker cipher suites are accepted"),
-            Setting("google_compute_ssl_policy", ("min_tls_version",), c.TLS_VERSIONS,
-                    "older TLS versions are accepted"),
+            Setting(
+                "google_compute_ssl_policy", ("min_tls_version",), c.TLS_VERSIONS, "older TLS versions are accepted"
+            ),
         ),  # fmt: skip
         presence=(Presence("google_compute_ssl_policy", "removed", "the dashboards lose their TLS policy"),),
         judged_by=("CKV_RAYFORT_16",),
@@ -542,14 +634,34 @@ CONTROLS: tuple[Control, ...] = (
         applies=_iap_backend,
         environment_check=e.armor,
         settings=(
-            Setting(_MANIFEST, ("manifest", "spec", "securityPolicy", "name"), Present(),
-                    "the dashboard loses its Cloud Armor policy", c.kind("BackendConfig")),
-            Setting(_MANIFEST, ("manifest", "spec", "default", "securityPolicy"), Present(),
-                    "the dashboard loses its Cloud Armor policy", c.kind("GCPBackendPolicy")),
-            Setting("google_compute_security_policy", ("rule", "(admitted ranges)"), AddressSet(),
-                    "Cloud Armor admits more sources", extract=c.armor_admitted_ranges),
-            Setting("google_compute_security_policy", ("rule", "(rate limit)"), Number(stronger="lower"),
-                    "Cloud Armor throttles later", extract=c.armor_rate_limit),
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "securityPolicy", "name"),
+                Present(),
+                "the dashboard loses its Cloud Armor policy",
+                c.kind("BackendConfig"),
+            ),
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "default", "securityPolicy"),
+                Present(),
+                "the dashboard loses its Cloud Armor policy",
+                c.kind("GCPBackendPolicy"),
+            ),
+            Setting(
+                "google_compute_security_policy",
+                ("rule", "(admitted ranges)"),
+                AddressSet(),
+                "Cloud Armor admits more sources",
+                extract=c.armor_admitted_ranges,
+            ),
+            Setting(
+                "google_compute_security_policy",
+                ("rule", "(rate limit)"),
+                Number(stronger="lower"),
+                "Cloud Armor throttles later",
+                extract=c.armor_rate_limit,
+            ),
         ),  # fmt: skip
         presence=(Presence("google_compute_security_policy", "removed", "the Cloud Armor policy is removed"),),
     ),
@@ -563,12 +675,21 @@ CONTROLS: tuple[Control, ...] = (
         environment_check=e.flow_logs,
         settings=(
             Setting("google_compute_subnetwork", ("log_config",), Present(), "flow logs switched off"),
-            Setting("google_compute_subnetwork", ("log_config", "flow_sampling"), Number(stronger="higher"),
-                    "fewer flows are recorded"),
-            Setting("google_compute_subnetwork", ("log_config", "aggregation_interval"), c.FLOW_INTERVALS,
-                    "flows are aggregated more coarsely"),
-            Setting("google_compute_subnetwork", ("log_config", "metadata"), c.FLOW_METADATA,
-                    "flow records lose metadata"),
+            Setting(
+                "google_compute_subnetwork",
+                ("log_config", "flow_sampling"),
+                Number(stronger="higher"),
+                "fewer flows are recorded",
+            ),
+            Setting(
+                "google_compute_subnetwork",
+                ("log_config", "aggregation_interval"),
+                c.FLOW_INTERVALS,
+                "flows are aggregated more coarsely",
+            ),
+            Setting(
+                "google_compute_subnetwork", ("log_config", "metadata"), c.FLOW_METADATA, "flow records lose metadata"
+            ),
         ),  # fmt: skip
     ),
     Control(
@@ -581,8 +702,7 @@ CONTROLS: tuple[Control, ...] = (
         environment_check=e.nat_logging,
         settings=(
             Setting("google_compute_router_nat", ("log_config", "enable"), _ON, "Cloud NAT stops logging"),
-            Setting("google_compute_router_nat", ("log_config", "filter"), c.NAT_LOG_FILTERS,
-                    "Cloud NAT logs less"),
+            Setting("google_compute_router_nat", ("log_config", "filter"), c.NAT_LOG_FILTERS, "Cloud NAT logs less"),
         ),  # fmt: skip
     ),
     Control(
@@ -605,10 +725,21 @@ CONTROLS: tuple[Control, ...] = (
         applies=c.kind("ResourceQuota"),
         environment_check=e.quota_within_capacity,
         settings=tuple(
-            Setting(_MANIFEST, ("manifest", "spec", "hard", key), Number(stronger="lower"),
-                    f"the quota allows more {what}", c.kind("ResourceQuota"))
-            for key, what in (("requests.cpu", "CPU"), ("limits.cpu", "CPU"), ("requests.memory", "memory"),
-                              ("limits.memory", "memory"), ("requests.nvidia.com/gpu", "GPUs"), ("pods", "pods"))
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "hard", key),
+                Number(stronger="lower"),
+                f"the quota allows more {what}",
+                c.kind("ResourceQuota"),
+            )
+            for key, what in (
+                ("requests.cpu", "CPU"),
+                ("limits.cpu", "CPU"),
+                ("requests.memory", "memory"),
+                ("limits.memory", "memory"),
+                ("requests.nvidia.com/gpu", "GPUs"),
+                ("pods", "pods"),
+            )
         ),  # fmt: skip
         presence=(Presence(_MANIFEST, "removed", "a namespace loses its quota", c.kind("ResourceQuota")),),
     ),
@@ -623,8 +754,12 @@ CONTROLS: tuple[Control, ...] = (
             "google_redis_instance": c.key_named("customer_managed_key"),
         },
         settings=(
-            Setting(_CLUSTER, ("database_encryption", "state"), c.DATABASE_ENCRYPTION,
-                    "secrets are no longer encrypted with our key"),
+            Setting(
+                _CLUSTER,
+                ("database_encryption", "state"),
+                c.DATABASE_ENCRYPTION,
+                "secrets are no longer encrypted with our key",
+            ),
             Setting(_CLUSTER, ("database_encryption", "key_name"), Present(), "secrets lose their key"),
             Setting("google_artifact_registry_repository", ("kms_key_name",), Present(), "images use Google keys"),
             Setting("google_redis_instance", ("customer_managed_key",), Present(), "Redis data uses Google keys"),
@@ -647,8 +782,12 @@ CONTROLS: tuple[Control, ...] = (
         checks=_pools(c.os_login),
         applies=c.has_node_config,
         settings=(
-            Setting(_POOL, ("node_config", "metadata", "enable-oslogin"), Flag("true", missing="true"),
-                    "SSH keys in metadata bypass IAM"),
+            Setting(
+                _POOL,
+                ("node_config", "metadata", "enable-oslogin"),
+                Flag("true", missing="true"),
+                "SSH keys in metadata bypass IAM",
+            ),
         ),  # fmt: skip
         org_policies={"compute.requireOsLogin": ("node_config.metadata.enable-oslogin",)},
     ),
@@ -660,8 +799,12 @@ CONTROLS: tuple[Control, ...] = (
         checks={_CLUSTER: c.iam_only_access},
         settings=(
             Setting(_CLUSTER, ("enable_legacy_abac",), _OFF, "legacy ABAC grants broad access"),
-            Setting(_CLUSTER, ("master_auth", "client_certificate_config", "issue_client_certificate"), _OFF,
-                    "long-lived client certificates are issued"),
+            Setting(
+                _CLUSTER,
+                ("master_auth", "client_certificate_config", "issue_client_certificate"),
+                _OFF,
+                "long-lived client certificates are issued",
+            ),
         ),  # fmt: skip
         judged_by=("CKV_GCP_7", "CKV_GCP_13"),
     ),
@@ -685,8 +828,12 @@ CONTROLS: tuple[Control, ...] = (
         checks={"google_redis_instance": c.redis_protection},
         settings=(
             Setting("google_redis_instance", ("auth_enabled",), _ON, "Redis accepts unauthenticated clients"),
-            Setting("google_redis_instance", ("transit_encryption_mode",), c.REDIS_TRANSIT,
-                    "Redis traffic is no longer encrypted"),
+            Setting(
+                "google_redis_instance",
+                ("transit_encryption_mode",),
+                c.REDIS_TRANSIT,
+                "Redis traffic is no longer encrypted",
+            ),
         ),  # fmt: skip
     ),
     Control(
@@ -696,8 +843,12 @@ CONTROLS: tuple[Control, ...] = (
         "Google security foundations",
         checks={"google_compute_subnetwork": c.private_google_access},
         settings=(
-            Setting("google_compute_subnetwork", ("private_ip_google_access",), _ON,
-                    "nodes lose the private path to Google APIs"),
+            Setting(
+                "google_compute_subnetwork",
+                ("private_ip_google_access",),
+                _ON,
+                "nodes lose the private path to Google APIs",
+            ),
         ),  # fmt: skip
     ),
     Control(

@@ -140,7 +140,7 @@ def authorized_networks(resource: Resource) -> Iterator[str]:
     if internet_wide(cidrs):
         yield f"master_authorized_networks_config.cidr_blocks {cidrs} admit the internet at large"
     if config.get("gcp_public_cidrs_access_enabled") is True:
-        yield "master_authorized_networks_config.gcp_public_cidrs_access_enabled is true: any Google Cloud VM reaches it"
+        yield "master_authorized_networks_config.gcp_public_cidrs_access_enabled is true: any Google VM reaches it"
 
 
 def iam_only_access(resource: Resource) -> Iterator[str]:
@@ -398,7 +398,9 @@ def admission_policy(resource: Resource) -> Iterator[str]:
         yield f"default_admission_rule.evaluation_mode is {rule.get('evaluation_mode')}: unlisted images run"
     if ENFORCEMENT_MODES.rank(rule.get("enforcement_mode")) < ENFORCEMENT_MODES.rank("ENFORCED_BLOCK_AND_AUDIT_LOG"):
         yield f"default_admission_rule.enforcement_mode is {rule.get('enforcement_mode')}: denials are not enforced"
-    patterns = [p.get("name_pattern") for p in resource.get("admission_whitelist_patterns") or [] if isinstance(p, dict)]
+    patterns = [
+        p.get("name_pattern") for p in resource.get("admission_whitelist_patterns") or [] if isinstance(p, dict)
+    ]
     registry_wide = [p for p in patterns if isinstance(p, str) and "/" not in p.rstrip("*").rstrip("/")]
     if registry_wide:
         yield f"admission_whitelist_patterns {registry_wide} admit a whole registry"

@@ -219,13 +219,18 @@ def internet_wide(values: Any) -> bool:
 
 @dataclass(frozen=True)
 class AddressSet:
-    """Source ranges by coverage: weaker when the new set admits an address the old did not; narrowing is not."""
+    """Ranges by coverage: weaker when the new set admits an address the old did not; narrowing is not.
+
+    For the ranges a deny rule covers (``denies``), it is the other way round.
+    """
+
+    denies: bool = False
 
     def weaker(self, old: Any, new: Any) -> bool:
-        return not covers(old, new)
+        return not covers(new, old) if self.denies else not covers(old, new)
 
     def describe(self) -> str:
-        return "address set: by coverage"
+        return "address set: by coverage" + (" (denied: narrower is weaker)" if self.denies else "")
 
 
 # --- allowlists -----------------------------------------------------------------------------

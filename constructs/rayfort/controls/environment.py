@@ -83,7 +83,7 @@ def internal_sources(env: Environment) -> Findings:
 
 
 def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
-    """What Binary Authorization admits without any extra registry: the mirror, and upstream images unless air-gapped."""
+    """What Binary Authorization admits without extra registries: the mirror, and upstream images unless air-gapped."""
     from rayfort.config.cluster import admitted_image_patterns
 
     cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})

@@ -69,7 +69,9 @@ class PolicyReport:
         for e in self.violations:
             for finding in e.findings:
                 lines.append(f"  - {e.rule} {e.title}: {e.path}: {finding}")
-            lines.append(f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why, in words>}})")
+            lines.append(
+                f"    (to accept this, add to waivers: {{rule: {e.rule}, resource: {e.path}, reason: <why, in words>}})"
+            )
         for waiver in self.unused_waivers:
             lines.append(f"  - waiver {waiver.rule} for {waiver.resource} matches nothing; remove it")
         return "\n".join(lines)

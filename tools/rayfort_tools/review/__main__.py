@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
 from rayfort_tools.review.baseline import BaselineError, load_baseline
+from rayfort_tools.review.gate import EXIT_BAD_INPUT
 from rayfort_tools.review.plan import load_plan
 from rayfort_tools.review.report import build_review
 from rayfort_tools.review.synth_output import SynthOutput
@@ -17,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m rayfort_tools.review",
         description="Write a Markdown review of a synthesized rayfort app, fit to paste into a pull request. "
-        "Exit code 0: clean; 1: a security control is weakened without a waiver; 2: bad usage.",
+        "Exit code 0: clean; 1: a security control is weakened without a waiver, or a judge check failed; "
+        "2: bad input (no synthesized output, an unreadable baseline, plan or environment).",
     )
     parser.add_argument(
         "--out",
@@ -40,14 +43,16 @@ def main(argv: list[str] | None = None) -> int:
         output = SynthOutput.load(args.out)
         baseline = load_baseline(args.baseline, environment=args.env, repo=Path.cwd()) if args.baseline else None
         plan = load_plan(args.plan) if args.plan else None
-    except (FileNotFoundError, ValueError, BaselineError) as error:
+        environment = None if args.no_judges else _environment(args.env)
+    except (FileNotFoundError, ValueError, BaselineError, ConfigError) as error:
         print(f"rayfort review: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     judges = None
     if not args.no_judges:
         from rayfort_tools.judges.runner import Synthesized, run
 
-        judges = run([Synthesized(args.env, args.out, output.stacks)])
+        # The isolation judge compares the policies with the flows the environment intends.
+        judges = run([Synthesized(args.env, args.out, output.stacks, environment)])
     review = build_review(
         output, environment=args.env, judges=judges, baseline=baseline, baseline_name=args.baseline or "", plan=plan
     )
@@ -55,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         args.output.write_text(review.markdown, encoding="utf-8")
     return review.exit_code
+
+
+def _environment(selector: str) -> Environment:
+    return load_environment(resolve_environment_path(selector, Path("environments")))
 
 
 if __name__ == "__main__":

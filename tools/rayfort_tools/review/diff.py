@@ -2,16 +2,19 @@
 
 Resources are matched by construct path, the same identity Terraform uses
 (cdktf derives the resource name from it). Attribute changes are listed by
-path; the tables below say which of them make Terraform replace a resource and
-which weaken a security control.
+path; the table below says which of them make Terraform replace a resource.
+What weakens a security control is the control catalogue's to say
+(``rayfort.controls``): its settings' comparators and its presence rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from rayfort.controls import CONTROLS, Control, Setting
 from rayfort_tools.review.synth_output import SynthOutput
 
 # Attributes that force Terraform to destroy and recreate the resource (ForceNew in the provider schema).
@@ -75,174 +78,6 @@ REPLACING_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _turned_off(old: Any, new: Any) -> bool:
-    return old is True and new is not True
-
-
-def _turned_on(old: Any, new: Any) -> bool:
-    return old is not True and new is True
-
-
-def _ranges_widened(old: Any, new: Any) -> bool:
-    return isinstance(new, list) and bool(set(map(str, new)) - set(map(str, old or [])))
-
-
-def _removed(old: Any, new: Any) -> bool:
-    return old not in (None, "", [], {}) and new in (None, "", [], {})
-
-
-def _rotation_longer(old: Any, new: Any) -> bool:
-    def seconds(value: Any) -> float:
-        text = str(value or "").rstrip("s")
-        return float(text) if text.replace(".", "", 1).isdigit() else float("inf")
-
-    return seconds(new) > seconds(old)
-
-
-def _changed_from(*strong: str) -> Callable[[Any, Any], bool]:
-    return lambda old, new: old in strong and new not in strong
-
-
-@dataclass(frozen=True)
-class Weakening:
-    resource_type: str
-    attribute: tuple[str, ...]
-    weakened: Callable[[Any, Any], bool]
-    meaning: str
-
-
-WEAKENINGS: tuple[Weakening, ...] = (
-    Weakening(
-        "google_container_cluster",
-        ("private_cluster_config", "enable_private_endpoint"),
-        _turned_off,
-        "the control plane gets a public endpoint",
-    ),
-    Weakening(
-        "google_container_cluster",
-        ("private_cluster_config", "enable_private_nodes"),
-        _turned_off,
-        "nodes get public IPs",
-    ),
-    Weakening(
-        "google_container_cluster",
-        ("master_authorized_networks_config", "cidr_blocks"),
-        _ranges_widened,
-        "more networks reach the control plane",
-    ),
-    Weakening(
-        "google_container_cluster",
-        ("control_plane_endpoints_config", "dns_endpoint_config", "allow_external_traffic"),
-        _turned_on,
-        "the control plane's DNS endpoint accepts traffic from outside the VPC (IAM still decides)",
-    ),
-    Weakening("google_container_cluster", ("deletion_protection",), _turned_off, "the cluster can be destroyed"),
-    Weakening(
-        "google_container_cluster",
-        ("database_encryption", "state"),
-        _changed_from("ENCRYPTED"),
-        "secrets are no longer encrypted with our key",
-    ),
-    Weakening(
-        "google_container_cluster",
-        ("binary_authorization", "evaluation_mode"),
-        _changed_from("PROJECT_SINGLETON_POLICY_ENFORCE"),
-        "unsigned images may run",
-    ),
-    Weakening("google_container_cluster", ("enable_legacy_abac",), _turned_on, "legacy ABAC grants broad access"),
-    Weakening(
-        "google_container_cluster",
-        ("master_auth", "client_certificate_config", "issue_client_certificate"),
-        _turned_on,
-        "long-lived client certificates are issued",
-    ),
-    Weakening(
-        "google_container_cluster",
-        ("workload_identity_config", "workload_pool"),
-        _removed,
-        "pods fall back to the node's identity",
-    ),
-    Weakening("google_container_cluster", ("logging_config", "enable_components"), _removed, "logging switched off"),
-    Weakening(
-        "google_container_node_pool",
-        ("node_config", "confidential_nodes", "enabled"),
-        _turned_off,
-        "node memory is no longer encrypted in use",
-    ),
-    Weakening(
-        "google_container_node_pool",
-        ("node_config", "shielded_instance_config", "enable_secure_boot"),
-        _turned_off,
-        "nodes boot without verified boot",
-    ),
-    Weakening(
-        "google_container_node_pool",
-        ("node_config", "boot_disk_kms_key"),
-        _removed,
-        "boot disks fall back to Google-managed keys",
-    ),
-    Weakening(
-        "google_container_node_pool",
-        ("node_config", "workload_metadata_config", "mode"),
-        _changed_from("GKE_METADATA"),
-        "pods can read node credentials",
-    ),
-    Weakening("google_compute_firewall", ("source_ranges",), _ranges_widened, "the rule admits more sources"),
-    Weakening("google_compute_firewall", ("log_config", "metadata"), _removed, "firewall logging switched off"),
-    Weakening("google_compute_subnetwork", ("log_config",), _removed, "flow logs switched off"),
-    Weakening(
-        "google_compute_subnetwork",
-        ("private_ip_google_access",),
-        _turned_off,
-        "nodes lose the private path to Google APIs",
-    ),
-    Weakening("google_kms_crypto_key", ("rotation_period",), _rotation_longer, "keys rotate less often"),
-    Weakening("google_kms_crypto_key", ("lifecycle", "prevent_destroy"), _turned_off, "the key can be destroyed"),
-    Weakening(
-        "google_storage_bucket",
-        ("public_access_prevention",),
-        _changed_from("enforced"),
-        "the bucket may become public",
-    ),
-    Weakening("google_storage_bucket", ("uniform_bucket_level_access",), _turned_off, "object ACLs return"),
-    Weakening("google_storage_bucket", ("encryption", "default_kms_key_name"), _removed, "objects use Google keys"),
-    Weakening("google_redis_instance", ("auth_enabled",), _turned_off, "Redis accepts unauthenticated clients"),
-    Weakening(
-        "google_redis_instance",
-        ("transit_encryption_mode",),
-        _changed_from("SERVER_AUTHENTICATION"),
-        "Redis traffic is no longer encrypted",
-    ),
-    Weakening(
-        "google_access_context_manager_service_perimeter", ("status",), _removed, "the perimeter is no longer enforced"
-    ),
-    Weakening(
-        "google_compute_ssl_policy",
-        ("min_tls_version",),
-        _changed_from("TLS_1_2", "TLS_1_3"),
-        "older TLS versions are accepted",
-    ),
-    Weakening(
-        "kubernetes_manifest",
-        ("manifest", "spec", "authOptions", "mode"),
-        _changed_from("token"),
-        "anyone who reaches the Ray head can run code",
-    ),
-    Weakening(
-        "kubernetes_manifest",
-        ("manifest", "metadata", "labels", "pod-security.kubernetes.io/enforce"),
-        _changed_from("restricted"),
-        "the namespace admits privileged pods",
-    ),
-    Weakening(
-        "kubernetes_manifest",
-        ("manifest", "spec", "loadBalancerSourceRanges"),
-        _ranges_widened,
-        "the load balancer admits more sources",
-    ),
-)
-
-
 @dataclass(frozen=True)
 class AttributeChange:
     path: str
@@ -250,6 +85,38 @@ class AttributeChange:
     new: Any
     replaces: bool
     weakens: str | None
+    control: str | None = None
+    """The catalogue control a weakening lowers."""
+
+    @property
+    def added(self) -> list[Any]:
+        """Elements a list gained (empty unless the value is a list)."""
+        return _elements_only_in(self.new, self.old)
+
+    @property
+    def removed(self) -> list[Any]:
+        return _elements_only_in(self.old, self.new)
+
+    def describe(self) -> str:
+        """The change as a reviewer reads it: list elements added and removed, else old → new."""
+        if isinstance(self.old, list) or isinstance(self.new, list):
+            parts = [f"+ {_compact(item)}" for item in self.added] + [f"− {_compact(item)}" for item in self.removed]
+            if parts:
+                return "; ".join(parts)
+            return f"{_compact(self.old)} → {_compact(self.new)} (order)"
+        return f"{_compact(self.old, 120)} → {_compact(self.new, 120)}"
+
+
+def _compact(value: Any, limit: int | None = None) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _elements_only_in(value: Any, other: Any) -> list[Any]:
+    if not isinstance(value, list):
+        return []
+    others = {_compact(item) for item in other} if isinstance(other, list) else set()
+    return [item for item in value if _compact(item) not in others]
 
 
 @dataclass
@@ -259,32 +126,40 @@ class ResourceChange:
     resource_type: str
     action: str  # "add", "remove", "change", "replace"
     attributes: list[AttributeChange] = field(default_factory=list)
+    weakens: str | None = None
+    """Why adding or removing this resource is itself a weakening (a deny rule removed, an allow added)."""
+    control: str | None = None
 
     @property
     def weakenings(self) -> list[AttributeChange]:
         return [a for a in self.attributes if a.weakens]
 
 
-def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Leaves of a resource body; a one-item list of blocks reads like the block itself."""
+def _block(value: Any) -> Any:
+    """A one-item list of blocks reads like the block itself."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
-        value = value[0]
-    if isinstance(value, dict) and value:
-        for key in sorted(value):
-            yield from _flatten(value[key], f"{prefix}.{key}" if prefix else str(key))
-    else:
-        yield prefix, value
+        return value[0]
+    return value
 
 
-def _value_at(body: dict, keys: tuple[str, ...]) -> Any:
-    current: Any = body
-    for key in keys:
-        if isinstance(current, list) and len(current) == 1:
-            current = current[0]
-        if not isinstance(current, dict) or key not in current:
-            return None
-        current = current[key]
-    return current
+def _leaf_changes(old: Any, new: Any, prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Changed leaves of two bodies, side by side: a block removed lists each of its values as gone (null)."""
+    old, new = _block(old), _block(new)
+    if isinstance(old, dict) or isinstance(new, dict):
+        old_map = old if isinstance(old, dict) else {}
+        new_map = new if isinstance(new, dict) else {}
+        if (old is not None and not isinstance(old, dict)) or (new is not None and not isinstance(new, dict)):
+            if old != new:
+                yield prefix, old, new
+            return
+        if not old_map and not new_map:
+            if old != new:
+                yield prefix, old, new
+            return
+        for key in sorted(set(old_map) | set(new_map)):
+            yield from _leaf_changes(old_map.get(key), new_map.get(key), f"{prefix}.{key}" if prefix else str(key))
+    elif old != new:
+        yield prefix, old, new
 
 
 def _by_path(output: SynthOutput, stack: str) -> dict[str, tuple[str, dict]]:
@@ -294,17 +169,36 @@ def _by_path(output: SynthOutput, stack: str) -> dict[str, tuple[str, dict]]:
     return found
 
 
+def _presence(resource_type: str, body: dict, change: str) -> tuple[str, str] | None:
+    """(meaning, control id) when the catalogue ranks adding or removing this resource as a weakening."""
+    for control in CONTROLS:
+        for presence in control.presence:
+            if presence.resource_type == resource_type and presence.change == change and presence.applies(body):
+                return presence.meaning, control.id
+    return None
+
+
 def diff_outputs(baseline: SynthOutput, current: SynthOutput) -> list[ResourceChange]:
-    """Every resource added, removed, changed or replaced between two synths."""
+    """Every resource added, removed, changed or replaced between two synths.
+
+    A resource added to a stack that existed, or removed from one that remains,
+    is a weakening when the catalogue says so; a whole stack added or removed
+    (a tenant arriving or leaving) is not.
+    """
     changes: list[ResourceChange] = []
     for stack in sorted(set(baseline.stacks) | set(current.stacks)):
         before = _by_path(baseline, stack) if stack in baseline.stacks else {}
         after = _by_path(current, stack) if stack in current.stacks else {}
+        both = stack in baseline.stacks and stack in current.stacks
         for path in sorted(set(before) | set(after)):
             if path not in before:
-                changes.append(ResourceChange(stack, path, after[path][0], "add"))
+                resource_type, body = after[path]
+                weakens = _presence(resource_type, body, "added") if both else None
+                changes.append(ResourceChange(stack, path, resource_type, "add", [], *(weakens or (None, None))))
             elif path not in after:
-                changes.append(ResourceChange(stack, path, before[path][0], "remove"))
+                resource_type, body = before[path]
+                weakens = _presence(resource_type, body, "removed") if both else None
+                changes.append(ResourceChange(stack, path, resource_type, "remove", [], *(weakens or (None, None))))
             else:
                 change = _compare(stack, path, before[path], after[path])
                 if change is not None:
@@ -322,38 +216,51 @@ def _compare(stack: str, path: str, before: tuple[str, dict], after: tuple[str, 
     return ResourceChange(stack, path, resource_type, action, attributes)
 
 
+def _settings(resource_type: str) -> Iterator[tuple[Control, Setting]]:
+    for control in CONTROLS:
+        for setting in control.settings:
+            if setting.resource_type in (resource_type, "*"):
+                yield control, setting
+
+
 def attribute_changes(resource_type: str, old_body: dict, new_body: dict) -> list[AttributeChange]:
-    """Changed leaves of one resource, marked when they force replacement or weaken a control."""
-    old, new = dict(_flatten(old_body)), dict(_flatten(new_body))
+    """Changed leaves of one resource, marked when they force replacement or the catalogue ranks them weaker."""
     replacing = REPLACING_ATTRIBUTES.get(resource_type, ())
     attributes = []
-    for attribute in sorted(set(old) | set(new)):
-        if old.get(attribute) == new.get(attribute):
-            continue
+    for attribute, old, new in _leaf_changes(old_body, new_body):
         replaces = any(attribute == r or attribute.startswith(f"{r}.") for r in replacing)
-        attributes.append(AttributeChange(attribute, old.get(attribute), new.get(attribute), replaces, None))
-    for weakening in WEAKENINGS:
-        if weakening.resource_type != resource_type:
+        attributes.append(AttributeChange(attribute, old, new, replaces, None))
+    for control, setting in _settings(resource_type):
+        if not (setting.applies(old_body) or setting.applies(new_body)):
             continue
-        was, now = _value_at(old_body, weakening.attribute), _value_at(new_body, weakening.attribute)
-        if was != now and weakening.weakened(was, now):
-            path = ".".join(weakening.attribute)
-            plain = next((a for a in attributes if a.path == path), None)
-            if plain is not None:
-                attributes.remove(plain)
-            replaces = plain.replaces if plain is not None else False
-            attributes.append(AttributeChange(path, was, now, replaces, weakening.meaning))
+        was, now = setting.value(old_body), setting.value(new_body)
+        if was == now or not setting.compare.weaker(was, now):
+            continue
+        path = setting.attribute
+        plain = next((a for a in attributes if a.path == path), None)
+        if plain is not None:
+            attributes.remove(plain)
+        replaces = plain.replaces if plain is not None else False
+        attributes.append(AttributeChange(path, was, now, replaces, setting.meaning, control.id))
     return attributes
 
 
-def weakened_controls(baseline: SynthOutput, current: SynthOutput) -> list[tuple[dict, dict | None]]:
-    """Rule evaluations that were on and are now waived or gone: (baseline evaluation, current or None)."""
+def weakened_controls(baseline: SynthOutput, current: SynthOutput) -> list[tuple[dict | None, dict | None]]:
+    """Rule evaluations that are now waived where they were not, or gone while their resource remains.
+
+    (baseline evaluation or None, current evaluation or None): a newly waived
+    control on a new resource has no baseline evaluation; a control that stopped
+    being evaluated on a resource that is still there has no current one.
+    """
+    before = {(e["rule"], e["path"]): e for e in baseline.policy.get("evaluations", [])}
     now = {(e["rule"], e["path"]): e for e in current.policy.get("evaluations", [])}
-    found = []
-    for evaluation in baseline.policy.get("evaluations", []):
-        if evaluation["status"] != "on":
-            continue
-        current_evaluation = now.get((evaluation["rule"], evaluation["path"]))
-        if current_evaluation is not None and current_evaluation["status"] != "on":
-            found.append((evaluation, current_evaluation))
+    paths = {current.construct_path(stack, address) for stack in current.stacks for address in current.resources(stack)}
+    found: list[tuple[dict | None, dict | None]] = []
+    for key, evaluation in sorted(now.items()):
+        was = before.get(key)
+        if evaluation["status"] == "waived" and (was is None or was["status"] != "waived"):
+            found.append((was, evaluation))
+    for key, evaluation in sorted(before.items()):
+        if evaluation["status"] == "on" and key not in now and (key[1] in paths or key[1] == "environment"):
+            found.append((evaluation, None))
     return found

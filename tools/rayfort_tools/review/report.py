@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rayfort_tools.review.diff import ResourceChange, diff_outputs, weakened_controls
+from rayfort_tools.review.diff import ResourceChange, diff_outputs
+from rayfort_tools.review.gate import Verdict, judge_changes, judge_results
 from rayfort_tools.review.plan import PlanSummary
 from rayfort_tools.review.synth_output import SynthOutput
 
@@ -17,12 +17,19 @@ class Review:
     """Everything the report says, and whether it should block the change."""
 
     markdown: str
-    unwaived_weakenings: list[str] = field(default_factory=list)
-    waived_weakenings: list[str] = field(default_factory=list)
+    verdict: Verdict = field(default_factory=Verdict)
+
+    @property
+    def unwaived_weakenings(self) -> list[str]:
+        return self.verdict.unwaived
+
+    @property
+    def waived_weakenings(self) -> list[str]:
+        return self.verdict.waived
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.unwaived_weakenings else 0
+        return self.verdict.exit_code
 
 
 def _stacks_section(output: SynthOutput) -> list[str]:
@@ -100,11 +107,6 @@ def _judges_section(results: list[Any] | None) -> list[str]:
     return ["## Judges", "", "```", render_table(results), "```", ""]
 
 
-def _show(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _diff_section(changes: list[ResourceChange], baseline_name: str) -> list[str]:
     lines = [f"## Changes against `{baseline_name}`", ""]
     if not changes:
@@ -119,7 +121,9 @@ def _diff_section(changes: list[ResourceChange], baseline_name: str) -> list[str
             for attribute in change.attributes:
                 flag = " ⚠️ **weakens**: " + attribute.weakens if attribute.weakens else ""
                 flag += " 🔁 forces replacement" if attribute.replaces else ""
-                marks.append(f"`{attribute.path}`: {_show(attribute.old)} → {_show(attribute.new)}{flag}")
+                marks.append(f"`{attribute.path}`: {attribute.describe()}{flag}")
+            if change.weakens:
+                marks.append(f"⚠️ **weakens** ({change.control}): {change.weakens}")
             action = f"**{change.action}**" if change.action in ("replace", "remove") else change.action
             lines.append(f"| {action} | `{change.construct_path}` (`{change.resource_type}`) | {'<br/>'.join(marks)} |")
         lines.append("")
@@ -159,41 +163,40 @@ def build_review(
     """The whole report; weakenings without a waiver make it blocking."""
     lines = [f"# rayfort review: `{environment}`", ""]
     lines += _stacks_section(output) + _resources_section(output) + _controls_section(output)
-    lines += _judges_section(judges)
     review = Review("")
+    judge_results(review.verdict, judges)
+    lines += _judges_section(judges)
     if plan is not None:
         lines += _plan_section(plan)
-        review.unwaived_weakenings += [
-            f"{c.address}: {a.path} ({a.weakens})" for c in plan.changes for a in c.weakenings
+        review.verdict.unwaived += [
+            f"{c.address}: {a.path} ({a.control}: {a.weakens})" for c in plan.changes for a in c.weakenings
         ]
     elif baseline is not None:
         changes = diff_outputs(baseline, output)
         lines += _diff_section(changes, baseline_name)
-        waived_paths = {e["path"] for e in output.policy.get("evaluations", []) if e["status"] == "waived"}
-        for change in changes:
-            for attribute in change.weakenings:
-                entry = f"{change.construct_path}: {attribute.path} ({attribute.weakens})"
-                (
-                    review.waived_weakenings if change.construct_path in waived_paths else review.unwaived_weakenings
-                ).append(entry)
-        for before, now in weakened_controls(baseline, output):
-            review.waived_weakenings.append(
-                f"{before['path']}: {before['rule']} {before['title']} is now {now['status']}"
-                + (f" ({now['waiver_reason']})" if now.get("waiver_reason") else "")
-            )
-    lines += _verdict(review)
+        judge_changes(review.verdict, changes, baseline, output)
+    lines += _verdict(review.verdict)
     review.markdown = "\n".join(lines).rstrip() + "\n"
     return review
 
 
-def _verdict(review: Review) -> list[str]:
+def _verdict(verdict: Verdict) -> list[str]:
     lines = ["## Verdict", ""]
-    if review.unwaived_weakenings:
+    if verdict.unwaived:
         lines.append("❌ This change weakens security controls without a waiver:")
-        lines += [f"- {entry}" for entry in review.unwaived_weakenings]
-    else:
+        lines += [f"- {entry}" for entry in verdict.unwaived]
+    if verdict.failed_checks:
+        lines += ["", "❌ Judge checks failed:"]
+        lines += [f"- {entry}" for entry in verdict.failed_checks]
+    if not verdict.unwaived and not verdict.failed_checks:
         lines.append("✅ No control is weakened without a waiver.")
-    if review.waived_weakenings:
+    if verdict.waived:
         lines += ["", "Weakened with a waiver (check the reasons):"]
-        lines += [f"- {entry}" for entry in review.waived_weakenings]
+        lines += [f"- {entry}" for entry in verdict.waived]
+    if verdict.waivers:
+        lines += ["", "Waivers this change adds or widens:"]
+        lines += [f"- {entry}" for entry in verdict.waivers]
+    if verdict.skipped_judges:
+        lines += ["", "Judges skipped (their checks did not run):"]
+        lines += [f"- {entry}" for entry in verdict.skipped_judges]
     return [*lines, ""]
