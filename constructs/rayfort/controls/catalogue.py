@@ -423,6 +423,7 @@ CONTROLS: tuple[Control, ...] = (
             ),
         ),  # fmt: skip
         org_policies={"gcp.restrictNonCmekServices": ("encryption.default_kms_key_name",)},
+        judged_by=("CKV_RAYFORT_17", "CKV_GCP_29"),
     ),
     Control(
         "RF020",
@@ -850,6 +851,44 @@ CONTROLS: tuple[Control, ...] = (
                 "nodes lose the private path to Google APIs",
             ),
         ),  # fmt: skip
+    ),
+    Control(
+        "RF040",
+        "Kubelet read-only port closed",
+        "unauthenticated reads of pod specs and node metrics on port 10255",
+        "CIS GKE 4.2.4",
+        checks=_pools(c.kubelet_read_only_port),
+        applies=c.has_node_config,
+        settings=tuple(
+            Setting(t, ("node_config", "kubelet_config", "insecure_kubelet_readonly_port_enabled"),
+                    Flag("FALSE"), "the kubelet read-only port opens")
+            for t in (_POOL, _CLUSTER)
+        ),  # fmt: skip
+        judged_by=("CKV_RAYFORT_9", "CKV2_RAYFORT_2"),
+    ),
+    Control(
+        "RF041",
+        "Release channel REGULAR or STABLE",
+        "a cluster without a steady security-patch cadence, or on pre-GA versions",
+        "CIS GKE 5.5.4",
+        checks={_CLUSTER: c.release_channel},
+        settings=(Setting(_CLUSTER, ("release_channel", "channel"), c.RELEASE_CHANNELS, "the patch cadence is lost"),),
+        judged_by=("CKV_RAYFORT_3",),
+    ),
+    Control(
+        "RF042",
+        "Dashboards only behind IAP",
+        "a dashboard (which runs jobs) reachable without an identity check",
+        "rayfort",
+        checks={_MANIFEST: c.dashboard_iap},
+        applies=_iap_backend,
+        settings=(
+            Setting(_MANIFEST, ("manifest", "spec", "iap", "enabled"), _ON, "IAP is switched off",
+                    c.kind("BackendConfig")),
+            Setting(_MANIFEST, ("manifest", "spec", "default", "iap", "enabled"), _ON, "IAP is switched off",
+                    c.kind("GCPBackendPolicy")),
+        ),  # fmt: skip
+        judged_by=("CKV_RAYFORT_12",),
     ),
     Control(
         "RF039",

@@ -123,6 +123,13 @@ def os_login(resource: Resource) -> Iterator[str]:
         yield f"node_config.metadata.enable-oslogin is {value}: SSH keys in metadata bypass IAM"
 
 
+def kubelet_read_only_port(resource: Resource) -> Iterator[str]:
+    kubelet = block(block(resource.get("node_config")).get("kubelet_config"))
+    value = str(kubelet.get("insecure_kubelet_readonly_port_enabled", "unset")).upper()
+    if value != "FALSE":
+        yield f"node_config.kubelet_config.insecure_kubelet_readonly_port_enabled is {value}, not FALSE"
+
+
 # --- the cluster ------------------------------------------------------------------------------
 
 
@@ -149,6 +156,15 @@ def iam_only_access(resource: Resource) -> Iterator[str]:
     issue = block(block(resource.get("master_auth")).get("client_certificate_config")).get("issue_client_certificate")
     if issue is True:
         yield "master_auth.client_certificate_config.issue_client_certificate is true: long-lived client certificates"
+
+
+RELEASE_CHANNELS = Levels(("UNSPECIFIED", "RAPID", "REGULAR", "STABLE"))
+
+
+def release_channel(resource: Resource) -> Iterator[str]:
+    channel = block(resource.get("release_channel")).get("channel")
+    if channel not in ("REGULAR", "STABLE"):
+        yield f"release_channel.channel is {channel or 'unset'}: no steady security patch cadence"
 
 
 def cluster_protected(resource: Resource) -> Iterator[str]:
@@ -361,6 +377,12 @@ def _iap_backend(body: dict[str, Any]) -> tuple[bool, Any]:
         default = spec.get("default") or {}
         return bool((default.get("iap") or {}).get("enabled")), default.get("securityPolicy")
     return bool((spec.get("iap") or {}).get("enabled")), (spec.get("securityPolicy") or {}).get("name")
+
+
+def dashboard_iap(resource: Resource) -> Iterator[str]:
+    iap, _ = _iap_backend(manifest(resource))
+    if not iap:
+        yield "spec.iap.enabled is not true: the backend is reachable without an identity check"
 
 
 def cloud_armor(resource: Resource) -> Iterator[str]:

@@ -6,6 +6,8 @@ without a loop, so that check can never pass for a complete logging chain.
 This check asks the same of every other bucket, and exempts only a bucket
 labelled ``contents: access-logs``, which must itself keep its logs
 (versioning and a lifecycle that deletes them, never an unbounded sink).
+
+Catalogue control: RF019 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

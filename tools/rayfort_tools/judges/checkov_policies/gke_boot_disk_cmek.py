@@ -5,6 +5,8 @@ No built-in check looks at ``boot_disk_kms_key``. Without it node boot disks
 check wants it on every ``google_container_node_pool``, on a cluster's own
 ``node_config`` and inline pools, on a kept default pool, and on
 auto-provisioning defaults for Autopilot and node auto-provisioning.
+
+Catalogue control: RF002 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ confidential), or - Standard clusters only - when its own ``node_config`` and
 every inline pool set ``node_config.confidential_nodes.enabled = true``.
 Separate ``google_container_node_pool`` resources are judged by the graph
 policy CKV2_RAYFORT_1, which also credits the cluster-level setting.
+
+Catalogue control: RF003 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

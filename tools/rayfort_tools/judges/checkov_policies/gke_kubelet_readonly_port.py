@@ -10,6 +10,8 @@ with node auto-provisioning must set
 = "FALSE"``; and no node config the cluster defines may turn it back on.
 Separate ``google_container_node_pool`` resources are judged by the graph
 policy CKV2_RAYFORT_2.
+
+Catalogue control: RF040 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ cannot stand in for 0.0.0.0/0) and IPv6 ::/0, and demands
 field: left out, GKE decides). A ``cidr_block`` given as a ``${...}``
 reference (e.g. another stack's subnet range) cannot be read here and is
 accepted.
+
+Catalogue control: RF023 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

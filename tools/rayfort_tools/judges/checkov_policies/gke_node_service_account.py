@@ -6,6 +6,8 @@ project Editor by default). This check wants it set and not the default on
 every ``google_container_node_pool``, on a cluster's own ``node_config`` and
 inline ``node_pool`` blocks, on the default pool when the cluster keeps it,
 and on auto-provisioning defaults for Autopilot and node auto-provisioning.
+
+Catalogue control: RF004 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ pool opting its nodes back out of private addressing. The DNS-based endpoint
 may accept traffic from outside the VPC: every request to it is authorized by
 IAM (and rayfort admits it only inside an enforced VPC-SC perimeter); it puts
 no IP address of the control plane on the internet.
+
+Catalogue control: RF005 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

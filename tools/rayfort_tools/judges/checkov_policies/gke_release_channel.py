@@ -3,6 +3,8 @@
 CKV_GCP_70 passes any channel value, including UNSPECIFIED (no channel, no
 automatic security patch cadence) and RAPID (pre-GA versions) - neither fits
 a regulated production cluster.
+
+Catalogue control: RF041 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

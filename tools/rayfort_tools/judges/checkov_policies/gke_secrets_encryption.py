@@ -3,6 +3,8 @@
 No built-in check looks at ``database_encryption``; without it Kubernetes
 Secrets in etcd are protected only by Google's default encryption. This check
 wants ``state = "ENCRYPTED"`` and a ``key_name``.
+
+Catalogue control: RF033 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

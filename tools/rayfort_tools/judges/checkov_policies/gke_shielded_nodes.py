@@ -8,6 +8,8 @@ auto-provisioning defaults. This check wants
 enable_integrity_monitoring = true }`` on every node config, cluster
 ``enable_shielded_nodes`` not false, and the same on auto-provisioning
 defaults when node auto-provisioning is on (Autopilot enforces both itself).
+
+Catalogue control: RF001 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ result (which fails for Autopilot), so it cannot be relied on alone. This
 check wants the pool on every Standard cluster (Autopilot always has it; if
 set there it must be right) and ``workload_metadata_config.mode =
 "GKE_METADATA"`` on every node config a cluster or node pool defines.
+
+Catalogue control: RF004 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

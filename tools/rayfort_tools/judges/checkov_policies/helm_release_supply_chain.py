@@ -9,6 +9,8 @@ secret into the synthesized JSON and the repository. This check wants an
 exact semantic ``version``, an ``https://`` or ``oci://`` source, ``atomic =
 true``, ``wait`` not false, ``skip_crds = true``, and every sensitive value
 given as a ``${...}`` interpolation.
+
+Catalogue control: RF026 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 No built-in check reads ``kubernetes_manifest``. A BackendConfig
 (cloud.google.com) without ``spec.iap.enabled = true`` lets an Ingress reach
 the Ray dashboard or Serve endpoints with no identity check.
+
+Catalogue control: RF042 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ is not a literal object (e.g. a whole ``${yamldecode(...)}``) cannot be
 reviewed and fails, except a pinned chart's CustomResourceDefinitions applied
 one per for_each item, which carry no workload. The full Pod Security Standards
 judge is elsewhere.
+
+Catalogue control: RF010, RF012 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ LoadBalancer`` Service without ``networking.gke.io/load-balancer-type:
 "Internal"`` gets a public external passthrough load balancer; port 6379 is
 the Ray head's GCS port, which must never be reachable through a load
 balancer at all.
+
+Catalogue control: RF011, RF024 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

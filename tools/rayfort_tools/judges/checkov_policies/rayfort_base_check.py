@@ -14,7 +14,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-GUIDELINE = "rayfort policies/: see the check's docstring for the weakness it closes"
+GUIDELINE = "rayfort policies/: the docstring names the weakness it closes and its control in rayfort.controls"
 
 
 class RayfortCheck(BaseResourceCheck):

@@ -4,6 +4,8 @@ CKV_GCP_4 passes a RESTRICTED profile whatever ``min_tls_version`` says
 (left out, it is TLS_1_0) and passes CUSTOM profiles; it only demands TLS
 1.2 alongside MODERN. This check wants ``min_tls_version`` TLS_1_2 or
 TLS_1_3 and ``profile`` MODERN or RESTRICTED, both explicit.
+
+Catalogue control: RF027 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ default), an enforced ``status`` or an explicit dry-run ``spec`` (with
 ``vpc_accessible_services { enable_restriction = true, allowed_services =
 ["RESTRICTED-SERVICES"] }``. The plural ``..._service_perimeters`` resource is
 judged perimeter by perimeter.
+
+Catalogue control: RF021 (rayfort.controls says what it protects and what weaker means).
 """
 
 from __future__ import annotations
