@@ -860,8 +860,12 @@ CONTROLS: tuple[Control, ...] = (
         checks=_pools(c.kubelet_read_only_port),
         applies=c.has_node_config,
         settings=tuple(
-            Setting(t, ("node_config", "kubelet_config", "insecure_kubelet_readonly_port_enabled"),
-                    Flag("FALSE"), "the kubelet read-only port opens")
+            Setting(
+                t,
+                ("node_config", "kubelet_config", "insecure_kubelet_readonly_port_enabled"),
+                Flag("FALSE"),
+                "the kubelet read-only port opens",
+            )
             for t in (_POOL, _CLUSTER)
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_9", "CKV2_RAYFORT_2"),
@@ -883,10 +887,16 @@ CONTROLS: tuple[Control, ...] = (
         checks={_MANIFEST: c.dashboard_iap},
         applies=_iap_backend,
         settings=(
-            Setting(_MANIFEST, ("manifest", "spec", "iap", "enabled"), _ON, "IAP is switched off",
-                    c.kind("BackendConfig")),
-            Setting(_MANIFEST, ("manifest", "spec", "default", "iap", "enabled"), _ON, "IAP is switched off",
-                    c.kind("GCPBackendPolicy")),
+            Setting(
+                _MANIFEST, ("manifest", "spec", "iap", "enabled"), _ON, "IAP is switched off", c.kind("BackendConfig")
+            ),
+            Setting(
+                _MANIFEST,
+                ("manifest", "spec", "default", "iap", "enabled"),
+                _ON,
+                "IAP is switched off",
+                c.kind("GCPBackendPolicy"),
+            ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_12",),
     ),

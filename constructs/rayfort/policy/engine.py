@@ -79,7 +79,9 @@ class PolicyReport:
     def to_json(self) -> str:
         """Deterministic JSON for reviewers and the review report."""
         document = {
-            "evaluations": [asdict(e) for e in sorted(self.evaluations, key=lambda e: (e.path, e.rule))],
+            "evaluations": [
+                asdict(e) for e in sorted(self.evaluations, key=lambda e: (e.path, e.rule, e.resource_type))
+            ],
             "unused_waivers": [w.model_dump() for w in self.unused_waivers],
             "waivers": [w.model_dump() for w in self.waivers],
         }
