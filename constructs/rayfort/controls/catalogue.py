@@ -344,6 +344,15 @@ CONTROLS: tuple[Control, ...] = (
             "google_project_iam_member": c.project_level_grant,
             "google_project_iam_binding": c.project_level_grant,
         },
+        presence=tuple(
+            Presence(
+                t,
+                "added",
+                "a resource-scoped role is granted on the whole project",
+                lambda r: any(True for _ in c.project_level_grant(r)),
+            )
+            for t in ("google_project_iam_member", "google_project_iam_binding")
+        ),  # fmt: skip
     ),
     Control(
         "RF015",
