@@ -176,7 +176,7 @@ def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> No
 def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
     report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
     assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {
-        (rule, "on") for rule in ("RF003", "RF021", "RF022", "RF023", "RF024", "RF025", "RF026", "RF027", "RF028",
+        (rule, "on") for rule in ("RF003", "RF013", "RF021", "RF022", "RF023", "RF024", "RF025", "RF026", "RF027", "RF028",
                                   "RF029", "RF030", "RF031", "RF032")
     }  # fmt: skip
 

@@ -325,6 +325,7 @@ CONTROLS: tuple[Control, ...] = (
         environment=("tenants[].token_auth",),
         checks={_MANIFEST: c.ray_token_auth},
         applies=c.kind("RayCluster"),
+        environment_check=e.kuberay_token_auth,
         settings=(
             Setting(
                 _MANIFEST,
@@ -673,7 +674,6 @@ CONTROLS: tuple[Control, ...] = (
                 extract=c.armor_rate_limit,
             ),
         ),  # fmt: skip
-        presence=(Presence("google_compute_security_policy", "removed", "the Cloud Armor policy is removed"),),
     ),
     Control(
         "RF029",

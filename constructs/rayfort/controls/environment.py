@@ -162,6 +162,12 @@ def perimeter(env: Environment) -> Findings:
         yield PERIMETER_PATH, "network.service_controls.enabled is false: no VPC Service Controls perimeter"
 
 
+def kuberay_token_auth(env: Environment) -> Findings:
+    for i, tenant in enumerate(env.tenants):
+        if tenant.ray_runtime == "kuberay" and not tenant.token_auth:
+            yield ray_head_path(tenant), f"tenants[{i}].token_auth is false: anyone who reaches the head can run code"
+
+
 def operatorless_token_auth(env: Environment) -> Findings:
     for i, tenant in enumerate(env.tenants):
         if tenant.ray_runtime == "plain" and not tenant.token_auth:

@@ -260,7 +260,11 @@ def weakened_controls(baseline: SynthOutput, current: SynthOutput) -> list[tuple
         was = before.get(key)
         if evaluation["status"] == "waived" and (was is None or was["status"] != "waived"):
             found.append((was, evaluation))
+    rules_now = {rule for rule, _ in now}
     for key, evaluation in sorted(before.items()):
-        if evaluation["status"] == "on" and key not in now and (key[1] in paths or key[1] == "environment"):
+        if evaluation["status"] != "on" or key in now:
+            continue
+        # An environment rule that now finds something is recorded at the construct it names instead.
+        if key[1] in paths or (key[1] == "environment" and key[0] not in rules_now):
             found.append((evaluation, None))
     return found
