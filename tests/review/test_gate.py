@@ -356,6 +356,6 @@ def test_make_review_exit_codes(shipped_outdirs, tmp_path: Path) -> None:
     assert weakened.returncode == 1, weakened.stderr[-2000:]
     report = (tmp_path / "weak" / "review.md").read_text()
     assert "❌" in report and "RF023" in report and "RF020" in report
-    bad = _make_review(tmp_path / "bad", PLAN=str(tmp_path / "no-such-plan.json"))
+    bad = _make_review(tmp_path / "bad", ENV="no-such-environment")
     assert bad.returncode == 2
     assert not (ROOT / ".review-verdict.mk").exists()
