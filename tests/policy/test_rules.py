@@ -102,8 +102,8 @@ ADMISSION = {
     "admission_whitelist_patterns": [{"name_pattern": "eu-docker.pkg.dev/p/mirror/**"}],
     "default_admission_rule": {"evaluation_mode": "ALWAYS_DENY", "enforcement_mode": "ENFORCED_BLOCK_AND_AUDIT_LOG"},
 }
-QUOTA = {"manifest": {"kind": "ResourceQuota", "spec": {"hard": {
-    "requests.cpu": "4", "limits.cpu": "4", "requests.memory": "8Gi", "limits.memory": "8Gi", "pods": "10"}}}}  # fmt: skip
+HARD = {"requests.cpu": "4", "limits.cpu": "4", "requests.memory": "8Gi", "limits.memory": "8Gi", "pods": "10"}
+QUOTA = {"manifest": {"kind": "ResourceQuota", "spec": {"hard": HARD}}}
 BUCKET = {"uniform_bucket_level_access": True, "public_access_prevention": "enforced",
           "encryption": {"default_kms_key_name": "${k.id}"}}  # fmt: skip
 KEY = {"rotation_period": "7776000s", "lifecycle": {"prevent_destroy": True}}

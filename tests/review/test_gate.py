@@ -18,7 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rayfort.config import ConfigError, Environment
+from rayfort.config import Environment
 from rayfort.config.environment import cross_field_problems
 from rayfort.policy import RayfortRules
 from rayfort.synth import SynthRefused
