@@ -163,6 +163,7 @@ def test_existing_keys_are_referenced_not_created(synth_gke) -> None:
     existing = {"boot_disk_key": key + "boot", "secrets_key": key + "etcd"}
     data = dev_with(kms={"create": None, "existing": existing})
     data["tenants"] = []  # tenants need keys rayfort creates; the cluster alone can use existing ones
+    data["waivers"] = []  # dev's waivers name tenant constructs
     stack = synth_gke(build(data))
     assert "google_kms_key_ring" not in stack["resource"] and "google_kms_crypto_key" not in stack["resource"]
     assert {g["crypto_key_id"] for g in resources(stack, "google_kms_crypto_key_iam_member")} == {
@@ -258,11 +259,12 @@ def test_a_waived_pool_states_confidential_nodes_off_explicitly(synth_gke) -> No
     }
     data = dev_with(node_pools=[{"name": "cpu"}, pool])
     data["waivers"] = [
+        *data.get("waivers", []),
         {
             "rule": "RF003",
             "resource": "gke/pool-gpu/pool",
             "reason": "L4 inference nodes hold only public model weights",
-        }
+        },
     ]
     stack = synth_gke(build(data))
     pools = {p["name"]: p["node_config"] for p in resources(stack, "google_container_node_pool")}
