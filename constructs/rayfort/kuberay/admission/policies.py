@@ -1,0 +1,88 @@
+"""The policies and their bindings for one environment, and the construct that applies them.
+
+Both policies bind to every namespace labelled ``rayfort.dev/tenant`` (tenant namespaces carry it;
+developers cannot relabel namespaces). They are cluster-scoped: the kuberay stack applies them, except
+with ``kuberay.install: namespaced``, where a cluster admin applies ``admission_manifest`` once (``make
+admission-policies``), like the CRDs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from rayfort._cdk import Construct
+from rayfort.config import Environment
+from rayfort.config.cluster import admitted_image_patterns
+from rayfort.config.kuberay import effective_feature_gates
+from rayfort.k8s.manifest import KubernetesObject
+from rayfort.kuberay.admission.ray_workloads import RayAdmission, ray_workload_policy
+from rayfort.kuberay.admission.services import service_policy
+from rayfort.tenant.namespace import TENANT_LABEL
+
+_LABELS = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "rayfort-admission"}
+
+
+def ray_admission(env: Environment) -> RayAdmission:
+    """The environment's allowlist, TLS choices and token-auth waivers, as the Ray policy needs them."""
+    return RayAdmission(
+        image_patterns=admitted_image_patterns(env),
+        operator_tls=effective_feature_gates(env).get("RayClusterMTLS", False),
+        unauthenticated_clusters=tuple(
+            f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth
+        ),
+    )
+
+
+def tenant_binding(policy: str) -> dict[str, Any]:
+    """Bind a policy to every tenant namespace, refusing what it denies."""
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": policy, "labels": dict(_LABELS)},
+        "spec": {
+            "policyName": policy,
+            "validationActions": ["Deny"],
+            "matchResources": {
+                "namespaceSelector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]},
+            },
+        },
+    }
+
+
+def admission_objects(settings: RayAdmission) -> list[dict[str, Any]]:
+    """Each policy followed by its binding."""
+    objects: list[dict[str, Any]] = []
+    for policy in (ray_workload_policy(settings), service_policy()):
+        policy["metadata"]["labels"] = dict(_LABELS)
+        objects += [policy, tenant_binding(policy["metadata"]["name"])]
+    return objects
+
+
+def admission_manifest(env: Environment) -> str:
+    """The objects as one YAML stream, for a cluster admin to apply where the platform team may not."""
+    header = (
+        f"# rayfort admission policies for environment {env.name}; cluster-scoped, so a cluster admin applies them:\n"
+        "#   kubectl apply --server-side -f <this file>\n"
+    )
+    return header + yaml.safe_dump_all(admission_objects(ray_admission(env)), sort_keys=False, width=1000)
+
+
+class AdmissionPolicies(Construct):
+    """Applies the policies, each binding after its policy; ``policies`` and ``bindings`` are the applied objects."""
+
+    def __init__(self, scope: Construct, construct_id: str, settings: RayAdmission) -> None:
+        super().__init__(scope, construct_id)
+        self.policies: list[KubernetesObject] = []
+        self.bindings: list[KubernetesObject] = []
+        for obj in admission_objects(settings):
+            name = obj["metadata"]["name"]
+            if obj["kind"] == "ValidatingAdmissionPolicy":
+                self.policies.append(KubernetesObject(self, f"policy-{name}", obj))
+            else:
+                binding = KubernetesObject(self, f"binding-{name}", obj)
+                binding.manifest.add_override(
+                    "depends_on", [f"kubernetes_manifest.{self.policies[-1].manifest.friendly_unique_id}"]
+                )
+                self.bindings.append(binding)
