@@ -14,7 +14,7 @@ _SAFE = re.compile(r"^[-_.a-z0-9/:]+$")
 
 
 def pattern_regex(pattern: str) -> str:
-    """One allowlist pattern as RE2: ``**`` any depth, ``*`` within one path segment, else the name with any tag or digest."""
+    """One allowlist pattern as RE2: ``**`` any depth, ``*`` one path segment, else the name with any tag or digest."""
     if pattern.endswith("**"):
         prefix, tail = pattern[:-2], ".*"
     elif pattern.endswith("*"):

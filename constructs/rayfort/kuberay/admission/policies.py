@@ -14,7 +14,7 @@ import yaml
 
 from rayfort._cdk import Construct
 from rayfort.config import Environment
-from rayfort.config.cluster import admitted_image_patterns
+from rayfort.config.cluster import CERT_MANAGER_IMAGE, KUBERAY_OPERATOR_IMAGE, admitted_image_patterns
 from rayfort.config.kuberay import effective_feature_gates
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.kuberay.admission.ray_workloads import RayAdmission, ray_workload_policy
@@ -24,10 +24,17 @@ from rayfort.tenant.namespace import TENANT_LABEL
 _LABELS = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "rayfort-admission"}
 
 
+_PLATFORM_IMAGES = (KUBERAY_OPERATOR_IMAGE + "*", CERT_MANAGER_IMAGE + "*")
+"""Admitted for the platform's own components, never for a team's pods."""
+
+
 def ray_admission(env: Environment) -> RayAdmission:
-    """The environment's allowlist, TLS choices and token-auth waivers, as the Ray policy needs them."""
+    """The environment's allowlist, TLS choices and token-auth waivers, as the Ray policy needs them.
+
+    Teams may run what Binary Authorization admits, less the operator's and cert-manager's images.
+    """
     return RayAdmission(
-        image_patterns=admitted_image_patterns(env),
+        image_patterns=tuple(p for p in admitted_image_patterns(env) if p not in _PLATFORM_IMAGES),
         operator_tls=effective_feature_gates(env).get("RayClusterMTLS", False),
         unauthenticated_clusters=tuple(
             f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth

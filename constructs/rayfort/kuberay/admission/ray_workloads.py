@@ -98,7 +98,8 @@ def _pod(path: str, template: str, *, ray: bool) -> str:
     containers = (
         f"{or_default(template, 'spec.initContainers', '[]')} + {or_default(template, 'spec.containers', '[]')}"
     )
-    ray_container = f"({present(template, 'spec.containers')} && size({template}.spec.containers) > 0 ? {template}.spec.containers[0] : {{}})"
+    containers_set = f"{present(template, 'spec.containers')} && size({template}.spec.containers) > 0"
+    ray_container = f"({containers_set} ? {template}.spec.containers[0] : {{}})"
     return (
         f"{{'path': {path}, 'ray': {'true' if ray else 'false'}, "
         f"'labels': {or_default(template, 'metadata.labels', '{}')}, "
