@@ -9,6 +9,7 @@ from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.kuberay.addon import GkeAddonCompatibility
+from rayfort.kuberay.admission.policies import AdmissionPolicies, ray_admission
 from rayfort.kuberay.cert_manager import CertManager, CertManagerProps, CertManagerValues
 from rayfort.kuberay.chart import ChartSource
 from rayfort.kuberay.crds import KubeRayCrds
@@ -38,6 +39,10 @@ class KubeRayStack(RayfortStack):
         token = google.DataGoogleClientConfig(self, "registry-client").access_token if self.mirror else None
         # Tenants' certificates come from cert-manager whoever runs the operator, so GKE's add-on needs it too.
         self.cert_manager = self._cert_manager(env, token) if cert_manager_needed(env) else None
+        # Cluster-scoped: with a namespaced operator a cluster admin applies them (make admission-policies).
+        self.admission = (
+            AdmissionPolicies(self, "admission", ray_admission(env)) if settings.install != "namespaced" else None
+        )
         if settings.install == "gke-addon":
             self.addon = GkeAddonCompatibility(self, "gke-addon")
             return
