@@ -43,9 +43,10 @@ def _release(tf: dict) -> dict:
 
 
 def _operator_manifests(tf: dict) -> dict[str, dict]:
-    """kubernetes_manifest resources of the operator, by name; cert-manager's are tested in test_cert_manager."""
+    """kubernetes_manifest resources of the operator, by name; cert-manager's are tested in test_cert_manager,
+    the admission policies in test_admission_platform."""
     bodies = tf.get("resource", {}).get("kubernetes_manifest", {})
-    return {name: body for name, body in bodies.items() if not name.startswith("cert-manager_")}
+    return {name: body for name, body in bodies.items() if not name.startswith(("cert-manager_", "admission_"))}
 
 
 def _values(tf: dict) -> dict:
@@ -135,9 +136,13 @@ def test_without_manage_crds_no_crds_are_applied(stack) -> None:
     assert all("for_each" not in m for m in resources(tf, "kubernetes_manifest"))
 
 
-def test_gke_addon_creates_nothing_but_cert_manager_and_checks_the_addons_crd(stack) -> None:
+def test_gke_addon_creates_nothing_but_cert_manager_and_admission_and_checks_the_addons_crd(stack) -> None:
     tf = stack("gke-addon")
-    assert all(name.startswith("cert-manager_") for bodies in tf.get("resource", {}).values() for name in bodies)
+    assert all(
+        name.startswith(("cert-manager_", "admission_"))
+        for bodies in tf.get("resource", {}).values()
+        for name in bodies
+    )
     (crd,) = tf["data"]["kubernetes_resource"].values()
     assert crd["metadata"] == {"name": "rayclusters.ray.io"}
     (postcondition,) = crd["lifecycle"]["postcondition"]

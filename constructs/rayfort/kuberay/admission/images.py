@@ -43,5 +43,10 @@ def qualified(image: str) -> str:
 
 
 def admitted(image: str, patterns: Sequence[str]) -> str:
-    """CEL: the image (a string expression) is on the allowlist."""
-    return f"{qualified(image)}.matches('{allowlist_regex(patterns)}')"
+    """CEL: the image (a string expression) is on the allowlist.
+
+    Qualifying only ever adds ``docker.io/``, so it can only matter to a docker.io pattern; without one
+    (an air-gapped mirror) the name is matched as written and the policy names no upstream registry.
+    """
+    name = qualified(image) if any(p.startswith("docker.io/") for p in patterns) else image
+    return f"{name}.matches('{allowlist_regex(patterns)}')"
