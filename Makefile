@@ -19,7 +19,7 @@ PY := $(VENV)/bin/python
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup tools synth synth-commit test lint judge review mirror-commands smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit test lint judge review mirror-commands admission-policies smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -81,6 +81,12 @@ review: $(REVIEW_VERDICT) ## Review ENV into review.md; BASELINE=<cdktf.out dir 
 
 mirror-commands: setup ## Print the crane/helm commands that fill ENV's private registry mirror.
 	$(PY) -m rayfort.registry $(ENV)
+
+admission-policies: setup ## Write ENV's admission policies to cdktf.out/admission-policies.yaml, for a cluster admin.
+	@mkdir -p cdktf.out
+	$(PY) -m rayfort.kuberay.admission $(ENV) > cdktf.out/admission-policies.yaml.tmp
+	mv cdktf.out/admission-policies.yaml.tmp cdktf.out/admission-policies.yaml
+	@echo "cdktf.out/admission-policies.yaml: kubectl apply --server-side -f cdktf.out/admission-policies.yaml"
 
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
