@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -473,3 +474,14 @@ def test_bindings_deny_in_every_tenant_namespace_and_nowhere_else():
     assert rules["matchPolicy"] == "Equivalent"  # ray.io/v1alpha1 requests are judged as v1
     assert rules["resourceRules"][0]["resources"] == ["rayclusters", "rayjobs", "rayservices"]
     assert rules["resourceRules"][0]["operations"] == ["CREATE", "UPDATE"]
+
+
+def test_the_readme_quotes_the_refusals_exactly():
+    """Every message the README lists under "What they will be refused" is one these cases produce."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("**What they will be refused**", 1)[1]
+    quoted = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    produced = {message for _, message in RAY_CLUSTER_VIOLATIONS.values()}
+    produced |= {message for _, message in SERVICE_VIOLATIONS.values()} | {K8S_JOB_TEXT}
+    assert len(quoted) >= 12
+    assert [line for line in quoted if line not in produced] == []
