@@ -32,6 +32,7 @@ def test_names_and_version_follow_the_conventions(cluster: dict) -> None:
         "ray.io/cluster": "team-a",
         "ray.io/node-type": "head",
         "ray.io/group": "headgroup",
+        "rayfort.dev/tenant": "team-a",
     }
     assert head["spec"]["containers"][0]["image"] == IMAGE
 

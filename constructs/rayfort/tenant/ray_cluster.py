@@ -17,13 +17,13 @@ from rayfort.tenant.ray_pods import (
     autoscaler_options,
     base_env,
     common_labels,
-    pod_labels,
     pod_monitoring,
     pod_spec,
     ray_container,
     ray_start_params,
     redis_ca_config_map,
     redis_ca_volume,
+    template_labels,
 )
 from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY, RayRuntimeInputs
 from rayfort.tenant.ray_tls import RayTls, ray_tls
@@ -93,7 +93,7 @@ def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
     return {
         "serviceType": "ClusterIP",
         "rayStartParams": ray_start_params(inputs.tenant, "head"),
-        "template": {"metadata": {"labels": pod_labels(inputs.name, "head", HEAD_GROUP)}, "spec": spec},
+        "template": {"metadata": {"labels": template_labels(inputs, "head", HEAD_GROUP)}, "spec": spec},
     }
 
 
@@ -120,5 +120,5 @@ def _worker_group(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls) -> 
         "minReplicas": group.min_replicas,
         "maxReplicas": group.max_replicas,
         "rayStartParams": ray_start_params(inputs.tenant, "worker"),
-        "template": {"metadata": {"labels": pod_labels(inputs.name, "worker", group.name)}, "spec": spec},
+        "template": {"metadata": {"labels": template_labels(inputs, "worker", group.name)}, "spec": spec},
     }

@@ -19,6 +19,7 @@ from rayfort.config.tenant import (
     TenantSettings,
     quantity,
 )
+from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.ray_runtime import RayRuntimeInputs
 
 NodeType = Literal["head", "worker"]
@@ -69,6 +70,11 @@ def head_selector(name: str) -> dict[str, str]:
 def pod_labels(name: str, node_type: NodeType, group: str) -> dict[str, str]:
     """KubeRay's own pod labels; operatorless pods carry them too so policies select both alike."""
     return {"ray.io/cluster": name, "ray.io/node-type": node_type, "ray.io/group": group}
+
+
+def template_labels(inputs: RayRuntimeInputs, node_type: NodeType, group: str) -> dict[str, str]:
+    """A Ray pod template's labels: KubeRay's, and the tenant label the network policies select by."""
+    return {**pod_labels(inputs.name, node_type, group), TENANT_LABEL: inputs.tenant.name}
 
 
 def container_security_context() -> dict[str, Any]:
