@@ -13,6 +13,7 @@ Each case is one violation of the compliant object, with the exact message the A
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -485,3 +486,11 @@ def test_the_readme_quotes_the_refusals_exactly():
     produced |= {message for _, message in SERVICE_VIOLATIONS.values()} | {K8S_JOB_TEXT}
     assert len(quoted) >= 12
     assert [line for line in quoted if line not in produced] == []
+
+
+def test_map_literals_are_homogeneous_as_the_api_server_requires():
+    """Kubernetes compiles with cel.HomogeneousAggregateLiterals, which cel-expr-python does not enforce."""
+    for policy in (RAY, SERVICES):
+        for expression in policy_expressions(policy):
+            for match in re.finditer(r"[{,]\s*'[A-Za-z]+'\s*:\s*", expression):
+                assert expression[match.end() :].startswith("dyn("), expression[match.start() : match.end() + 40]

@@ -100,12 +100,17 @@ def _pod(path: str, template: str, *, ray: bool) -> str:
     )
     containers_set = f"{present(template, 'spec.containers')} && size({template}.spec.containers) > 0"
     ray_container = f"({containers_set} ? {template}.spec.containers[0] : {{}})"
-    return (
-        f"{{'path': {path}, 'ray': {'true' if ray else 'false'}, "
-        f"'labels': {or_default(template, 'metadata.labels', '{}')}, "
-        f"'securityContext': {or_default(template, 'spec.securityContext', '{}')}, "
-        f"'containers': {containers}, 'rayContainer': {ray_container}}}"
-    )
+    entries = {
+        "path": path,
+        "ray": "true" if ray else "false",
+        "labels": or_default(template, "metadata.labels", "{}"),
+        "securityContext": or_default(template, "spec.securityContext", "{}"),
+        "containers": containers,
+        "rayContainer": ray_container,
+    }
+    # The API server type-checks with HomogeneousAggregateLiterals: values of one map literal must share a
+    # type, so each is made dyn.
+    return "{" + ", ".join(f"{lit(key)}: dyn({value})" for key, value in entries.items()) + "}"
 
 
 def _offenders(ok: str, describe: str) -> str:
