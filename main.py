@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rayfort.synth import synth_main
-from stacks import build_app
+
+if TYPE_CHECKING:
+    from rayfort._cdk import App
+    from rayfort.config import Environment
+
+
+def build_app(env: Environment, outdir: str) -> App:
+    """The app's composition, imported only for a valid environment: bad input is refused before the CDK starts."""
+    from stacks import build_app as build
+
+    return build(env, outdir=outdir)
+
 
 if __name__ == "__main__":
     sys.exit(synth_main(Path(__file__).resolve().parent / "environments", build_app))

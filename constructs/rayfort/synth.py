@@ -1,32 +1,48 @@
 """The synth entry point: validate, build, synthesize to a scratch directory, then publish.
 
 A run that fails for any reason leaves cdktf.out/ exactly as it was; a run that
-succeeds replaces it whole. Bad input exits 2 with one message and no traceback.
+succeeds replaces it whole. Bad input exits 2 with one message and no traceback,
+an interrupt (Ctrl-C, SIGTERM) exits 130 (143) with one line and no scratch left.
+
+One synth at a time writes an output directory: a lock file beside it
+(``.cdktf.out.lock``) is held from the first scratch file to the publish, and a
+second synth in the same checkout is refused with who holds it. Holding the lock
+also makes leftovers of killed runs recognisable: any scratch directory found
+then belongs to no live run and is removed.
+
+The CDK (and its node runtime) is imported only once the environment is valid,
+so bad input is refused in a fraction of a second.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rayfort._cdk import App
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
-from rayfort.config.org_policy import configuration_problems
-from rayfort.policy import RayfortRules
-from rayfort.synthesized import read_stacks
+
+if TYPE_CHECKING:
+    from rayfort._cdk import App
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 OUTDIR_ENV = "CDKTF_OUTDIR"
 POLICY_REPORT = "rayfort-policy.json"
 CDKTF_CLI_ENV = "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS"
 """Set by the cdktf CLI for the apps it runs."""
 
 
-Build = Callable[..., App]
+Build = Callable[..., "App"]
 """An app's composition: ``build(env, outdir=...)`` returns the App to synthesize."""
 
 
@@ -34,47 +50,195 @@ class SynthRefused(Exception):
     """The configuration is valid input but breaks a rule; the message says which and where."""
 
 
+class SynthBusy(Exception):
+    """Another synth holds the output directory's lock."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived; like KeyboardInterrupt, it is not an Exception, so nothing swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def synth_main(environments_dir: Path, build: Build, argv: list[str] | None = None) -> int:
-    """Synthesize the selected environment with ``build``; the exit code is 0, or 2 for bad input or a refused rule."""
+    """Synthesize the selected environment with ``build``.
+
+    Exits 0; 2 for bad input, a refused rule or an output another synth is writing; 128 + the signal
+    number for an interrupt (130 for Ctrl-C).
+    """
     args = sys.argv[1:] if argv is None else argv
     selector = args[0] if args else None
     path = resolve_environment_path(selector, environments_dir)
     outdir = Path(os.environ.get(OUTDIR_ENV, "cdktf.out"))
-    try:
-        env = load_environment(path)
-        synthesize(env, outdir, build)
-    except ConfigError as exc:
-        print(f"rayfort: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except SynthRefused as exc:
-        print(f"rayfort: {path}: synthesis refused:\n{exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    with _INTERRUPTS.installed():
+        try:
+            env = load_environment(path)
+            synthesize(env, outdir, build)
+        except ConfigError as exc:
+            print(f"rayfort: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except SynthRefused as exc:
+            print(f"rayfort: {path}: synthesis refused:\n{exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except SynthBusy as exc:
+            print(f"rayfort: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except (Interrupted, KeyboardInterrupt, Exception):
+            if not _INTERRUPTS.received:
+                raise
+            _exit_interrupted(_INTERRUPTS.received[0], outdir)
     return 0
+
+
+class _Interrupts:
+    """SIGINT and SIGTERM as Interrupted, held back while the output is being swapped.
+
+    A Ctrl-C reaches the CDK's node runtime too, which may then fail the call in progress with an
+    error of its own: ``received`` lets that error be reported as the interrupt it is. Signals after
+    the first are recorded only, so the clean-up they interrupt still finishes.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.holding = False
+        self.published = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+        if not self.holding and len(self.received) == 1:
+            _stop_children()
+            raise Interrupted(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Publishing is two renames: an interrupt between them waits until both are done."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        self.published = True
+        if self.received:
+            _stop_children()
+            raise Interrupted(self.received[0])
+
+
+_INTERRUPTS = _Interrupts()
+
+
+def _exit_interrupted(signum: int, outdir: Path) -> None:
+    """One line, then exit at once: the CDK's node runtime is gone, and its exit hook would complain."""
+    name = signal.Signals(signum).name
+    if _INTERRUPTS.published:
+        state = f"it came while publishing, so {outdir} holds this run's complete output"
+    else:
+        state = f"{outdir} is as it was before this run"
+    print(f"rayfort: interrupted ({name}); {state}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+def _stop_children() -> None:
+    """End the processes this one started (the CDK's node runtime), so none writes on after the exit."""
+    children: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            children += [int(pid) for pid in task.read_text().split()]
+        except OSError:
+            pass
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def synthesize(env: Environment, outdir: Path, build: Build) -> None:
     """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing."""
+    from rayfort.config.org_policy import configuration_problems
+    from rayfort.policy import RayfortRules
+    from rayfort.synthesized import read_stacks
+
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+    with _output_lock(outdir, env.name):
+        _remove_leftovers(outdir)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+        try:
+            rules = RayfortRules(env.waivers, environment=env)
+            early = rules.judge_environment()
+            if early is not None:
+                raise SynthRefused(early.describe())
+            app = build(env, outdir=str(scratch))
+            app.synth()
+            stacks = read_stacks(scratch)
+            report = rules.judge_stacks(stacks)
+            if report.refused:
+                raise SynthRefused(report.describe())
+            guardrails = configuration_problems(env, stacks)
+            if guardrails:
+                raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
+            (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
+            with _INTERRUPTS.held():
+                _publish(scratch, outdir)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _lock_path(outdir: Path) -> Path:
+    return outdir.with_name(f".{outdir.name}.lock")
+
+
+@contextmanager
+def _output_lock(outdir: Path, environment: str) -> Iterator[None]:
+    """Hold the output directory's lock, or raise SynthBusy naming the synth that holds it.
+
+    The lock file stays: removing it would let two runs lock two different files.
+    """
+    fd = os.open(_lock_path(outdir), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        rules = RayfortRules(env.waivers, environment=env)
-        early = rules.judge_environment()
-        if early is not None:
-            raise SynthRefused(early.describe())
-        app = build(env, outdir=str(scratch))
-        app.synth()
-        stacks = read_stacks(scratch)
-        report = rules.judge_stacks(stacks)
-        if report.refused:
-            raise SynthRefused(report.describe())
-        guardrails = configuration_problems(env, stacks)
-        if guardrails:
-            raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
-        (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
-        _publish(scratch, outdir)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", errors="replace").strip() or "another process"
+            raise SynthBusy(
+                f"{outdir} is being written by another synth in this checkout ({holder}); "
+                f"wait for it to finish, or set {OUTDIR_ENV} to a directory of your own"
+            ) from None
+        os.ftruncate(fd, 0)
+        started = time.strftime("%H:%M:%S")
+        os.pwrite(fd, f"pid {os.getpid()}, environment {environment}, since {started}\n".encode(), 0)
+        yield
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        os.close(fd)
+
+
+def _leftover(outdir: Path) -> re.Pattern[str]:
+    """Names of scratch directories (mkdtemp's 8 characters) and of the previous output, beside ``outdir``."""
+    return re.compile(rf"\.{re.escape(outdir.name)}-([a-z0-9_]{{8}}|previous)")
+
+
+def _remove_leftovers(outdir: Path) -> None:
+    """Clean up after killed runs; called with the lock held, so no live run owns what is removed."""
+    previous = outdir.with_name(f".{outdir.name}-previous")
+    if previous.is_dir() and not outdir.exists():
+        previous.rename(outdir)  # killed between publishing's two renames: the last output comes back
+    pattern = _leftover(outdir)
+    for entry in outdir.parent.iterdir():
+        if pattern.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _publish(scratch: Path, outdir: Path) -> None:

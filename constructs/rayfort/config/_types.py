@@ -9,9 +9,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -19,12 +22,62 @@ _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _ZONE = re.compile(r"^([a-z]+-[a-z]+[0-9]+)-[a-z]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 _LABEL_VALUE = re.compile(r"^[-_a-z0-9]{0,63}$")
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CIDR_SHAPE = rf"^({_OCTET}\.){{3}}{_OCTET}/([0-9]|[12][0-9]|3[0-2])$"
+# Kubernetes names (k8s.io/apimachinery validation): a qualified name is an optional DNS-1123
+# subdomain prefix of at most 253 characters and '/', then a name of at most 63 characters.
+_K8S_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME_SHAPE = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_K8S_LABEL_VALUE_SHAPE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$"
+# Node labels are passed to the kubelet (--node-labels), which refuses to start with a label in the
+# kubernetes.io or k8s.io namespaces other than these (k8s.io/kubelet/pkg/apis/well_known_labels.go).
+_KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+_KUBELET_LABELS = frozenset(
+    {
+        "kubernetes.io/hostname",
+        "kubernetes.io/os",
+        "kubernetes.io/arch",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+        "beta.kubernetes.io/instance-type",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+    }
+)
+# RFC 3339 date-time with a zone, as Terraform's google provider checks it (Go's time.RFC3339).
+_RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+# Secret Manager: a secret id is 1-255 letters, digits, '-' and '_'; the google provider's
+# secret data sources take the id (the provider's project) or projects/<project>/secrets/<id>.
+_SECRET_ID = r"[A-Za-z0-9_-]{1,255}"
+_SECRET_REFERENCE = re.compile(rf"^(projects/([a-z][-a-z0-9]{{4,28}}[a-z0-9]|[0-9]{{1,20}})/secrets/)?{_SECRET_ID}$")
+# A Kubernetes quantity: "no quantity may represent a number greater than 2^63-1 in magnitude, nor may
+# it have more than 3 decimal places" (k8s.io/apimachinery/pkg/api/resource/quantity.go).
+_QUANTITY = re.compile(r"^([0-9]{1,19}(\.[0-9]{1,19})?)(m|Ki|Mi|Gi|Ti)?$")
+_QUANTITY_FACTORS = {"": Decimal(1), "m": Decimal("0.001"), "Ki": Decimal(2**10), "Mi": Decimal(2**20)}
+_QUANTITY_FACTORS |= {"Gi": Decimal(2**30), "Ti": Decimal(2**40)}
+INT32_MAX = 2**31 - 1
+"""Kubernetes counts (replicas, ports) and most Google API integers are int32."""
+FIELD_RULE = "field_rule"
+"""The error type of a rule across fields of one model, reported at the field to change."""
 
 
 class Model(BaseModel):
     """Base of every environment model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+def field_error(field: str | tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """An error for a rule across fields of one model, to be reported at ``field`` rather than the model."""
+    path = (field,) if isinstance(field, str) else field
+    return PydanticCustomError(FIELD_RULE, "{message}", {"message": message, "field": path})
 
 
 def _dns_label(value: str) -> str:
@@ -77,15 +130,111 @@ def _label_value(value: str) -> str:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-Cidr = Annotated[str, AfterValidator(_cidr)]
-ProjectId = Annotated[str, AfterValidator(_project_id)]
-Region = Annotated[str, AfterValidator(_region)]
-Zone = Annotated[str, AfterValidator(_zone)]
-Email = Annotated[str, AfterValidator(_email)]
-LabelValue = Annotated[str, AfterValidator(_label_value)]
+def _qualified_name(value: str, what: str) -> str:
+    prefix, slash, name = value.rpartition("/")
+    if not name or len(name) > 63 or not _K8S_NAME.match(name):
+        raise ValueError(
+            f"must be a Kubernetes {what}: an optional DNS subdomain prefix and '/', then a name of 1-63 "
+            "letters, digits, '-', '_' or '.', starting and ending with a letter or digit, such as "
+            "example.com/pool or workload"
+        )
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        raise ValueError(
+            f"must be a Kubernetes {what}: the prefix before '/' must be a lowercase DNS subdomain of at "
+            "most 253 characters, such as example.com"
+        )
+    return value
+
+
+def _node_label_key(value: str) -> str:
+    _qualified_name(value, "label key")
+    prefix = value.rpartition("/")[0]
+    kubernetes = prefix.endswith(("kubernetes.io", "k8s.io"))
+    kubelet = any(prefix == ns or prefix.endswith("." + ns) for ns in _KUBELET_LABEL_NAMESPACES)
+    if kubernetes and not kubelet and value not in _KUBELET_LABELS:
+        raise ValueError(
+            "is in the kubernetes.io or k8s.io namespace, which the kubelet refuses on a node (it would never "
+            "register); allowed there: node.kubernetes.io/ and kubelet.kubernetes.io/ keys; use your own "
+            "prefix, such as example.com/"
+        )
+    return value
+
+
+def _taint_key(value: str) -> str:
+    return _qualified_name(value, "taint key")
+
+
+def _k8s_label_value(value: str) -> str:
+    if len(value) > 63 or (value and not _K8S_NAME.match(value)):
+        raise ValueError(
+            "must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _rfc3339(value: str) -> str:
+    try:
+        if not _RFC3339.match(value):
+            raise ValueError
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            "must be an RFC 3339 time with its zone, such as 2026-01-03T02:00:00Z or 2026-01-03T03:00:00+01:00"
+        ) from None
+    return value
+
+
+def parse_time(value: str) -> datetime:
+    """An Rfc3339Time as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _secret_reference(value: str) -> str:
+    if not _SECRET_REFERENCE.match(value):
+        raise ValueError(
+            "must be a Secret Manager secret: its id (1-255 letters, digits, '-' or '_') in the cluster "
+            "project, or projects/<project id or number>/secrets/<id>"
+        )
+    return value
+
+
+def _quantity(value: str) -> str:
+    match = _QUANTITY.match(value)
+    amount = Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""] if match else None
+    if amount is None or amount > 2**63 - 1 or (amount * 1000) % 1:
+        raise ValueError(
+            "must be a Kubernetes quantity: a number with an optional suffix m, Ki, Mi, Gi or Ti, such as 500m, "
+            "2 or 8Gi, at most 2^63-1 and with no more precision than a thousandth (1m)"
+        )
+    return value
+
+
+def quantity(value: str) -> Decimal:
+    """A Quantity as a number: cores for CPU, bytes for memory."""
+    match = _QUANTITY.match(value)
+    return Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""]
+
+
+def _text(validator: Any, pattern: str, **schema: Any) -> tuple[AfterValidator, WithJsonSchema]:
+    """A validator with readable messages, and the JSON Schema that says as much of it as a pattern can."""
+    return AfterValidator(validator), WithJsonSchema({"type": "string", "pattern": pattern, **schema})
+
+
+DnsLabel = Annotated[str, *_text(_dns_label, _DNS_LABEL.pattern, maxLength=63)]
+Cidr = Annotated[str, *_text(_cidr, _CIDR_SHAPE)]
+ProjectId = Annotated[str, *_text(_project_id, _PROJECT_ID.pattern)]
+Region = Annotated[str, *_text(_region, _REGION.pattern)]
+Zone = Annotated[str, *_text(_zone, _ZONE.pattern)]
+Email = Annotated[str, *_text(_email, _EMAIL.pattern, format="email")]
+LabelValue = Annotated[str, *_text(_label_value, _LABEL_VALUE.pattern)]
+NodeLabelKey = Annotated[str, *_text(_node_label_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
+TaintKey = Annotated[str, *_text(_taint_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
+KubernetesLabelValue = Annotated[str, *_text(_k8s_label_value, _K8S_LABEL_VALUE_SHAPE, maxLength=63)]
+Rfc3339Time = Annotated[str, *_text(_rfc3339, _RFC3339.pattern, format="date-time")]
+SecretReference = Annotated[str, *_text(_secret_reference, _SECRET_REFERENCE.pattern)]
 OrganizationId = Annotated[str, Field(pattern=r"^[0-9]{6,20}$")]
-Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")]
+Quantity = Annotated[str, *_text(_quantity, _QUANTITY.pattern)]
 
 
 def zone_region(zone: str) -> str:

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from rayfort.config._types import Cidr, DnsLabel, Email, Model, Problem, ProjectId, Zone
+from rayfort.config._types import (
+    Cidr,
+    DnsLabel,
+    Email,
+    KubernetesLabelValue,
+    Model,
+    NodeLabelKey,
+    Problem,
+    ProjectId,
+    Rfc3339Time,
+    TaintKey,
+    Zone,
+    field_error,
+    parse_time,
+)
 from rayfort.config.kuberay import cert_manager_needed
+from rayfort.config.recurrence import Recurrence, least_per_32_days
 
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
 
+MAX_NODES_PER_ZONE = 1000
+MAX_DISK_SIZE_GB = 65536
 KEY_ID_PATTERN = (
     r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[-a-z0-9]+/keyRings/[-_A-Za-z0-9]+/cryptoKeys/[-_A-Za-z0-9]+$"
 )
@@ -49,18 +66,22 @@ class KmsSettings(Model):
 
     @model_validator(mode="after")
     def _one_source(self) -> KmsSettings:
-        if (self.create is None) == (self.existing is None):
-            raise ValueError("set exactly one of kms.create and kms.existing (set create: null to use existing keys)")
+        if self.create is not None and self.existing is not None:
+            raise field_error(
+                "existing", "set exactly one of kms.create and kms.existing (set create: null to use existing keys)"
+            )
+        if self.create is None and self.existing is None:
+            raise field_error("existing", "set exactly one of kms.create and kms.existing: both are missing")
         return self
 
 
 class Taint(Model):
     """A Kubernetes node taint."""
 
-    key: str
-    """Taint key."""
-    value: str = ""
-    """Taint value."""
+    key: TaintKey
+    """Taint key: a Kubernetes qualified name, such as example.com/dedicated."""
+    value: KubernetesLabelValue = ""
+    """Taint value: empty, or a Kubernetes label value."""
     effect: Literal["NO_SCHEDULE", "PREFER_NO_SCHEDULE", "NO_EXECUTE"] = "NO_SCHEDULE"
     """Taint effect."""
 
@@ -85,12 +106,14 @@ class NodePool(Model):
     """Machine type; N2D supports confidential nodes with SEV."""
     zones: list[Zone] = []
     """Node zones; the environment's first zone when empty."""
-    min_nodes: int = Field(default=1, ge=0)
+    # GKE runs at most 1,000 nodes per node pool per zone (GKE quotas and limits).
+    min_nodes: int = Field(default=1, ge=0, le=MAX_NODES_PER_ZONE)
     """Autoscaling minimum per zone."""
-    max_nodes: int = Field(default=4, ge=1)
-    """Autoscaling maximum per zone."""
-    disk_size_gb: int = Field(default=100, ge=20)
-    """Boot disk size."""
+    max_nodes: int = Field(default=4, ge=1, le=MAX_NODES_PER_ZONE)
+    """Autoscaling maximum per zone; at most 1,000."""
+    # A persistent disk or Hyperdisk Balanced volume holds at most 64 TiB (Compute Engine disk limits).
+    disk_size_gb: int = Field(default=100, ge=20, le=MAX_DISK_SIZE_GB)
+    """Boot disk size; 20 GB to 64 TiB."""
     disk_type: Literal["pd-balanced", "pd-ssd", "hyperdisk-balanced"] = "pd-balanced"
     """Boot disk type."""
     confidential_instance_type: Literal["SEV", "SEV_SNP", "TDX"] | None = "SEV"
@@ -101,15 +124,15 @@ class NodePool(Model):
     """GKE Sandbox (gVisor); refused for now: the pinned GA google provider has no sandbox_config."""
     spot: bool = False
     """Use Spot VMs."""
-    labels: dict[str, str] = {}
-    """Kubernetes node labels."""
+    labels: dict[NodeLabelKey, KubernetesLabelValue] = {}
+    """Kubernetes node labels; keys outside the kubernetes.io and k8s.io namespaces."""
     taints: list[Taint] = []
     """Extra node taints."""
 
     @model_validator(mode="after")
     def _bounds(self) -> NodePool:
         if self.min_nodes > self.max_nodes:
-            raise ValueError(f"min_nodes ({self.min_nodes}) must not exceed max_nodes ({self.max_nodes})")
+            raise field_error("min_nodes", f"must not exceed max_nodes ({self.max_nodes})")
         return self
 
 
@@ -118,6 +141,14 @@ class AuthorizedNetwork(Model):
 
     cidr: Cidr
     """Source range; never 0.0.0.0/0."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _not_everyone(cls, cidr: str) -> str:
+        if cidr == "0.0.0.0/0":
+            raise ValueError("must never be 0.0.0.0/0: the control plane is never open to the internet")
+        return cidr
+
     display_name: str
     """What the range is, for reviewers."""
 
@@ -125,12 +156,12 @@ class AuthorizedNetwork(Model):
 class MaintenanceWindow(Model):
     """A recurring window in which GKE may upgrade the cluster."""
 
-    start_time: str = "2026-01-03T02:00:00Z"
-    """RFC 3339 start of the first window."""
-    end_time: str = "2026-01-03T08:00:00Z"
-    """RFC 3339 end of the first window."""
-    recurrence: str = "FREQ=WEEKLY;BYDAY=SA,SU"
-    """RFC 5545 recurrence rule."""
+    start_time: Rfc3339Time = "2026-01-03T02:00:00Z"
+    """RFC 3339 start of the first window, with its zone."""
+    end_time: Rfc3339Time = "2026-01-03T08:00:00Z"
+    """RFC 3339 end of the first window, with its zone."""
+    recurrence: Recurrence = "FREQ=WEEKLY;BYDAY=SA,SU"
+    """RFC 5545 recurrence rule (RRULE), without the RRULE: prefix, such as FREQ=WEEKLY;BYDAY=SA,SU."""
 
 
 class ClusterSettings(Model):
@@ -157,21 +188,14 @@ class ClusterSettings(Model):
     kms: KmsSettings = KmsSettings()
     """Customer-managed encryption keys."""
 
-    @model_validator(mode="after")
-    def _no_open_control_plane(self) -> ClusterSettings:
-        for network in self.master_authorized_networks:
-            if network.cidr == "0.0.0.0/0":
-                raise ValueError("master_authorized_networks must never contain 0.0.0.0/0")
-        return self
-
 
 class RegistryMirror(Model):
     """The private Artifact Registry that holds every image and chart in air-gapped mode."""
 
     project_id: ProjectId | None = None
     """Project of the mirror; the cluster project when absent."""
-    location: str | None = None
-    """Region of the mirror; the environment's region when absent."""
+    location: str | None = Field(default=None, pattern=r"^[a-z]+(-[a-z]+[0-9]+)?$")
+    """Region (or multi-region, such as europe) of the mirror; the environment's region when absent."""
     repository: DnsLabel = "rayfort-mirror"
     """Repository id for Docker images."""
     chart_repository: DnsLabel = "rayfort-charts"
@@ -363,21 +387,10 @@ def _key_locations(env: Environment) -> list[Problem]:
 def _maintenance_window(window: MaintenanceWindow) -> list[Problem]:
     """GKE refuses a recurring window that offers under 48 hours of maintenance in any 32 days."""
     path = ("cluster", "maintenance_window")
-    try:
-        start = datetime.fromisoformat(window.start_time.replace("Z", "+00:00"))
-        end = datetime.fromisoformat(window.end_time.replace("Z", "+00:00"))
-    except ValueError:
-        return [
-            Problem(
-                (*path, "start_time"),
-                window.start_time,
-                "start_time and end_time must be RFC 3339 times such as 2026-01-03T02:00:00Z",
-            )
-        ]
+    start, end = parse_time(window.start_time), parse_time(window.end_time)
     if end <= start:
         return [Problem((*path, "end_time"), window.end_time, "must be after start_time")]
-    rule = dict(part.split("=", 1) for part in window.recurrence.split(";") if "=" in part)
-    per_32_days = {"DAILY": 32, "WEEKLY": 4 * len(rule.get("BYDAY", "").split(",") or [""])}.get(rule.get("FREQ", ""))
+    per_32_days = least_per_32_days(window.recurrence)
     if per_32_days is not None and (end - start) * per_32_days < timedelta(hours=48):
         return [
             Problem(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from rayfort.config._types import Cidr, Model, Problem
+from rayfort.config._types import INT32_MAX, Cidr, Model, Problem, SecretReference
 
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
@@ -36,7 +36,8 @@ class CloudArmor(Model):
     """Attach a security policy through the BackendConfig."""
     allowed_ranges: list[Cidr] = []
     """Source ranges allowed; all others denied."""
-    rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Cloud Armor's rateLimitThreshold.count is an int32 (Compute Engine API, SecurityPolicyRule).
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=INT32_MAX)
     """Requests per minute per client IP before throttling."""
 
 
@@ -51,10 +52,10 @@ class ExposureSettings(Model):
     """SSL policy profile; TLS 1.2 is always the minimum."""
     cloud_armor: CloudArmor = CloudArmor()
     """Optional Cloud Armor policy."""
-    custom_oauth_secret: str | None = None
-    """Secret Manager secret holding a custom OAuth client as JSON {"client_id", "client_secret"}.
+    custom_oauth_secret: SecretReference | None = None
+    """Secret Manager secret (id, or projects/<project>/secrets/<id>) holding a custom OAuth client as JSON.
 
-    IAP's Google-managed client when absent."""
+    The JSON is {"client_id", "client_secret"}; IAP's Google-managed client when absent."""
 
 
 def dashboard_host(env: Environment, tenant: TenantSettings) -> str:

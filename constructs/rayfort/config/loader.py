@@ -2,7 +2,8 @@
 
 Every problem is reported as ``file:line: field.path: value: what is allowed``,
 all of them at once, so a user fixes a file in one pass. Nothing here raises
-anything but ConfigError for bad input.
+anything but ConfigError for bad input; the YAML itself is read within fixed
+bounds (size, values, nesting) by ``_yaml``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from rayfort.config import _yaml
+from rayfort.config._types import FIELD_RULE
+from rayfort.config._yaml import dotted
 from rayfort.config.environment import Environment, Problem, cross_field_problems
 
 ENV_VAR = "RAYFORT_ENV"
@@ -26,17 +29,22 @@ DEFAULT_ENVIRONMENT = "dev"
 Path_ = tuple[str | int, ...]
 
 
-class ConfigError(Exception):
-    """An environment file that cannot be used, with every reason found."""
+MAX_SHOWN = 50
+"""Most problems listed; a file with more is usually not an environment file at all."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+
+class ConfigError(Exception):
+    """An environment file that cannot be used, with every reason found (the first MAX_SHOWN listed)."""
+
+    def __init__(self, source: str, problems: list[str], total: int | None = None) -> None:
         self.source = source
-        self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(
-            f"{source} is not a valid rayfort environment ({count}):\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+        self.problems = problems[:MAX_SHOWN]
+        total = max(total or 0, len(problems))
+        count = f"{total} problem{'s' if total != 1 else ''}"
+        listed = [f"  - {problem}" for problem in self.problems]
+        if total > MAX_SHOWN:
+            listed.append(f"  - ... and {total - MAX_SHOWN} more")
+        super().__init__(f"{source} is not a valid rayfort environment ({count}):\n" + "\n".join(listed))
 
 
 def resolve_environment_path(selector: str | None, environments_dir: Path) -> Path:
@@ -52,78 +60,33 @@ def load_environment(path: Path) -> Environment:
     """The validated environment in ``path``; raises ConfigError for any bad input."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        document = _yaml.parse(_yaml.decode(_yaml.read_bytes(path)))
     except FileNotFoundError:
         available = sorted(p.stem for p in path.parent.glob("*.yaml")) if path.parent.is_dir() else []
         hint = f"; environments here: {', '.join(available)}" if available else ""
         raise ConfigError(source, [f"file not found{hint}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, [f"cannot be read: {exc}"]) from None
-    data, lines = _parse_yaml(source, text)
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
+    except _yaml.YamlProblem as exc:
+        raise ConfigError(source, [str(exc)]) from None
+    data = document.data
     if not isinstance(data, dict):
         raise ConfigError(source, [f"line 1: the file must be a mapping of settings, not {_describe(data)}"])
     try:
         env = Environment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            source, _by_line(_format_pydantic_error(error, data, lines) for error in exc.errors())
-        ) from None
+        errors = sorted(exc.errors(), key=lambda error: _line_for(_error_path(error, data), document.lines))
+        shown = [_format_pydantic_error(error, document) for error in errors[:MAX_SHOWN]]
+        raise ConfigError(source, shown, total=len(errors)) from None
     problems = cross_field_problems(env)
     if problems:
-        raise ConfigError(source, _by_line(_format_problem(problem, lines) for problem in problems))
+        raise ConfigError(source, _by_line(_format_problem(problem, document.lines) for problem in problems))
     return env
 
 
 def _by_line(messages: typing.Iterable[str]) -> list[str]:
     """Messages in file order; each starts with "line N:"."""
     return sorted(messages, key=lambda message: int(message.split(":", 1)[0].removeprefix("line ")))
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses repeated keys, which YAML would silently overwrite."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is repeated (first at line {seen[key]})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _parse_yaml(source: str, text: str) -> tuple[Any, dict[Path_, int]]:
-    try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"{where}YAML syntax error: {problem}"]) from None
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        _index_lines(node, (), lines)
-    return data, lines
-
-
-def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            child = (*path, key_node.value)
-            lines[child] = key_node.start_mark.line + 1
-            _index_lines(value_node, child, lines)
-            lines[child] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines)
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
@@ -154,13 +117,6 @@ def _line_for(path: Path_, lines: dict[Path_, int]) -> int:
     return 1
 
 
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -172,27 +128,58 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _format_pydantic_error(error: dict[str, Any], data: dict, lines: dict[Path_, int]) -> str:
-    path = _data_path(error["loc"], data)
-    line = _line_for(path, lines)
+def _error_path(error: dict[str, Any], data: dict) -> Path_:
+    if error["type"] == FIELD_RULE:
+        # A rule across fields of one model, reported at the field it names rather than at the model.
+        return _data_path((*error["loc"], *error["ctx"]["field"]), data)
+    return _data_path(error["loc"], data)
+
+
+def _format_pydantic_error(error: dict[str, Any], document: _yaml.Document) -> str:
+    data, lines = document.data, document.lines
     kind = error["type"]
+    path = _error_path(error, data)
+    value = _value_at(data, path) if kind == FIELD_RULE else error.get("input")
+    line = _line_for(path, lines)
     if kind == "extra_forbidden":
         parent, key = path[:-1], path[-1]
         allowed = _allowed_keys(parent, data)
         guess = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7)
         hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-        return f"line {line}: {_dotted(path)}: unknown key{hint}; allowed keys here: {', '.join(allowed) or 'none'}"
+        return f"line {line}: {dotted(path)}: unknown key{hint}; allowed keys here: {', '.join(allowed) or 'none'}"
     if kind == "missing":
-        return f"line {line}: {_dotted(path)}: is required"
+        return f"line {line}: {dotted(path)}: is required"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    return f"line {line}: {_dotted(path)}: {_show(error.get('input'))} is not allowed: {message}"
+    hint = _quote_hint(document.scalars.get(path)) if kind in ("string_type", "literal_error") else ""
+    return f"line {line}: {dotted(path)}: {_show(value)} is not allowed: {message}{hint}"
+
+
+def _quote_hint(node: _yaml.Node | None) -> str:
+    """Where YAML read an unquoted value as something other than text, say so and how to write the text."""
+    if node is None or not node.plain or isinstance(node.value, str):
+        return ""
+    if node.text == "":
+        return "; the value is empty"
+    kind = "a number" if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else "true/false"
+    if node.value is None:
+        kind = "null"
+    return f'; YAML reads the unquoted {node.text} as {kind}: quote it ("{node.text}") to mean the text'
+
+
+def _value_at(data: Any, path: Path_) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _format_problem(problem: Problem, lines: dict[Path_, int]) -> str:
     line = _line_for(problem.path, lines)
-    return f"line {line}: {_dotted(problem.path)}: {_show(problem.value)} is not allowed: {problem.message}"
+    return f"line {line}: {dotted(problem.path)}: {_show(problem.value)} is not allowed: {problem.message}"
 
 
 def _allowed_keys(path: Path_, data: dict) -> list[str]:

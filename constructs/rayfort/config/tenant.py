@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from rayfort.config._types import Cidr, DnsLabel, Email, LabelValue, Model, Problem, Quantity
+from rayfort.config._types import (
+    INT32_MAX,
+    Cidr,
+    DnsLabel,
+    Email,
+    LabelValue,
+    Model,
+    Problem,
+    Quantity,
+    field_error,
+    quantity,
+)
 from rayfort.versions import RAY_VERSION
 
 if TYPE_CHECKING:
@@ -59,9 +70,10 @@ class WorkerGroup(Model):
 
     name: DnsLabel
     """Group name, unique within the tenant."""
-    min_replicas: int = Field(default=0, ge=0)
+    # KubeRay's RayCluster CRD declares both as int32.
+    min_replicas: int = Field(default=0, ge=0, le=INT32_MAX)
     """Autoscaling minimum."""
-    max_replicas: int = Field(default=4, ge=1)
+    max_replicas: int = Field(default=4, ge=1, le=INT32_MAX)
     """Autoscaling maximum."""
     resources: Resources = Resources()
     """Per-worker resources."""
@@ -69,7 +81,7 @@ class WorkerGroup(Model):
     @model_validator(mode="after")
     def _bounds(self) -> WorkerGroup:
         if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})")
+            raise field_error("min_replicas", f"must not exceed max_replicas ({self.max_replicas})")
         return self
 
 
@@ -84,13 +96,14 @@ class WorkerPorts(Model):
     @model_validator(mode="after")
     def _range(self) -> WorkerPorts:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+            raise field_error("min", f"must not exceed max ({self.max})")
         pinned = {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS}
         clashes = sorted(f"{name} {port}" for name, port in pinned.items() if self.min <= port <= self.max)
         if clashes:
-            raise ValueError(
+            raise field_error(
+                "min",
                 f"worker port range {self.min}-{self.max} overlaps fixed Ray ports: {', '.join(clashes)}; "
-                "allowed: a range that contains none of them, such as the default 10002-10100"
+                "allowed: a range that contains none of them, such as the default 10002-10100",
             )
         return self
 
@@ -102,9 +115,9 @@ class TenantQuota(Model):
     """Total CPU requests and limits."""
     memory: Quantity = "64Gi"
     """Total memory requests and limits."""
-    gpu: int = Field(default=0, ge=0)
+    gpu: int = Field(default=0, ge=0, le=INT32_MAX)
     """Total nvidia.com/gpu."""
-    pods: int = Field(default=50, ge=1)
+    pods: int = Field(default=50, ge=1, le=INT32_MAX)
     """Pods."""
 
 
@@ -185,22 +198,14 @@ class TenantSettings(Model):
     @model_validator(mode="after")
     def _unique_groups(self) -> TenantSettings:
         names = [group.name for group in self.worker_groups]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"worker group names must be unique; repeated: {', '.join(duplicates)}")
+        for g, name in enumerate(names):
+            if name in names[:g]:
+                raise field_error(("worker_groups", g, "name"), "is repeated; worker group names must be unique")
         return self
 
 
 # The in-tree autoscaler sidecar KubeRay adds to every head pod; it counts towards the head's node.
 AUTOSCALER_RESOURCES = Resources(cpu="500m", memory="512Mi")
-_QUANTITY_SUFFIXES = {"": 1, "m": Decimal("0.001"), "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-
-
-def quantity(value: str) -> Decimal:
-    """A Kubernetes quantity as a number: cores for CPU, bytes for memory."""
-    number, suffix = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", value).groups()
-    return Decimal(number) * _QUANTITY_SUFFIXES[suffix]
-
 
 # GiB of memory per vCPU of the predefined machine shapes, by series; series not listed use "*".
 # Source: the Compute Engine machine family pages (n1 is the only older ratio still offered).
@@ -444,9 +449,15 @@ def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Prob
     return found
 
 
+# Sums of the largest quantities times the most replicas run to 29 digits; quantize needs room for them.
+_PRECISION = 60
+
+
 def _cores(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.01')).normalize():f}"
+    with localcontext(prec=_PRECISION):
+        return f"{Decimal(value).quantize(Decimal('0.01')).normalize():f}"
 
 
 def _gib(value: Decimal) -> str:
-    return f"{(value / 2**30).quantize(Decimal('0.1')):f}"
+    with localcontext(prec=_PRECISION):
+        return f"{(value / 2**30).quantize(Decimal('0.1')):f}"
