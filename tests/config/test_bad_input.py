@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rayfort.config import ConfigError, load_environment
+from rayfort.config import ConfigError, Environment, load_environment
+from rayfort.config.cluster import NodePool
+from tests.config.bad_inputs import _MERGED, CASES, DEV
 from tests.conftest import ENVIRONMENTS, ROOT
 
 
@@ -178,3 +180,129 @@ def test_cli_leaves_previous_output_untouched_on_failure(tmp_path: Path) -> None
     )
     assert result.returncode == 2 and "file not found" in result.stderr
     assert marker.read_text() == "{}"
+
+
+def _load_text(tmp_path: Path, text: str) -> Environment:
+    path = tmp_path / "env.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    return load_environment(path)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_bad_input_gets_one_message_at_its_line_and_field(tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    with pytest.raises(ConfigError) as caught:
+        _load_text(tmp_path, case.text)
+    message = str(caught.value)
+    assert len(caught.value.problems) == 1, message
+    assert caught.value.problems[0].startswith(case.expected[0]), message
+    for fragment in case.expected[1:]:
+        assert fragment in message
+
+
+def test_a_file_over_the_size_limit_is_refused_by_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_bytes(b"#" * (2 << 20))
+    with pytest.raises(ConfigError, match=r"the file is 2\.0 MiB; an environment file may be at most 1 MiB"):
+        load_environment(path)
+
+
+def test_an_endless_stream_is_read_only_up_to_the_limit() -> None:
+    with pytest.raises(ConfigError, match="the stream is longer than 1 MiB"):
+        load_environment(Path("/dev/zero"))
+
+
+def test_a_directory_cannot_be_read(tmp_path: Path) -> None:
+    folder = tmp_path / "env.yaml"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="cannot be read: Is a directory"):
+        load_environment(folder)
+
+
+def test_merge_keys_share_a_block_and_own_keys_win(tmp_path: Path) -> None:
+    env = _load_text(tmp_path, _MERGED)
+    shared, merged = env.tenants[0].worker_groups[0], env.tenants[1].worker_groups[0]
+    assert (merged.name, merged.min_replicas, merged.max_replicas) == ("cpu", shared.min_replicas, 2)
+    assert merged.resources == shared.resources
+
+
+def test_merge_keys_take_a_list_and_the_first_mapping_wins(tmp_path: Path) -> None:
+    text = DEV.replace(
+        "labels:\n  team: ml-platform\n  cost_center: cc-0000\n",
+        "labels:\n  <<: [{team: first}, {team: second, cost_center: from-second}]\n",
+    )
+    env = _load_text(tmp_path, text)
+    assert (env.labels.team, env.labels.cost_center) == ("first", "from-second")
+
+
+def test_a_repeated_merge_key_says_how_to_merge_several(tmp_path: Path) -> None:
+    text = DEV.replace("  team: ml-platform\n", "  <<: {team: a}\n  <<: {team: b}\n")
+    with pytest.raises(ConfigError, match=r"'<<' is repeated \(first at line 10\); merge several mappings"):
+        _load_text(tmp_path, text)
+
+
+def test_unquoted_timestamps_stay_the_text_written(tmp_path: Path) -> None:
+    text = DEV.replace(
+        "cluster:\n",
+        "cluster:\n  maintenance_window:\n"
+        "    start_time: 2026-01-03T01:00:00+01:00\n    end_time: 2026-01-04T08:00:00Z\n",
+    )
+    window = _load_text(tmp_path, text).cluster.maintenance_window
+    assert (window.start_time, window.end_time) == ("2026-01-03T01:00:00+01:00", "2026-01-04T08:00:00Z")
+    message = _problems(tmp_path, DEV.replace("name: dev", "name: 2026-01-01"))
+    assert 'name: "2026-01-01" is not allowed' in message
+
+
+def test_kubernetes_names_that_are_valid_are_accepted() -> None:
+    labels = {"example.com/pool": "ray-cpu", "node.kubernetes.io/role": "ray", "workload": "", "A.b-c_d": "X.y"}
+    pool = NodePool(name="pool", labels=labels, taints=[{"key": "example.com/dedicated", "value": "ray"}])
+    assert pool.labels == labels and pool.taints[0].key == "example.com/dedicated"
+
+
+@pytest.mark.parametrize(
+    "reference", ["oauth-client", "projects/rayfort-dev-000000/secrets/oauth_client", "projects/123456/secrets/x"]
+)
+def test_secret_references_by_id_or_resource_name(tmp_path: Path, reference: str) -> None:
+    text = DEV.replace("exposure:\n  api", f"exposure:\n  custom_oauth_secret: {reference}\n  api")
+    assert _load_text(tmp_path, text).exposure.custom_oauth_secret == reference
+
+
+@pytest.mark.parametrize(
+    "reference", ["../../../etc/passwd", "projects/p/secrets/x", "projects/rayfort-dev-000000/secrets/", "a/b", ""]
+)
+def test_secret_references_that_are_not_secret_names(tmp_path: Path, reference: str) -> None:
+    text = DEV.replace("exposure:\n  api", f"exposure:\n  custom_oauth_secret: '{reference}'\n  api")
+    assert "must be a Secret Manager secret" in _problems(tmp_path, text)
+
+
+def test_a_recurrence_is_stored_in_upper_case(tmp_path: Path) -> None:
+    text = DEV.replace(
+        "cluster:\n", "cluster:\n  maintenance_window: {recurrence: 'freq=monthly;bysetpos=1;byday=sa,su'}\n"
+    )
+    window = _load_text(tmp_path, text).cluster.maintenance_window
+    assert window.recurrence == "FREQ=MONTHLY;BYSETPOS=1;BYDAY=SA,SU"
+
+
+def test_spanning_rules_of_the_kms_point_at_the_field(tmp_path: Path) -> None:
+    text = DEV.replace(
+        "cluster:\n",
+        "cluster:\n  kms:\n    existing:\n"
+        "      boot_disk_key: projects/rayfort-dev-000000/locations/europe-west1/keyRings/r/cryptoKeys/b\n"
+        "      secrets_key: projects/rayfort-dev-000000/locations/europe-west1/keyRings/r/cryptoKeys/s\n",
+    )
+    line = text.splitlines().index("    existing:") + 1
+    assert f"line {line}: cluster.kms.existing:" in _problems(tmp_path, text)
+
+
+def test_the_largest_quantities_at_the_most_replicas_are_refused_without_overflow(tmp_path: Path) -> None:
+    text = DEV.replace("max_replicas: 3", "max_replicas: 2147483647").replace(
+        'resources: {cpu: "1", memory: 4Gi}', 'resources: {cpu: "9223372036854775807", memory: 7Ti}', 1
+    )
+    message = _problems(tmp_path, text)
+    assert "tenants[0].worker_groups[0]" in message and "fits no node" in message
+
+
+def test_a_file_with_many_problems_lists_the_first_fifty(tmp_path: Path) -> None:
+    message = _problems(tmp_path, DEV + "".join(f"extra{i}: 1\n" for i in range(60)))
+    assert "(60 problems)" in message and "  - ... and 10 more" in message
+    assert message.count("\n  - ") == 51

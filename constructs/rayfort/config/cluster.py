@@ -139,7 +139,7 @@ class NodePool(Model):
 class AuthorizedNetwork(Model):
     """A range allowed to reach the control plane's private endpoint."""
 
-    cidr: Cidr
+    cidr: Cidr = Field(json_schema_extra={"not": {"const": "0.0.0.0/0"}})
     """Source range; never 0.0.0.0/0."""
 
     @field_validator("cidr")

@@ -33,6 +33,8 @@ _PARTS: dict[str, tuple[re.Pattern[str], tuple[int, int] | None, bool]] = {
     "BYSETPOS": (re.compile(r"^[+-]?([0-9]{1,3})$"), (1, 366), True),
     "WKST": (re.compile(rf"^{_WEEKDAY}$"), None, False),
 }
+# NAME=VALUE parts, and none of the frequencies GKE refuses (upper case, as rayfort writes them).
+_SHAPE = r"^(?!(.*;)?FREQ=(SECONDLY|MINUTELY|HOURLY)(;|$))[A-Za-z]+=[-+,A-Za-z0-9]+(;[A-Za-z]+=[-+,A-Za-z0-9]+)*$"
 _EXAMPLE = "such as FREQ=WEEKLY;BYDAY=SA,SU or FREQ=DAILY"
 
 
@@ -119,6 +121,6 @@ def least_per_32_days(rule: str) -> int | None:
 Recurrence = Annotated[
     str,
     AfterValidator(_gke_recurrence),
-    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z]+=[-+,A-Za-z0-9]+(;[A-Za-z]+=[-+,A-Za-z0-9]+)*$"}),
+    WithJsonSchema({"type": "string", "pattern": _SHAPE}),
 ]
 """An RRULE GKE accepts for a maintenance window, in upper case."""

@@ -29,7 +29,25 @@ def environment_schema() -> str:
     schema["$id"] = SCHEMA_ID
     schema["title"] = "rayfort environment"
     schema["$defs"]["NodePool"]["allOf"] = _confidential_machine_families()
+    _keys_by_pattern(schema)
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def _keys_by_pattern(node: Any) -> None:
+    """pydantic writes a mapping's key pattern as patternProperties, which lets other keys through:
+    make it propertyNames, which refuses them."""
+    if isinstance(node, dict):
+        patterns = node.get("patternProperties")
+        if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in node:
+            [(pattern, values)] = patterns.items()
+            node.pop("patternProperties")
+            node["additionalProperties"] = values
+            node.setdefault("propertyNames", {})["pattern"] = pattern
+        for child in node.values():
+            _keys_by_pattern(child)
+    elif isinstance(node, list):
+        for child in node:
+            _keys_by_pattern(child)
 
 
 def _confidential_machine_families() -> list[dict[str, Any]]:
