@@ -110,8 +110,9 @@ smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN
 smoke-local: .venv-smoke/.installed ## Start a local Ray head with token auth and TLS, submit the pi job, prove refusal.
 	.venv-smoke/bin/python smoke/local_ray.py
 
-bench: setup ## Measure synth time and memory, lazy against the usual provider import.
+bench: setup ## Measure synth time and memory (lazy against the usual provider import), and refusing hostile files.
 	$(PY) bench/synth.py
+	$(PY) bench/refuse.py
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
 	rm -rf cdktf.out .pytest_cache .hypothesis

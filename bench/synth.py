@@ -15,17 +15,15 @@ import copy
 import filecmp
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from _sampling import sample
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -34,47 +32,12 @@ class Measurement:
     peak_rss_mb: float
 
 
-def _tree(pid: int) -> list[int]:
-    pids, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                queue += [int(child) for child in task.read_text().split()]
-            except OSError:
-                pass
-    return pids
-
-
-def _rss_bytes(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
 def measure(environment: Path, outdir: Path, mode: str) -> Measurement:
     env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "RAYFORT_PROVIDER_IMPORT": mode}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-O", str(ROOT / "main.py"), str(environment)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, _rss_bytes(_tree(process.pid)))
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    if process.returncode != 0:
-        raise SystemExit(f"synth of {environment} failed:\n{process.stderr.read().decode()}")
-    return Measurement(wall, peak / 2**20)
+    run = sample([sys.executable, "-O", str(ROOT / "main.py"), str(environment)], ROOT, env)
+    if run.returncode != 0:
+        raise SystemExit(f"synth of {environment} failed:\n{run.stderr}")
+    return Measurement(run.wall_s, run.peak_rss_mb)
 
 
 def many_tenants(base: Path, count: int, target: Path) -> Path:
