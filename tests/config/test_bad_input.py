@@ -306,3 +306,22 @@ def test_a_file_with_many_problems_lists_the_first_fifty(tmp_path: Path) -> None
     message = _problems(tmp_path, DEV + "".join(f"extra{i}: 1\n" for i in range(60)))
     assert "(60 problems)" in message and "  - ... and 10 more" in message
     assert message.count("\n  - ") == 51
+
+
+def test_a_repeated_access_level_points_at_the_second_name(tmp_path: Path) -> None:
+    text = (ENVIRONMENTS / "prod.yaml").read_text()
+    text = text.replace(
+        "      - name: corp_network\n        ip_subnetworks: [203.0.113.0/24]\n",
+        "      - name: corp_network\n        ip_subnetworks: [203.0.113.0/24]\n"
+        "      - name: corp_network\n        ip_subnetworks: [198.51.100.0/24]\n",
+    )
+    rows = text.splitlines()
+    line = [i for i, row in enumerate(rows, 1) if row == "      - name: corp_network"][1]
+    message = _problems(tmp_path, text)
+    assert f'line {line}: network.service_controls.access_levels[1].name: "corp_network"' in message
+
+
+def test_true_where_text_is_expected_gets_the_hint_to_quote_it(tmp_path: Path) -> None:
+    message = _problems(tmp_path, DEV.replace("cost_center: cc-1001", "cost_center: yes"))
+    assert "tenants[0].cost_center: true is not allowed" in message
+    assert 'YAML reads the unquoted yes as true/false: quote it ("yes")' in message

@@ -124,7 +124,9 @@ def test_autopilot_is_not_judged_by_node_pools(tmp_path: Path) -> None:
 def test_duplicate_group_names_are_refused(tmp_path: Path) -> None:
     data = _dev()
     data["tenants"][0]["worker_groups"].append({"name": "cpu"})
-    assert "worker group names must be unique; repeated: cpu" in _refused(tmp_path, data)
+    assert 'worker_groups[1].name: "cpu" is not allowed: is repeated; worker group names must be unique' in _refused(
+        tmp_path, data
+    )
 
 
 @pytest.mark.parametrize(

@@ -201,8 +201,13 @@ def _perimeter_problems(controls: ServiceControls) -> list[Problem]:
                     )
                 )
     names = [level.name for level in controls.access_levels]
-    for name in sorted({name for name in names if names.count(name) > 1}):
-        found.append(Problem((*base, "access_levels"), name, "is declared twice; access level names must be unique"))
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            found.append(
+                Problem(
+                    (*base, "access_levels", i, "name"), name, "is declared twice; access level names must be unique"
+                )
+            )
     for kind in ("ingress_policies", "egress_policies"):
         for i, rule in enumerate(getattr(controls, kind)):
             path = (*base, kind, i)
