@@ -245,8 +245,7 @@ def _scalar(event: yaml.ScalarEvent) -> Node:
     try:
         node.value = _CONSTRUCT[tag](event.value)
     except (KeyError, ValueError, IndexError):
-        shown = event.value if len(event.value) <= 40 else event.value[:37] + "..."
-        raise YamlProblem(f"{shown!r} cannot be read as {_SCALAR_KINDS[tag]}", line, column) from None
+        raise YamlProblem(f"{brief(event.value)!r} cannot be read as {_SCALAR_KINDS[tag]}", line, column) from None
     return node
 
 
@@ -375,13 +374,18 @@ def _key_text(key_node: Node, path: Path_) -> str:
     if isinstance(key_node.value, str):
         return key_node.value
     kind = _SCALAR_KINDS.get(key_node.tag, "not text")
-    shown = key_node.text or "an empty key"
+    text = brief(key_node.text)
     raise YamlProblem(
-        f"{dotted(path)}: the key {shown} is read as {kind}; keys are names: quote it ('\"{key_node.text}\"') "
-        "if it is meant as one",
+        f"{dotted(path)}: the key {text or 'that is empty'} is read as {kind}; keys are names: quote it "
+        f"('\"{text}\"') if it is meant as one",
         key_node.line,
         key_node.column,
     )
+
+
+def brief(text: str) -> str:
+    """``text`` cut to 40 characters, for messages."""
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def dotted(path: Path_) -> str:

@@ -165,7 +165,8 @@ def _quote_hint(node: _yaml.Node | None) -> str:
     kind = "a number" if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else "true/false"
     if node.value is None:
         kind = "null"
-    return f'; YAML reads the unquoted {node.text} as {kind}: quote it ("{node.text}") to mean the text'
+    text = _yaml.brief(node.text)
+    return f'; YAML reads the unquoted {text} as {kind}: quote it ("{text}") to mean the text'
 
 
 def _value_at(data: Any, path: Path_) -> Any:
