@@ -167,6 +167,7 @@ def _stop_children() -> None:
 
 def synthesize(env: Environment, outdir: Path, build: Build) -> None:
     """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing."""
+    # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
     from rayfort.config.org_policy import configuration_problems
     from rayfort.policy import RayfortRules
     from rayfort.synthesized import read_stacks
