@@ -19,7 +19,7 @@ PY := $(VENV)/bin/python
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
 
-.PHONY: setup tools synth synth-commit test lint judge review mirror-commands admission-policies smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,8 +60,10 @@ synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them,
 # failed, 2 bad input. GNU make turns any failing recipe into 2, so the review runs while make reads its
 # makefiles (as the recipe of an included file); its code comes back as REVIEW_EXIT, and a 1 is given back
 # through question mode (-q), the one way make exits 1. Any other goal leaves this block alone.
+# The report goes to cdktf.out/review/ (review.md and comment.md), never into the work tree;
+# REVIEW_OUTPUT=<file> writes a copy of review.md there too.
+REVIEW := $(PY) -m rayfort_tools.review --env $(ENV) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN)) $(if $(filter 0,$(JUDGES)),--no-judges)
 REVIEW_VERDICT := .review-verdict.mk
-REVIEW_OUTPUT ?= review.md
 ifneq ($(filter review,$(MAKECMDGOALS)),)
 ifndef MAKE_RESTARTS
 $(shell rm -f $(REVIEW_VERDICT))
@@ -69,15 +71,28 @@ endif
 -include $(REVIEW_VERDICT)
 $(REVIEW_VERDICT):
 	@$(MAKE) --no-print-directory synth ENV=$(ENV) >&2 \
-	  && $(PY) -m rayfort_tools.review --env $(ENV) --output $(REVIEW_OUTPUT) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN)) $(if $(filter 0,$(JUDGES)),--no-judges); \
+	  && $(REVIEW) $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)); \
 	  echo "REVIEW_EXIT := $$?" > $@
 ifeq ($(REVIEW_EXIT),1)
 MAKEFLAGS += -q
 endif
 endif
 
-review: $(REVIEW_VERDICT) ## Review ENV into review.md; BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>, JUDGES=0.
+review: $(REVIEW_VERDICT) ## Review ENV into cdktf.out/review/ (review.md, comment.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>, JUDGES=0.
 	@rm -f $(REVIEW_VERDICT); test "$(REVIEW_EXIT)" = 0 || { echo "rayfort review: bad input (exit $(REVIEW_EXIT))" >&2; exit 2; }
+
+# The preview installs Chromium and an emoji font from Debian (needs root or sudo); not part of `make test`.
+CHROMIUM ?= /usr/bin/chromium
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+review-preview: synth $(CHROMIUM) $(EMOJI_FONT) ## Render ENV's review comment to cdktf.out/review/comment.png (and -expanded.png) with headless Chromium.
+	$(REVIEW) >/dev/null || [ $$? -eq 1 ]
+	node tools/preview/render.mjs --chromium $(CHROMIUM) $(or $(CDKTF_OUTDIR),cdktf.out)/review/comment.md
+
+$(CHROMIUM) $(EMOJI_FONT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji fonts-dejavu-core
 
 mirror-commands: setup ## Print the crane/helm commands that fill ENV's private registry mirror.
 	$(PY) -m rayfort.registry $(ENV)

@@ -77,11 +77,13 @@ def baseline(tmp_path: Path) -> SynthOutput:
 
 def test_sections_and_deploy_order(baseline: SynthOutput) -> None:
     review = build_review(baseline, environment="dev", judges=None)
-    for heading in ("## Stacks", "```mermaid", "## Resources", "## Security controls", "## Judges", "## Verdict"):
+    for heading in ("<strong>Stacks</strong>", "```mermaid", "<strong>Resources</strong>", "## Verdict"):
         assert heading in review.markdown
+    assert "<strong>Security controls</strong>" in review.markdown and "<strong>Judges</strong>" in review.markdown
     assert "Deploy order: `network` → `gke`" in review.markdown
-    assert 'network -->|"google_compute_network.vpc.id"| gke' in review.markdown
-    assert "| `gke` | `google_container_node_pool` | 1 |" in review.markdown
+    assert "s_network --> s_gke" in review.markdown
+    assert "- `network` → `gke`: `google_compute_network.vpc.id`" in review.markdown
+    assert "- `gke`: **2** — 1\u00a0google_container_cluster, 1\u00a0google_container_node_pool" in review.markdown
     assert review.exit_code == 0
 
 

@@ -30,9 +30,10 @@ def test_review_without_baseline_has_every_section(outputs, name: str, tmp_path:
     report = tmp_path / "review.md"
     assert main(["--out", str(outputs[name]), "--env", name, "--no-judges", "--output", str(report)]) == 0
     text = report.read_text()
-    for heading in ("## Stacks", "## Resources", "## Security controls", "## Judges", "## Verdict"):
+    for heading in ("<strong>Stacks</strong>", "<strong>Resources</strong>", "<strong>Security controls</strong>"):
         assert heading in text
-    assert "Deploy order: `network` → `gke` → `kuberay`" in text and text.rstrip().endswith("waiver.")
+    assert "<strong>Judges</strong>" in text and "## Verdict" in text
+    assert "Deploy order: `network` → `gke` → `kuberay`" in text and "No control is weakened without a waiver." in text
     assert "RF013 Ray token authentication" in text and "RF021 VPC Service Controls perimeter" in text
 
 
