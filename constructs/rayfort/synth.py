@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
+CHILD_EXIT_SECONDS = 10
+"""How long an interrupted synth waits for the CDK's node runtime to end before it cleans up."""
 OUTDIR_ENV = "CDKTF_OUTDIR"
 POLICY_REPORT = "rayfort-policy.json"
 CDKTF_CLI_ENV = "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS"
@@ -163,6 +165,18 @@ def _stop_children() -> None:
             os.kill(pid, signal.SIGTERM)
         except OSError:
             pass
+    # Wait for them to end (a zombie has ended), so none writes into the scratch directory after it is removed.
+    deadline = time.monotonic() + CHILD_EXIT_SECONDS
+    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def synthesize(env: Environment, outdir: Path, build: Build) -> None:
