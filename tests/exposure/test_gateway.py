@@ -1,4 +1,4 @@
-"""The Gateway API alternative: field by field, since these kinds have no schema in the reference data."""
+"""The Gateway API alternative: its kinds against the upstream CRDs, GKE's policy kinds against field checkers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
 from rayfort.exposure.gateway import GATEWAY_CLASS, backend_policy, health_check_policy, http_route, tenant_listener
-from rayfort.exposure.gateway_checks import check_fields
+from rayfort_tools.judges.field_checks import registered
 from rayfort_tools.judges.k8s_schema import NoSchema, validate_manifest
 from tests.conftest import resources
 from tests.exposure.conftest import of_kind
@@ -107,7 +107,14 @@ def test_no_ingress_objects_in_gateway_mode(gateway_stack) -> None:
         assert of_kind(gateway_stack, kind) == []
 
 
-# --- the field checkers -----------------------------------------------------
+# --- the schema judge: upstream CRDs, and field checkers for GKE's policy kinds ---
+
+
+def check_fields(obj: dict) -> list:
+    """The schema judge's errors for one object, GKE's policy kinds' field checkers registered."""
+    with registered():
+        return validate_manifest(obj)
+
 
 SAMPLES = {
     "HTTPRoute": http_route("a-dashboard", "a", "a.ray.example.com", "a-dashboard", "dashboards", "gw", "a"),
@@ -116,8 +123,8 @@ SAMPLES = {
 }
 
 
-def test_without_registration_the_judge_fails_gateway_kinds() -> None:
-    errors = validate_manifest(SAMPLES["HTTPRoute"])
+def test_without_registration_the_judge_fails_gke_policy_kinds() -> None:
+    errors = validate_manifest(SAMPLES["GCPBackendPolicy"])
     assert errors and isinstance(errors[0], NoSchema)
 
 
@@ -160,5 +167,5 @@ def test_listener_checker_rejects_an_unknown_protocol() -> None:
 
     good = gateway("dashboards", "gw", "addr", "map", [tenant_listener("a", "a.ray.example.com")])
     assert list(check_fields(good)) == []
-    good["spec"]["listeners"][0]["protocol"] = "TCP"
+    good["spec"]["listeners"][0]["protocol"] = "HTTPS only"
     assert list(check_fields(good))

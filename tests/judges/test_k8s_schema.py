@@ -434,16 +434,112 @@ def test_unknown_kind_fails_with_no_schema():
 @pytest.mark.parametrize(
     "api_version, kind",
     [
-        ("monitoring.googleapis.com/v1", "PodMonitoring"),
-        ("gateway.networking.k8s.io/v1", "Gateway"),
-        ("gateway.networking.k8s.io/v1", "HTTPRoute"),
         ("networking.gke.io/v1", "GCPBackendPolicy"),
         ("networking.gke.io/v1", "HealthCheckPolicy"),
+        ("networking.gke.io/v1", "GCPGatewayPolicy"),
     ],
 )
-def test_kinds_rayfort_emits_without_a_schema_fail(api_version, kind):
+def test_gke_policy_kinds_have_no_schema_and_fail_unless_a_field_checker_vouches(api_version, kind):
     errors = validate_manifest({"apiVersion": api_version, "kind": kind, "metadata": _meta("x"), "spec": {}})
     assert [type(error) for error in errors] == [NoSchema]
+
+
+# --- upstream CRDs (cert-manager, PodMonitoring, SecretProviderClass, Gateway API) ---
+
+UPSTREAM_OBJECTS = {
+    "Certificate": (
+        "cert-manager.io/v1",
+        {
+            "secretName": "ray-ca",
+            "isCA": True,
+            "commonName": "team-a ray CA",
+            "duration": "8760h",
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "issuerRef": {"name": "bootstrap", "kind": "Issuer", "group": "cert-manager.io"},
+        },
+    ),
+    "Issuer": ("cert-manager.io/v1", {"selfSigned": {}}),
+    "PodMonitoring": (
+        "monitoring.googleapis.com/v1",
+        {
+            "selector": {"matchLabels": {"ray.io/cluster": "team-a"}},
+            "endpoints": [{"port": "metrics", "interval": "30s"}],
+        },
+    ),
+    "SecretProviderClass": (
+        "secrets-store.csi.x-k8s.io/v1",
+        {"provider": "gke", "parameters": {"secrets": "- resourceName: projects/p/secrets/s/versions/1\n"}},
+    ),
+    "Gateway": (
+        "gateway.networking.k8s.io/v1",
+        {
+            "gatewayClassName": "gke-l7-global-external-managed",
+            "addresses": [{"type": "NamedAddress", "value": "${google_compute_global_address.ray.name}"}],
+            "listeners": [{"name": "team-a", "hostname": "a.ray.example.com", "port": 443, "protocol": "HTTPS"}],
+        },
+    ),
+    "HTTPRoute": (
+        "gateway.networking.k8s.io/v1",
+        {
+            "parentRefs": [{"name": "dashboards", "namespace": "gw", "sectionName": "team-a"}],
+            "hostnames": ["a.ray.example.com"],
+            "rules": [{"backendRefs": [{"name": "team-a-dashboard", "port": 8265}]}],
+        },
+    ),
+}
+
+
+def _upstream(kind: str) -> dict:
+    _reference("crds")
+    api_version, spec = UPSTREAM_OBJECTS[kind]
+    return {"apiVersion": api_version, "kind": kind, "metadata": _meta("x"), "spec": copy.deepcopy(spec)}
+
+
+@pytest.mark.parametrize("kind", sorted(UPSTREAM_OBJECTS))
+def test_upstream_crd_kinds_pass_when_valid(kind):
+    assert validate_manifest(_upstream(kind)) == []
+
+
+@pytest.mark.parametrize("kind", sorted(UPSTREAM_OBJECTS))
+def test_upstream_crd_kinds_fail_on_an_unknown_field(kind):
+    obj = _upstream(kind)
+    obj["spec"]["misspelt"] = True
+    assert _messages(validate_manifest(obj)) == [("$.spec.misspelt", "unknown field")]
+
+
+@pytest.mark.parametrize(
+    "kind, path, value",
+    [
+        ("Certificate", ("privateKey", "rotationPolicy"), "Sometimes"),
+        ("HTTPRoute", ("rules", 0, "backendRefs", 0, "port"), 0),
+        ("Gateway", ("listeners", 0, "port"), 70000),
+        ("PodMonitoring", ("endpoints", 0, "interval"), "often"),
+    ],
+)
+def test_upstream_crd_kinds_fail_on_an_invalid_value(kind, path, value):
+    obj = _upstream(kind)
+    node = obj["spec"]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    assert validate_manifest(obj)
+
+
+def test_upstream_crd_kinds_fail_on_a_version_the_crd_does_not_serve():
+    obj = _upstream("Issuer")
+    obj["apiVersion"] = "cert-manager.io/v1alpha2"
+    assert _messages(validate_manifest(obj)) == [
+        ("$.apiVersion", "the upstream Issuer CRD does not serve cert-manager.io/v1alpha2")
+    ]
+
+
+def test_a_junctor_branch_does_not_make_the_other_fields_unknown():
+    """Gateway addresses: a oneOf branch names only `type`; `value` is still a declared field."""
+    obj = _upstream("Gateway")
+    assert obj["spec"]["addresses"][0]["type"] == "NamedAddress"
+    assert validate_manifest(obj) == []
+    obj["spec"]["addresses"][0]["valu"] = "typo"
+    assert _messages(validate_manifest(obj)) == [("$.spec.addresses[0].valu", "unknown field")]
 
 
 def test_missing_api_version_fails():
@@ -459,14 +555,14 @@ def gateway_checker():
             if listener.get("protocol") != "HTTPS":
                 yield f"$.spec.listeners[{index}].protocol", "listener must use HTTPS"
 
-    register_field_checker("gateway.networking.k8s.io/v1", "Gateway", listeners_use_https)
+    register_field_checker("example.com/v1", "Gateway", listeners_use_https)
     yield
-    unregister_field_checker("gateway.networking.k8s.io/v1", "Gateway")
+    unregister_field_checker("example.com/v1", "Gateway")
 
 
 def test_registered_field_checker_stands_in_for_a_schema(gateway_checker):
     gateway = {
-        "apiVersion": "gateway.networking.k8s.io/v1",
+        "apiVersion": "example.com/v1",
         "kind": "Gateway",
         "metadata": _meta("ray"),
         "spec": {"gatewayClassName": "gke-l7-rilb", "listeners": [{"name": "https", "protocol": "HTTPS", "port": 443}]},
@@ -479,8 +575,10 @@ def test_registered_field_checker_stands_in_for_a_schema(gateway_checker):
 def test_field_checker_cannot_shadow_a_schema_or_another_checker(gateway_checker):
     with pytest.raises(ValueError, match="has a schema"):
         register_field_checker("networking.k8s.io/v1", "NetworkPolicy", lambda obj: [])
+    with pytest.raises(ValueError, match="has a schema"):
+        register_field_checker("gateway.networking.k8s.io/v1", "HTTPRoute", lambda obj: [])
     with pytest.raises(ValueError, match="already has"):
-        register_field_checker("gateway.networking.k8s.io/v1", "Gateway", lambda obj: [])
+        register_field_checker("example.com/v1", "Gateway", lambda obj: [])
 
 
 # --- synthesized stacks -----------------------------------------------------

@@ -9,9 +9,12 @@ Schema sources, by apiVersion/kind:
 * Kubernetes kinds: the strict schemas bundled with ``kubernetes-validate``
   for ``KUBERNETES_VERSION``.
 * ray.io kinds: the KubeRay CRDs in the reference data, for ``KUBERAY_VERSION``.
+* cert-manager (Certificate, Issuer), PodMonitoring, SecretProviderClass and
+  the Gateway API (Gateway, HTTPRoute): the upstream CRDs in the reference
+  data's ``crds/`` (their versions in ``crds/SOURCE.txt``).
 * GKE kinds: JSON schemas of the GKE CRDs in the reference data.
-* Anything else: a field checker registered with ``register_field_checker``,
-  or a ``NoSchema`` failure.
+* Anything else (GKE's policy kinds, which have no public CRD): a field checker
+  registered with ``register_field_checker``, or a ``NoSchema`` failure.
 
 Terraform rule: a string holding ``${`` is only known at apply time, so it
 satisfies every scalar type and scalar constraint, never an object or array.
@@ -43,6 +46,15 @@ _KUBERAY_CRDS = {
     "RayJob": "ray.io_rayjobs.yaml",
     "RayService": "ray.io_rayservices.yaml",
     "RayCronJob": "ray.io_raycronjobs.yaml",
+}
+# Upstream CRDs, copied verbatim into the reference data's crds/ folder.
+_UPSTREAM_CRDS = {
+    ("cert-manager.io", "Certificate"): "cert-manager.io_certificates.yaml",
+    ("cert-manager.io", "Issuer"): "cert-manager.io_issuers.yaml",
+    ("monitoring.googleapis.com", "PodMonitoring"): "monitoring.googleapis.com_podmonitorings.yaml",
+    ("secrets-store.csi.x-k8s.io", "SecretProviderClass"): "secrets-store.csi.x-k8s.io_secretproviderclasses.yaml",
+    ("gateway.networking.k8s.io", "Gateway"): "gateway.networking.k8s.io_gateways.yaml",
+    ("gateway.networking.k8s.io", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
 _GKE_SCHEMAS = {
     ("cloud.google.com/v1", "BackendConfig"): ("cloud.google.com", "backendconfig_v1.json"),
@@ -94,7 +106,7 @@ class NoSchema(SchemaError):
 
 
 def register_field_checker(api_version: str, kind: str, checker: FieldChecker) -> None:
-    """Let field-level tests vouch for a kind that has no schema (Gateway API, PodMonitoring)."""
+    """Let field-level tests vouch for a kind that has no schema (GKE's policy kinds)."""
     key = (api_version, kind)
     if _has_schema(api_version, kind):
         raise ValueError(f"{api_version}/{kind} has a schema; a field checker would never run")
@@ -111,7 +123,7 @@ def unregister_field_checker(api_version: str, kind: str) -> None:
 def validate_manifest(obj: dict) -> list[SchemaError]:
     """All schema errors of one object; empty when it is valid.
 
-    Raises ReferenceMissing for ray.io and GKE kinds when the reference data is absent.
+    Raises ReferenceMissing for CRD-based kinds when the reference data is absent.
     """
     identity = _identity(obj)
     api_version, kind = identity[0], identity[1]
@@ -125,6 +137,12 @@ def validate_manifest(obj: dict) -> list[SchemaError]:
         validator = _kuberay_validator(api_version, kind)
         if validator is None:
             served = f"KubeRay {KUBERAY_VERSION} does not serve {kind} in {api_version}"
+            return [SchemaError(*identity, "$.apiVersion", served)]
+        return _custom_resource_errors(identity, validator, obj)
+    if (_group(api_version), kind) in _UPSTREAM_CRDS:
+        validator = _upstream_validator(api_version, kind)
+        if validator is None:
+            served = f"the upstream {kind} CRD does not serve {api_version}"
             return [SchemaError(*identity, "$.apiVersion", served)]
         return _custom_resource_errors(identity, validator, obj)
     if (api_version, kind) in _GKE_SCHEMAS:
@@ -372,23 +390,27 @@ def _check_object_meta(validator, enabled, instance, schema):
 # --- custom resources (KubeRay, GKE) ----------------------------------------
 
 
-def _strict(schema: dict, root: bool = False) -> dict:
+def _strict(schema: dict, root: bool = False, junctor: bool = False) -> dict:
     """A CRD schema in which an unknown field is an error rather than pruned.
 
     Object schemas without x-kubernetes-preserve-unknown-fields get
     additionalProperties: false unless they declare it; int-or-string, nullable
     and embedded resources get their Kubernetes meaning; metadata is checked
-    as a real ObjectMeta.
+    as a real ObjectMeta. Inside anyOf/allOf/oneOf/not a structural schema only
+    validates values: the fields are the ones the enclosing node declares, so a
+    branch naming some of them does not make the others unknown.
     """
     node = dict(schema)
     if "properties" in node:
-        node["properties"] = {key: _strict(sub) for key, sub in node["properties"].items()}
-    for keyword in ("items", "additionalProperties", "not"):
+        node["properties"] = {key: _strict(sub, junctor=junctor) for key, sub in node["properties"].items()}
+    for keyword in ("items", "additionalProperties"):
         if isinstance(node.get(keyword), dict):
-            node[keyword] = _strict(node[keyword])
+            node[keyword] = _strict(node[keyword], junctor=junctor)
+    if isinstance(node.get("not"), dict):
+        node["not"] = _strict(node["not"], junctor=True)
     for keyword in ("anyOf", "allOf", "oneOf"):
         if keyword in node:
-            node[keyword] = [_strict(sub) for sub in node[keyword]]
+            node[keyword] = [_strict(sub, junctor=True) for sub in node[keyword]]
 
     if node.get("x-kubernetes-int-or-string") and "anyOf" not in node:
         node["anyOf"] = [{"type": "integer"}, {"type": "string"}]
@@ -402,7 +424,7 @@ def _strict(schema: dict, root: bool = False) -> dict:
     if node.get("x-kubernetes-embedded-resource"):
         node["required"] = sorted({*node.get("required", ()), "apiVersion", "kind"})
     is_object = node.get("type") == "object" or "properties" in node
-    if is_object and not node.get(_PRESERVE_UNKNOWN) and "additionalProperties" not in node:
+    if is_object and not junctor and not node.get(_PRESERVE_UNKNOWN) and "additionalProperties" not in node:
         node["additionalProperties"] = False
     return node
 
@@ -442,9 +464,20 @@ def _custom_resource_errors(identity: tuple[str, str, str, str], validator: Any,
     return _errors(identity, validator, _with_defaults(copy.deepcopy(obj), validator.schema))
 
 
+# Formats the API server checks in custom resources (k8s.io/kube-openapi strfmt); the others pass unchecked.
+_CRD_FORMATS = jsonschema.FormatChecker(formats=())
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h|d|w))+$")
+
+
+@_CRD_FORMATS.checks("duration")
+def _is_duration(value: object) -> bool:
+    return not isinstance(value, str) or bool(_DURATION.match(value))
+
+
 def _crd_validator(schema: dict) -> Any:
     # CRD schemas are OpenAPI v3.0, whose keywords follow JSON Schema draft 4.
-    return _apply_time_tolerant(jsonschema.Draft4Validator)(_strict(schema, root=True))
+    validator_class = _apply_time_tolerant(jsonschema.Draft4Validator)
+    return validator_class(_strict(schema, root=True), format_checker=_CRD_FORMATS)
 
 
 @functools.cache
@@ -465,6 +498,19 @@ def _kuberay_validator(api_version: str, kind: str) -> Any:
 
 
 @functools.cache
+def _upstream_validator(api_version: str, kind: str) -> Any:
+    """The validator for one served version of an upstream CRD; None when it is not served."""
+    crd_file = require_reference("crds", _UPSTREAM_CRDS[(_group(api_version), kind)])
+    with crd_file.open() as stream:
+        crd = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    version = api_version.rpartition("/")[2]
+    for served in crd["spec"]["versions"]:
+        if served["name"] == version and served.get("served"):
+            return _crd_validator(served["schema"]["openAPIV3Schema"])
+    return None
+
+
+@functools.cache
 def _gke_validator(api_version: str, kind: str) -> Any:
     schema_file = require_reference("gke-crd-schemas", *_GKE_SCHEMAS[(api_version, kind)])
     return _crd_validator(json.loads(schema_file.read_text()))
@@ -475,4 +521,4 @@ def _has_schema(api_version: str, kind: str) -> bool:
         return True
     if _group(api_version) == "ray.io" and kind in _KUBERAY_CRDS:
         return True
-    return (api_version, kind) in _GKE_SCHEMAS
+    return (_group(api_version), kind) in _UPSTREAM_CRDS or (api_version, kind) in _GKE_SCHEMAS

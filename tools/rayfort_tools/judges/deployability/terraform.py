@@ -454,12 +454,14 @@ class Deployment:
             self._states[identity] = stack_name
 
     @classmethod
-    def from_outdir(cls, outdir: Path, name: str = "") -> Deployment:
+    def from_outdir(cls, outdir: Path, name: str = "", stacks: dict[str, dict] | None = None) -> Deployment:
+        """The app in a cdktf output directory (``stacks``, when given, stand for the files: already read)."""
         manifest = json.loads((outdir / "manifest.json").read_text())
-        stacks = {
-            stack: json.loads((outdir / entry["synthesizedStackPath"]).read_text())
-            for stack, entry in sorted(manifest["stacks"].items())
-        }
+        if stacks is None:
+            stacks = {
+                stack: json.loads((outdir / entry["synthesizedStackPath"]).read_text())
+                for stack, entry in sorted(manifest["stacks"].items())
+            }
         dependencies = {stack: entry.get("dependencies", []) for stack, entry in manifest["stacks"].items()}
         return cls(stacks, dependencies, name)
 
