@@ -572,3 +572,12 @@ def test_the_runner_registers_the_judge_advisory_until_enforced(monkeypatch, app
     assert result.failed and result.advisory and "(advisory)" in runner.render_table([result])
     monkeypatch.setattr(runner, "ENFORCE_DEPLOYABILITY", True)
     assert not runner.judge_deployability([env]).advisory
+
+
+def test_the_readme_documents_every_cluster_admin_prerequisite() -> None:
+    from rayfort.kuberay.prerequisites import CLUSTER_ADMIN_PREREQUISITES
+
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.lstrip().startswith("| ")]
+    for item in CLUSTER_ADMIN_PREREQUISITES:
+        names = "any" if item.names == "*" else f"`{item.names}`"
+        assert any(f"| {item.kind} | {names} |" in row for row in rows), item
