@@ -203,6 +203,23 @@ def test_ordering_accepts_a_wait_through_a_propagation_delay(dev) -> None:
     assert not app.failures("ordering")
 
 
+def test_ordering_knows_an_existing_key_by_its_id(dev) -> None:
+    app = wait_for_key_grants(dev)
+    (stack,) = app.stacks_with("google_container_cluster")
+    text = json.dumps(app.stacks[stack])
+    for index, name in enumerate(app.blocks(stack, "google_kms_crypto_key")):
+        key_id = f"projects/kms-000000/locations/europe-west1/keyRings/existing/cryptoKeys/key{index}"
+        text = text.replace(f"${{google_kms_crypto_key.{name}.id}}", key_id)
+    app.stacks[stack] = json.loads(text)
+    del app.stacks[stack]["resource"]["google_kms_crypto_key"]
+    assert not app.failures("ordering", stack)
+    (cluster,) = app.blocks(stack, "google_container_cluster").values()
+    cluster.pop("depends_on")
+    failed = app.failures("ordering", stack)
+    assert len(failed) == 2, "the cluster names both keys"
+    assert all(o.address.startswith("google_container_cluster.") and "cryptoKeys/key" in o.problem for o in failed)
+
+
 def test_ordering_follows_a_key_into_a_later_stack(dev) -> None:
     """A key read through remote state: its grant may be in an earlier stack, or in this one and waited for."""
     app = wait_for_key_grants(dev)
@@ -266,6 +283,16 @@ def test_a_mirror_that_exists_before_the_stack_passes(apps) -> None:
         if resource_type.startswith("google_artifact_registry_repository"):
             del app.stacks[stack]["resource"][resource_type]
     assert not app.failures("plan-time", stack)
+
+
+def test_a_kubernetes_data_source_reading_what_its_stack_applies_fails(dev) -> None:
+    stack = dev.operator_stack()
+    (_, namespace), *_ = dev.manifests(stack, "Namespace")
+    reads = dev.stacks[stack].setdefault("data", {}).setdefault("kubernetes_resource", {})
+    reads["own"] = {"api_version": "v1", "kind": "Namespace", "metadata": namespace["manifest"]["metadata"]}
+    reads["cluster"] = {"api_version": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
+    failed = dev.failures("plan-time", stack)
+    assert _addresses(failed) == {"data.kubernetes_resource.own"}
 
 
 def test_a_data_source_that_waits_for_its_own_stack_defers_the_crds(dev) -> None:
@@ -518,9 +545,9 @@ def test_a_chart_the_judge_cannot_render_as_pinned_is_reported(dev) -> None:
     stack = dev.operator_stack()
     ((address, release),) = dev.releases(stack, "kuberay-operator")
     release["version"] = "1.6.0"
-    assert any(o.address == address and "1.6.0" in o.problem for o in dev.failures("charts"))
+    assert any(o.address == address and "1.6.0" in o.problem for o in dev.failures("rendering"))
     release["chart"] = "no-such-chart"
-    assert any(o.address == address and "no-such-chart" in o.problem for o in dev.failures("charts"))
+    assert any(o.address == address and "no-such-chart" in o.problem for o in dev.failures("rendering"))
 
 
 # --- reading Terraform -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Every object of both Ray runtimes passes the schema and Pod Security judges, in every TLS mode.
 
-Kinds the schema judge has no schema for (PodMonitoring, cert-manager, SecretProviderClass) are
-held to their fields by ``rayfort_tools.judges.field_checks``, which the judge runner registers too.
+PodMonitoring, cert-manager's kinds and SecretProviderClass are held to their upstream CRDs; the
+field checkers of ``rayfort_tools.judges.field_checks`` (GKE's policy kinds) are registered as the runner does.
 """
 
 from __future__ import annotations

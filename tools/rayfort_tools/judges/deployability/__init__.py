@@ -5,7 +5,8 @@ remote state, ``manifest.json`` stack dependencies) and finds a class of
 defects generically, by graph and resource kind, never by rayfort's names:
 ordering (KMS grants), plan-time reads, trust (CA pinning), namespaces and
 kinds, organization singletons and, with the namespaced operator, cluster-scoped
-objects. ``charts`` reports a Helm chart the judge could not render as pinned.
+objects. ``rendering`` reports an object source the judge could not read, or a
+Helm chart it could not render as pinned: it cannot vouch for what it did not see.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rayfort_tools.judges.deployability.kubernetes import read_cluster
 from rayfort_tools.judges.deployability.outcome import Outcome
 from rayfort_tools.judges.deployability.terraform import Deployment
 
-CHARTS = "charts"
+RENDERING = "rendering"
 
 __all__ = ["Deployment", "HelmUnavailable", "Outcome", "judge", "judge_outdir"]
 
@@ -28,12 +29,12 @@ def judge(deployment: Deployment, *, namespaced_operator: bool = False) -> list[
     cluster = read_cluster(deployment)
     outcomes = [
         *ordering.check(deployment),
-        *plan_time.check(deployment),
+        *plan_time.check(deployment, cluster),
         *trust.check(deployment),
         *placement.check(deployment, cluster),
         *organization.check(deployment),
         *(namespaced.check(cluster) if namespaced_operator else ()),
-        *(Outcome(CHARTS, problem.stack, problem.address, problem.message) for problem in cluster.problems),
+        *(Outcome(RENDERING, problem.stack, problem.address, problem.message) for problem in cluster.problems),
     ]
     return outcomes
 

@@ -364,11 +364,16 @@ def _assign(values: dict, name: str, value: Any, as_string: bool, strings: dict[
     node[leaf] = helm.load_yaml(str(value)) if isinstance(value, str) else value
 
 
+def native_kind(resource_type: str) -> str:
+    """The kind a native kubernetes_* resource or data source stands for (kubernetes_cluster_role_v1: ClusterRole)."""
+    words = re.sub(r"_v\d+$", "", resource_type.removeprefix("kubernetes_")).split("_")
+    return "".join(word.capitalize() for word in words)
+
+
 def _native(stack: Stack, address: str, body: dict, after: frozenset, placements: list) -> None:
     """A native kubernetes_* resource as the object it creates (kind from the resource type)."""
     resource_type = address.split(".")[0]
-    words = re.sub(r"_v\d+$", "", resource_type.removeprefix("kubernetes_")).split("_")
-    kind = "".join(word.capitalize() for word in words)
+    kind = native_kind(resource_type)
     metadata = body.get("metadata")
     metadata = metadata[0] if isinstance(metadata, list) and metadata else metadata
     if not isinstance(metadata, dict):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 from rayfort_tools.judges.deployability.outcome import Outcome
-from rayfort_tools.judges.deployability.terraform import Deployment, Stack
+from rayfort_tools.judges.deployability.terraform import Deployment, Stack, walk_strings
 
 CHECK = "ordering"
 KEY_TYPES = frozenset({"google_kms_crypto_key"})
@@ -61,7 +61,8 @@ _SERVICE_IDENTITY_AGENTS = {
 _AGENT_DOMAIN = re.compile(r"@([a-z0-9-]+)\.iam\.gserviceaccount\.com")
 
 Key = tuple[str, str]
-"""A key by (stack, address) of the block that creates or reads it."""
+"""A key by (stack, address) of the block that creates or reads it, or ("", id) for a key named by its id."""
+_KEY_ID = re.compile(r"projects/[^/\s\"$]+/locations/[^/\s\"]+/keyRings/[^/\s\"]+/cryptoKeys/[^/\s\"]+")
 
 
 def agents_of(resource_type: str) -> frozenset[str] | None:
@@ -72,7 +73,8 @@ def agents_of(resource_type: str) -> frozenset[str] | None:
 
 
 def _keys(stack: Stack, value: object) -> set[Key]:
-    found = set()
+    """The keys a value names: by reference (through remote state too), or by literal key id."""
+    found = {("", key_id) for text in walk_strings(value) for key_id in _KEY_ID.findall(text)}
     for ref in stack.refs(value):
         for origin_stack, origin in stack.origins(ref):
             if origin.type in KEY_TYPES:
@@ -90,6 +92,8 @@ def _rings(stack: Stack, value: object) -> set[Key]:
 
 
 def _ring_of(deployment: Deployment, key: Key) -> set[Key]:
+    if not key[0]:
+        return set()
     stack = deployment.stack(key[0])
     return _rings(stack, stack.blocks.get(key[1], {}).get("key_ring"))
 
@@ -139,7 +143,7 @@ def _judge_user(deployment: Deployment, stack: Stack, address: str, key: Key) ->
     def relevant(agent: str | None) -> bool:
         return agents is None or agent in agents
 
-    key_name = key[1] if key[0] == stack.name else f"{key[1]} of stack {key[0]}"
+    key_name = key[1] if key[0] in ("", stack.name) else f"{key[1]} of stack {key[0]}"
     here = [(grant, agent) for grant, agent in grants(deployment, stack, key) if relevant(agent)]
     needed = [grant for grant, _ in here if not stack.depends_on(grant, address)]
     missing = [grant for grant in needed if not stack.depends_on(address, grant)]
@@ -157,7 +161,7 @@ def _judge_user(deployment: Deployment, stack: Stack, address: str, key: Key) ->
         for grant, agent in grants(deployment, deployment.stack(other), key)
         if relevant(agent)
     ]
-    created = not key[1].startswith("data.")
+    created = bool(key[0]) and not key[1].startswith("data.")
     if not here and not earlier and created:
         wanted = ", ".join(sorted(agents)) if agents else "any principal"
         later = [

@@ -6,6 +6,7 @@
   stack creates: it does not exist at plan, and it is empty until filled).
   ``helm_release`` reads its chart at plan time too. Objects that pull images
   from such a repository are reported as well: at first apply it is empty.
+* A Kubernetes data source that reads an object its own stack applies.
 * ``for_each`` keys unknown at plan time.
 * The ``apiVersion``, ``kind``, name and namespace of a ``kubernetes_manifest``
   unknown at plan time (the provider needs them to plan the object).
@@ -17,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rayfort_tools.judges.deployability.kubernetes import Cluster, native_kind
 from rayfort_tools.judges.deployability.outcome import Outcome
-from rayfort_tools.judges.deployability.terraform import Deployment, Ref, Stack, walk_strings
+from rayfort_tools.judges.deployability.terraform import UNKNOWN, Deployment, Ref, Stack, walk_strings
 
 CHECK = "plan-time"
 REGISTRY_TYPES = frozenset({"google_artifact_registry_repository"})
@@ -42,10 +44,11 @@ def registries(stack: Stack) -> Iterator[tuple[str, re.Pattern]]:
             yield address, re.compile(rf"(?<![\w.-]){host}(?![\w.-])")
 
 
-def check(deployment: Deployment) -> Iterator[Outcome]:
+def check(deployment: Deployment, cluster: Cluster) -> Iterator[Outcome]:
     for stack in deployment.stacks.values():
         yield from _data_sources(stack)
         yield from _registry_reads(stack)
+        yield from _kubernetes_reads(stack, cluster)
         yield from _for_each(stack)
         yield from _manifests(stack)
         yield from _providers(stack)
@@ -64,6 +67,32 @@ def _data_sources(stack: Stack) -> Iterator[Outcome]:
             )
         else:
             yield Outcome(CHECK, stack.name, address)
+
+
+def _kubernetes_reads(stack: Stack, cluster: Cluster) -> Iterator[Outcome]:
+    """A Kubernetes data source reads its object when the stack is planned: the stack must not be what applies it."""
+    applied = [p for p in cluster.placements if p.stack == stack.name]
+    for address, body in stack.data_sources():
+        data_type = address.split(".")[1]
+        if not data_type.startswith("kubernetes_") or data_type == "kubernetes_resources":
+            continue
+        kind = stack.literal(body.get("kind")) if data_type == "kubernetes_resource" else native_kind(data_type)
+        metadata = body.get("metadata")
+        metadata = metadata[0] if isinstance(metadata, list) and metadata else metadata
+        metadata = metadata if isinstance(metadata, dict) else {}
+        name, namespace = stack.literal(metadata.get("name")), stack.literal(metadata.get("namespace"))
+        same = [
+            p
+            for p in applied
+            if p.kind == kind and p.name == name and (namespace in (None, UNKNOWN) or p.namespace == namespace)
+        ]
+        problem = (
+            f"reads {kind} {name} at plan time, which {same[0].address} of this stack applies: it does not exist "
+            "when the stack is first planned"
+            if same
+            else None
+        )
+        yield Outcome(CHECK, stack.name, address, problem)
 
 
 def _registry_reads(stack: Stack) -> Iterator[Outcome]:
