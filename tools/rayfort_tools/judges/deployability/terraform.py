@@ -169,12 +169,9 @@ class Stack:
                         found.append(ref)
         return found
 
-    def direct_dependencies(self, address: str) -> set[str]:
-        """Blocks ``address`` waits for: what it references (through locals) and its ``depends_on``."""
-        return self._direct_dependencies(address)
-
     @functools.cache  # noqa: B019 - a Stack lives as long as its Deployment, for one judgement
-    def _direct_dependencies(self, address: str) -> frozenset[str]:
+    def direct_dependencies(self, address: str) -> frozenset[str]:
+        """Blocks ``address`` waits for: what it references (through locals) and its ``depends_on``."""
         body = self.blocks.get(address, {})
         found: set[str] = set()
         for ref in self.refs(body):
