@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rayfort.config import load_environment
 from rayfort.synthesized import read_manifest, read_stacks
@@ -274,6 +275,24 @@ def test_a_chart_read_from_a_registry_its_own_stack_creates_fails(apps) -> None:
     assert {a for a in readers if a.startswith("data.helm_template.")} and {
         a for a in readers if a.startswith("helm_release.")
     }
+
+
+def test_images_run_from_a_registry_its_own_stack_creates_fail_but_naming_it_is_fine(dev) -> None:
+    stack = dev.tenant_stacks()[0]
+    dev.blocks(stack, "google_artifact_registry_repository")["images"] = {
+        "location": "europe-west1",
+        "project": "rayfort-dev-000000",
+        "repository_id": "team-images",
+        "format": "DOCKER",
+    }
+    image = "europe-west1-docker.pkg.dev/rayfort-dev-000000/team-images/ray:2.52.1"
+    config_address, config = dev.manifests(stack, "ConfigMap")[0]
+    config["manifest"].setdefault("data", {})["allowed"] = image.rsplit("/", 1)[0] + "/*"
+    assert not dev.failures("plan-time", stack)
+    cluster_address, cluster = dev.manifests(stack, "RayCluster")[0]
+    cluster["manifest"]["spec"]["headGroupSpec"]["template"]["spec"]["containers"][0]["image"] = image
+    (failed,) = dev.failures("plan-time", stack)
+    assert failed.address == cluster_address and "runs images from" in failed.problem
 
 
 def test_a_mirror_that_exists_before_the_stack_passes(apps) -> None:
@@ -608,3 +627,34 @@ def test_the_readme_documents_every_cluster_admin_prerequisite() -> None:
     for item in CLUSTER_ADMIN_PREREQUISITES:
         names = "any" if item.names == "*" else f"`{item.names}`"
         assert any(f"| {item.kind} | {names} |" in row for row in rows), item
+
+
+VARIANT_DIFFERENCES = {
+    "dev-namespaced.yaml": {"name": "dev-namespaced", "kuberay": {"install": "namespaced", "manage_crds": False}},
+    "dev-dns-endpoint.yaml": {
+        "name": "dev-dns-endpoint",
+        "cluster": {"control_plane_access": "dns_endpoint"},
+        "network": {
+            "service_controls": {
+                "enforce": True,
+                "access_levels": [{"name": "platform_team", "ip_subnetworks": ["203.0.113.0/24"]}],
+            }
+        },
+    },
+}
+
+
+def _merged(base: dict, update: dict) -> dict:
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = _merged(base[key], value) if isinstance(value, dict) and key in base else value
+    return merged
+
+
+def test_the_judged_variants_are_dev_with_only_their_difference() -> None:
+    """The variants must follow dev.yaml: a drifted copy would judge a configuration nobody ships."""
+    dev = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    assert sorted(Path(v).name for v in runner.VARIANTS) == sorted(VARIANT_DIFFERENCES)
+    for variant in runner.VARIANTS:
+        written = yaml.safe_load((ROOT / variant).read_text())
+        assert written == _merged(dev, VARIANT_DIFFERENCES[Path(variant).name]), variant

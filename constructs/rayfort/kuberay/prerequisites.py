@@ -39,6 +39,18 @@ CLUSTER_ADMIN_PREREQUISITES: tuple[ClusterAdminPrerequisite, ...] = (
         "applies the KubeRay CRDs once per KubeRay version (with kuberay.manage_crds: false)",
     ),
     ClusterAdminPrerequisite(
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicy",
+        "rayfort-*",
+        "applies rayfort's tenant admission policies (make admission-policies)",
+    ),
+    ClusterAdminPrerequisite(
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+        "rayfort-*",
+        "applies rayfort's tenant admission policies (make admission-policies)",
+    ),
+    ClusterAdminPrerequisite(
         "",
         "Namespace",
         "*",

@@ -4,8 +4,9 @@
   ``depends_on`` (read only at apply, so all it feeds is unknown at plan), or by
   registry address (a chart read from an Artifact Registry repository the same
   stack creates: it does not exist at plan, and it is empty until filled).
-  ``helm_release`` reads its chart at plan time too. Objects that pull images
-  from such a repository are reported as well: at first apply it is empty.
+  ``helm_release`` reads its chart at plan time too. Objects (applied or
+  rendered) whose containers run images from such a repository are reported as
+  well: at first apply it is empty.
 * A Kubernetes data source that reads an object its own stack applies.
 * ``for_each`` keys unknown at plan time.
 * The ``apiVersion``, ``kind``, name and namespace of a ``kubernetes_manifest``
@@ -47,7 +48,7 @@ def registries(stack: Stack) -> Iterator[tuple[str, re.Pattern]]:
 def check(deployment: Deployment, cluster: Cluster) -> Iterator[Outcome]:
     for stack in deployment.stacks.values():
         yield from _data_sources(stack)
-        yield from _registry_reads(stack)
+        yield from _registry_reads(stack, cluster)
         yield from _kubernetes_reads(stack, cluster)
         yield from _for_each(stack)
         yield from _manifests(stack)
@@ -95,15 +96,20 @@ def _kubernetes_reads(stack: Stack, cluster: Cluster) -> Iterator[Outcome]:
         yield Outcome(CHECK, stack.name, address, problem)
 
 
-def _registry_reads(stack: Stack) -> Iterator[Outcome]:
+def _registry_reads(stack: Stack, cluster: Cluster) -> Iterator[Outcome]:
+    """Charts read at plan time, and container images pulled at apply, from a repository the stack creates."""
     created = list(registries(stack))
     if not created:
         return
+    images: dict[str, list[str]] = {}
+    for placement in cluster.placements:
+        if placement.stack == stack.name:
+            images.setdefault(placement.address, []).extend(container_images(placement.obj))
     for address, body in stack.blocks.items():
         if address.split(".")[0] in REGISTRY_TYPES or "_iam_" in address:
             continue
         plan_time = address.startswith("data.") or address.split(".")[0] in _CHART_READERS
-        chart_fields = {key: body.get(key) for key in ("repository", "chart")} if plan_time else {}
+        chart_fields = [body.get(key) for key in ("repository", "chart")] if plan_time else []
         for registry, pattern in created:
             if any(pattern.search(text) for text in walk_strings(chart_fields)):
                 yield Outcome(
@@ -113,16 +119,28 @@ def _registry_reads(stack: Stack) -> Iterator[Outcome]:
                     f"reads its chart at plan time from {registry}, which this stack creates: the repository does "
                     "not exist when the stack is first planned, and is empty until the mirror is filled",
                 )
-            elif any(pattern.search(text) for text in walk_strings(body)):
+            elif any(pattern.search(image) for image in images.get(address, [])):
                 yield Outcome(
                     CHECK,
                     stack.name,
                     address,
-                    f"pulls from {registry}, which this stack creates: it is empty at the first apply, before "
-                    "anyone can fill the mirror",
+                    f"runs images from {registry}, which this stack creates: it is empty at the first apply, "
+                    "before anyone can fill the mirror",
                 )
             else:
                 yield Outcome(CHECK, stack.name, address)
+
+
+def container_images(obj: object) -> Iterator[str]:
+    """Every ``image`` of the containers in an object (pods, pod templates, custom resources alike)."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key in {"containers", "initContainers", "ephemeralContainers"} and isinstance(value, list):
+                yield from (c["image"] for c in value if isinstance(c, dict) and isinstance(c.get("image"), str))
+            yield from container_images(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from container_images(item)
 
 
 def _for_each(stack: Stack) -> Iterator[Outcome]:
