@@ -51,13 +51,18 @@ def _untouched(outdir: Path) -> bool:
     return not leftovers and files == ["stacks/network/cdk.tf.json"] and marker.read_text() == '{"earlier": true}'
 
 
+def _without_make_variables(environ: os._Environ[str]) -> dict[str, str]:
+    return {key: value for key, value in environ.items() if key not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def _make_synth(env_file: Path | str, outdir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["make", "--no-print-directory", "synth", f"ENV={env_file}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "CDKTF_OUTDIR": str(outdir)},
+        # As a user's shell runs it: not as a sub-make of `make test`, whose level changes make's own lines.
+        env={**_without_make_variables(os.environ), "CDKTF_OUTDIR": str(outdir)},
         timeout=120,
     )
 
