@@ -2,7 +2,8 @@
 
 The fixtures in fixtures/netpol are two tenants done right; fixtures/netpol/broken
 holds the policies that the broken variants add or swap in. NCA runs once per
-variant (each run is cached), so the whole file stays within seconds.
+variant (each run is cached), so the whole file stays within seconds. The judge
+adds its attacker probes to every run; the probe tests below pin how they are made.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from rayfort_tools.judges import tenant_isolation as judge
 from rayfort_tools.judges.tenant_isolation import (
     ASSERTIONS,
+    ATTACKER_PROBES,
     CROSS_TENANT,
     DECLARED_EGRESS,
     DNS,
@@ -88,6 +90,7 @@ VARIANTS = {
         "swap_in": ("allow-all-egress.yaml",),
     },
     "ingress-from-any-namespace": {"swap_in": ("allow-ingress-any-namespace.yaml",)},
+    "head-ingress-peer-in-any-namespace": {"swap_in": ("ray-head-ingress-any-namespace.yaml",)},
     "no-dns-egress": {"drop": ("team-a/allow-dns-egress",)},
     "health-checks-any-port": {"swap_in": ("health-checks-any-port.yaml",)},
     "head-ingress-without-gcs": {"swap_in": ("ray-head-ingress-without-gcs.yaml",)},
@@ -128,9 +131,13 @@ def test_good_policies_pass_every_assertion():
 def test_dropped_default_deny_opens_the_pod_no_allow_policy_selects():
     """The Ray pods stay covered by their allow policies; the notebook does not."""
     report = _report("team-b-without-default-deny")
-    assert _failing(report) == {HEALTH_CHECKS, NOTHING_ELSE}, report.summary()
+    assert _failing(report) == {HEALTH_CHECKS, NOTHING_ELSE, ATTACKER_PROBES}, report.summary()
     offending = report[HEALTH_CHECKS].unexpected + report[NOTHING_ELSE].unexpected
     assert {c.destination for c in offending} == {TEAM_B_NOTEBOOK}
+    # So is every probe in team-b that no allow policy selects: copies of team-a's labels, team-b's without Ray's.
+    opened = {c.destination for c in report[ATTACKER_PROBES].unexpected if c.source == "::/0"}
+    assert opened and all(name.startswith("team-b/probe-") for name in opened)
+    assert any("ray.io/cluster=team-a-ray" in name for name in opened)
     assert Connection("::/0", TEAM_B_NOTEBOOK, "all traffic") in offending
     assert Connection("35.191.0.0/16", TEAM_B_NOTEBOOK, "all traffic") in report[HEALTH_CHECKS].unexpected
 
@@ -148,10 +155,12 @@ def test_cross_tenant_traffic_needs_both_sides_open():
 
 
 @runs_nca
-def test_ingress_from_any_namespace_is_caught_as_other_traffic():
-    """team-b's egress policies keep it out, so only system namespaces get in."""
+def test_ingress_from_any_namespace_lets_in_system_pods_and_attackers():
+    """team-b's egress policies keep it out; system namespaces and any fresh namespace get in."""
     report = _report("ingress-from-any-namespace")
-    assert _failing(report) == {NOTHING_ELSE}, report.summary()
+    assert _failing(report) == {NOTHING_ELSE, ATTACKER_PROBES}, report.summary()
+    attackers = {(c.source.split("/")[0], c.destination) for c in report[ATTACKER_PROBES].unexpected}
+    assert ("attacker-team-a", TEAM_A_HEAD) in attackers
     unexpected = report[NOTHING_ELSE].unexpected
     assert (
         Connection(
@@ -162,6 +171,19 @@ def test_ingress_from_any_namespace_is_caught_as_other_traffic():
         in unexpected
     )
     assert {c.source.split("/")[0] for c in unexpected} == {"kube-system", "kuberay-system"}
+
+
+@runs_nca
+def test_a_peer_in_any_namespace_lets_copies_of_the_workers_reach_the_head():
+    """issue 22's survivor: only a pod an attacker creates, outside the tenant, shows the hole."""
+    report = _report("head-ingress-peer-in-any-namespace")
+    assert _failing(report) == {ATTACKER_PROBES}, report.summary()
+    reached = report[ATTACKER_PROBES].unexpected
+    assert {c.destination for c in reached} == {TEAM_A_HEAD}
+    assert {c.traffic for c in reached} == {"TCP 6379,8080,8265,10001-10100,52365"}
+    # Copies of a team-a worker in fresh namespaces get in; team-b's copy is held by team-b's own egress.
+    assert {c.source.split("/")[0] for c in reached} == {"attacker-team-a", "attacker-team-b"}
+    assert all("ray.io/node-type=worker" in c.source and "ray.io/cluster=team-a-ray" in c.source for c in reached)
 
 
 @runs_nca
