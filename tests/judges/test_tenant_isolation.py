@@ -315,3 +315,82 @@ def test_parse_adds_up_lines_and_reads_complements():
 def test_parse_refuses_what_it_cannot_read(line):
     with pytest.raises(NcaOutputError):
         parse_connectivity(line)
+
+
+# --- the attacker's probes, generated from the policies ---------------------------------------
+
+
+def test_probe_labels_satisfy_each_selector_and_every_value_of_in():
+    selector = {
+        "matchLabels": {"t": "a"},
+        "matchExpressions": [
+            {"key": "ray.io/node-type", "operator": "In", "values": ["head", "worker"]},
+            {"key": "x", "operator": "Exists"},
+            {"key": "y", "operator": "DoesNotExist"},
+            {"key": "z", "operator": "NotIn", "values": ["1"]},
+        ],
+    }
+    assert judge.selector_label_sets(selector) == [
+        {"t": "a", "ray.io/node-type": "head", "x": "probe"},
+        {"t": "a", "ray.io/node-type": "worker", "x": "probe"},
+    ]
+    assert judge.selector_label_sets({}) == [{}]
+
+
+def _probes(resources: list[dict]) -> dict[str, set[tuple]]:
+    analysed = [r for r in resources if r["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    probes, names = judge.attacker_probes(analysed, ["team-a", "team-b"])
+    assert len(names) == sum(r["kind"] == "Pod" for r in probes)
+    placed: dict[str, set[tuple]] = {}
+    for probe in probes:
+        if probe["kind"] == "Pod":
+            placed.setdefault(probe["metadata"]["namespace"], set()).add(
+                tuple(sorted(probe["metadata"]["labels"].items()))
+            )
+    return placed
+
+
+TEAM_A_WORKER = (("ray.io/cluster", "team-a-ray"), ("ray.io/node-type", "worker"))
+
+
+def test_probes_copy_a_tenants_selectors_elsewhere_and_drop_its_ray_labels_at_home():
+    placed = _probes(_resources())
+    assert TEAM_A_WORKER in placed["team-b"] and TEAM_A_WORKER in placed["attacker-team-a"]
+    assert TEAM_A_WORKER not in placed["team-a"]
+    # At home, team-a's pods' labels without KubeRay's: the tenant label alone.
+    assert (
+        ("app.kubernetes.io/created-by", "kuberay-operator"),
+        ("app.kubernetes.io/name", "kuberay"),
+        ("rayfort.io/tenant", "team-a"),
+    ) in placed["team-a"]
+    assert all(
+        not key.startswith("ray.io/")
+        for labels in placed["team-a"]
+        if ("rayfort.io/tenant", "team-a") in labels
+        for key, _ in labels
+    )
+    # Pods of other namespaces that the policies name (here kube-dns) are impersonated everywhere.
+    dns = (("k8s-app", "kube-dns"),)
+    assert all(dns in placed[ns] for ns in ("team-a", "team-b", "attacker-team-a", "attacker-team-b"))
+
+
+def test_a_new_policy_is_probed_without_a_new_test():
+    """A selector no fixture pod carries still gets its copies in the other tenant and a fresh namespace."""
+    extra = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "new", "namespace": "team-a"},
+        "spec": {"podSelector": {"matchLabels": {"app": "new-thing"}}, "policyTypes": ["Ingress"], "ingress": []},
+    }
+    placed = _probes([*_resources(), extra])
+    assert (("app", "new-thing"),) in placed["team-b"] and (("app", "new-thing"),) in placed["attacker-team-a"]
+
+
+def test_fresh_namespaces_copy_the_tenants_labels_but_not_its_name():
+    analysed = [r for r in _resources() if r["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    probes, _ = judge.attacker_probes(analysed, ["team-a", "team-b"])
+    fresh = next(r for r in probes if r["kind"] == "Namespace" and r["metadata"]["name"] == "attacker-team-a")
+    assert fresh["metadata"]["labels"] == {
+        "rayfort.io/tenant": "team-a",
+        "kubernetes.io/metadata.name": "attacker-team-a",
+    }

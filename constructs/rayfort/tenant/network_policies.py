@@ -140,10 +140,6 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
     """Every NetworkPolicy of the tenant namespace, in a stable order."""
     head = _role(props, "head")
     worker = _role(props, "worker")
-    ray_nodes = {
-        "matchLabels": {TENANT_LABEL: props.tenant},
-        "matchExpressions": [{"key": NODE_TYPE_LABEL, "operator": "In", "values": list(RAY_NODE_TYPES)}],
-    }
     to_head = ports_to_head(props)
     to_node = ports_to_every_node(props)
     dashboard = _tcp([props.ray_ports["dashboard"]])
@@ -162,7 +158,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             props,
             "ray-worker-ingress",
             worker,
-            ingress=[{"from": [{"podSelector": ray_nodes}], "ports": to_node}],
+            ingress=[{"from": [{"podSelector": _ray_nodes(props)}], "ports": to_node}],
         ),
         _policy(
             props,
@@ -188,7 +184,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         _policy(
             props,
             "ray-google-egress",
-            ray_nodes,
+            _ray_nodes(props),
             egress=[
                 {"to": [_cidr(props.google_apis_cidr)], "ports": _tcp([GOOGLE_APIS_PORT])},
                 {"to": [_cidr(GKE_METADATA_SERVER[0])], "ports": _tcp([GKE_METADATA_SERVER[1]])},
@@ -198,7 +194,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         _policy(
             props,
             "ray-metrics-ingress",
-            ray_nodes,
+            _ray_nodes(props),
             ingress=[{"from": [pods_in(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
         ),
     ]
@@ -264,6 +260,14 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             )
         )
     return policies
+
+
+def _ray_nodes(props: TenantNetworkPolicyProps) -> dict[str, Any]:
+    """The tenant's Ray nodes, heads and workers of every cluster; not the cleanup pod, nor submitters."""
+    return {
+        "matchLabels": {TENANT_LABEL: props.tenant},
+        "matchExpressions": [{"key": NODE_TYPE_LABEL, "operator": "In", "values": list(RAY_NODE_TYPES)}],
+    }
 
 
 def _role(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:
