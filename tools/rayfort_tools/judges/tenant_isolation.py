@@ -719,16 +719,13 @@ def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
                 required[DNS].add_ports(pod, dns, (udp(53), tcp(53)))
         for cluster in tenant.clusters:
             admitted = cluster != tenant.cluster
-
-            def wanted(name: str, admitted: bool = admitted) -> str:
-                """An admitted cluster's flows are judged together, under their own assertion."""
-                return ADMITTED_CLUSTERS if admitted else name
-
+            # A cluster the team made itself is judged under its own assertion, whatever the flow.
+            own = ADMITTED_CLUSTERS if admitted else None
             if admitted:
                 for node_type in ("head", "worker"):
                     roles.update((pod.name, ADMITTED_CLUSTERS) for pod in pods.ray(ns, cluster, node_type))
             for source, destination, ports in _cluster_flows(pods, tenant, cluster):
-                required[wanted(RAY_HEAD_WORKER)].add_ports(source, destination, ports)
+                required[own or RAY_HEAD_WORKER].add_ports(source, destination, ports)
             for other in tenant.clusters:
                 if other != cluster:
                     for source, destination, ports in _cluster_flows(pods, tenant, cluster, other):
@@ -739,14 +736,14 @@ def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
             for head in heads:
                 if tenant.operator_managed:
                     for operator in operator_pods:
-                        required[wanted(OPERATOR_DASHBOARD)].add_ports(operator, head, dashboard)
+                        required[own or OPERATOR_DASHBOARD].add_ports(operator, head, dashboard)
                 if tenant.exposed and not admitted:
                     for cidr in expectations.health_check_ranges:
                         required[HEALTH_CHECKS].add_ports(_ip_endpoint(cidr), head, dashboard)
             for egress in tenant.egress:
                 for node_type in egress.node_types - {"redis-cleanup"}:
                     for pod in pods.ray(ns, cluster, node_type):
-                        required[wanted(DECLARED_EGRESS)].add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
+                        required[own or DECLARED_EGRESS].add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
             for ingress in tenant.ingress if not admitted else ():
                 for node_type in ingress.node_types:
                     for pod in pods.ray(ns, cluster, node_type):
@@ -757,7 +754,7 @@ def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
                     raise ValueError(f"no collector pod in {expectations.monitoring_namespace} to scrape {ns}")
                 for collector in collectors:
                     for pod in nodes:
-                        required[wanted(METRICS)].add_ports(collector, pod, (tcp(tenant.ray_ports.metrics),))
+                        required[own or METRICS].add_ports(collector, pod, (tcp(tenant.ray_ports.metrics),))
         _cleanup_intent(pods, tenant, required[REDIS_CLEANUP], roles)
         _submitter_intent(pods, tenant, required[JOB_SUBMITTERS], tolerated, roles)
     return _Intent(required, tolerated, roles)
@@ -878,7 +875,7 @@ def attacker_probes(analysed: list[dict], tenant_namespaces: list[str]) -> tuple
         }
         for other in tenant_namespaces:
             if other != tenant:
-                placements[other] |= own
+                placements[other] |= own - by_origin.get(other, set())
     names: dict[str, str] = {}
     for namespace in sorted(placements):
         for index, labels in enumerate(sorted(placements[namespace])):
