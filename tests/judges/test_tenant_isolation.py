@@ -394,3 +394,34 @@ def test_fresh_namespaces_copy_the_tenants_labels_but_not_its_name():
         "rayfort.io/tenant": "team-a",
         "kubernetes.io/metadata.name": "attacker-team-a",
     }
+
+
+# --- the judge over a shipped environment ---------------------------------------------------
+
+
+def _judged_without(synthesized, policy: str):
+    import copy
+
+    from rayfort_tools.judges.runner import Synthesized, judge_isolation
+    from tests.conftest import environment
+
+    stacks = copy.deepcopy(synthesized["dev"])
+    removed = 0
+    for tf_json in stacks.values():
+        manifests = tf_json.get("resource", {}).get("kubernetes_manifest", {})
+        for address, body in list(manifests.items()):
+            manifest = body.get("manifest")
+            if isinstance(manifest, dict) and manifest.get("kind") == "NetworkPolicy":
+                if manifest["metadata"]["name"] == policy:
+                    del manifests[address]
+                    removed += 1
+    assert removed == 2  # one per dev tenant
+    return judge_isolation([Synthesized("dev", Path("."), stacks, environment("dev"))])
+
+
+@runs_nca
+def test_on_dev_the_judge_fails_when_the_cleanup_pods_flows_are_removed(synthesized):
+    result = _judged_without(synthesized, "ray-redis-cleanup-egress")
+    assert result.failed == 1, result.failures
+    (failure,) = result.failures
+    assert failure.startswith("dev: redis-cleanup") and "missing team-a/team-a-redis-cleanup-j5n7p -> " in failure
