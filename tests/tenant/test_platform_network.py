@@ -10,7 +10,8 @@ tenant also has the pods KubeRay makes on its own, labelled here from KubeRay's 
 * a RayJob submitter on the platform's cluster (``getSubmitterTemplate`` in
   rayjob_controller.go: its template's labels, where admission requires the tenant label,
   plus KubeRay's three);
-* a second cluster the team made itself (``own``), with its cleanup pod and submitter.
+* a second cluster the team made itself (``own``), with its submitter and a cleanup pod (were
+  its GCS fault tolerance on, the tenant's Memorystore would still be the platform cluster's).
 
 Plus kube-dns, the operator, a Managed Prometheus collector and a pod that is not Ray's. The
 expected flows are written out here from the issues and the runtime's pinned ports, not derived
@@ -57,6 +58,13 @@ METADATA_SERVER = Egress("169.254.169.252/32", (tcp(988),))
 # Every node opens these to every other node of its cluster (issue #7, plus the pinned internal ports).
 EVERY_NODE = (tcp(52365), tcp(8080), tcp(6380), tcp(6381), tcp(6383), tcp(10002, 10100))
 TO_HEAD = (tcp(6379), tcp(8265), tcp(10001), *EVERY_NODE)
+PLATFORM_ONLY = (
+    "ray-dashboard-health-checks",
+    "ray-internal-load-balancer",
+    "ray-head-redis-egress",
+    "ray-redis-cleanup-egress",
+)
+"""Policies for what only the platform's cluster has: its exposure and the tenant's Memorystore."""
 OWN_CLUSTER = "own"
 """The cluster a team makes itself, beside the platform's (issue 18)."""
 
@@ -191,11 +199,12 @@ def _expectations(env, tenants) -> IsolationExpectations:
                         if tenant.ray_runtime == "kuberay"
                         else ()
                     ),
-                    # The GCS writes to Redis; KubeRay's cleanup Job deletes a deleted cluster's data from it.
+                    # The platform cluster's GCS writes to Redis; KubeRay's cleanup Job deletes its data from it.
                     Egress(
                         net.private_services_cidr,
                         (tcp(6378),),
                         frozenset({"head", "redis-cleanup"}) if tenant.ray_runtime == "kuberay" else head_only,
+                        platform_cluster_only=True,
                     ),
                 ),
                 ingress=tuple(
@@ -301,8 +310,8 @@ def _selectors(policy: dict):
                 yield peer["podSelector"]
 
 
-def test_pods_are_selected_by_tenant_and_role_and_only_exposure_names_the_cluster():
-    """A cluster the team makes itself matches every policy the platform's does, but its exposure."""
+def test_pods_are_selected_by_tenant_and_role_and_only_exposure_and_redis_name_the_cluster():
+    """A cluster the team makes itself matches every policy the platform's does, but its exposure and Redis."""
     for env in ENVIRONMENTS.values():
         for tenant in env.tenants:
             for policy in tenant_network_policies(_props(env, tenant)):
@@ -311,11 +320,7 @@ def test_pods_are_selected_by_tenant_and_role_and_only_exposure_names_the_cluste
                         continue
                     assert selector["matchLabels"][TENANT_LABEL] == tenant.name, policy["metadata"]["name"]
                     named = "ray.io/cluster" in selector["matchLabels"]
-                    exposure = policy["metadata"]["name"] in (
-                        "ray-dashboard-health-checks",
-                        "ray-internal-load-balancer",
-                    )
-                    assert named == exposure, policy["metadata"]["name"]
+                    assert named == (policy["metadata"]["name"] in PLATFORM_ONLY), policy["metadata"]["name"]
 
 
 @pytest.mark.slow
@@ -339,9 +344,7 @@ def test_without_its_egress_the_cleanup_pod_cannot_reach_redis():
     assert report.failed() == (REDIS_CLEANUP,), report.summary()
     redis = DEV.network.private_services_cidr
     assert {(c.source, c.destination, c.traffic) for c in report[REDIS_CLEANUP].missing} == {
-        (f"{tenant}/{cluster}-redis-cleanup", redis, "TCP 6378")
-        for tenant in ("team-a", "team-b")
-        for cluster in (tenant, OWN_CLUSTER)
+        (f"{tenant}/{tenant}-redis-cleanup", redis, "TCP 6378") for tenant in ("team-a", "team-b")
     }
 
 
@@ -386,9 +389,9 @@ def test_a_peer_in_any_namespace_is_found_by_the_attacker_probes():
 @pytest.mark.slow
 @pytest.mark.usefixtures("needs_nca")
 def test_policies_that_name_the_platform_cluster_leave_a_teams_own_cluster_broken():
-    """issue 18: selected by cluster name, a team's admitted cluster, its cleanup and its submitter get no flows."""
+    """issue 18: selected by cluster name, a team's admitted cluster and every submitter get no flows."""
     report = _report("dev", variant="selected-by-cluster-name")
-    assert set(report.failed()) == {ADMITTED_CLUSTERS, REDIS_CLEANUP, JOB_SUBMITTERS}, report.summary()
+    assert set(report.failed()) == {ADMITTED_CLUSTERS, JOB_SUBMITTERS}, report.summary()
     assert report[ADMITTED_CLUSTERS].missing
     assert all(OWN_CLUSTER in c.source or OWN_CLUSTER in c.destination for c in report[ADMITTED_CLUSTERS].missing)
 
@@ -416,7 +419,9 @@ def test_the_cleanup_pod_reaches_redis_on_its_tls_port_only():
         if p["metadata"]["name"] == "ray-redis-cleanup-egress"
     )
     assert policy["spec"] == {
-        "podSelector": {"matchLabels": {TENANT_LABEL: "team-a", "ray.io/node-type": "redis-cleanup"}},
+        "podSelector": {
+            "matchLabels": {TENANT_LABEL: "team-a", "ray.io/node-type": "redis-cleanup", "ray.io/cluster": "team-a"}
+        },
         "policyTypes": ["Egress"],
         "egress": [
             {

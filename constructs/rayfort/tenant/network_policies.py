@@ -14,8 +14,10 @@ as the platform's. Roles are the values of KubeRay's ``ray.io/node-type``
 labels KubeRay gives their pods. The tenant is the trust boundary: a
 NetworkPolicy cannot pair two pods by a label's value, so the clusters of one
 tenant share these flows, and each cluster's own token keeps their jobs apart.
-Only what is exposed (health checks, the internal load balancer) names the
-platform's cluster, the one the exposure stack's Services select.
+Only what belongs to the platform's cluster names it: its exposure (health
+checks, the internal load balancer, which the exposure stack's Services send to
+its head) and the tenant's Memorystore, which holds its GCS state (a team's own
+cluster runs without GCS fault tolerance, as the admission guide says).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class TenantNetworkPolicyProps:
     tenant: str
     """Value of the ``rayfort.dev/tenant`` label on every Ray pod of the tenant; policies select by it."""
     cluster: str
-    """The platform's RayCluster, the value of its pods' ray.io/cluster label; only exposure names it."""
+    """The platform's RayCluster, its pods' ray.io/cluster label; only its exposure and Redis name it."""
     worker_ports: tuple[int, int]
     """Pinned min-worker-port and max-worker-port, inclusive."""
     ray_ports: Mapping[str, int]
@@ -144,6 +146,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
     to_node = ports_to_every_node(props)
     dashboard = _tcp([props.ray_ports["dashboard"]])
     redis = {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])}
+    platform_head = _platform(props, head)
 
     policies = [
         _policy(props, "default-deny", {}, ingress=[], egress=[]),
@@ -168,10 +171,10 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 {"to": [{"podSelector": worker}], "ports": to_node},
                 # The autoscaler sidecar lists and scales pods through the API server.
                 *([api_server_egress(props.control_plane_cidr)] if props.autoscaler else []),
-                # Only the head's GCS writes to Redis.
-                redis,
             ],
         ),
+        # Only the platform cluster's GCS writes to the tenant's Redis.
+        _policy(props, "ray-head-redis-egress", platform_head, egress=[redis]),
         _policy(
             props,
             "ray-worker-egress",
@@ -199,11 +202,10 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         ),
     ]
     if props.redis_cleanup:
-        # When a cluster is deleted, KubeRay waits for its head to go, then runs a Job that deletes the
-        # cluster's storage namespace in Redis; without this the Job fails and the data stays behind.
-        policies.append(
-            _policy(props, "ray-redis-cleanup-egress", _role(props, REDIS_CLEANUP_NODE_TYPE), egress=[redis])
-        )
+        # When the platform's cluster is deleted, KubeRay waits for its head to go, then runs a Job that
+        # deletes the cluster's storage namespace in Redis; without this the Job fails and the data stays.
+        cleanup = _platform(props, _role(props, REDIS_CLEANUP_NODE_TYPE))
+        policies.append(_policy(props, "ray-redis-cleanup-egress", cleanup, egress=[redis]))
     if props.job_submitters:
         # A RayJob's submitter runs `ray job submit` against its cluster's dashboard, and nothing else.
         submitter = {
@@ -235,13 +237,12 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 ingress=[{"from": [pods_in(props.operator_namespace, OPERATOR_LABELS)], "ports": dashboard}],
             )
         )
-    exposed_head = {"matchLabels": {**head["matchLabels"], "ray.io/cluster": props.cluster}}
     if props.health_checks:
         policies.append(
             _policy(
                 props,
                 "ray-dashboard-health-checks",
-                exposed_head,
+                platform_head,
                 ingress=[{"from": [_cidr(c) for c in GOOGLE_HEALTH_CHECK_RANGES], "ports": dashboard}],
             )
         )
@@ -250,7 +251,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             _policy(
                 props,
                 "ray-internal-load-balancer",
-                exposed_head,
+                platform_head,
                 ingress=[
                     {
                         "from": [_cidr(c) for c in props.internal_sources],
@@ -268,6 +269,11 @@ def _ray_nodes(props: TenantNetworkPolicyProps) -> dict[str, Any]:
         "matchLabels": {TENANT_LABEL: props.tenant},
         "matchExpressions": [{"key": NODE_TYPE_LABEL, "operator": "In", "values": list(RAY_NODE_TYPES)}],
     }
+
+
+def _platform(props: TenantNetworkPolicyProps, selector: dict[str, Any]) -> dict[str, Any]:
+    """The pods of ``selector`` that belong to the platform's cluster, not to a cluster the team made."""
+    return {"matchLabels": {**selector["matchLabels"], "ray.io/cluster": props.cluster}}
 
 
 def _role(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:

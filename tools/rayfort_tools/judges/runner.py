@@ -210,12 +210,12 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
         # Head and workers talk on every Ray port the tenant issue lists; workers on the mesh and metrics.
         to_head = tuple(tcp(ports[name]) for name in ("gcs", "dashboard", "client", "metrics")) + mesh
         to_worker = (tcp(ports["metrics"]), *mesh)
-        # The GCS writes to Redis; KubeRay's cleanup Job deletes a deleted cluster's data from it.
+        # The platform cluster's GCS writes to Redis; KubeRay's cleanup Job deletes its data when it is deleted.
         redis_users = frozenset({"head", "redis-cleanup"} if operator_managed else {"head"})
         egress = [
             Egress(GKE_METADATA_SERVER, (tcp(988),)),
             Egress(env.network.google_apis_cidr, (tcp(443),)),
-            Egress(env.network.private_services_cidr, (tcp(6378),), redis_users),
+            Egress(env.network.private_services_cidr, (tcp(6378),), redis_users, platform_cluster_only=True),
         ]
         if operator_managed:  # the in-tree autoscaler on the head talks to the API server
             egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))

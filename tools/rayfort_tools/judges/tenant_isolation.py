@@ -173,6 +173,8 @@ class Egress:
     cidr: str
     ports: tuple[Ports, ...]
     node_types: frozenset[str] = frozenset({"head", "worker"})
+    platform_cluster_only: bool = False
+    """Only the platform cluster's pods reach it, not the clusters a team makes (e.g. its Redis)."""
 
     def __post_init__(self) -> None:
         ipaddress.ip_network(self.cidr)
@@ -741,6 +743,8 @@ def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
                     for cidr in expectations.health_check_ranges:
                         required[HEALTH_CHECKS].add_ports(_ip_endpoint(cidr), head, dashboard)
             for egress in tenant.egress:
+                if admitted and egress.platform_cluster_only:
+                    continue
                 for node_type in egress.node_types - {"redis-cleanup"}:
                     for pod in pods.ray(ns, cluster, node_type):
                         required[own or DECLARED_EGRESS].add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
@@ -763,13 +767,15 @@ def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
 def _cleanup_intent(pods: _Pods, tenant: Tenant, required: Traffic, roles: dict[str, str]) -> None:
     """The cleanup pods of every cluster reach the egress declared for them (the tenant's Redis)."""
     declared = [egress for egress in tenant.egress if "redis-cleanup" in egress.node_types]
-    cleanup = [pod for cluster in tenant.clusters for pod in pods.ray(tenant.namespace, cluster, "redis-cleanup")]
-    if declared and not cleanup:
+    cleanup = {cluster: pods.ray(tenant.namespace, cluster, "redis-cleanup") for cluster in tenant.clusters}
+    if declared and not any(cleanup.values()):
         raise ValueError(f"tenant {tenant.namespace}: egress is declared for redis-cleanup pods, but there are none")
-    roles.update((pod.name, REDIS_CLEANUP) for pod in cleanup)
-    for pod in cleanup:
-        for egress in declared:
-            required.add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
+    for cluster, found in cleanup.items():
+        roles.update((pod.name, REDIS_CLEANUP) for pod in found)
+        for pod in found:
+            for egress in declared:
+                if cluster == tenant.cluster or not egress.platform_cluster_only:
+                    required.add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
 
 
 def _submitter_intent(

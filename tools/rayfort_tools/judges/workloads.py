@@ -306,9 +306,10 @@ def submitter_pod(job: dict[str, Any], cluster_spec: dict[str, Any] | None) -> d
 def admitted_workloads(manifests: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """What a team may create beside each RayCluster we emit, as its admission policies let it.
 
-    Two RayJobs per cluster: one on the platform's cluster (``clusterSelector``, the default
-    self-service path) and one with a cluster of its own, whose spec is the platform's (it
-    must carry the platform's auth, TLS, images and the tenant label to be admitted).
+    Two RayJobs per cluster: one on the platform's cluster (``clusterSelector``) and one with a
+    cluster of its own, whose spec is the platform's (it must carry the platform's auth, TLS,
+    images and the tenant label to be admitted) without GCS fault tolerance. Both in KubeRay's
+    K8sJobMode, the one mode with a submitter pod (HTTPMode, the README's default, has none).
     Each submitter carries the tenant label and Pod Security restricted, as admission requires.
     """
     jobs = []
@@ -338,9 +339,12 @@ def admitted_workloads(manifests: Iterable[dict[str, Any]]) -> list[dict[str, An
                 ],
             },
         }
+        # A team's own cluster keeps the platform's spec but its GCS fault tolerance: the tenant's
+        # Memorystore is the platform cluster's (the README's "What teams can do themselves").
+        own = {key: copy.deepcopy(value) for key, value in spec.items() if key != "gcsFaultToleranceOptions"}
         for job_name, placement in (
             (f"{name}-pi", {"clusterSelector": {"ray.io/cluster": name}}),
-            (f"{name}-pi-own-cluster", {"rayClusterSpec": copy.deepcopy(spec)}),
+            (f"{name}-pi-own-cluster", {"rayClusterSpec": own}),
         ):
             jobs.append(
                 {
