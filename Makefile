@@ -132,8 +132,8 @@ smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN
 	@test -n "$(ADDRESS)" || { echo "usage: make smoke ADDRESS=https://<dashboard> [TOKEN_FILE=<file>] [CA_CERT=<pem>]"; exit 2; }
 	.venv-smoke/bin/python smoke/submit.py --address $(ADDRESS) $(if $(TOKEN_FILE),--token-file $(TOKEN_FILE)) $(if $(CA_CERT),--ca-cert $(CA_CERT))
 
-smoke-local: .venv-smoke/.installed ## Start a local Ray head with token auth and TLS, submit the pi job, prove refusal.
-	.venv-smoke/bin/python smoke/local_ray.py
+smoke-local: setup .venv-smoke/.installed ## Local Ray head with token auth and TLS: the pi job, refusals, and the autoscaler's TLS.
+	set -o pipefail; $(PY) smoke/autoscaler_env.py | .venv-smoke/bin/python smoke/local_ray.py --autoscaler-env -
 
 bench: setup ## Measure synth time and memory (lazy against the usual provider import), and refusing hostile files.
 	$(PY) bench/synth.py

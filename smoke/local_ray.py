@@ -2,9 +2,10 @@
 """rayfort local smoke: a throwaway Ray head with token auth and gRPC TLS.
 
 Run with the smoke venv's interpreter (it starts the `ray` CLI that sits next
-to it):
+to it), given the autoscaler sidecar a shipped tenant's head runs (as `make
+smoke-local` does):
 
-    .venv-smoke/bin/python smoke/local_ray.py
+    .venv/bin/python smoke/autoscaler_env.py | .venv-smoke/bin/python smoke/local_ray.py --autoscaler-env -
 
 What it does, all on 127.0.0.1 and inside one temporary directory:
   1. makes a throwaway CA, a server/client certificate signed by it (SANs
@@ -17,20 +18,28 @@ What it does, all on 127.0.0.1 and inside one temporary directory:
   3. checks the dashboard's auth answers (401 without a token, 403 with a wrong
      one, X-Ray-Authorization accepted, Authorization wins over it) and that
      the GCS port speaks TLS with our CA and demands a client certificate;
-  4. runs smoke/submit.py with the token (expects a pass), without it
+  4. starts a second process with exactly the autoscaler sidecar's environment
+     (KubeRay's own variables, the token, and what rayfort adds through
+     autoscalerOptions: the TLS settings and the read-only mount of the head's
+     certificates, mapped onto this head's), which runs the sidecar's first
+     steps (`ray health-check`, then the GCS client): it must reach the GCS;
+     and again without rayfort's settings, as KubeRay alone would start it: it
+     must not;
+  5. runs smoke/submit.py with the token (expects a pass), without it
      (expects exit 3, an HTTP 401 refusal) and with a wrong one (exit 3, 403);
-  5. stops the Ray processes it started (its own process group, then any
+  6. stops the Ray processes it started (its own process group, then any
      process still pointing into the temp dir, each by pid) and deletes the
      temp dir, whatever happened.
 
 Exits 0 when everything above held, 1 otherwise. Every wait is bounded; the
-whole run is bounded by --deadline seconds (default 140) plus at most
+whole run is bounded by --deadline seconds (default 170) plus at most
 ~35 s of cleanup.
 """
 
 import argparse
 import datetime
 import ipaddress
+import json
 import os
 import secrets
 import shutil
@@ -326,6 +335,109 @@ def check_gcs_tls(port: int, pki: dict) -> None:
     log(f"GCS port {port}: client without a certificate refused, as expected")
 
 
+# ------------------------------------------------------------------ autoscaler
+
+# What the sidecar runs first (ray.autoscaler._private.kuberay.run_autoscaler, Ray 2.52):
+# `ray health-check` against the GCS at the node's own address, then a GCS client, from which
+# the monitor reads the cluster's state. In a pod the port is 6379; here it is argv[1].
+_AUTOSCALER_START = """
+import subprocess, sys
+from ray._common.network_utils import build_address
+from ray._private.services import get_node_ip_address
+from ray._raylet import GcsClient
+address = build_address(get_node_ip_address(), int(sys.argv[1]))
+subprocess.check_call(["ray", "health-check", "--address", address, "--skip-version-check"])
+gcs = GcsClient(address)
+nodes = gcs.get_all_node_info(timeout=10)
+print(f"AUTOSCALER_REACHED_GCS nodes={len(nodes)}", flush=True)
+"""
+# The pod's downward-API values, standing in.
+_FIELDS = {
+    "metadata.labels['ray.io/cluster']": "smoke",
+    "metadata.namespace": "smoke",
+    "metadata.name": "smoke-head",
+}
+# Applied to both runs, never part of the comparison: Ray's node address is loopback here (the
+# pod's IP in a pod), and a refused GCS connection gives up after 5 s instead of 30.
+_HARNESS = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_py_gcs_connect_timeout_s": "5"}
+
+
+def autoscaler_process_env(spec: dict, token: str, volumes: dict, with_settings: bool = True) -> dict:
+    """The sidecar's environment from ``spec`` (smoke/autoscaler_env.py), for a process on this machine.
+
+    ``volumes`` maps the pod's volume names to local directories holding the same files; every
+    path the environment names must lie under one of the sidecar's mounts, as in the pod.
+    ``with_settings=False`` leaves out what rayfort adds through autoscalerOptions.
+    """
+    settings = spec.get("settings", {})
+    dropped_env = set() if with_settings else set(settings.get("env", []))
+    dropped_mounts = set() if with_settings else set(settings.get("volumeMounts", []))
+    mounts = {}
+    for mount in spec.get("volumeMounts", []):
+        if mount["name"] in dropped_mounts:
+            continue
+        if mount["name"] not in volumes:
+            raise SmokeError(f"the autoscaler mounts volume {mount['name']!r}, which the smoke has no stand-in for")
+        mounts[mount["mountPath"].rstrip("/")] = str(volumes[mount["name"]])
+    env = {}
+    for entry in spec["env"]:
+        name = entry["name"]
+        if name in dropped_env:
+            continue
+        source = entry.get("valueFrom", {})
+        if "value" in entry:
+            value = entry["value"]
+        elif "secretKeyRef" in source and source["secretKeyRef"].get("key") == "auth_token":
+            value = token
+        elif "fieldRef" in source and source["fieldRef"]["fieldPath"] in _FIELDS:
+            value = _FIELDS[source["fieldRef"]["fieldPath"]]
+        else:
+            raise SmokeError(f"the autoscaler's {name} comes from {source}, which the smoke cannot stand in for")
+        if value.startswith("/etc/"):
+            owner = next((path for path in mounts if value.startswith(path + "/")), None)
+            if owner is None:
+                raise SmokeError(f"the autoscaler's {name}={value} names a file none of its mounts holds")
+            value = mounts[owner] + value[len(owner) :]
+        env[name] = value
+    return env
+
+
+def run_autoscaler(spec: dict, head: dict, with_settings: bool, seconds: float) -> subprocess.CompletedProcess:
+    """The sidecar's first steps, in a process with only the sidecar's environment (and PATH, HOME)."""
+    env = autoscaler_process_env(spec, head["token"], {"ray-tls": head["pki"]["cert"].parent}, with_settings)
+    env.update(_HARNESS)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    env["HOME"] = os.environ.get("HOME", "/tmp")
+    shown = sorted(k for k in env if k.startswith(("RAY_TLS", "RAY_USE_TLS", "RAY_AUTH")))
+    log(f"autoscaler {'with' if with_settings else 'without'} rayfort's settings: {', '.join(shown)}")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _AUTOSCALER_START, str(head["gcs_port"])],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=seconds,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise SmokeError(f"the autoscaler process did not finish within {seconds:.0f}s") from exc
+    for line in result.stdout.rstrip().splitlines()[-4:]:
+        print(f"    | {line}", flush=True)
+    return result
+
+
+def check_autoscaler(spec: dict, head: dict, deadline: Deadline) -> None:
+    """With its settings the sidecar reaches the TLS head's GCS; as KubeRay alone builds it, it does not."""
+    result = run_autoscaler(spec, head, True, deadline.left(60))
+    if result.returncode != 0 or "AUTOSCALER_REACHED_GCS" not in result.stdout:
+        raise SmokeError(f"the autoscaler with its TLS settings did not reach the GCS (exit {result.returncode})")
+    log("autoscaler with rayfort's TLS settings: reached the GCS")
+    result = run_autoscaler(spec, head, False, deadline.left(60))
+    if result.returncode == 0 or "AUTOSCALER_REACHED_GCS" in result.stdout:
+        raise SmokeError("the autoscaler without TLS settings reached the TLS head: the proof proves nothing")
+    log(f"autoscaler without them: refused (exit {result.returncode}), as the issue reported")
+
+
 # --------------------------------------------------------------------- cleanup
 
 
@@ -499,13 +611,14 @@ def start_head(tmp: Path, deadline: Deadline, state: dict) -> dict:
     }
 
 
-def smoke(tmp: Path, deadline: Deadline, state: dict) -> None:
+def smoke(tmp: Path, deadline: Deadline, state: dict, autoscaler: dict) -> None:
     head = start_head(tmp, deadline, state)
     base, token, token_file = head["base"], head["token"], head["token_file"]
     pki, gcs_port = head["pki"], head["gcs_port"]
 
     check_http_auth(base, token)
     check_gcs_tls(gcs_port, pki)
+    check_autoscaler(autoscaler, head, deadline)
 
     # The submitter's environment: no Ray settings leaking in from this process.
     client_env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
@@ -539,9 +652,15 @@ def smoke(tmp: Path, deadline: Deadline, state: dict) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="rayfort local Ray smoke test")
     parser.add_argument(
+        "--autoscaler-env",
+        required=True,
+        metavar="FILE",
+        help="the autoscaler sidecar as smoke/autoscaler_env.py prints it ('-' for stdin)",
+    )
+    parser.add_argument(
         "--deadline",
         type=float,
-        default=140.0,
+        default=170.0,
         help="overall time limit in seconds (default: %(default)s)",
     )
     parser.add_argument(
@@ -550,6 +669,9 @@ def main(argv=None) -> int:
         help="keep the temp dir (logs) after the run; Ray is stopped regardless",
     )
     args = parser.parse_args(argv)
+    source = sys.stdin if args.autoscaler_env == "-" else open(args.autoscaler_env)
+    with source:
+        autoscaler = json.load(source)
 
     started = time.monotonic()
     deadline = Deadline(args.deadline)
@@ -562,7 +684,7 @@ def main(argv=None) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     ok = False
     try:
-        smoke(tmp, deadline, state)
+        smoke(tmp, deadline, state, autoscaler)
         ok = True
     except SmokeError as exc:
         log(f"FAILED: {exc}")

@@ -2,7 +2,8 @@
 
 The fixtures in fixtures/netpol are two tenants done right; fixtures/netpol/broken
 holds the policies that the broken variants add or swap in. NCA runs once per
-variant (each run is cached), so the whole file stays within seconds.
+variant (each run is cached), so the whole file stays within seconds. The judge
+adds its attacker probes to every run; the probe tests below pin how they are made.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from rayfort_tools.judges import tenant_isolation as judge
 from rayfort_tools.judges.tenant_isolation import (
     ASSERTIONS,
+    ATTACKER_PROBES,
     CROSS_TENANT,
     DECLARED_EGRESS,
     DNS,
@@ -88,6 +90,7 @@ VARIANTS = {
         "swap_in": ("allow-all-egress.yaml",),
     },
     "ingress-from-any-namespace": {"swap_in": ("allow-ingress-any-namespace.yaml",)},
+    "head-ingress-peer-in-any-namespace": {"swap_in": ("ray-head-ingress-any-namespace.yaml",)},
     "no-dns-egress": {"drop": ("team-a/allow-dns-egress",)},
     "health-checks-any-port": {"swap_in": ("health-checks-any-port.yaml",)},
     "head-ingress-without-gcs": {"swap_in": ("ray-head-ingress-without-gcs.yaml",)},
@@ -128,9 +131,13 @@ def test_good_policies_pass_every_assertion():
 def test_dropped_default_deny_opens_the_pod_no_allow_policy_selects():
     """The Ray pods stay covered by their allow policies; the notebook does not."""
     report = _report("team-b-without-default-deny")
-    assert _failing(report) == {HEALTH_CHECKS, NOTHING_ELSE}, report.summary()
+    assert _failing(report) == {HEALTH_CHECKS, NOTHING_ELSE, ATTACKER_PROBES}, report.summary()
     offending = report[HEALTH_CHECKS].unexpected + report[NOTHING_ELSE].unexpected
     assert {c.destination for c in offending} == {TEAM_B_NOTEBOOK}
+    # So is every probe in team-b that no allow policy selects: copies of team-a's labels, team-b's without Ray's.
+    opened = {c.destination for c in report[ATTACKER_PROBES].unexpected if c.source == "::/0"}
+    assert opened and all(name.startswith("team-b/probe-") for name in opened)
+    assert any("ray.io/cluster=team-a-ray" in name for name in opened)
     assert Connection("::/0", TEAM_B_NOTEBOOK, "all traffic") in offending
     assert Connection("35.191.0.0/16", TEAM_B_NOTEBOOK, "all traffic") in report[HEALTH_CHECKS].unexpected
 
@@ -148,10 +155,12 @@ def test_cross_tenant_traffic_needs_both_sides_open():
 
 
 @runs_nca
-def test_ingress_from_any_namespace_is_caught_as_other_traffic():
-    """team-b's egress policies keep it out, so only system namespaces get in."""
+def test_ingress_from_any_namespace_lets_in_system_pods_and_attackers():
+    """team-b's egress policies keep it out; system namespaces and any fresh namespace get in."""
     report = _report("ingress-from-any-namespace")
-    assert _failing(report) == {NOTHING_ELSE}, report.summary()
+    assert _failing(report) == {NOTHING_ELSE, ATTACKER_PROBES}, report.summary()
+    attackers = {(c.source.split("/")[0], c.destination) for c in report[ATTACKER_PROBES].unexpected}
+    assert ("attacker-team-a", TEAM_A_HEAD) in attackers
     unexpected = report[NOTHING_ELSE].unexpected
     assert (
         Connection(
@@ -162,6 +171,19 @@ def test_ingress_from_any_namespace_is_caught_as_other_traffic():
         in unexpected
     )
     assert {c.source.split("/")[0] for c in unexpected} == {"kube-system", "kuberay-system"}
+
+
+@runs_nca
+def test_a_peer_in_any_namespace_lets_copies_of_the_workers_reach_the_head():
+    """issue 22's survivor: only a pod an attacker creates, outside the tenant, shows the hole."""
+    report = _report("head-ingress-peer-in-any-namespace")
+    assert _failing(report) == {ATTACKER_PROBES}, report.summary()
+    reached = report[ATTACKER_PROBES].unexpected
+    assert {c.destination for c in reached} == {TEAM_A_HEAD}
+    assert {c.traffic for c in reached} == {"TCP 6379,8080,8265,10001-10100,52365"}
+    # Copies of a team-a worker in fresh namespaces get in; team-b's copy is held by team-b's own egress.
+    assert {c.source.split("/")[0] for c in reached} == {"attacker-team-a", "attacker-team-b"}
+    assert all("ray.io/node-type=worker" in c.source and "ray.io/cluster=team-a-ray" in c.source for c in reached)
 
 
 @runs_nca
@@ -293,3 +315,113 @@ def test_parse_adds_up_lines_and_reads_complements():
 def test_parse_refuses_what_it_cannot_read(line):
     with pytest.raises(NcaOutputError):
         parse_connectivity(line)
+
+
+# --- the attacker's probes, generated from the policies ---------------------------------------
+
+
+def test_probe_labels_satisfy_each_selector_and_every_value_of_in():
+    selector = {
+        "matchLabels": {"t": "a"},
+        "matchExpressions": [
+            {"key": "ray.io/node-type", "operator": "In", "values": ["head", "worker"]},
+            {"key": "x", "operator": "Exists"},
+            {"key": "y", "operator": "DoesNotExist"},
+            {"key": "z", "operator": "NotIn", "values": ["1"]},
+        ],
+    }
+    assert judge.selector_label_sets(selector) == [
+        {"t": "a", "ray.io/node-type": "head", "x": "probe"},
+        {"t": "a", "ray.io/node-type": "worker", "x": "probe"},
+    ]
+    assert judge.selector_label_sets({}) == [{}]
+
+
+def _probes(resources: list[dict]) -> dict[str, set[tuple]]:
+    analysed = [r for r in resources if r["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    probes, names = judge.attacker_probes(analysed, ["team-a", "team-b"])
+    assert len(names) == sum(r["kind"] == "Pod" for r in probes)
+    placed: dict[str, set[tuple]] = {}
+    for probe in probes:
+        if probe["kind"] == "Pod":
+            placed.setdefault(probe["metadata"]["namespace"], set()).add(
+                tuple(sorted(probe["metadata"]["labels"].items()))
+            )
+    return placed
+
+
+TEAM_A_WORKER = (("ray.io/cluster", "team-a-ray"), ("ray.io/node-type", "worker"))
+
+
+def test_probes_copy_a_tenants_selectors_elsewhere_and_drop_its_ray_labels_at_home():
+    placed = _probes(_resources())
+    assert TEAM_A_WORKER in placed["team-b"] and TEAM_A_WORKER in placed["attacker-team-a"]
+    assert TEAM_A_WORKER not in placed["team-a"]
+    # At home, team-a's pods' labels without KubeRay's: the tenant label alone.
+    assert (
+        ("app.kubernetes.io/created-by", "kuberay-operator"),
+        ("app.kubernetes.io/name", "kuberay"),
+        ("rayfort.io/tenant", "team-a"),
+    ) in placed["team-a"]
+    assert all(
+        not key.startswith("ray.io/")
+        for labels in placed["team-a"]
+        if ("rayfort.io/tenant", "team-a") in labels
+        for key, _ in labels
+    )
+    # Pods of other namespaces that the policies name (here kube-dns) are impersonated everywhere.
+    dns = (("k8s-app", "kube-dns"),)
+    assert all(dns in placed[ns] for ns in ("team-a", "team-b", "attacker-team-a", "attacker-team-b"))
+
+
+def test_a_new_policy_is_probed_without_a_new_test():
+    """A selector no fixture pod carries still gets its copies in the other tenant and a fresh namespace."""
+    extra = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "new", "namespace": "team-a"},
+        "spec": {"podSelector": {"matchLabels": {"app": "new-thing"}}, "policyTypes": ["Ingress"], "ingress": []},
+    }
+    placed = _probes([*_resources(), extra])
+    assert (("app", "new-thing"),) in placed["team-b"] and (("app", "new-thing"),) in placed["attacker-team-a"]
+
+
+def test_fresh_namespaces_copy_the_tenants_labels_but_not_its_name():
+    analysed = [r for r in _resources() if r["kind"] in ("Namespace", "Pod", "NetworkPolicy")]
+    probes, _ = judge.attacker_probes(analysed, ["team-a", "team-b"])
+    fresh = next(r for r in probes if r["kind"] == "Namespace" and r["metadata"]["name"] == "attacker-team-a")
+    assert fresh["metadata"]["labels"] == {
+        "rayfort.io/tenant": "team-a",
+        "kubernetes.io/metadata.name": "attacker-team-a",
+    }
+
+
+# --- the judge over a shipped environment ---------------------------------------------------
+
+
+def _judged_without(synthesized, policy: str):
+    import copy
+
+    from rayfort_tools.judges.runner import Synthesized, judge_isolation
+    from tests.conftest import environment
+
+    stacks = copy.deepcopy(synthesized["dev"])
+    removed = 0
+    for tf_json in stacks.values():
+        manifests = tf_json.get("resource", {}).get("kubernetes_manifest", {})
+        for address, body in list(manifests.items()):
+            manifest = body.get("manifest")
+            if isinstance(manifest, dict) and manifest.get("kind") == "NetworkPolicy":
+                if manifest["metadata"]["name"] == policy:
+                    del manifests[address]
+                    removed += 1
+    assert removed == 2  # one per dev tenant
+    return judge_isolation([Synthesized("dev", Path("."), stacks, environment("dev"))])
+
+
+@runs_nca
+def test_on_dev_the_judge_fails_when_the_cleanup_pods_flows_are_removed(synthesized):
+    result = _judged_without(synthesized, "ray-redis-cleanup-egress")
+    assert result.failed == 1, result.failures
+    (failure,) = result.failures
+    assert failure.startswith("dev: redis-cleanup") and "missing team-a/team-a-redis-cleanup-j5n7p -> " in failure

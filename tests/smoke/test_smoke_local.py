@@ -1,5 +1,9 @@
 """The Ray smoke test: its result check, and a real run against a local Ray head.
 
+The real run also starts the autoscaler sidecar's first steps in a process with exactly the
+sidecar's environment (as smoke/autoscaler_env.py derives it from our RayCluster and KubeRay's
+way of building it): with rayfort's TLS settings it reaches the TLS head, without them it does not.
+
 The local run needs the smoke venv (Ray 2.52.1):
     python3 -m venv .venv-smoke && .venv-smoke/bin/pip install -r requirements/smoke.txt
 and is skipped when it is missing. The result-check tests need nothing but the
@@ -9,6 +13,7 @@ standard library: smoke/submit.py imports Ray only when it runs.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import signal
 import subprocess
@@ -23,15 +28,17 @@ SMOKE_PYTHON = REPO / ".venv-smoke" / "bin" / "python"
 LOCAL_RUN_TIMEOUT_S = 240
 
 
-def _load_submit():
-    spec = importlib.util.spec_from_file_location("rayfort_smoke_submit", SMOKE_DIR / "submit.py")
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"rayfort_smoke_{name}", SMOKE_DIR / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 
 
-submit = _load_submit()
+submit = _load("submit")
+local_ray = _load("local_ray")
+autoscaler_env = _load("autoscaler_env")
 
 
 # ------------------------------------------------------------- result checking
@@ -133,6 +140,45 @@ def test_no_token_sends_no_credential() -> None:
     assert submit.build_headers(None, "authorization", []) == {}
 
 
+# ------------------------------------------------------- the autoscaler's environment
+
+
+def test_the_autoscaler_spec_is_kuberays_sidecar_with_rayforts_tls_settings() -> None:
+    spec = autoscaler_env.autoscaler_spec("dev")
+    names = [entry["name"] for entry in spec["env"]]
+    # KubeRay's own variables and the token come first; autoscalerOptions.env is appended after them.
+    assert names[:7] == [
+        "RAY_CLUSTER_NAME",
+        "RAY_CLUSTER_NAMESPACE",
+        "RAY_HEAD_POD_NAME",
+        "KUBERAY_CRD_VER",
+        "KUBERAY_GEN_AUTOSCALER_START_CMD",
+        "RAY_AUTH_MODE",
+        "RAY_AUTH_TOKEN",
+    ]
+    assert spec["settings"] == {
+        "env": ["RAY_USE_TLS", "RAY_TLS_SERVER_CERT", "RAY_TLS_SERVER_KEY", "RAY_TLS_CA_CERT"],
+        "volumeMounts": ["ray-tls"],
+    }
+    assert spec["volumeMounts"] == [{"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True}]
+
+
+def test_the_process_env_maps_the_mount_and_drops_only_rayforts_settings(tmp_path: Path) -> None:
+    spec = autoscaler_env.autoscaler_spec("dev")
+    env = local_ray.autoscaler_process_env(spec, "tok", {"ray-tls": tmp_path})
+    assert env["RAY_TLS_CA_CERT"] == f"{tmp_path}/ca.crt" and env["RAY_USE_TLS"] == "1"
+    assert env["RAY_AUTH_TOKEN"] == "tok" and env["RAY_CLUSTER_NAME"] == "smoke"
+    without = local_ray.autoscaler_process_env(spec, "tok", {"ray-tls": tmp_path}, with_settings=False)
+    assert set(env) - set(without) == set(spec["settings"]["env"])
+
+
+def test_a_path_no_mount_holds_is_refused(tmp_path: Path) -> None:
+    spec = autoscaler_env.autoscaler_spec("dev")
+    unmounted = {**spec, "volumeMounts": []}
+    with pytest.raises(local_ray.SmokeError, match="none of its mounts"):
+        local_ray.autoscaler_process_env(unmounted, "tok", {"ray-tls": tmp_path})
+
+
 # ---------------------------------------------------------------- the real run
 
 
@@ -143,18 +189,20 @@ def test_no_token_sends_no_credential() -> None:
 )
 def test_local_ray_smoke_with_token_auth_and_tls() -> None:
     """Ray head with token auth + gRPC TLS: pi job passes with the token, and is
-    refused (HTTP 401 / 403) without it or with a wrong one."""
+    refused (HTTP 401 / 403) without it or with a wrong one; the autoscaler reaches
+    the GCS with its TLS settings and not without them."""
     proc = subprocess.Popen(
-        [str(SMOKE_PYTHON), str(SMOKE_DIR / "local_ray.py")],
+        [str(SMOKE_PYTHON), str(SMOKE_DIR / "local_ray.py"), "--autoscaler-env", "-"],
         cwd=REPO,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        output, _ = proc.communicate(timeout=LOCAL_RUN_TIMEOUT_S)
+        output, _ = proc.communicate(json.dumps(autoscaler_env.autoscaler_spec()), timeout=LOCAL_RUN_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        # local_ray.py bounds itself (170 s); if it still hangs, SIGTERM lets it
+        # local_ray.py bounds itself (170 s plus cleanup); if it still hangs, SIGTERM lets it
         # stop its Ray processes and delete its temp dir before we give up.
         proc.send_signal(signal.SIGTERM)
         try:
@@ -168,3 +216,5 @@ def test_local_ray_smoke_with_token_auth_and_tls() -> None:
     assert result.returncode == 0, result.stdout[-6000:]
     assert "SMOKE PASS" in result.stdout
     assert "HTTP 401" in result.stdout and "HTTP 403" in result.stdout
+    assert "autoscaler with rayfort's TLS settings: reached the GCS" in result.stdout
+    assert "autoscaler without them: refused" in result.stdout

@@ -90,7 +90,7 @@ def test_redis_password_reaches_the_cluster_only_as_a_reference(synthesized):
 
 def test_heads_reach_redis_in_the_private_services_range_only(synthesized):
     for env_name, _, tf_json, _ in tenant_stacks(synthesized):
-        policy = next(o for o in manifests(tf_json) if o["metadata"]["name"] == "ray-head-egress")
+        policy = next(o for o in manifests(tf_json) if o["metadata"]["name"] == "ray-head-redis-egress")
         redis_rules = [r for r in policy["spec"]["egress"] if r["ports"] == [{"protocol": "TCP", "port": 6378}]]
         cidr = environment(env_name).network.private_services_cidr
         assert redis_rules == [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": 6378}]}]

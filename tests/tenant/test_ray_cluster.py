@@ -6,6 +6,7 @@ import pytest
 
 from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
 from rayfort.k8s.pod_security import pod_templates
+from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.ray_cluster import kuberay_auth_secret_name, ray_cluster
 from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
 from rayfort.tenant.ray_runtime import ray_runtime_objects
@@ -37,6 +38,14 @@ def test_names_and_version_follow_the_conventions(cluster: dict) -> None:
     assert head["spec"]["containers"][0]["image"] == IMAGE
 
 
+def test_every_pod_carries_the_tenant_label_the_network_policies_select_by(cluster: dict) -> None:
+    templates = [cluster["spec"]["headGroupSpec"]["template"]]
+    templates += [group["template"] for group in cluster["spec"]["workerGroupSpecs"]]
+    assert [t["metadata"]["labels"][TENANT_LABEL] for t in templates] == ["team-a"] * 3
+    worker = cluster["spec"]["workerGroupSpecs"][0]["template"]["metadata"]["labels"]
+    assert worker["ray.io/node-type"] == "worker" and worker["ray.io/group"] == "cpu"
+
+
 def test_token_auth_is_on_and_the_operator_makes_the_token(cluster: dict) -> None:
     assert cluster["spec"]["authOptions"] == {"mode": "token"}
     assert kuberay_auth_secret_name("team-a") == "team-a"
@@ -64,6 +73,32 @@ def test_in_tree_autoscaling_with_a_restricted_sidecar(cluster: dict) -> None:
     assert options["securityContext"]["allowPrivilegeEscalation"] is False
     groups = spec["workerGroupSpecs"]
     assert [(g["groupName"], g["minReplicas"], g["maxReplicas"]) for g in groups] == [("cpu", 0, 4), ("gpu", 0, 2)]
+
+
+@pytest.mark.parametrize("tls", ["cert-manager", "secret-manager"])
+def test_the_autoscaler_speaks_tls_with_the_heads_leaf(tls: str) -> None:
+    """KubeRay gives the sidecar nothing of the Ray container: the TLS switches and a read-only leaf mount are ours."""
+    spec = ray_cluster(inputs(tls=tls))["spec"]
+    options = spec["autoscalerOptions"]
+    env = {e["name"]: e["value"] for e in options["env"]}
+    assert env == {
+        "RAY_USE_TLS": "1",
+        "RAY_TLS_SERVER_CERT": "/etc/ray/tls/tls.crt",
+        "RAY_TLS_SERVER_KEY": "/etc/ray/tls/tls.key",
+        "RAY_TLS_CA_CERT": "/etc/ray/tls/ca.crt",
+    }
+    assert options["volumeMounts"] == [{"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True}]
+    head = spec["headGroupSpec"]["template"]["spec"]
+    # The mount names the head's own leaf volume, and the files the env names are the ones the Ray container uses.
+    assert "ray-tls" in {volume["name"] for volume in head["volumes"]}
+    ray_env = {e["name"]: e.get("value") for e in head["containers"][0]["env"]}
+    assert all(ray_env[name] == value for name, value in env.items())
+
+
+def test_with_kuberay_tls_the_operator_wires_the_autoscaler() -> None:
+    """KubeRay refuses TLS env or mounts in autoscalerOptions when tlsOptions is on (validateTLSOptions)."""
+    options = ray_cluster(inputs(tls="kuberay"))["spec"]["autoscalerOptions"]
+    assert "env" not in options and "volumeMounts" not in options
 
 
 def test_every_container_is_locked_down_with_equal_requests_and_limits() -> None:

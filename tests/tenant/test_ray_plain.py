@@ -42,7 +42,11 @@ def test_one_head_replaced_never_doubled() -> None:
     head = head_deployment(_plain())
     assert head["spec"]["replicas"] == 1 and head["spec"]["strategy"] == {"type": "Recreate"}
     labels = {"ray.io/cluster": "team-a", "ray.io/node-type": "head", "ray.io/group": "headgroup"}
-    assert head["spec"]["selector"]["matchLabels"] == labels == head["spec"]["template"]["metadata"]["labels"]
+    assert head["spec"]["selector"]["matchLabels"] == labels
+    # The pods carry the tenant label the network policies select by; the selector, immutable, does not.
+    assert head["spec"]["template"]["metadata"]["labels"] == {**labels, "rayfort.dev/tenant": "team-a"}
+    worker = worker_deployment(_plain(), _plain().tenant.worker_groups[0])["spec"]["template"]["metadata"]["labels"]
+    assert worker["rayfort.dev/tenant"] == "team-a" and worker["ray.io/node-type"] == "worker"
 
 
 def test_head_service_matches_kuberay() -> None:

@@ -5,6 +5,19 @@ Every allow below names its peer by namespace and pod labels or by an address
 range, and its ports exactly; the worker port range and the ports Ray would
 otherwise pick at random are pinned by the runtime (``RAY_PINNED_PORTS``) so
 they can be named here.
+
+Pods are selected by tenant and role, never by a cluster's name, so a cluster
+the team creates itself (admitted by the tenant's admission policies, which
+require the ``rayfort.dev/tenant`` label on every Ray pod) gets the same flows
+as the platform's. Roles are the values of KubeRay's ``ray.io/node-type``
+(``head``, ``worker``, ``redis-cleanup``) and, for RayJob submitters, the
+labels KubeRay gives their pods. The tenant is the trust boundary: a
+NetworkPolicy cannot pair two pods by a label's value, so the clusters of one
+tenant share these flows, and each cluster's own token keeps their jobs apart.
+Only what belongs to the platform's cluster names it: its exposure (health
+checks, the internal load balancer, which the exposure stack's Services send to
+its head) and the tenant's Memorystore, which holds its GCS state (a team's own
+cluster runs without GCS fault tolerance, as the admission guide says).
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from rayfort.config import Environment
 from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
+from rayfort.tenant.namespace import TENANT_LABEL
 
 GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 # With Dataplane V2 the GKE metadata server, which serves Workload Identity tokens, answers here.
@@ -25,6 +39,15 @@ GKE_METADATA_SERVER = ("169.254.169.252/32", 988)
 GOOGLE_APIS_PORT = 443
 REDIS_TLS_PORT = 6378
 OPERATOR_LABELS = {"app.kubernetes.io/name": "kuberay-operator"}
+NODE_TYPE_LABEL = "ray.io/node-type"
+# Ray nodes proper; KubeRay also gives the GCS cleanup Job's pod a node type, which gets none of their flows.
+RAY_NODE_TYPES = ("head", "worker")
+REDIS_CLEANUP_NODE_TYPE = "redis-cleanup"
+"""KubeRay v1.7 ``buildRedisCleanupJob`` (ray-operator/controllers/ray/raycluster_controller.go) copies
+the head pod and relabels it ``ray.io/node-type: redis-cleanup``; the tenant label comes with the copy."""
+RAY_JOB_SUBMITTER_LABELS = {"ray.io/originated-from-crd": "RayJob", "app.kubernetes.io/created-by": "kuberay-operator"}
+"""KubeRay v1.7 ``getSubmitterTemplate`` (ray-operator/controllers/ray/rayjob_controller.go) adds these to the
+submitter pod template; the tenant label comes from the RayJob's ``submitterPodTemplate``."""
 
 # Where each of the runtime's pinned ports may be reached from, within one Ray cluster.
 HEAD_ONLY_PORTS = frozenset({"gcs", "dashboard", "client"})
@@ -40,8 +63,10 @@ class TenantNetworkPolicyProps:
 
     namespace: str
     """The tenant namespace (the tenant name)."""
+    tenant: str
+    """Value of the ``rayfort.dev/tenant`` label on every Ray pod of the tenant; policies select by it."""
     cluster: str
-    """RayCluster name, the value of the pods' ray.io/cluster label."""
+    """The platform's RayCluster, its pods' ray.io/cluster label; only its exposure and Redis name it."""
     worker_ports: tuple[int, int]
     """Pinned min-worker-port and max-worker-port, inclusive."""
     ray_ports: Mapping[str, int]
@@ -56,6 +81,10 @@ class TenantNetworkPolicyProps:
     """Namespace of the KubeRay operator, which polls the head's dashboard; none for operatorless clusters."""
     autoscaler: bool = False
     """The head runs KubeRay's in-tree autoscaler, which needs the API server; off for operatorless clusters."""
+    redis_cleanup: bool = False
+    """KubeRay's GCS fault-tolerance cleanup Job reaches Redis when a cluster is deleted; off without the operator."""
+    job_submitters: bool = False
+    """RayJob submitter pods reach their tenant's dashboards; off where no operator runs RayJobs."""
     serve: bool = False
     """Open the Serve port between nodes; closed by default."""
     health_checks: bool = False
@@ -69,16 +98,21 @@ class TenantNetworkPolicyProps:
     ) -> TenantNetworkPolicyProps:
         """The policies an environment file asks for one tenant."""
         internal = tenant.exposure.internal
+        operated = tenant.ray_runtime == "kuberay"
         return cls(
             namespace=tenant.name,
+            tenant=tenant.name,
             cluster=tenant.name,
             worker_ports=(tenant.worker_ports.min, tenant.worker_ports.max),
             ray_ports=dict(ray_ports),
             control_plane_cidr=env.network.control_plane_cidr,
             google_apis_cidr=env.network.google_apis_cidr,
             redis_cidr=env.network.private_services_cidr,
-            operator_namespace=operator_namespace if tenant.ray_runtime == "kuberay" else None,
-            autoscaler=tenant.ray_runtime == "kuberay",
+            operator_namespace=operator_namespace if operated else None,
+            autoscaler=operated,
+            # Every RayCluster of ours has GCS fault tolerance on Memorystore, so deleting one runs the Job.
+            redis_cleanup=operated,
+            job_submitters=operated,
             serve=tenant.serve,
             health_checks=tenant.exposure.iap.enabled,
             internal_sources=tuple(internal.source_ranges) if internal.enabled else (),
@@ -106,12 +140,13 @@ def _named(props: TenantNetworkPolicyProps, names: frozenset[str] | set[str]) ->
 
 def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, Any]]:
     """Every NetworkPolicy of the tenant namespace, in a stable order."""
-    head = _ray_pods(props, "head")
-    worker = _ray_pods(props, "worker")
-    any_node = {"podSelector": {"matchLabels": {"ray.io/cluster": props.cluster}}}
+    head = _role(props, "head")
+    worker = _role(props, "worker")
     to_head = ports_to_head(props)
     to_node = ports_to_every_node(props)
     dashboard = _tcp([props.ray_ports["dashboard"]])
+    redis = {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])}
+    platform_head = _platform(props, head)
 
     policies = [
         _policy(props, "default-deny", {}, ingress=[], egress=[]),
@@ -126,7 +161,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             props,
             "ray-worker-ingress",
             worker,
-            ingress=[{"from": [any_node], "ports": to_node}],
+            ingress=[{"from": [{"podSelector": _ray_nodes(props)}], "ports": to_node}],
         ),
         _policy(
             props,
@@ -136,10 +171,10 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
                 {"to": [{"podSelector": worker}], "ports": to_node},
                 # The autoscaler sidecar lists and scales pods through the API server.
                 *([api_server_egress(props.control_plane_cidr)] if props.autoscaler else []),
-                # Only the head's GCS writes to Redis.
-                {"to": [_cidr(props.redis_cidr)], "ports": _tcp([REDIS_TLS_PORT])},
             ],
         ),
+        # Only the platform cluster's GCS writes to the tenant's Redis.
+        _policy(props, "ray-head-redis-egress", platform_head, egress=[redis]),
         _policy(
             props,
             "ray-worker-egress",
@@ -152,7 +187,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         _policy(
             props,
             "ray-google-egress",
-            any_node["podSelector"],
+            _ray_nodes(props),
             egress=[
                 {"to": [_cidr(props.google_apis_cidr)], "ports": _tcp([GOOGLE_APIS_PORT])},
                 {"to": [_cidr(GKE_METADATA_SERVER[0])], "ports": _tcp([GKE_METADATA_SERVER[1]])},
@@ -162,10 +197,37 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         _policy(
             props,
             "ray-metrics-ingress",
-            any_node["podSelector"],
+            _ray_nodes(props),
             ingress=[{"from": [pods_in(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
         ),
     ]
+    if props.redis_cleanup:
+        # When the platform's cluster is deleted, KubeRay waits for its head to go, then runs a Job that
+        # deletes the cluster's storage namespace in Redis; without this the Job fails and the data stays.
+        cleanup = _platform(props, _role(props, REDIS_CLEANUP_NODE_TYPE))
+        policies.append(_policy(props, "ray-redis-cleanup-egress", cleanup, egress=[redis]))
+    if props.job_submitters:
+        # A RayJob's submitter runs `ray job submit` against its cluster's dashboard, and nothing else.
+        submitter = {
+            "matchLabels": {TENANT_LABEL: props.tenant, **RAY_JOB_SUBMITTER_LABELS},
+            "matchExpressions": [{"key": NODE_TYPE_LABEL, "operator": "DoesNotExist"}],
+        }
+        policies.append(
+            _policy(
+                props,
+                "ray-job-submitter-egress",
+                submitter,
+                egress=[{"to": [{"podSelector": head}], "ports": dashboard}],
+            )
+        )
+        policies.append(
+            _policy(
+                props,
+                "ray-dashboard-job-submitters",
+                head,
+                ingress=[{"from": [{"podSelector": submitter}], "ports": dashboard}],
+            )
+        )
     if props.operator_namespace is not None:
         policies.append(
             _policy(
@@ -180,7 +242,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             _policy(
                 props,
                 "ray-dashboard-health-checks",
-                head,
+                platform_head,
                 ingress=[{"from": [_cidr(c) for c in GOOGLE_HEALTH_CHECK_RANGES], "ports": dashboard}],
             )
         )
@@ -189,7 +251,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             _policy(
                 props,
                 "ray-internal-load-balancer",
-                head,
+                platform_head,
                 ingress=[
                     {
                         "from": [_cidr(c) for c in props.internal_sources],
@@ -201,8 +263,22 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
     return policies
 
 
-def _ray_pods(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:
-    return {"matchLabels": {"ray.io/cluster": props.cluster, "ray.io/node-type": node_type}}
+def _ray_nodes(props: TenantNetworkPolicyProps) -> dict[str, Any]:
+    """The tenant's Ray nodes, heads and workers of every cluster; not the cleanup pod, nor submitters."""
+    return {
+        "matchLabels": {TENANT_LABEL: props.tenant},
+        "matchExpressions": [{"key": NODE_TYPE_LABEL, "operator": "In", "values": list(RAY_NODE_TYPES)}],
+    }
+
+
+def _platform(props: TenantNetworkPolicyProps, selector: dict[str, Any]) -> dict[str, Any]:
+    """The pods of ``selector`` that belong to the platform's cluster, not to a cluster the team made."""
+    return {"matchLabels": {**selector["matchLabels"], "ray.io/cluster": props.cluster}}
+
+
+def _role(props: TenantNetworkPolicyProps, node_type: str) -> dict[str, Any]:
+    """The tenant's pods of one KubeRay node type, whichever cluster they belong to."""
+    return {"matchLabels": {TENANT_LABEL: props.tenant, NODE_TYPE_LABEL: node_type}}
 
 
 def _cidr(cidr: str) -> dict[str, Any]:

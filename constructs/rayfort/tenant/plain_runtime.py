@@ -29,6 +29,7 @@ from rayfort.tenant.ray_pods import (
     resource_params,
     secret_provider_class,
     secret_store_volume,
+    template_labels,
 )
 from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY, RayRuntimeInputs, auth_token_secret_id
 from rayfort.tenant.ray_tls import RayTls, ray_tls
@@ -163,7 +164,8 @@ def _deployment(
     spec: dict[str, Any],
     strategy: dict[str, Any],
 ) -> dict[str, Any]:
-    labels = pod_labels(inputs.name, node_type, group)
+    # The selector keeps KubeRay's labels only: a Deployment's selector cannot change once created.
+    selector = pod_labels(inputs.name, node_type, group)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -171,8 +173,8 @@ def _deployment(
         "spec": {
             "replicas": replicas,
             "strategy": strategy,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": spec},
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": template_labels(inputs, node_type, group)}, "spec": spec},
         },
     }
 

@@ -45,7 +45,8 @@ def ray_cluster(inputs: RayRuntimeInputs, tls: RayTls | None = None) -> dict[str
     spec: dict[str, Any] = {
         "rayVersion": tenant.ray_version,
         "enableInTreeAutoscaling": True,
-        "autoscalerOptions": autoscaler_options(),
+        # The sidecar reaches the head's GCS over the same mutual TLS, with the head's own leaf.
+        "autoscalerOptions": autoscaler_options(tls.env, tls.volume_mounts),
         "authOptions": {"mode": "token" if tenant.token_auth else "disabled"},
         "gcsFaultToleranceOptions": {
             "redisAddress": f"rediss://{inputs.redis_address}",

@@ -109,15 +109,28 @@ def resource_requirements(resources: Resources) -> dict[str, Any]:
     return {"requests": dict(amounts), "limits": dict(amounts)}
 
 
-def autoscaler_options() -> dict[str, Any]:
-    """The autoscaler sidecar inherits nothing from the Ray container, so it gets its own limits and context."""
-    return {
+def autoscaler_options(
+    env: Sequence[dict[str, Any]] = (), volume_mounts: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The autoscaler sidecar inherits nothing from the Ray container, so it gets its own limits and context.
+
+    KubeRay v1.7 builds the sidecar with an environment of its own and merges only
+    ``autoscalerOptions`` into it (``BuildAutoscalerContainer`` and ``mergeAutoscalerOverrides`` in
+    ray-operator/controllers/ray/common/pod.go): whatever the sidecar needs to reach a TLS head
+    (``env``, ``volume_mounts``) must be given here, or it cannot speak to the GCS.
+    """
+    options: dict[str, Any] = {
         "upscalingMode": "Default",
         "idleTimeoutSeconds": 60,
         "imagePullPolicy": "IfNotPresent",
         "resources": resource_requirements(AUTOSCALER_RESOURCES),
         "securityContext": container_security_context(),
     }
+    if env:
+        options["env"] = list(env)
+    if volume_mounts:
+        options["volumeMounts"] = list(volume_mounts)
+    return options
 
 
 def ray_start_params(tenant: TenantSettings, node_type: NodeType) -> dict[str, str]:

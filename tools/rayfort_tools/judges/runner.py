@@ -187,12 +187,26 @@ def judge_helm_values(envs: list[Synthesized]) -> JudgeResult:
 GKE_METADATA_SERVER = "169.254.169.252/32"
 
 
-def isolation_expectations(env: Environment) -> Any:
-    """Every flow the environment means to allow to or from its tenants' Ray pods."""
+def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> Any:
+    """Every flow the environment means to allow to or from its tenants' Ray pods.
+
+    ``manifests`` name what else runs in the tenants' namespaces: RayJobs (their submitters and
+    own clusters) and RayClusters besides the platform's, which get the platform cluster's flows.
+    """
     from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
-    from rayfort_tools.judges.tenant_isolation import Egress, Ingress, IsolationExpectations, RayPorts, Tenant, tcp
+    from rayfort_tools.judges.tenant_isolation import (
+        Egress,
+        Ingress,
+        IsolationExpectations,
+        RayPorts,
+        Submitter,
+        Tenant,
+        tcp,
+    )
+    from rayfort_tools.judges.workloads import has_submitter_pod, ray_job_cluster
 
     ports = {**RAY_FIXED_PORTS, **RAY_INTERNAL_PORTS}
+    manifests = list(manifests)
     tenants = []
     for t in env.tenants:
         mesh = tuple(
@@ -203,10 +217,12 @@ def isolation_expectations(env: Environment) -> Any:
         # Head and workers talk on every Ray port the tenant issue lists; workers on the mesh and metrics.
         to_head = tuple(tcp(ports[name]) for name in ("gcs", "dashboard", "client", "metrics")) + mesh
         to_worker = (tcp(ports["metrics"]), *mesh)
+        # The platform cluster's GCS writes to Redis; KubeRay's cleanup Job deletes its data when it is deleted.
+        redis_users = frozenset({"head", "redis-cleanup"} if operator_managed else {"head"})
         egress = [
             Egress(GKE_METADATA_SERVER, (tcp(988),)),
             Egress(env.network.google_apis_cidr, (tcp(443),)),
-            Egress(env.network.private_services_cidr, (tcp(6378),), frozenset({"head"})),
+            Egress(env.network.private_services_cidr, (tcp(6378),), redis_users, platform_cluster_only=True),
         ]
         if operator_managed:  # the in-tree autoscaler on the head talks to the API server
             egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))
@@ -215,6 +231,16 @@ def isolation_expectations(env: Environment) -> Any:
             Ingress(cidr, (tcp(ports["client"]), tcp(ports["dashboard"])))
             for cidr in (internal.source_ranges if internal.enabled else [])
         )
+        own = [m for m in manifests if m["metadata"].get("namespace") == t.name]
+        jobs = [m for m in own if m.get("kind") == "RayJob"]
+        admitted = [
+            m["metadata"]["name"] for m in own if m.get("kind") == "RayCluster" and m["metadata"]["name"] != t.name
+        ]
+        admitted += [
+            ray_job_cluster(job)
+            for job in jobs
+            if not (job.get("spec") or {}).get("clusterSelector") and ray_job_cluster(job)
+        ]
         tenants.append(
             Tenant(
                 namespace=t.name,
@@ -231,23 +257,36 @@ def isolation_expectations(env: Environment) -> Any:
                 ingress=ingress,
                 scraped=True,
                 operator_managed=operator_managed,
+                admitted_clusters=tuple(admitted),
+                submitters=tuple(
+                    Submitter(job["metadata"]["name"], ray_job_cluster(job))
+                    for job in jobs
+                    if has_submitter_pod(job) and ray_job_cluster(job)
+                ),
             )
         )
     return IsolationExpectations(tenants=tuple(tenants))
 
 
 def judge_isolation(envs: list[Synthesized]) -> JudgeResult:
-    """network-config-analyzer: no traffic between tenants, and exactly the Ray flows we intend."""
+    """network-config-analyzer: no traffic between tenants, and exactly the Ray flows we intend.
+
+    Besides what we emit, each tenant runs what its team may create (a RayJob on the platform's
+    cluster, a RayJob with a cluster of its own), and the judge adds pods an attacker could create.
+    """
     from rayfort_tools.judges.tenant_isolation import NcaUnavailable, check_tenant_isolation
-    from rayfort_tools.judges.workloads import cluster_resources, stack_manifests
+    from rayfort_tools.judges.workloads import admitted_workloads, cluster_resources, stack_manifests
 
     result = JudgeResult("tenant isolation (nca)")
     for env in envs:
         if env.environment is None or not env.environment.tenants:
             continue
         manifests = [m for tf in env.stacks.values() for m in stack_manifests(tf)]
+        manifests += admitted_workloads(manifests)
         try:
-            report = check_tenant_isolation(cluster_resources(manifests), isolation_expectations(env.environment))
+            report = check_tenant_isolation(
+                cluster_resources(manifests), isolation_expectations(env.environment, manifests)
+            )
         except NcaUnavailable as missing:
             result.unavailable = str(missing)
             return result

@@ -7,6 +7,16 @@ NCA computes, and compares it with the flows rayfort means to allow, both
 ways: every required flow is allowed, and nothing else touching a tenant pod
 is.
 
+The pods are every kind KubeRay derives from what a tenant runs (heads,
+workers, the GCS fault-tolerance cleanup Job's pod, RayJob submitters, and the
+clusters a team creates itself), plus pods an attacker could create: probes
+generated from every NetworkPolicy's selectors and from every tenant pod's
+labels, placed in other tenants' namespaces and in fresh namespaces (copies),
+and in the tenant's own namespace with the ``ray.io/`` labels dropped. A new
+policy is probed without a new test. The tenant is the trust boundary: the
+clusters of one tenant may use each other's Ray ports (a NetworkPolicy cannot
+pair pods by a label's value), which is tolerated, never required.
+
 NCA pins its dependencies exactly (PyYAML, lxml, networkx, ...) and installs
 a top-level package named ``collector``, so it lives in its own virtualenv and
 runs as a subprocess: ``RAYFORT_NCA`` names that venv or its ``nca``
@@ -62,6 +72,10 @@ HEALTH_CHECKS = "health-checks"
 DECLARED_EGRESS = "declared-egress"
 DECLARED_INGRESS = "declared-ingress"
 METRICS = "metrics"
+REDIS_CLEANUP = "redis-cleanup"
+JOB_SUBMITTERS = "job-submitters"
+ADMITTED_CLUSTERS = "admitted-clusters"
+ATTACKER_PROBES = "attacker-probes"
 NOTHING_ELSE = "nothing-else"
 
 _DESCRIPTIONS = {
@@ -73,11 +87,29 @@ _DESCRIPTIONS = {
     DECLARED_EGRESS: "tenant pods reach their declared external ranges",
     DECLARED_INGRESS: "declared source ranges (internal load balancers) reach the head on their ports",
     METRICS: "managed Prometheus collectors reach the metrics port of Ray pods",
+    REDIS_CLEANUP: "the GCS fault-tolerance cleanup pod reaches its tenant's Redis, and nothing else but DNS",
+    JOB_SUBMITTERS: "a RayJob submitter reaches its own cluster's dashboard, nothing else but DNS "
+    "(other dashboards of its own tenant at most)",
+    ADMITTED_CLUSTERS: "a cluster a team creates itself gets its Ray flows, "
+    "and nothing the platform's cluster does not",
+    ATTACKER_PROBES: "pods an attacker could create (a tenant's labels copied into another tenant's or a fresh "
+    "namespace, or its own namespace without Ray labels) reach no tenant pod, nor tenant pods them",
     NOTHING_ELSE: "no other traffic to or from a tenant pod is allowed",
 }
 ASSERTIONS = tuple(_DESCRIPTIONS)
 
 _ANALYSED_KINDS = ("Namespace", "Pod", "NetworkPolicy")
+NODE_TYPES = frozenset({"head", "worker", "redis-cleanup"})
+"""KubeRay's ``ray.io/node-type`` values of the pods a RayCluster makes (redis-cleanup: ``buildRedisCleanupJob``)."""
+# KubeRay v1.7 getSubmitterTemplate (ray-operator/controllers/ray/rayjob_controller.go) labels submitter pods so.
+SUBMITTER_CRD_LABEL = ("ray.io/originated-from-crd", "RayJob")
+SUBMITTER_JOB_LABEL = "ray.io/originated-from-cr-name"
+RAY_LABEL_PREFIX = "ray.io/"
+"""Labels KubeRay owns; a probe in the tenant's own namespace carries the tenant's labels without them."""
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server; the only namespace label a fresh namespace cannot copy."""
+PROBE_PREFIX = "probe-"
+ATTACKER_NAMESPACE_PREFIX = "attacker-"
 # Pair-by-pair connectivity between pods (not deployments), IPv6 included.
 _NCA_QUERY = (
     "--connectivity",
@@ -141,11 +173,13 @@ class Egress:
     cidr: str
     ports: tuple[Ports, ...]
     node_types: frozenset[str] = frozenset({"head", "worker"})
+    platform_cluster_only: bool = False
+    """Only the platform cluster's pods reach it, not the clusters a team makes (e.g. its Redis)."""
 
     def __post_init__(self) -> None:
         ipaddress.ip_network(self.cidr)
-        if not self.node_types or not self.node_types <= {"head", "worker"}:
-            raise ValueError(f"node_types must be head and/or worker, not {set(self.node_types)}")
+        if not self.node_types or not self.node_types <= NODE_TYPES:
+            raise ValueError(f"node_types must be among {sorted(NODE_TYPES)}, not {set(self.node_types)}")
 
 
 @dataclass(frozen=True)
@@ -161,8 +195,18 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class Submitter:
+    """A RayJob whose submitter pod (KubeRay's K8sJobMode Job) submits to one cluster's dashboard."""
+
+    job: str
+    """The RayJob's name, its submitter pod's ``ray.io/originated-from-cr-name`` label."""
+    cluster: str
+    """The cluster it submits to: its ``clusterSelector``, or the cluster KubeRay made for it."""
+
+
+@dataclass(frozen=True)
 class Tenant:
-    """A team's namespace and the one RayCluster in it."""
+    """A team's namespace, the platform's RayCluster in it, and what the team runs beside it."""
 
     namespace: str
     cluster: str
@@ -174,6 +218,14 @@ class Tenant:
     """Managed Prometheus collectors scrape the Ray pods' metrics port."""
     operator_managed: bool = True
     """A RayCluster the operator reconciles (and calls on the dashboard); false for operatorless Deployments."""
+    admitted_clusters: tuple[str, ...] = ()
+    """Clusters the team created itself: the platform cluster's flows (its exposure aside), under their own name."""
+    submitters: tuple[Submitter, ...] = ()
+    """RayJobs with a submitter pod."""
+
+    @property
+    def clusters(self) -> tuple[str, ...]:
+        return (self.cluster, *self.admitted_clusters)
 
 
 @dataclass(frozen=True)
@@ -332,8 +384,8 @@ class Traffic:
             for box in boxes:
                 yield key, box
 
-    def connections(self) -> tuple[Connection, ...]:
-        """Readable connections: one per pair of endpoints, address range and traffic."""
+    def connections(self, names: Mapping[str, str] | None = None) -> tuple[Connection, ...]:
+        """Readable connections: one per pair of endpoints, address range and traffic; ``names`` renames pods."""
         by_pair: dict[tuple[str, str], list[tuple[str, _Box]]] = defaultdict(list)
         for (source, destination, protocol), box in self.cells():
             by_pair[(source, destination)].append((protocol, box))
@@ -349,7 +401,8 @@ class Traffic:
                 ip_spans[_describe_traffic(by_protocol)].append(ip_span)
             for described, spans in ip_spans.items():
                 for span in _merge(spans):
-                    result.append(Connection(_describe(source, *span), _describe(destination, *span), described))
+                    ends = (_describe(end, *span) for end in (source, destination))
+                    result.append(Connection(*((names or {}).get(end, end) for end in ends), described))
         return tuple(sorted(result, key=lambda c: (c.source, c.destination, c.traffic)))
 
 
@@ -571,27 +624,71 @@ def _labels(resource: dict) -> dict:
     return resource.get("metadata", {}).get("labels") or {}
 
 
+def _namespace_of(resource: dict) -> str:
+    return resource["metadata"].get("namespace", "default")
+
+
 def _pod_endpoint(pod: dict) -> _Endpoint:
-    metadata = pod["metadata"]
-    return _Endpoint(f"{metadata.get('namespace', 'default')}/{metadata['name']}")
+    return _Endpoint(f"{_namespace_of(pod)}/{pod['metadata']['name']}")
 
 
-def _required_traffic(pods: list[dict], expectations: IsolationExpectations) -> dict[str, Traffic]:
-    """The traffic each assertion needs allowed, from the pods that are there."""
+class _Pods:
+    """The pods that stand for what runs, found by namespace and labels."""
 
-    def pods_in(namespace: str, selector: Mapping[str, str] | None = None) -> list[_Endpoint]:
+    def __init__(self, pods: list[dict]) -> None:
+        self.pods = pods
+
+    def find(self, namespace: str, selector: Mapping[str, str] | None = None, absent: str = "") -> list[_Endpoint]:
         return [
             _pod_endpoint(pod)
-            for pod in pods
-            if pod["metadata"].get("namespace", "default") == namespace
+            for pod in self.pods
+            if _namespace_of(pod) == namespace
             and all(_labels(pod).get(key) == value for key, value in (selector or {}).items())
+            and absent not in _labels(pod)
         ]
 
-    def ray_pods(tenant: Tenant, node_type: str) -> list[_Endpoint]:
-        return pods_in(tenant.namespace, {"ray.io/cluster": tenant.cluster, "ray.io/node-type": node_type})
+    def ray(self, namespace: str, cluster: str, node_type: str) -> list[_Endpoint]:
+        return self.find(namespace, {"ray.io/cluster": cluster, "ray.io/node-type": node_type})
 
-    dns_pods = pods_in(expectations.dns_namespace, dict(expectations.dns_labels))
-    operator_pods = pods_in(expectations.operator_namespace)
+    def submitters(self, namespace: str, job: str) -> list[_Endpoint]:
+        crd_key, crd = SUBMITTER_CRD_LABEL
+        return self.find(namespace, {crd_key: crd, SUBMITTER_JOB_LABEL: job}, absent="ray.io/node-type")
+
+
+@dataclass
+class _Intent:
+    """What the judge expects: traffic each assertion requires, traffic it tolerates, and whose pods are whose."""
+
+    required: dict[str, Traffic]
+    tolerated: Traffic
+    roles: dict[str, str]
+    """Pod endpoint name -> the assertion its unexpected traffic breaks (cleanup, submitter, admitted)."""
+
+
+def _cluster_flows(
+    pods: _Pods, tenant: Tenant, cluster: str, other: str | None = None
+) -> Iterator[tuple[_Endpoint, _Endpoint, tuple[Ports, ...]]]:
+    """Head-worker flows within ``cluster``, or from its nodes to ``other``'s nodes of the same tenant."""
+    ns, ports = tenant.namespace, tenant.ray_ports
+    target = other or cluster
+    heads, workers = pods.ray(ns, cluster, "head"), pods.ray(ns, cluster, "worker")
+    target_heads, target_workers = pods.ray(ns, target, "head"), pods.ray(ns, target, "worker")
+    for worker in workers:
+        for head in target_heads:
+            yield worker, head, ports.to_head
+        if ports.between_workers:
+            for peer in target_workers:
+                if peer != worker:
+                    yield worker, peer, ports.between_workers
+    for head in heads:
+        for worker in target_workers:
+            yield head, worker, ports.to_worker
+
+
+def _intent(pods: _Pods, expectations: IsolationExpectations) -> _Intent:
+    """The traffic each assertion needs allowed, from the pods that are there."""
+    dns_pods = pods.find(expectations.dns_namespace, dict(expectations.dns_labels))
+    operator_pods = pods.find(expectations.operator_namespace)
     if not dns_pods:
         raise ValueError(f"no pod labelled {dict(expectations.dns_labels)} in {expectations.dns_namespace}")
     if not operator_pods:
@@ -607,49 +704,210 @@ def _required_traffic(pods: list[dict], expectations: IsolationExpectations) -> 
             DECLARED_EGRESS,
             DECLARED_INGRESS,
             METRICS,
+            REDIS_CLEANUP,
+            JOB_SUBMITTERS,
+            ADMITTED_CLUSTERS,
         )
     }
+    tolerated = Traffic()
+    roles: dict[str, str] = {}
     for tenant in expectations.tenants:
-        heads, workers = ray_pods(tenant, "head"), ray_pods(tenant, "worker")
-        if not heads or not workers:
-            raise ValueError(f"tenant {tenant.namespace}: need a head and a worker pod of {tenant.cluster}")
-        dashboard = (tcp(tenant.ray_ports.dashboard),)
-        for head in heads:
-            for worker in workers:
-                required[RAY_HEAD_WORKER].add_ports(worker, head, tenant.ray_ports.to_head)
-                required[RAY_HEAD_WORKER].add_ports(head, worker, tenant.ray_ports.to_worker)
-            if tenant.operator_managed:
-                for operator in operator_pods:
-                    required[OPERATOR_DASHBOARD].add_ports(operator, head, dashboard)
-            if tenant.exposed:
-                for cidr in expectations.health_check_ranges:
-                    required[HEALTH_CHECKS].add_ports(_ip_endpoint(cidr), head, dashboard)
-        for pod in pods_in(tenant.namespace):
+        ns = tenant.namespace
+        for cluster in tenant.clusters:
+            if not pods.ray(ns, cluster, "head") or not pods.ray(ns, cluster, "worker"):
+                raise ValueError(f"tenant {ns}: need a head and a worker pod of {cluster}")
+        for pod in pods.find(ns):
             for dns in dns_pods:
                 required[DNS].add_ports(pod, dns, (udp(53), tcp(53)))
-        if tenant.ray_ports.between_workers:
-            for source in workers:
-                for destination in workers:
-                    if source != destination:
-                        required[RAY_HEAD_WORKER].add_ports(source, destination, tenant.ray_ports.between_workers)
-        for egress in tenant.egress:
-            for node_type in egress.node_types:
-                for pod in ray_pods(tenant, node_type):
-                    required[DECLARED_EGRESS].add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
-        for ingress in tenant.ingress:
-            for node_type in ingress.node_types:
-                for pod in ray_pods(tenant, node_type):
-                    required[DECLARED_INGRESS].add_ports(_ip_endpoint(ingress.cidr), pod, ingress.ports)
-        if tenant.scraped:
-            collectors = pods_in(expectations.monitoring_namespace)
-            if not collectors:
-                raise ValueError(
-                    f"no collector pod in {expectations.monitoring_namespace} to scrape {tenant.namespace}"
-                )
-            for collector in collectors:
-                for pod in heads + workers:
-                    required[METRICS].add_ports(collector, pod, (tcp(tenant.ray_ports.metrics),))
-    return required
+        for cluster in tenant.clusters:
+            admitted = cluster != tenant.cluster
+            # A cluster the team made itself is judged under its own assertion, whatever the flow.
+            own = ADMITTED_CLUSTERS if admitted else None
+            if admitted:
+                for node_type in ("head", "worker"):
+                    roles.update((pod.name, ADMITTED_CLUSTERS) for pod in pods.ray(ns, cluster, node_type))
+            for source, destination, ports in _cluster_flows(pods, tenant, cluster):
+                required[own or RAY_HEAD_WORKER].add_ports(source, destination, ports)
+            for other in tenant.clusters:
+                if other != cluster:
+                    for source, destination, ports in _cluster_flows(pods, tenant, cluster, other):
+                        tolerated.add_ports(source, destination, ports)
+            heads = pods.ray(ns, cluster, "head")
+            nodes = heads + pods.ray(ns, cluster, "worker")
+            dashboard = (tcp(tenant.ray_ports.dashboard),)
+            for head in heads:
+                if tenant.operator_managed:
+                    for operator in operator_pods:
+                        required[own or OPERATOR_DASHBOARD].add_ports(operator, head, dashboard)
+                if tenant.exposed and not admitted:
+                    for cidr in expectations.health_check_ranges:
+                        required[HEALTH_CHECKS].add_ports(_ip_endpoint(cidr), head, dashboard)
+            for egress in tenant.egress:
+                if admitted and egress.platform_cluster_only:
+                    continue
+                for node_type in egress.node_types - {"redis-cleanup"}:
+                    for pod in pods.ray(ns, cluster, node_type):
+                        required[own or DECLARED_EGRESS].add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
+            for ingress in tenant.ingress if not admitted else ():
+                for node_type in ingress.node_types:
+                    for pod in pods.ray(ns, cluster, node_type):
+                        required[DECLARED_INGRESS].add_ports(_ip_endpoint(ingress.cidr), pod, ingress.ports)
+            if tenant.scraped:
+                collectors = pods.find(expectations.monitoring_namespace)
+                if not collectors:
+                    raise ValueError(f"no collector pod in {expectations.monitoring_namespace} to scrape {ns}")
+                for collector in collectors:
+                    for pod in nodes:
+                        required[own or METRICS].add_ports(collector, pod, (tcp(tenant.ray_ports.metrics),))
+        _cleanup_intent(pods, tenant, required[REDIS_CLEANUP], roles)
+        _submitter_intent(pods, tenant, required[JOB_SUBMITTERS], tolerated, roles)
+    return _Intent(required, tolerated, roles)
+
+
+def _cleanup_intent(pods: _Pods, tenant: Tenant, required: Traffic, roles: dict[str, str]) -> None:
+    """The cleanup pods of every cluster reach the egress declared for them (the tenant's Redis)."""
+    declared = [egress for egress in tenant.egress if "redis-cleanup" in egress.node_types]
+    cleanup = {cluster: pods.ray(tenant.namespace, cluster, "redis-cleanup") for cluster in tenant.clusters}
+    if declared and not any(cleanup.values()):
+        raise ValueError(f"tenant {tenant.namespace}: egress is declared for redis-cleanup pods, but there are none")
+    for cluster, found in cleanup.items():
+        roles.update((pod.name, REDIS_CLEANUP) for pod in found)
+        for pod in found:
+            for egress in declared:
+                if cluster == tenant.cluster or not egress.platform_cluster_only:
+                    required.add_ports(pod, _ip_endpoint(egress.cidr), egress.ports)
+
+
+def _submitter_intent(
+    pods: _Pods, tenant: Tenant, required: Traffic, tolerated: Traffic, roles: dict[str, str]
+) -> None:
+    """Each submitter reaches its cluster's dashboard; the tenant's other dashboards are tolerated."""
+    dashboard = (tcp(tenant.ray_ports.dashboard),)
+    for submitter in tenant.submitters:
+        found = pods.submitters(tenant.namespace, submitter.job)
+        if not found or not pods.ray(tenant.namespace, submitter.cluster, "head"):
+            raise ValueError(
+                f"tenant {tenant.namespace}: need a submitter pod of {submitter.job} and its cluster's head"
+            )
+        roles.update((pod.name, JOB_SUBMITTERS) for pod in found)
+        for pod in found:
+            for cluster in tenant.clusters:
+                for head in pods.ray(tenant.namespace, cluster, "head"):
+                    (required if cluster == submitter.cluster else tolerated).add_ports(pod, head, dashboard)
+
+
+# --- probes an attacker could create -------------------------------------------
+
+
+def selector_label_sets(selector: Mapping | None) -> list[dict[str, str]]:
+    """Label sets that satisfy a label selector: one per value of each ``In`` (NotIn, DoesNotExist: left out)."""
+    sets = [dict((selector or {}).get("matchLabels") or {})]
+    for requirement in (selector or {}).get("matchExpressions") or []:
+        key, operator = requirement["key"], requirement["operator"]
+        if operator == "In":
+            sets = [{**labels, key: value} for labels in sets for value in requirement["values"]]
+        elif operator == "Exists":
+            sets = [{**labels, key: "probe"} for labels in sets]
+    return sets
+
+
+def _peer_namespaces(peer: Mapping, policy_namespace: str) -> tuple[str, ...]:
+    """The namespaces a peer's pod selector applies to, when it names them; () when it does not."""
+    if "namespaceSelector" not in peer:
+        return (policy_namespace,)
+    names = selector_label_sets(peer["namespaceSelector"])
+    return tuple(sorted({labels[NAMESPACE_NAME_LABEL] for labels in names if NAMESPACE_NAME_LABEL in labels}))
+
+
+def _policy_selectors(policy: Mapping) -> Iterator[tuple[tuple[str, ...], Mapping]]:
+    """(namespaces it applies in, pod selector) of a policy's target and of each of its pod peers."""
+    namespace = _namespace_of(dict(policy))
+    spec = policy.get("spec") or {}
+    yield (namespace,), spec.get("podSelector") or {}
+    for rules, side in ((spec.get("ingress") or [], "from"), (spec.get("egress") or [], "to")):
+        for rule in rules:
+            for peer in rule.get(side) or []:
+                if "podSelector" in peer or "namespaceSelector" in peer:
+                    yield _peer_namespaces(peer, namespace), peer.get("podSelector") or {}
+
+
+def _forgeable_namespace_labels(policies: list[dict]) -> dict[str, str]:
+    """Namespace labels the policies select by that whoever creates a namespace can set."""
+    labels: dict[str, str] = {}
+    for policy in policies:
+        spec = policy.get("spec") or {}
+        for rule in [*(spec.get("ingress") or []), *(spec.get("egress") or [])]:
+            for peer in [*(rule.get("from") or []), *(rule.get("to") or [])]:
+                for found in selector_label_sets(peer.get("namespaceSelector")):
+                    labels.update((k, v) for k, v in found.items() if k != NAMESPACE_NAME_LABEL)
+    return labels
+
+
+def attacker_probes(analysed: list[dict], tenant_namespaces: list[str]) -> tuple[list[dict], dict[str, str]]:
+    """Namespaces and pods an attacker could create, and a readable name for each probe.
+
+    Label sets come from every policy's selectors and every tenant pod's labels. A set that
+    belongs to tenant T (its policies' own pods, or T's pods) is copied into every other tenant's
+    namespace and into a fresh namespace that copies T's namespace labels; in T itself it goes
+    without its ``ray.io/`` labels. Sets of other namespaces (the operator's, kube-dns's, or of a
+    peer in any namespace) are copied into every fresh namespace and every tenant namespace
+    whose own sets they are not.
+    """
+    policies = [r for r in analysed if r["kind"] == "NetworkPolicy"]
+    by_origin: dict[str, set[tuple[tuple[str, str], ...]]] = defaultdict(set)
+    for policy in policies:
+        for namespaces, selector in _policy_selectors(policy):
+            for labels in selector_label_sets(selector):
+                for origin in namespaces or ("",):
+                    by_origin[origin].add(tuple(sorted(labels.items())))
+    for pod in analysed:
+        if pod["kind"] == "Pod" and _namespace_of(pod) in tenant_namespaces:
+            by_origin[_namespace_of(pod)].add(tuple(sorted(_labels(pod).items())))
+    foreign = set().union(*(sets for origin, sets in by_origin.items() if origin not in tenant_namespaces))
+
+    namespace_labels = {r["metadata"]["name"]: _labels(r) for r in analysed if r["kind"] == "Namespace"}
+    forgeable = _forgeable_namespace_labels(policies)
+    placements: dict[str, set[tuple[tuple[str, str], ...]]] = defaultdict(set)
+    resources: list[dict] = []
+    for tenant in tenant_namespaces:
+        own = by_origin.get(tenant, set())
+        fresh = (ATTACKER_NAMESPACE_PREFIX + tenant)[:63].rstrip("-")
+        copied = {k: v for k, v in namespace_labels.get(tenant, {}).items() if k != NAMESPACE_NAME_LABEL}
+        resources.append(_namespace(fresh, {**forgeable, **copied}))
+        placements[fresh] |= own | foreign
+        # A set T's own pods carry is T's to run; stripped of KubeRay's labels it is not.
+        placements[tenant] |= (foreign - own) | {
+            tuple((k, v) for k, v in labels if not k.startswith(RAY_LABEL_PREFIX)) for labels in own
+        }
+        for other in tenant_namespaces:
+            if other != tenant:
+                placements[other] |= own - by_origin.get(other, set())
+    names: dict[str, str] = {}
+    for namespace in sorted(placements):
+        for index, labels in enumerate(sorted(placements[namespace])):
+            pod = f"{PROBE_PREFIX}{index}"
+            resources.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": pod, "namespace": namespace, "labels": dict(labels)},
+                    "spec": {"containers": [{"name": "probe", "image": "probe"}]},
+                }
+            )
+            shown = ",".join(f"{k}={v}" for k, v in labels) or "no labels"
+            names[f"{namespace}/{pod}"] = f"{namespace}/{pod}[{shown}]"
+    return resources, names
+
+
+def _namespace(name: str, labels: Mapping[str, str]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {**labels, NAMESPACE_NAME_LABEL: name}},
+    }
+
+
+# --- verdicts --------------------------------------------------------------------
 
 
 def _touching_tenants(traffic: Traffic, namespaces: set[str]) -> Traffic:
@@ -660,14 +918,24 @@ def _touching_tenants(traffic: Traffic, namespaces: set[str]) -> Traffic:
     return result
 
 
-def _classify(unexpected: Traffic, tenant_namespaces: set[str], health_checks: list[_Endpoint]) -> dict[str, Traffic]:
-    """Which assertion each unexpected cell breaks."""
-    by_assertion = {name: Traffic() for name in (CROSS_TENANT, HEALTH_CHECKS, NOTHING_ELSE)}
+def _classify(
+    unexpected: Traffic,
+    tenant_namespaces: set[str],
+    health_checks: list[_Endpoint],
+    probes: Mapping[str, str],
+    roles: Mapping[str, str],
+) -> dict[str, Traffic]:
+    """Which assertion each unexpected cell breaks: probes first, then crossing tenants, then the pod's role."""
+    by_assertion = {name: Traffic() for name in ASSERTIONS}
     for key, box in unexpected.cells():
         source, destination, _ = key
         source_ns, destination_ns = source.split("/")[0], destination.split("/")[0]
-        if source_ns != destination_ns and {source_ns, destination_ns} <= tenant_namespaces:
+        if source in probes or destination in probes:
+            name = ATTACKER_PROBES
+        elif source_ns != destination_ns and {source_ns, destination_ns} <= tenant_namespaces:
             name = CROSS_TENANT
+        elif source in roles or destination in roles:
+            name = roles.get(source) or roles[destination]
         elif any(source == hc.name and hc.first_ip <= box[0] and box[1] <= hc.last_ip for hc in health_checks):
             name = HEALTH_CHECKS
         else:
@@ -677,35 +945,43 @@ def _classify(unexpected: Traffic, tenant_namespaces: set[str], health_checks: l
 
 
 def check_tenant_isolation(resources: list[dict], expectations: IsolationExpectations) -> IsolationReport:
-    """Run NCA over the Namespaces, Pods and NetworkPolicies in ``resources`` and judge them.
+    """Run NCA over the Namespaces, Pods and NetworkPolicies in ``resources``, plus attacker probes, and judge them.
 
-    Other kinds are not analysed. Pods stand for what runs: each tenant needs
-    its head and at least one worker, and kube-dns and the operator need a pod
-    each, or a required flow could pass for want of anyone to check it on.
+    Other kinds are not analysed. Pods stand for what runs: each cluster needs
+    its head and at least one worker, each declared submitter and cleanup its pod,
+    and kube-dns and the operator need a pod each, or a required flow could pass for
+    want of anyone to check it on.
     """
     namespaces = [tenant.namespace for tenant in expectations.tenants]
     if len(set(namespaces)) != len(namespaces):
         raise ValueError(f"tenant namespaces repeat: {namespaces}")
     analysed = [resource for resource in resources if resource.get("kind") in _ANALYSED_KINDS]
-    pods = [resource for resource in analysed if resource["kind"] == "Pod"]
-    required = _required_traffic(pods, expectations)
+    pods = _Pods([resource for resource in analysed if resource["kind"] == "Pod"])
+    intent = _intent(pods, expectations)
+    probes, probe_names = attacker_probes(analysed, namespaces)
+    dns_pods = pods.find(expectations.dns_namespace, dict(expectations.dns_labels))
+    for probe in probe_names:
+        if probe.split("/")[0] in namespaces:  # the namespace's allow-dns covers whatever runs there
+            for dns in dns_pods:
+                intent.tolerated.add_ports(_Endpoint(probe), dns, (udp(53), tcp(53)))
 
-    output, warnings = run_nca(analysed)
+    output, warnings = run_nca(analysed + probes)
     tenant_namespaces = set(namespaces)
     allowed = _touching_tenants(parse_connectivity(output), tenant_namespaces)
 
     expected = Traffic()
-    for traffic in required.values():
+    for traffic in (*intent.required.values(), intent.tolerated):
         expected.update(traffic)
     health_checks = [_ip_endpoint(cidr) for cidr in expectations.health_check_ranges]
     cuts: dict[str, list[int]] = defaultdict(list)
     for hc in health_checks:
         cuts[hc.name] += [hc.first_ip, hc.last_ip + 1]
-    unexpected = _classify(allowed.minus(expected, cuts), tenant_namespaces, health_checks)
+    unexpected = _classify(allowed.minus(expected, cuts), tenant_namespaces, health_checks, probe_names, intent.roles)
 
     assertions = []
     for name in ASSERTIONS:
-        missing = required[name].minus(allowed) if name in required else Traffic()
-        excess = unexpected.get(name, Traffic())
-        assertions.append(Assertion(name, _DESCRIPTIONS[name], missing.connections(), excess.connections()))
+        missing = intent.required[name].minus(allowed) if name in intent.required else Traffic()
+        assertions.append(
+            Assertion(name, _DESCRIPTIONS[name], missing.connections(), unexpected[name].connections(probe_names))
+        )
     return IsolationReport(tuple(assertions), warnings)
