@@ -177,7 +177,11 @@ def test_fifty_tenants_fit_whole_with_one_node_per_kind_of_tenant(fifty: SynthOu
     members = [line for line in comment.splitlines() if line.startswith("- `tenant-team-01` and 24 more like it: `")]
     assert len(members) == 1, "the graph's node is spelled out"
     assert members[0].count("`tenant-team-") == 26 and "`tenant-team-49`" in members[0]
-    assert "- `tenant-team-00` and 24 more like it: **40** each — 26\u00a0kubernetes_manifest, " in comment
+    tenant = fifty.stacks["tenant-team-00"]["resource"]
+    count, manifests = sum(len(r) for r in tenant.values()), len(tenant["kubernetes_manifest"])
+    assert (
+        f"- `tenant-team-00` and 24 more like it: **{count}** each — {manifests}\u00a0kubernetes_manifest, " in comment
+    )
     assert "Deploy order: `network` → `gke` → `kuberay` → `tenant-team-00` and 49 more → `exposure`." in comment
 
 
