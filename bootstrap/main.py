@@ -65,7 +65,9 @@ def main(argv: list[str]) -> int:
         )
     for workspace in plan.workspaces:
         if workspace.unknown_types:
-            print(f"rayfort: no role known for {', '.join(workspace.unknown_types)} ({workspace.stack})", file=sys.stderr)
+            print(
+                f"rayfort: no role known for {', '.join(workspace.unknown_types)} ({workspace.stack})", file=sys.stderr
+            )
     print(f"rayfort: Terraform Cloud bootstrap of {env.name} written to {os.path.relpath(outdir)}/")
     for workspace in plan.workspaces:
         print(

@@ -279,4 +279,13 @@ kubernetes = KubernetesNamespace()
 helm = ProviderNamespace(_PACKAGES["helm"])
 tfe = ProviderNamespace(_PACKAGES["tfe"])
 
-__all__ = ["EAGER_ENV", "KubernetesNamespace", "ProviderClass", "ProviderNamespace", "google", "helm", "kubernetes", "tfe"]
+__all__ = [
+    "EAGER_ENV",
+    "KubernetesNamespace",
+    "ProviderClass",
+    "ProviderNamespace",
+    "google",
+    "helm",
+    "kubernetes",
+    "tfe",
+]

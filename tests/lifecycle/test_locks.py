@@ -57,7 +57,9 @@ def test_source_addresses_are_fully_qualified() -> None:
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-def test_terraform_refuses_a_package_that_does_not_match_the_lock(shipped_outdirs: dict[str, Path], tmp_path: Path) -> None:
+def test_terraform_refuses_a_package_that_does_not_match_the_lock(
+    shipped_outdirs: dict[str, Path], tmp_path: Path
+) -> None:
     """With the example .terraformrc's filesystem mirror holding a forged google 6.50.0, init refuses it."""
     mirror = tmp_path / "mirror" / "registry.terraform.io" / "hashicorp" / "google"
     mirror.mkdir(parents=True)
@@ -69,11 +71,17 @@ def test_terraform_refuses_a_package_that_does_not_match_the_lock(shipped_outdir
     stack.mkdir()
     gke = shipped_outdirs["dev"] / "stacks" / "gke"
     shutil.copy(gke / LOCK_FILE, stack / LOCK_FILE)
-    (stack / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": {"google": {"source": "google", "version": "6.50.0"}}}}))
+    (stack / "main.tf.json").write_text(
+        json.dumps({"terraform": {"required_providers": {"google": {"source": "google", "version": "6.50.0"}}}})
+    )
     result = subprocess.run(
         ["terraform", "init", "-input=false", "-backend=false", "-no-color"],
         cwd=stack,
-        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc"), "HOME": str(tmp_path)},
+        env={
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc"),
+            "HOME": str(tmp_path),
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -36,8 +36,14 @@ def test_make_alone_prints_the_help() -> None:
     ("target", "expected"),
     [
         ("plan", "npx --no-install cdktf diff gke --skip-synth --output cdktf.out"),
-        ("deploy", "npx --no-install cdktf deploy gke --skip-synth --output cdktf.out --ignore-missing-stack-dependencies"),
-        ("destroy", "npx --no-install cdktf destroy gke --skip-synth --output cdktf.out --ignore-missing-stack-dependencies"),
+        (
+            "deploy",
+            "npx --no-install cdktf deploy gke --skip-synth --output cdktf.out --ignore-missing-stack-dependencies",
+        ),
+        (
+            "destroy",
+            "npx --no-install cdktf destroy gke --skip-synth --output cdktf.out --ignore-missing-stack-dependencies",
+        ),
     ],
 )
 def test_single_stack_targets_run_the_pinned_cli_on_the_synth_they_made(target: str, expected: str) -> None:
@@ -51,7 +57,10 @@ def test_single_stack_targets_run_the_pinned_cli_on_the_synth_they_made(target: 
 
 def test_auto_approve_and_another_output_directory_reach_the_cli() -> None:
     result = _make("-n", "deploy", "STACK=network", "AUTO_APPROVE=1", env={"CDKTF_OUTDIR": "/tmp/elsewhere"})
-    assert "cdktf deploy network --skip-synth --output /tmp/elsewhere --ignore-missing-stack-dependencies --auto-approve" in result.stdout
+    assert (
+        "cdktf deploy network --skip-synth --output /tmp/elsewhere --ignore-missing-stack-dependencies --auto-approve"
+        in result.stdout
+    )
 
 
 def test_deploy_all_walks_the_manifest_order() -> None:

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEV = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
 
 
-def _env(drop: tuple[str, ...] = (), rename: dict[str, str] | None = None, retired: tuple[str, ...] = ()) -> Environment:
+def _env(
+    drop: tuple[str, ...] = (), rename: dict[str, str] | None = None, retired: tuple[str, ...] = ()
+) -> Environment:
     data = copy.deepcopy(DEV)
     data["tenants"] = [t for t in data["tenants"] if t["name"] not in drop]
     for tenant in data["tenants"]:

@@ -147,7 +147,9 @@ def _tenant_names(env: Environment) -> list[Problem]:
         seen.add(tenant.name)
         if tenant.name in env.retired_tenants:
             problems.append(
-                Problem(("tenants", i, "name"), tenant.name, "is also in retired_tenants; remove it from one of the two")
+                Problem(
+                    ("tenants", i, "name"), tenant.name, "is also in retired_tenants; remove it from one of the two"
+                )
             )
         if tenant.name in RESERVED_NAMESPACES:
             problems.append(

@@ -59,6 +59,8 @@ def differences(outdir: Path, deploy_root: Path) -> list[str]:
         path.relative_to(target).as_posix(): path.read_bytes() for path in sorted(target.rglob("*")) if path.is_file()
     }
     found = [f"missing: deploy/{environment}/{name}" for name in files if name not in present]
-    found += [f"stale: deploy/{environment}/{name}" for name in files if name in present and present[name] != files[name]]
+    found += [
+        f"stale: deploy/{environment}/{name}" for name in files if name in present and present[name] != files[name]
+    ]
     found += [f"not in the synth: deploy/{environment}/{name}" for name in present if name not in files]
     return found
