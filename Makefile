@@ -175,4 +175,4 @@ bench: setup ## Measure synth time and memory (lazy against the usual provider i
 	$(PY) bench/refuse.py
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
-	rm -rf cdktf.out .pytest_cache .hypothesis .tools
+	rm -rf cdktf.out bootstrap/cdktf.out .pytest_cache .hypothesis .tools

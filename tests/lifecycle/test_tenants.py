@@ -120,3 +120,20 @@ def test_the_command_line_exits_2_with_the_refusal(tmp_path: Path, monkeypatch, 
     assert synth_main(tmp_path, lambda *a, **k: None, ["dev"]) == 2
     err = capsys.readouterr().err
     assert "synthesis refused" in err and "team-b is gone" in err and "Traceback" not in err
+
+
+def test_default_sizes_fit_the_default_pool_and_a_refusal_names_the_default(tmp_path: Path) -> None:
+    data = copy.deepcopy(DEV)
+    data["tenants"] = [{"name": "team-c", "cost_center": "cc-1003", "groups": {"developers": ["c@example.com"]}}]
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data))
+    load_environment(path)  # the defaults fit n2d-standard-2, the default pool's machine
+    data["cluster"]["node_pools"] = [{"name": "small", "machine_type": "e2-medium"}]
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as refused:
+        load_environment(path)
+    message = " ".join(str(refused.value).split())
+    assert "tenants[0].head: " in message and "fits no node of the CPU pools" in message
+    assert (
+        "(tenants[0].head is not set, so these are its defaults cpu 1, memory 4Gi: set tenants[0].head.cpu" in message
+    )
