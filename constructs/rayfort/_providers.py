@@ -45,10 +45,11 @@ _PACKAGES = {
     "google": "cdktf_cdktf_provider_google",
     "kubernetes": "cdktf_cdktf_provider_kubernetes",
     "helm": "cdktf_cdktf_provider_helm",
+    "tfe": "cdktf_cdktf_provider_tfe",
 }
 
 # Provider configuration classes live in ``provider`` and are not named after it.
-_PROVIDER_CLASSES = {"GoogleProvider", "KubernetesProvider", "HelmProvider"}
+_PROVIDER_CLASSES = {"GoogleProvider", "KubernetesProvider", "HelmProvider", "TfeProvider"}
 
 
 def _register_without_init(package: str) -> None:
@@ -276,5 +277,15 @@ class _KubernetesProvider(TerraformProvider):
 google = ProviderNamespace(_PACKAGES["google"])
 kubernetes = KubernetesNamespace()
 helm = ProviderNamespace(_PACKAGES["helm"])
+tfe = ProviderNamespace(_PACKAGES["tfe"])
 
-__all__ = ["EAGER_ENV", "KubernetesNamespace", "ProviderClass", "ProviderNamespace", "google", "helm", "kubernetes"]
+__all__ = [
+    "EAGER_ENV",
+    "KubernetesNamespace",
+    "ProviderClass",
+    "ProviderNamespace",
+    "google",
+    "helm",
+    "kubernetes",
+    "tfe",
+]

@@ -4,6 +4,11 @@ A run that fails for any reason leaves cdktf.out/ exactly as it was; a run that
 succeeds replaces it whole. Bad input exits 2 with one message and no traceback,
 an interrupt (Ctrl-C, SIGTERM) exits 130 (143) with one line and no scratch left.
 
+A published output is readable by everyone who can read the checkout (not mkdtemp's 0700), each stack
+directory keeps the ``.terraform/`` that ``terraform init`` made in it, and holds the stack's
+``.terraform.lock.hcl``. ``synth_main`` ends with a summary, and refuses a synth that would drop a
+deployed tenant's stack (``rayfort.lifecycle.tenants``).
+
 One synth at a time writes an output directory: a lock file beside it
 (``.cdktf.out.lock``) is held from the first scratch file to the publish, and a
 second synth in the same checkout is refused with who holds it. Holding the lock
@@ -30,6 +35,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
+from rayfort.lifecycle.locks import write_lock_files
+from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_record
+from rayfort.lifecycle.summary import summary
+from rayfort.lifecycle.tenants import lifecycle_problems
 
 if TYPE_CHECKING:
     from rayfort._cdk import App
@@ -40,6 +49,8 @@ CHILD_EXIT_SECONDS = 10
 """How long an interrupted synth waits for the CDK's node runtime to end before it cleans up."""
 OUTDIR_ENV = "CDKTF_OUTDIR"
 POLICY_REPORT = "rayfort-policy.json"
+TERRAFORM_DIR = ".terraform"
+"""What ``terraform init`` installs into a stack directory: providers and modules, kept across synths."""
 CDKTF_CLI_ENV = "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS"
 """Set by the cdktf CLI for the apps it runs."""
 
@@ -77,7 +88,7 @@ def synth_main(environments_dir: Path, build: Build, argv: list[str] | None = No
     with _INTERRUPTS.installed():
         try:
             env = load_environment(path)
-            synthesize(env, outdir, build)
+            record = synthesize(env, outdir, build, project_dir=Path.cwd())
         except ConfigError as exc:
             print(f"rayfort: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -91,6 +102,7 @@ def synth_main(environments_dir: Path, build: Build, argv: list[str] | None = No
             if not _INTERRUPTS.received:
                 raise
             _exit_interrupted(_INTERRUPTS.received[0], outdir)
+    print(summary(record, path, outdir))
     return 0
 
 
@@ -179,17 +191,25 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def synthesize(env: Environment, outdir: Path, build: Build) -> None:
-    """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing."""
+def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path | None = None) -> SynthRecord:
+    """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing.
+
+    With ``project_dir`` (the checkout, as the command line runs it), a synth that would drop a deployed
+    tenant's stack is refused; the evidence is read from there and from the previous output.
+    """
     # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
     from rayfort.config.org_policy import configuration_problems
     from rayfort.policy import RayfortRules
-    from rayfort.synthesized import read_stacks
+    from rayfort.synthesized import read_manifest, read_stacks
 
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with _output_lock(outdir, env.name):
         _remove_leftovers(outdir)
+        if project_dir is not None:
+            lost = lifecycle_problems(env, outdir, project_dir)
+            if lost:
+                raise SynthRefused("\n".join(lost))
         scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
         try:
             rules = RayfortRules(env.waivers, environment=env)
@@ -206,10 +226,28 @@ def synthesize(env: Environment, outdir: Path, build: Build) -> None:
             if guardrails:
                 raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
             (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
+            manifest = read_manifest(scratch)
+            write_lock_files(scratch, manifest, stacks)
+            policy = PolicyResult(
+                on=sum(e.status == "on" for e in report.evaluations),
+                waived=tuple(e.rule for e in report.waived),
+                violated=len(report.violations),
+            )
+            record = make_record(env.name, [t.name for t in env.tenants], manifest, stacks, policy)
+            (scratch / RECORD).write_text(record.to_json(), encoding="utf-8")
+            _make_readable(scratch)
             with _INTERRUPTS.held():
                 _publish(scratch, outdir)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    return record
+
+
+def _make_readable(scratch: Path) -> None:
+    """mkdtemp makes the scratch directory 0700; the published output gets the mode any new directory gets."""
+    umask = os.umask(0)
+    os.umask(umask)
+    scratch.chmod(0o777 & ~umask)
 
 
 def _lock_path(outdir: Path) -> Path:
@@ -256,10 +294,26 @@ def _remove_leftovers(outdir: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def _carry_terraform_dirs(outdir: Path, scratch: Path) -> None:
+    """Move each stack's .terraform/ into the new output, so a synth costs no new ``terraform init``.
+
+    Only for stacks that are still in the app; a renamed directory is moved, never copied.
+    """
+    stacks = outdir / "stacks"
+    if not stacks.is_dir():
+        return
+    for previous in stacks.iterdir():
+        kept = previous / TERRAFORM_DIR
+        target = scratch / "stacks" / previous.name
+        if kept.is_dir() and not kept.is_symlink() and target.is_dir() and not (target / TERRAFORM_DIR).exists():
+            kept.rename(target / TERRAFORM_DIR)
+
+
 def _publish(scratch: Path, outdir: Path) -> None:
     previous = outdir.with_name(f".{outdir.name}-previous")
     shutil.rmtree(previous, ignore_errors=True)
     if outdir.exists():
+        _carry_terraform_dirs(outdir, scratch)
         outdir.rename(previous)
     if os.environ.get(CDKTF_CLI_ENV) and (previous / "stacks").is_dir():
         # The cdktf CLI lists the stacks before running the app and deletes the ones that are gone

@@ -77,8 +77,8 @@ def test_head_starts_ray_with_pinned_ports_and_fault_tolerance() -> None:
         "--metrics-export-port=8080",
         "--min-worker-port=10002",
         "--max-worker-port=10100",
-        "--num-cpus=2",
-        f"--memory={8 * 2**30}",
+        "--num-cpus=1",
+        f"--memory={4 * 2**30}",
     ):
         assert flag in args
     # The password is expanded by the shell from the Secret-backed variable, never written here.

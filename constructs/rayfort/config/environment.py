@@ -74,6 +74,8 @@ class Environment(Model):
     """The KubeRay operator."""
     tenants: list[TenantSettings] = []
     """Teams, each with an isolated Ray cluster."""
+    retired_tenants: list[DnsLabel] = []
+    """Offboarded teams whose stacks were destroyed; only a tenant named here may leave tenants."""
     exposure: ExposureSettings = ExposureSettings()
     """Publishing dashboards and clients."""
     waivers: list[Waiver] = []
@@ -143,6 +145,12 @@ def _tenant_names(env: Environment) -> list[Problem]:
                 Problem(("tenants", i, "name"), tenant.name, "duplicate tenant; tenant names must be unique")
             )
         seen.add(tenant.name)
+        if tenant.name in env.retired_tenants:
+            problems.append(
+                Problem(
+                    ("tenants", i, "name"), tenant.name, "is also in retired_tenants; remove it from one of the two"
+                )
+            )
         if tenant.name in RESERVED_NAMESPACES:
             problems.append(
                 Problem(

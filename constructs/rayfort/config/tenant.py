@@ -55,11 +55,15 @@ class TenantGroups(Model):
 
 
 class Resources(Model):
-    """Requests and limits of a Ray container (equal, for guaranteed QoS)."""
+    """Requests and limits of a Ray container (equal, for guaranteed QoS).
 
-    cpu: Quantity = "2"
+    The defaults fit the default node pool (n2d-standard-2: 1.93 CPU, 6.1 GiB allocatable), a head
+    together with its autoscaler sidecar included, so a tenant that sets no sizes synthesizes.
+    """
+
+    cpu: Quantity = "1"
     """CPU request and limit."""
-    memory: Quantity = "8Gi"
+    memory: Quantity = "4Gi"
     """Memory request and limit."""
     gpu: int = Field(default=0, ge=0, le=16)
     """nvidia.com/gpu request and limit."""
@@ -337,6 +341,8 @@ class _Pods:
     cpu: Decimal
     memory: Decimal
     gpu: int
+    default: str | None = None
+    """The setting left unset, when the size is its default: a refusal says so, and what to set."""
 
 
 def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
@@ -350,10 +356,12 @@ def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
             quantity(head.cpu) + (quantity(AUTOSCALER_RESOURCES.cpu) if sidecar else 0),
             quantity(head.memory) + (quantity(AUTOSCALER_RESOURCES.memory) if sidecar else 0),
             head.gpu,
+            None if "head" in tenant.model_fields_set else f"tenants[{i}].head",
         )
     ]
     for g, group in enumerate(tenant.worker_groups):
         res = group.resources
+        defaulted = "worker_groups" not in tenant.model_fields_set or "resources" not in group.model_fields_set
         pods.append(
             _Pods(
                 f"a worker of group {group.name}",
@@ -362,6 +370,7 @@ def _tenant_pods(i: int, tenant: TenantSettings) -> list[_Pods]:
                 quantity(res.cpu),
                 quantity(res.memory),
                 res.gpu,
+                f"tenants[{i}].worker_groups[{g}].resources" if defaulted else None,
             )
         )
     return pods
@@ -414,11 +423,18 @@ def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Prob
             for pool, (cpu, memory) in nodes
         )
         if not fits:
+            default = (
+                f" ({pod.default} is not set, so these are its defaults cpu {Resources().cpu}, memory "
+                f"{Resources().memory}: set {pod.default}.cpu and .memory, or use a larger machine_type)"
+                if pod.default
+                else ""
+            )
             found.append(
                 Problem(
                     pod.path,
                     f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
-                    f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable",
+                    f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable"
+                    + default,
                 )
             )
     if found:

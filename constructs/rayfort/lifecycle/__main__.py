@@ -1,0 +1,70 @@
+"""Commands the Makefile's deploy targets run on a synthesized app (``python -m rayfort.lifecycle ...``).
+
+  order                      the stacks in deploy order, one a line
+  check-stack STACK          exit 2 unless STACK is a stack of the app
+  check-destroy STACK        exit 2 while other stacks of the app still depend on STACK (--force: warn only)
+  publish-deploy             copy the stacks to deploy/<env>/, print that directory
+  check-deploy               exit 1 when deploy/<env>/ differs from the synth
+
+The synthesized app is $CDKTF_OUTDIR, or cdktf.out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rayfort.lifecycle import deploy_dir
+from rayfort.lifecycle.order import dependents, deploy_order
+from rayfort.synthesized import read_manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rayfort.lifecycle", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["order", "check-stack", "check-destroy", "publish-deploy", "check-deploy"])
+    parser.add_argument("stack", nargs="?", default="")
+    parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
+    parser.add_argument("--deploy-root", type=Path, default=Path("deploy"))
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        manifest = read_manifest(args.outdir)
+    except FileNotFoundError as exc:
+        print(f"rayfort: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "order":
+        print("\n".join(deploy_order(manifest)))
+        return 0
+    if args.command == "publish-deploy":
+        print(deploy_dir.publish(args.outdir, args.deploy_root))
+        return 0
+    if args.command == "check-deploy":
+        found = deploy_dir.differences(args.outdir, args.deploy_root)
+        if found:
+            print("rayfort: the committed deploy/ does not match a fresh synth:", file=sys.stderr)
+            print("\n".join(f"  - {line}" for line in found), file=sys.stderr)
+            print("  run `make synth-commit ENV=<env>` and commit deploy/", file=sys.stderr)
+            return 1
+        print("rayfort: deploy/ matches a fresh synth")
+        return 0
+    order = deploy_order(manifest)
+    if args.stack not in order:
+        given = f"STACK={args.stack}" if args.stack else "no STACK"
+        print(f"rayfort: {given}; stacks of this app, in deploy order: {' '.join(order)}", file=sys.stderr)
+        return 2
+    if args.command == "check-destroy":
+        blocking = dependents(manifest, args.stack)
+        if blocking:
+            message = (
+                f"rayfort: {', '.join(blocking)} still depend on {args.stack}; destroy or change them first "
+                f"(reverse deploy order: {' '.join(reversed(order))})"
+            )
+            print(message + ("; going on because of FORCE=1" if args.force else "; FORCE=1 to go on"), file=sys.stderr)
+            return 0 if args.force else 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
