@@ -67,7 +67,8 @@ _lazy = False
 
 
 def _register(package: str) -> None:
-    _registered.append(package)
+    if package not in _registered:
+        _registered.append(package)
     if _lazy:
         _install_shell(package)
 

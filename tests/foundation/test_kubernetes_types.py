@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
 import pytest
 
 from rayfort._cdk import App, Fn, TerraformStack, Token
-from rayfort._providers import kubernetes
+from rayfort._providers import kubernetes, use_lazy_provider_import
 
 
 def _stack(outdir: Path, make) -> str:
@@ -68,14 +69,14 @@ def _objects(types):
 
 
 def test_same_json_as_the_prebuilt_classes(tmp_path: Path) -> None:
-    prebuilt = pytest.importorskip("cdktf_cdktf_provider_kubernetes")
+    use_lazy_provider_import()  # as the synth entry does: load only these modules of the prebuilt package
+    package = kubernetes.package  # the selected framework's prebuilt kubernetes provider
 
     class Prebuilt:
-        from cdktf_cdktf_provider_kubernetes.data_kubernetes_resource import DataKubernetesResource
-        from cdktf_cdktf_provider_kubernetes.manifest import Manifest
-        from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+        DataKubernetesResource = importlib.import_module(f"{package}.data_kubernetes_resource").DataKubernetesResource
+        Manifest = importlib.import_module(f"{package}.manifest").Manifest
+        KubernetesProvider = importlib.import_module(f"{package}.provider").KubernetesProvider
 
-    assert prebuilt
     ours = _stack(tmp_path / "ours", _objects(kubernetes))
     theirs = _stack(tmp_path / "prebuilt", _objects(Prebuilt))
     assert ours == theirs
