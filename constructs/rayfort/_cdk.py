@@ -38,7 +38,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 if FRAMEWORK == "cdktn":
     # cdktn records a JavaScript stack trace with every token, for error messages only; skipping it
-    # saves about 0.3 s per synth and changes no output. Set it to 0 to see where a bad token came from.
+    # saves about a tenth of a large synth's CPU (1.3 of 12.6 s with 50 tenants) and changes no output.
+    # Set it to 0 to see where a bad token came from.
     os.environ.setdefault("CDKTN_DISABLE_CREATION_STACK", "1")
 
 # Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
