@@ -13,7 +13,8 @@ export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 
 # FRAMEWORK=cdktn runs synth, test and judge on CDK Terrain, the maintained fork of CDK for Terraform, from
-# its own lock (frameworks/cdktn/) in its own venv; the default stays CDK for Terraform in .venv/.
+# its own lock (frameworks/cdktn/) in its own venv; the default stays CDK for Terraform in .venv/. The venv
+# decides: each holds one framework, which rayfort picks up (RAYFORT_FRAMEWORK overrides it).
 FRAMEWORK ?= cdktf
 ifeq ($(FRAMEWORK),cdktf)
 VENV := .venv
@@ -22,7 +23,6 @@ VENV := .venv-cdktn
 else
 $(error FRAMEWORK=$(FRAMEWORK): use cdktf (the default) or cdktn)
 endif
-export RAYFORT_FRAMEWORK := $(FRAMEWORK)
 PY := $(VENV)/bin/python
 # Synth runs optimized: the provider bindings' runtime type checks (typeguard on every call) are for
 # development, and the test suite keeps them on.

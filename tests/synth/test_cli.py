@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def _make_synth(env_file: Path | str, outdir: Path) -> subprocess.CompletedProce
 
 def _rayfort_lines(stderr: str) -> list[str]:
     """stderr without make's own report of the failed recipe."""
-    return [line for line in stderr.splitlines() if not line.startswith("make: ***")]
+    return [line for line in stderr.splitlines() if not re.match(r"make(\[\d+\])?: \*\*\*", line)]
 
 
 @pytest.mark.slow
