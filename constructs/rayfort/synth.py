@@ -198,10 +198,12 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     tenant's stack is refused; the evidence is read from there and from the previous output.
     """
     # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
+    from rayfort._providers import use_lazy_provider_import
     from rayfort.config.org_policy import configuration_problems
     from rayfort.policy import RayfortRules
     from rayfort.synthesized import read_manifest, read_stacks
 
+    use_lazy_provider_import()  # the synth entry loads only the provider modules the stacks use
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with _output_lock(outdir, env.name):

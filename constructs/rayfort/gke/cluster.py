@@ -166,7 +166,10 @@ class PrivateCluster(Construct):
             "initial_node_count": 1,
             "node_config": hardened_node_config(
                 props.bootstrap_pool, service_account=props.node_service_account, boot_disk_key=props.boot_disk_key_id
-            ),
+            )
+            # The bootstrap pool is deleted once the cluster exists, and the cluster updates no node_config field
+            # in place: false is what google < 7.6 sent for it, so existing clusters are not replaced.
+            | {"kubelet_config": {"cpu_cfs_quota": False, "insecure_kubelet_readonly_port_enabled": "FALSE"}},
             "enable_shielded_nodes": True,
             "enable_intranode_visibility": True,
             # Inter-node WireGuard needs Dataplane V2 and is not offered on Autopilot.

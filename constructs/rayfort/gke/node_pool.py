@@ -24,7 +24,8 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
         "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
         "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
         "workload_metadata_config": {"mode": "GKE_METADATA"},
-        "kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"},
+        # CPU limits enforced, as GKE's API default; google < 7.6 sent false for an unset value, >= 7.6 sends true.
+        "kubelet_config": {"cpu_cfs_quota": True, "insecure_kubelet_readonly_port_enabled": "FALSE"},
         "metadata": {"disable-legacy-endpoints": "true"},
         "labels": dict(sorted(pool.labels.items())),
         "spot": pool.spot,
