@@ -67,7 +67,8 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	@touch $@
 
 # pipenv installs into the venv named by VIRTUAL_ENV; rayfort and its tools go beside the lock without
-# their dependencies, since their package metadata names the default framework.
+# their dependencies, since their package metadata names the default framework. Not precompiled: the
+# tests' one synth per environment compiles only what it imports.
 .venv-cdktn/.synced: frameworks/cdktn/Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 	$(STAGE) "pipenv $(PIPENV_VERSION)" bash -c '$(PIPENV) --version || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"'
 	@rm -rf .venv-cdktn
@@ -76,7 +77,6 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	  PIPENV_PIPFILE=frameworks/cdktn/Pipfile VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
 	$(STAGE) ".venv-cdktn: rayfort and its tools" .venv-cdktn/bin/python -m pip install --quiet \
 	  --disable-pip-version-check --no-deps -e ./constructs -e ./tools
-	$(STAGE) ".venv-cdktn: byte-compiling site-packages" bash -c '.venv-cdktn/bin/python -O -m compileall -q -j 0 .venv-cdktn/lib/python3.*/site-packages'
 	@touch $@
 
 node_modules/.installed: package-lock.json

@@ -24,6 +24,16 @@ OUTDIR = Path(__file__).resolve().parent / "cdktf.out"
 
 
 def main(argv: list[str]) -> int:
+    from rayfort._cdk import FRAMEWORK
+
+    if FRAMEWORK != "cdktf":
+        # The stacks synthesize on both frameworks; only this app needs the tfe provider.
+        print(
+            f"rayfort: the Terraform Cloud bootstrap needs the tfe provider, which {FRAMEWORK} does not publish; "
+            "run it with the default framework (make bootstrap)",
+            file=sys.stderr,
+        )
+        return 2
     path = resolve_environment_path(argv[0] if argv else None, ROOT / "environments")
     try:
         env = load_environment(path)

@@ -71,6 +71,12 @@ from cdktf_cdktf_provider_google.data_google_storage_project_service_account imp
 from cdktf_cdktf_provider_google.dns_managed_zone import DnsManagedZone as _google_DnsManagedZone
 from cdktf_cdktf_provider_google.dns_policy import DnsPolicy as _google_DnsPolicy
 from cdktf_cdktf_provider_google.dns_record_set import DnsRecordSet as _google_DnsRecordSet
+from cdktf_cdktf_provider_google.iam_workload_identity_pool import (
+    IamWorkloadIdentityPool as _google_IamWorkloadIdentityPool,
+)
+from cdktf_cdktf_provider_google.iam_workload_identity_pool_provider import (
+    IamWorkloadIdentityPoolProvider as _google_IamWorkloadIdentityPoolProvider,
+)
 from cdktf_cdktf_provider_google.iap_web_iam_member import IapWebIamMember as _google_IapWebIamMember
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey as _google_KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember as _google_KmsCryptoKeyIamMember
@@ -99,6 +105,12 @@ from cdktf_cdktf_provider_google.storage_bucket_iam_member import (
 from cdktf_cdktf_provider_helm.data_helm_template import DataHelmTemplate as _helm_DataHelmTemplate
 from cdktf_cdktf_provider_helm.provider import HelmProvider as _helm_HelmProvider
 from cdktf_cdktf_provider_helm.release import Release as _helm_Release
+from cdktf_cdktf_provider_tfe.project import Project as _tfe_Project
+from cdktf_cdktf_provider_tfe.provider import TfeProvider as _tfe_TfeProvider
+from cdktf_cdktf_provider_tfe.run_trigger import RunTrigger as _tfe_RunTrigger
+from cdktf_cdktf_provider_tfe.variable import Variable as _tfe_Variable
+from cdktf_cdktf_provider_tfe.workspace import Workspace as _tfe_Workspace
+from cdktf_cdktf_provider_tfe.workspace_settings import WorkspaceSettings as _tfe_WorkspaceSettings
 
 from rayfort._cdk import Construct, TerraformDataSource, TerraformProvider, TerraformResource
 
@@ -167,6 +179,8 @@ class _Google(ProviderNamespace):
     DnsPolicy: type[_google_DnsPolicy]
     DnsRecordSet: type[_google_DnsRecordSet]
     GoogleProvider: type[_google_GoogleProvider]
+    IamWorkloadIdentityPool: type[_google_IamWorkloadIdentityPool]
+    IamWorkloadIdentityPoolProvider: type[_google_IamWorkloadIdentityPoolProvider]
     IapWebIamMember: type[_google_IapWebIamMember]
     KmsCryptoKey: type[_google_KmsCryptoKey]
     KmsCryptoKeyIamMember: type[_google_KmsCryptoKeyIamMember]
@@ -189,6 +203,15 @@ class _Helm(ProviderNamespace):
     HelmProvider: type[_helm_HelmProvider]
     Release: type[_helm_Release]
 
+class _Tfe(ProviderNamespace):
+    Project: type[_tfe_Project]
+    RunTrigger: type[_tfe_RunTrigger]
+    TfeProvider: type[_tfe_TfeProvider]
+    Variable: type[_tfe_Variable]
+    Workspace: type[_tfe_Workspace]
+    WorkspaceSettings: type[_tfe_WorkspaceSettings]
+
 google: _Google
 helm: _Helm
+tfe: _Tfe
 kubernetes: KubernetesNamespace

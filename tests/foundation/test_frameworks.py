@@ -91,6 +91,23 @@ def test_the_locks_differ_only_in_the_framework() -> None:
     assert _locked("cdktn") == _locked("cdktf")
 
 
+CDKTF_ONLY = {"tfe": "CDK Terrain publishes no tfe provider on PyPI (cdktn-provider-tfe does not exist)"}
+"""Providers only the cdktf set has, and why; only the Terraform Cloud bootstrap app may use them."""
+
+
 def test_each_framework_has_the_same_prebuilt_providers() -> None:
     """A provider added to one framework's set (``time``, say) must be added to the other's too."""
-    assert _providers("cdktn") == _providers("cdktf") >= {"google", "helm", "kubernetes"}
+    assert _providers("cdktn") | set(CDKTF_ONLY) == _providers("cdktf") >= {"google", "helm", "kubernetes"}
+    assert not _providers("cdktn") & set(CDKTF_ONLY), "the exception is stale: remove it"
+
+
+def test_only_the_bootstrap_uses_cdktf_only_providers() -> None:
+    """The stacks synthesize on both frameworks; the Terraform Cloud bootstrap is a separate app."""
+    allowed = {ROOT / "bootstrap", ROOT / "constructs" / "rayfort" / "terraform_cloud"}
+    for path in sorted((ROOT / "constructs" / "rayfort").rglob("*.py")) + sorted((ROOT / "stacks").rglob("*.py")):
+        if path.name == "_providers.py" or any(path.is_relative_to(folder) for folder in allowed):
+            continue
+        for provider in CDKTF_ONLY:
+            assert (
+                f"_providers import {provider}" not in path.read_text() and f" {provider}." not in path.read_text()
+            ), f"{path.relative_to(ROOT)} uses {provider}, which {CDKTF_ONLY[provider]}"

@@ -73,8 +73,16 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 }
 """(type, attribute or block) whose change does not apply: it must stay absent from our output."""
 
+BOOTSTRAP_ONLY: dict[str, str] = {
+    resource_type: "neither the 7.0.0 nor the 8.0.0 upgrade guide names it; only the Terraform Cloud bootstrap "
+    "uses it, and that app stays on cdktf (no tfe provider for CDK Terrain), so the bump does not reach it"
+    for resource_type in ("google_iam_workload_identity_pool", "google_iam_workload_identity_pool_provider")
+}
+"""Types reviewed against the upgrade guides only (no binding-by-binding comparison), and why that suffices."""
+
 REVIEWED = frozenset(
     {resource_type for resource_type, _ in [*EXPLICIT, *DEFAULTS_RELIED_ON, *NOT_APPLICABLE]}
+    | set(BOOTSTRAP_ONLY)
     | {
         "data.google_client_config",
         "data.google_compute_network",
