@@ -37,20 +37,22 @@ class KeyGrant:
     """A ``time_sleep`` after the grant: what the key's users put in their ``depends_on``."""
 
 
-class EncryptionKey(Construct):
+class EncryptionKey:
     """A Cloud KMS key that resources encrypt with: created here (KmsKey) or referenced (ExistingKey).
 
-    Grants live beside the key (in the key's own scope), named by the caller or
-    after the grantee; a second grant to the same member returns the first, so the
-    users of one key that share a service agent (a cluster and its node pools)
-    share one grant.
+    Not a construct of its own: a key and its grants are created in the scope
+    given, so keys and grants made before this class existed keep their construct
+    paths and addresses (Terraform cannot replace a key). Grants are named by the
+    caller or after the grantee; a second grant to the same member returns the
+    first, so the users of one key that share a service agent (a cluster and its
+    node pools) share one grant.
     """
 
     id: str
     """The key's id, projects/P/locations/L/keyRings/R/cryptoKeys/K (a reference when created here)."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct) -> None:
+        self._scope = scope
         self._grants: dict[str, KeyGrant] = {}
 
     def grant_encrypt_decrypt(self, principal: Principal, *, construct_id: str | None = None) -> KeyGrant:
@@ -61,15 +63,13 @@ class EncryptionKey(Construct):
         existing = self._grants.get(principal.member)
         if existing is not None:
             return existing
-        scope = self.node.scope
-        assert scope is not None  # a key always has a parent
         grant_id = construct_id or principal.name
         iam_member = google.KmsCryptoKeyIamMember(
-            scope, grant_id, crypto_key_id=self.id, role=ENCRYPTER_DECRYPTER, member=principal.member
+            self._scope, grant_id, crypto_key_id=self.id, role=ENCRYPTER_DECRYPTER, member=principal.member
         )
-        _time_provider(scope)
+        _time_provider(self._scope)
         propagated = time.Sleep(
-            scope,
+            self._scope,
             f"{grant_id}-propagation",
             create_duration=IAM_PROPAGATION,
             # A grant created anew waits again.
@@ -106,11 +106,10 @@ class KmsKey(EncryptionKey):
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: KmsKeyProps) -> None:
-        super().__init__(scope, construct_id)
-        # "Default" keeps the key's address that of the KmsKey itself (<scope>/<construct_id>).
+        super().__init__(scope)
         self.key = google.KmsCryptoKey(
-            self,
-            "Default",
+            scope,
+            construct_id,
             name=props.name,
             key_ring=props.key_ring_id,
             purpose="ENCRYPT_DECRYPT",
@@ -122,10 +121,10 @@ class KmsKey(EncryptionKey):
 
 
 class ExistingKey(EncryptionKey):
-    """A key managed elsewhere, referenced by id; grants on it are still made here."""
+    """A key managed elsewhere, referenced by id; grants on it are made in ``scope``."""
 
-    def __init__(self, scope: Construct, construct_id: str, key_id: str) -> None:
-        super().__init__(scope, construct_id)
+    def __init__(self, scope: Construct, key_id: str) -> None:
+        super().__init__(scope)
         self.id = key_id
 
 

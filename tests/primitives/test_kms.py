@@ -32,7 +32,8 @@ def _key(stack: TerraformStack, rotation_days: int = 30) -> KmsKey:
 def test_a_key_rotates_as_asked_cannot_be_destroyed_and_keeps_its_own_address(tmp_path: Path) -> None:
     tf = _synth(tmp_path, _key)
     [(address, key)] = tf["resource"]["google_kms_crypto_key"].items()
-    assert address == "key"  # the KmsKey's own address, not key_Default
+    assert address == "key"  # created at the scope and id given, as keys were before KmsKey existed
+    assert key["//"]["metadata"]["path"] == "test/key"
     assert key["rotation_period"] == "2592000s"
     assert key["lifecycle"] == {"prevent_destroy": True}
     assert key["version_template"] == {"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"}
@@ -75,7 +76,7 @@ def test_an_existing_key_is_granted_by_id(tmp_path: Path) -> None:
     key_id = "projects/kms-000000/locations/europe-west4/keyRings/r/cryptoKeys/k"
 
     def build(stack: TerraformStack) -> None:
-        ExistingKey(stack, "key", key_id).grant_encrypt_decrypt(AGENT, construct_id="encrypter")
+        ExistingKey(stack, key_id).grant_encrypt_decrypt(AGENT, construct_id="encrypter")
 
     tf = _synth(tmp_path, build)
     assert "google_kms_crypto_key" not in tf["resource"]

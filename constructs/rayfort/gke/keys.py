@@ -60,5 +60,5 @@ class ClusterKeys(Construct):
             existing = props.settings.existing
             assert existing is not None  # the model requires exactly one source
             self.project_id = existing.boot_disk_key.split("/")[1]
-            self.boot_disk = ExistingKey(self, "boot-disk", existing.boot_disk_key)
-            self.secrets = ExistingKey(self, "secrets", existing.secrets_key)
+            self.boot_disk = ExistingKey(self, existing.boot_disk_key)
+            self.secrets = ExistingKey(self, existing.secrets_key)

@@ -74,7 +74,7 @@ class ArtifactMirror(Construct):
     def _key(self, props: ArtifactMirrorProps) -> EncryptionKey:
         """The given key, or a dedicated key ring and key beside the cluster's."""
         if props.kms_key_id is not None:
-            return ExistingKey(self, "key", props.kms_key_id)
+            return ExistingKey(self, props.kms_key_id)
         created = props.created_key
         if created is None:
             raise ValueError("ArtifactMirror needs kms_key_id or created_key to encrypt created repositories")
