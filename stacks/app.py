@@ -1,18 +1,150 @@
-"""One environment becomes one App with the stacks network, gke, kuberay, tenant-<name>, exposure."""
+"""One environment becomes one App with the stacks network, gke, kuberay, tenant-<name>, exposure.
+
+The library's stacks take typed settings and the typed refs of the stacks they
+depend on; this module is the one place that derives both from an Environment.
+"""
 
 from __future__ import annotations
 
-from rayfort._cdk import App
+from rayfort._cdk import App, Construct
 from rayfort.config import Environment
-from rayfort.stacks import ExposureStack, GkeStack, KubeRayStack, NetworkStack, TenantStack
+from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
+from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
+from rayfort.config.org_policy import key_projects
+from rayfort.config.tenant import TenantSettings
+from rayfort.kuberay.admission.policies import ray_admission
+from rayfort.registry.images import MirrorAddress
+from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
+from rayfort.stacks import (
+    ClusterRefs,
+    ExposureStack,
+    ExposureStackProps,
+    GkeStack,
+    GkeStackProps,
+    KubeRayStack,
+    KubeRayStackProps,
+    NetworkRefs,
+    NetworkStack,
+    NetworkStackProps,
+    OperatorRefs,
+    Platform,
+    TenantRefs,
+    TenantStack,
+)
 
 
 def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
-    """Build every stack of ``env``; stacks share values only through references."""
+    """Build every stack of ``env``; stacks share values only through their typed refs."""
     app = App(outdir=outdir, skip_validation=False)
-    network = NetworkStack(app, "network", env)
-    gke = GkeStack(app, "gke", env, network)
-    kuberay = KubeRayStack(app, "kuberay", env, gke)
-    tenants = [TenantStack(app, f"tenant-{tenant.name}", env, tenant, network, gke, kuberay) for tenant in env.tenants]
-    ExposureStack(app, "exposure", env, network, gke, tenants)
+    network = network_stack(app, env).refs
+    cluster = gke_stack(app, env, network).refs
+    operator = kuberay_stack(app, env, cluster, network).refs
+    tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
+    exposure_stack(app, env, network, cluster, tenants)
     return app
+
+
+def network_stack(scope: Construct, env: Environment) -> NetworkStack:
+    return NetworkStack(
+        scope,
+        "network",
+        Platform.of(env),
+        NetworkStackProps(
+            settings=env.network,
+            name=env.cluster.name,
+            organization_id=env.organization_id,
+            org_policies=env.org_policies,
+            perimeter_projects=tuple(project for _, project in key_projects(env)),
+        ),
+    )
+
+
+def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeStack:
+    return GkeStack(
+        scope,
+        "gke",
+        Platform.of(env),
+        GkeStackProps(
+            settings=env.cluster,
+            zones=tuple(env.zones),
+            admitted_images=admitted_image_patterns(env),
+            ray_operator_addon=env.kuberay.install == "gke-addon",
+            gateway_api=env.exposure.api == "gateway",
+        ),
+        network,
+    )
+
+
+def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs) -> KubeRayStack:
+    return KubeRayStack(
+        scope,
+        "kuberay",
+        Platform.of(env),
+        KubeRayStackProps(
+            settings=env.kuberay,
+            admission=ray_admission(env),
+            tenant_namespaces=tuple(t.name for t in env.tenants if t.ray_runtime == "kuberay"),
+            feature_gates=tuple(sorted(effective_feature_gates(env).items())),
+            cert_manager=cert_manager_needed(env),
+            mirror=_mirror(env),
+        ),
+        cluster,
+        network,
+    )
+
+
+def tenant_stack(
+    scope: Construct,
+    env: Environment,
+    tenant: TenantSettings,
+    network: NetworkRefs,
+    cluster: ClusterRefs,
+    operator: OperatorRefs,
+) -> TenantStack:
+    return TenantStack(
+        scope, f"tenant-{tenant.name}", Platform.of(env), tenant, _tenant_keys(env), network, cluster, operator
+    )
+
+
+def exposure_stack(
+    scope: Construct, env: Environment, network: NetworkRefs, cluster: ClusterRefs, tenants: list[TenantRefs]
+) -> ExposureStack:
+    return ExposureStack(
+        scope,
+        "exposure",
+        Platform.of(env),
+        ExposureStackProps(settings=env.exposure, resource_prefix=env.cluster.name),
+        network,
+        cluster,
+        tenants,
+    )
+
+
+def _tenant_keys(env: Environment) -> CreatedKeys:
+    """How tenant keys are made: beside the cluster's, with their rotation (the environment validates this)."""
+    keys = env.cluster.kms.create
+    if keys is None:
+        raise ValueError(
+            "with cluster.kms.existing rayfort creates no keys, and tenants get a key of their own "
+            "rather than share the cluster's; use cluster.kms.create"
+        )
+    return keys
+
+
+def _mirror(env: Environment) -> ArtifactMirrorProps | None:
+    """The private registry, with a key of its own beside the cluster's when rayfort creates keys."""
+    settings = env.registry_mirror
+    if settings is None:
+        return None
+    kms = env.cluster.kms.create
+    created = (
+        CreatedMirrorKey(kms.project_id or env.project_id, f"{env.cluster.name}-registry", kms.rotation_days)
+        if kms is not None
+        else None
+    )
+    return ArtifactMirrorProps(
+        address=MirrorAddress.of(env, settings),
+        create=settings.create,
+        kms_key_id=settings.kms_key,
+        created_key=created,
+    )

@@ -336,6 +336,7 @@ google = ProviderNamespace("google")
 helm = ProviderNamespace("helm")
 kubernetes = KubernetesNamespace()
 tfe = ProviderNamespace("tfe")
+time = ProviderNamespace("time")
 
 __all__ = [
     "EAGER_ENV",
@@ -347,5 +348,6 @@ __all__ = [
     "kubernetes",
     "provider_package",
     "tfe",
+    "time",
     "use_lazy_provider_import",
 ]

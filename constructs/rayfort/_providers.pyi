@@ -111,6 +111,8 @@ from cdktf_cdktf_provider_tfe.run_trigger import RunTrigger as _tfe_RunTrigger
 from cdktf_cdktf_provider_tfe.variable import Variable as _tfe_Variable
 from cdktf_cdktf_provider_tfe.workspace import Workspace as _tfe_Workspace
 from cdktf_cdktf_provider_tfe.workspace_settings import WorkspaceSettings as _tfe_WorkspaceSettings
+from cdktf_cdktf_provider_time.provider import TimeProvider as _time_TimeProvider
+from cdktf_cdktf_provider_time.sleep import Sleep as _time_Sleep
 
 from rayfort._cdk import Construct, TerraformDataSource, TerraformProvider, TerraformResource
 
@@ -211,7 +213,12 @@ class _Tfe(ProviderNamespace):
     Workspace: type[_tfe_Workspace]
     WorkspaceSettings: type[_tfe_WorkspaceSettings]
 
+class _Time(ProviderNamespace):
+    Sleep: type[_time_Sleep]
+    TimeProvider: type[_time_TimeProvider]
+
 google: _Google
 helm: _Helm
 tfe: _Tfe
+time: _Time
 kubernetes: KubernetesNamespace

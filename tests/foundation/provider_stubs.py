@@ -24,6 +24,7 @@ STUB_PACKAGES = {
     "google": "cdktf_cdktf_provider_google",
     "helm": "cdktf_cdktf_provider_helm",
     "tfe": "cdktf_cdktf_provider_tfe",
+    "time": "cdktf_cdktf_provider_time",
 }
 """Namespaces of prebuilt classes, and the package the stub names (the default framework's)."""
 

@@ -10,15 +10,14 @@ import pytest
 
 from rayfort._cdk import App
 from rayfort.config import Environment
-from rayfort.stacks.gke import GkeStack
-from rayfort.stacks.network import NetworkStack
+from stacks.app import gke_stack, network_stack
 from tests.app import synthesize
 from tests.conftest import SHIPPED, environment, stacks_in
 
 
 def build_network_and_gke(env: Environment, outdir: str) -> App:
     app = App(outdir=outdir, skip_validation=False)
-    GkeStack(app, "gke", env, NetworkStack(app, "network", env))
+    gke_stack(app, env, network_stack(app, env).refs)
     return app
 
 

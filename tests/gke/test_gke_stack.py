@@ -8,8 +8,7 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from rayfort._cdk import App, Token
-from rayfort.stacks.gke import GkeStack
-from rayfort.stacks.network import NetworkStack
+from stacks.app import gke_stack, network_stack
 from tests.conftest import environment, resources
 from tests.gke.variants import autopilot, build, dev_with, gpu
 
@@ -230,24 +229,14 @@ def test_connect_gateway_outputs_a_fleet_credentials_command(synth_gke) -> None:
     assert _cluster(stack)["fleet"] == {"project": "rayfort-dev-000000"}
 
 
-def test_typed_attributes_are_references(tmp_path) -> None:
-    """The stack exposes tokens, so other stacks get them as outputs plus remote state."""
+def test_refs_are_references(tmp_path) -> None:
+    """The stack offers tokens, so other stacks get them as outputs plus remote state."""
     app = App(outdir=str(tmp_path))
     env = environment("dev")
-    gke = GkeStack(app, "gke", env, NetworkStack(app, "network", env))
-    for value in (
-        gke.cluster_name,
-        gke.location,
-        gke.endpoint,
-        gke.ca_certificate,
-        gke.workload_pool,
-        gke.node_service_account_email,
-        gke.node_service_account_member,
-        gke.boot_disk_key_id,
-        gke.secrets_key_id,
-        gke.access.host,
-    ):
+    refs = gke_stack(app, env, network_stack(app, env).refs).refs
+    for value in (refs.access.host, refs.access.ca_certificate, refs.nodes.member):
         assert Token.is_unresolved(value)
+    assert refs.nodes.member.startswith("serviceAccount:")
 
 
 def test_a_waived_pool_states_confidential_nodes_off_explicitly(synth_gke) -> None:

@@ -9,9 +9,7 @@ import pytest
 
 from rayfort._cdk import App
 from rayfort.config import Environment
-from rayfort.stacks.gke import GkeStack
-from rayfort.stacks.kuberay import KubeRayStack
-from rayfort.stacks.network import NetworkStack
+from stacks import app as wiring
 from tests.app import synthesize
 from tests.conftest import environment
 
@@ -19,9 +17,8 @@ from tests.conftest import environment
 def build_kuberay(env: Environment, outdir: str = "cdktf.out") -> App:
     """network, gke and kuberay: the kuberay stack and everything it references."""
     app = App(outdir=outdir, skip_validation=False)
-    network = NetworkStack(app, "network", env)
-    gke = GkeStack(app, "gke", env, network)
-    KubeRayStack(app, "kuberay", env, gke)
+    network = wiring.network_stack(app, env).refs
+    wiring.kuberay_stack(app, env, wiring.gke_stack(app, env, network).refs, network)
     return app
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from rayfort._cdk import App, TerraformStack
 from rayfort.config import Environment
+from rayfort.iam import Principal
 from rayfort.registry.images import MirrorAddress, images_to_mirror, mirror_commands
 from rayfort.registry.mirror import ArtifactMirror, ArtifactMirrorProps
 from tests.conftest import environment, resources
@@ -27,7 +28,7 @@ def test_repositories_are_cmek_encrypted_scanned_and_immutable(airgapped) -> Non
         assert repo["kms_key_name"].startswith("${google_kms_crypto_key.")
         assert repo["vulnerability_scanning_config"] == {"enablement_config": "INHERITED"}
         assert repo["docker_config"] == {"immutable_tags": True}
-        assert any(dep.startswith("google_kms_crypto_key_iam_member.") for dep in repo["depends_on"])
+        assert any(dep.startswith("time_sleep.mirror_registry-encrypter-propagation") for dep in repo["depends_on"])
     (api,) = resources(airgapped, "google_project_service")
     assert api["service"] == "containerscanning.googleapis.com" and api["disable_on_destroy"] is False
 
@@ -53,7 +54,7 @@ def test_grant_read_refuses_public_members() -> None:
     mirror = ArtifactMirror(stack, "mirror", ArtifactMirrorProps(address=ADDRESS, create=False))
     for member in ("allUsers", "allAuthenticatedUsers"):
         with pytest.raises(ValueError, match="private"):
-            mirror.grant_read("public", member)
+            mirror.grant_read(Principal(member, "public"))
 
 
 CERT_MANAGER_COMPONENTS = ("acmesolver", "cainjector", "controller", "startupapicheck", "webhook")

@@ -56,14 +56,14 @@ def messages(data: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="session")
 def synth_network(tmp_path_factory: pytest.TempPathFactory):
     """Synthesize only the network stack of an environment; returns its cdk.tf.json."""
-    from rayfort.stacks.network import NetworkStack
+    from stacks.app import network_stack
 
     def run(data: dict[str, Any]) -> dict[str, Any]:
         env = build(data)
         assert cross_field_problems(env) == []
         outdir: Path = tmp_path_factory.mktemp("network") / "cdktf.out"
         app = App(outdir=str(outdir), skip_validation=False)
-        NetworkStack(app, "network", env)
+        network_stack(app, env)
         app.synth()
         return stacks_in(outdir)["network"]
 

@@ -163,19 +163,16 @@ def test_shared_vpc_references_the_host_and_grants_only_the_service_agents(synth
     assert len(perimeter["spec"]["resources"]) == 2
 
 
-def test_network_stack_exposes_typed_references() -> None:
+def test_network_stack_offers_typed_references() -> None:
     from rayfort._cdk import App
-    from rayfort.stacks.network import NetworkStack
+    from stacks.app import network_stack
     from tests.network.conftest import build
 
-    stack = NetworkStack(App(), "network", build(variant()))
-    assert stack.control_plane_cidr == "172.16.0.0/28"
-    assert stack.vpc.pods_range_name == "pods" and stack.vpc.services_range_name == "services"
-    for token in (stack.vpc.network_id, stack.vpc.network_self_link, stack.vpc.subnet_id, stack.vpc.subnet_self_link):
+    refs = network_stack(App(), build(variant())).refs
+    assert (refs.control_plane_cidr, refs.private_services_cidr) == ("172.16.0.0/28", "10.40.0.0/20")
+    assert refs.pods_range_name == "pods" and refs.services_range_name == "services"
+    for token in (refs.network_id, refs.subnet_id, refs.subnet_cidr, refs.private_services_range):
         assert token.startswith("${TfToken")
-    assert len(stack.dns_zone_names) == 3
-    assert stack.private_service_access is not None
-    assert stack.private_services_connection is stack.private_service_access.connection
 
 
 def test_outputs_name_the_network_for_people(synth_network) -> None:
@@ -202,15 +199,17 @@ def test_shared_vpc_host_must_be_another_project() -> None:
     ]
 
 
-def test_shared_vpc_stack_leaves_peering_and_dns_to_the_host() -> None:
+def test_shared_vpc_stack_leaves_peering_and_dns_to_the_host(synth_network) -> None:
     from rayfort._cdk import App
-    from rayfort.stacks.network import NetworkStack
+    from stacks.app import network_stack
     from tests.network.conftest import build
 
     shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}
-    stack = NetworkStack(App(), "network", build(variant(network={"shared_vpc": shared})))
-    assert stack.private_services_connection is None and stack.dns_zone_names == []
-    assert stack.vpc.subnet_id.startswith("${TfToken")
+    refs = network_stack(App(), build(variant(network={"shared_vpc": shared}))).refs
+    assert refs.private_services_range is None
+    assert refs.subnet_id.startswith("${TfToken")
+    created = set(synth_network(variant(network={"shared_vpc": shared}))["resource"])
+    assert not created & {"google_service_networking_connection", "google_dns_managed_zone"}
 
 
 def test_shared_vpc_refuses_settings_the_host_owns() -> None:

@@ -88,7 +88,15 @@ def _pod(namespace: str, name: str, labels: dict) -> dict:
 
 
 def _props(env, tenant) -> TenantNetworkPolicyProps:
-    return TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE)
+    net = env.network
+    return TenantNetworkPolicyProps.for_tenant(
+        tenant,
+        RAY_PINNED_PORTS,
+        OPERATOR_NAMESPACE,
+        control_plane_cidr=net.control_plane_cidr,
+        google_apis_cidr=net.google_apis_cidr,
+        redis_cidr=net.private_services_cidr,
+    )
 
 
 def _template_labels(tenant: TenantSettings) -> dict[str, dict]:

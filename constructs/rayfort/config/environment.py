@@ -12,7 +12,7 @@ from rayfort.config import tenant as tenant_rules
 from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
 from rayfort.config.exposure import ExposureSettings
-from rayfort.config.kuberay import KubeRaySettings
+from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
 from rayfort.config.state import LocalState, StateBackend
@@ -29,7 +29,7 @@ RESERVED_NAMESPACES = frozenset(
         "gke-managed-system",
         "gmp-system",
         "gmp-public",
-        "kuberay-system",
+        OPERATOR_NAMESPACE,
         "cert-manager",
     }
 )

@@ -57,10 +57,14 @@ class ExposureSettings(Model):
 
     The JSON is {"client_id", "client_secret"}; IAP's Google-managed client when absent."""
 
+    def tenant_dashboard_host(self, tenant: TenantSettings) -> str:
+        """The host a tenant's IAP dashboard is published on: its own setting, or <tenant>.<zone domain>."""
+        return tenant.exposure.iap.host or f"{tenant.name}.{self.dns_zone.dns_name}"
+
 
 def dashboard_host(env: Environment, tenant: TenantSettings) -> str:
-    """The host a tenant's IAP dashboard is published on: its own setting, or <tenant>.<zone domain>."""
-    return tenant.exposure.iap.host or f"{tenant.name}.{env.exposure.dns_zone.dns_name}"
+    """The host of a tenant's IAP dashboard in ``env``."""
+    return env.exposure.tenant_dashboard_host(tenant)
 
 
 def problems(env: Environment) -> list[Problem]:

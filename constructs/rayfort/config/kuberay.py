@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from rayfort.config.tenant import TenantSettings
 
 
+OPERATOR_NAMESPACE = "kuberay-system"
+"""Namespace of the KubeRay operator rayfort installs; no tenant may take it."""
+
+
 @dataclass(frozen=True)
 class FeatureGate:
     """A KubeRay feature gate of the pinned release: its maturity and the release's default."""

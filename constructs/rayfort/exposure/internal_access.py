@@ -20,6 +20,11 @@ GLOBAL_ACCESS = "networking.gke.io/internal-load-balancer-allow-global-access"
 STATIC_ADDRESSES = "networking.gke.io/load-balancer-ip-addresses"
 
 
+def internal_service_name(tenant: str) -> str:
+    """Name of a tenant's internal load balancer Service; its quick test looks the address up by it."""
+    return f"{tenant}-head-internal"
+
+
 def internal_service(
     name: str,
     namespace: str,

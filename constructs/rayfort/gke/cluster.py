@@ -8,7 +8,10 @@ from typing import Any, Literal
 from rayfort._cdk import Construct, Fn
 from rayfort._providers import google
 from rayfort.config.cluster import MaintenanceWindow, NodePool
+from rayfort.gke.keys import BOOT_DISK_GRANT, SECRETS_GRANT
 from rayfort.gke.node_pool import hardened_node_config
+from rayfort.iam import ServiceAgents
+from rayfort.kms import EncryptionKey
 
 ControlPlaneAccess = Literal["internal_ip", "dns_endpoint", "connect_gateway"]
 
@@ -46,10 +49,13 @@ class PrivateClusterProps:
     """Secondary range for services."""
     control_plane_cidr: str
     """The /28 of the control plane."""
-    secrets_key_id: str
-    """CMEK key for application-layer secrets encryption."""
-    boot_disk_key_id: str
-    """CMEK key of node boot disks: the bootstrap pool's, or every Autopilot node's."""
+    secrets_key: EncryptionKey
+    """CMEK key for application-layer secrets encryption; granted here to GKE's service agent."""
+    boot_disk_key: EncryptionKey
+    """CMEK key of node boot disks (the bootstrap pool's, or every Autopilot node's); granted here to
+    Compute Engine's service agent."""
+    service_agents: ServiceAgents
+    """Service agents of the cluster project, which use the keys."""
     node_service_account: str
     """Dedicated node service account email."""
     authorized_networks: tuple[tuple[str, str], ...] = ()
@@ -115,7 +121,7 @@ class PrivateCluster(Construct):
             },
             "datapath_provider": "ADVANCED_DATAPATH",
             "workload_identity_config": {"workload_pool": self._workload_pool},
-            "database_encryption": {"state": "ENCRYPTED", "key_name": props.secrets_key_id},
+            "database_encryption": {"state": "ENCRYPTED", "key_name": props.secrets_key.id},
             "binary_authorization": {"evaluation_mode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
             "security_posture_config": {"mode": "BASIC", "vulnerability_mode": "VULNERABILITY_BASIC"},
             "enable_legacy_abac": False,
@@ -157,7 +163,14 @@ class PrivateCluster(Construct):
             config.update(self._autopilot(props))
         else:
             config.update(self._standard(props))
-        self.cluster = google.ContainerCluster(self, "cluster", **config)
+        # GKE checks both keys when it creates the cluster and its bootstrap nodes: the grants come first.
+        grants = (
+            props.secrets_key.grant_encrypt_decrypt(props.service_agents.gke, construct_id=SECRETS_GRANT),
+            props.boot_disk_key.grant_encrypt_decrypt(props.service_agents.compute, construct_id=BOOT_DISK_GRANT),
+        )
+        self.cluster = google.ContainerCluster(
+            self, "cluster", **config, depends_on=[grant.propagated for grant in grants]
+        )
 
     @staticmethod
     def _standard(props: PrivateClusterProps) -> dict[str, Any]:
@@ -165,7 +178,7 @@ class PrivateCluster(Construct):
             "remove_default_node_pool": True,
             "initial_node_count": 1,
             "node_config": hardened_node_config(
-                props.bootstrap_pool, service_account=props.node_service_account, boot_disk_key=props.boot_disk_key_id
+                props.bootstrap_pool, service_account=props.node_service_account, boot_disk_key=props.boot_disk_key.id
             )
             # The bootstrap pool is deleted once the cluster exists, and the cluster updates no node_config field
             # in place: false is what google < 7.6 sent for it, so existing clusters are not replaced.
@@ -187,7 +200,7 @@ class PrivateCluster(Construct):
             "cluster_autoscaling": {
                 "auto_provisioning_defaults": {
                     "service_account": props.node_service_account,
-                    "boot_disk_kms_key": props.boot_disk_key_id,
+                    "boot_disk_kms_key": props.boot_disk_key.id,
                     "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
                 }
             },

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.config.cluster import KmsSettings
+from rayfort.kms import EncryptionKey, ExistingKey, KmsKey, KmsKeyProps
 
-ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-SECONDS_PER_DAY = 86_400
+# Construct ids of the grants beside the keys; resource addresses are a contract, so they stay as first named.
+BOOT_DISK_GRANT = "boot-disk-encrypter"
+SECRETS_GRANT = "secrets-encrypter"
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class ClusterKeysProps:
     """Inputs of ClusterKeys."""
 
     settings: KmsSettings
-    """Create keys (90-day rotation by default) or reference existing ones."""
+    """Create keys (rotating every ``rotation_days``, 90 by default) or reference existing ones."""
     location: str
     """Region of the key ring; keys must share the cluster's region."""
     project_id: str
@@ -27,11 +29,14 @@ class ClusterKeysProps:
 
 
 class ClusterKeys(Construct):
-    """The boot-disk and secrets keys, with grants on each key to exactly one service agent.
+    """The boot-disk and secrets keys: one key ring of hardened keys, or two existing keys.
 
-    Created keys rotate at most every 90 days and cannot be destroyed by Terraform:
-    losing a key loses every disk and secret encrypted with it.
+    The cluster and its node pools grant each key to the one service agent that
+    uses it (Compute Engine's for boot disks, GKE's for secrets).
     """
+
+    boot_disk: EncryptionKey
+    secrets: EncryptionKey
 
     def __init__(self, scope: Construct, construct_id: str, props: ClusterKeysProps) -> None:
         super().__init__(scope, construct_id)
@@ -41,44 +46,19 @@ class ClusterKeys(Construct):
             ring = google.KmsKeyRing(
                 self, "ring", name=created.key_ring, location=props.location, project=self.project_id
             )
-            self.boot_disk_key_id = self._key(ring.id, "boot-disk", props.name_prefix, created.rotation_days)
-            self.secrets_key_id = self._key(ring.id, "secrets", props.name_prefix, created.rotation_days)
+            self.boot_disk, self.secrets = (
+                KmsKey(
+                    self,
+                    purpose,
+                    KmsKeyProps(
+                        name=f"{props.name_prefix}-{purpose}", key_ring_id=ring.id, rotation_days=created.rotation_days
+                    ),
+                )
+                for purpose in ("boot-disk", "secrets")
+            )
         else:
             existing = props.settings.existing
             assert existing is not None  # the model requires exactly one source
             self.project_id = existing.boot_disk_key.split("/")[1]
-            self.boot_disk_key_id = existing.boot_disk_key
-            self.secrets_key_id = existing.secrets_key
-
-    def _key(self, ring_id: str, purpose: str, prefix: str, rotation_days: int) -> str:
-        key = google.KmsCryptoKey(
-            self,
-            purpose,
-            name=f"{prefix}-{purpose}",
-            key_ring=ring_id,
-            purpose="ENCRYPT_DECRYPT",
-            rotation_period=f"{rotation_days * SECONDS_PER_DAY}s",
-            version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
-            lifecycle={"prevent_destroy": True},
-        )
-        return key.id
-
-    def grant_boot_disk_encryption(self, member_email: str) -> None:
-        """Let a service agent (Compute Engine's) encrypt and decrypt boot disks."""
-        google.KmsCryptoKeyIamMember(
-            self,
-            "boot-disk-encrypter",
-            crypto_key_id=self.boot_disk_key_id,
-            role=ENCRYPTER_DECRYPTER,
-            member=f"serviceAccount:{member_email}",
-        )
-
-    def grant_secrets_encryption(self, member_email: str) -> None:
-        """Let a service agent (GKE's) encrypt and decrypt Kubernetes secrets in etcd."""
-        google.KmsCryptoKeyIamMember(
-            self,
-            "secrets-encrypter",
-            crypto_key_id=self.secrets_key_id,
-            role=ENCRYPTER_DECRYPTER,
-            member=f"serviceAccount:{member_email}",
-        )
+            self.boot_disk = ExistingKey(self, existing.boot_disk_key)
+            self.secrets = ExistingKey(self, existing.secrets_key)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.iam import Principal
 
 # The one predefined role GKE documents for node service accounts; nothing broader.
 NODE_ROLE = "roles/container.defaultNodeServiceAccount"
@@ -27,7 +28,7 @@ class NodeServiceAccount(Construct):
     Pods do not use it: with Workload Identity they get their own identities, so
     this account only writes logs and metrics and pulls images. Image pulls are
     granted where each repository is created (the mirror in the kuberay stack
-    grants ``roles/artifactregistry.reader`` to ``member``), not here.
+    grants ``roles/artifactregistry.reader`` to ``principal``), not here.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: NodeServiceAccountProps) -> None:
@@ -41,13 +42,15 @@ class NodeServiceAccount(Construct):
             project=props.project_id,
         )
         # A project-level grant: the node role has no resource-level equivalent.
-        google.ProjectIamMember(self, "node-role", project=props.project_id, role=NODE_ROLE, member=self.member)
+        google.ProjectIamMember(
+            self, "node-role", project=props.project_id, role=NODE_ROLE, member=self.principal.member
+        )
 
     @property
     def email(self) -> str:
         return self.account.email
 
     @property
-    def member(self) -> str:
-        """The IAM member string, for grants that live with other resources."""
-        return f"serviceAccount:{self.account.email}"
+    def principal(self) -> Principal:
+        """The nodes, for grants that live with other resources."""
+        return Principal.service_account(self.account.email, "nodes")

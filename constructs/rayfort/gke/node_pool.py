@@ -8,6 +8,9 @@ from typing import Any
 from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.config.cluster import NodePool
+from rayfort.gke.keys import BOOT_DISK_GRANT
+from rayfort.iam import Principal
+from rayfort.kms import EncryptionKey
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
 
@@ -67,8 +70,10 @@ class HardenedNodePoolProps:
     """Zones of the nodes."""
     service_account: str
     """Email of the dedicated node service account."""
-    boot_disk_key: str
-    """CMEK key of the boot disks."""
+    boot_disk_key: EncryptionKey
+    """CMEK key of the boot disks; granted here to Compute Engine's service agent."""
+    compute_agent: Principal
+    """Compute Engine's service agent of the cluster project, which encrypts the boot disks."""
 
 
 class HardenedNodePool(Construct):
@@ -77,6 +82,7 @@ class HardenedNodePool(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: HardenedNodePoolProps) -> None:
         super().__init__(scope, construct_id)
         pool = props.pool
+        grant = props.boot_disk_key.grant_encrypt_decrypt(props.compute_agent, construct_id=BOOT_DISK_GRANT)
         self.node_pool = google.ContainerNodePool(
             self,
             "pool",
@@ -88,6 +94,7 @@ class HardenedNodePool(Construct):
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
             node_config=hardened_node_config(
-                pool, service_account=props.service_account, boot_disk_key=props.boot_disk_key
+                pool, service_account=props.service_account, boot_disk_key=props.boot_disk_key.id
             ),
+            depends_on=[grant.propagated],
         )

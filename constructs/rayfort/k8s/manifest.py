@@ -7,16 +7,24 @@ Terraform JSON unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from rayfort._cdk import Construct, Fn
+from rayfort._cdk import Construct, Fn, TerraformResource
 from rayfort._providers import kubernetes
 
 
 class KubernetesObject(Construct):
     """One object applied with server-side apply, owned by the ``rayfort`` field manager."""
 
-    def __init__(self, scope: Construct, construct_id: str, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        manifest: dict[str, Any],
+        *,
+        depends_on: Sequence[TerraformResource] = (),
+    ) -> None:
         super().__init__(scope, construct_id)
         self.body = manifest
         self.manifest = kubernetes.Manifest(
@@ -24,6 +32,7 @@ class KubernetesObject(Construct):
             "object",
             manifest=manifest,
             field_manager={"name": "rayfort", "force_conflicts": False},
+            **({"depends_on": list(depends_on)} if depends_on else {}),
         )
 
     @property

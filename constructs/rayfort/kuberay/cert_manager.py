@@ -218,13 +218,15 @@ class CertManager(Construct):
         self.namespace = KubernetesObject(
             self, "namespace", restricted_namespace(NAMESPACE, {"app.kubernetes.io/part-of": "cert-manager"})
         )
-        namespace_address = f"kubernetes_manifest.{self.namespace.manifest.friendly_unique_id}"
         self.network_policies = [
-            KubernetesObject(self, f"networkpolicy-{policy['metadata']['name']}", policy)
+            KubernetesObject(
+                self,
+                f"networkpolicy-{policy['metadata']['name']}",
+                policy,
+                depends_on=[self.namespace.manifest],
+            )
             for policy in cert_manager_network_policies(props.control_plane_cidr)
         ]
-        for policy in self.network_policies:
-            policy.manifest.add_override("depends_on", [namespace_address])
         credentials: dict[str, str] = {}
         if props.access_token is not None:
             credentials = {"repository_username": REGISTRY_USERNAME, "repository_password": props.access_token}

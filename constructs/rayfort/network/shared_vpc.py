@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.iam import ServiceAgents
 from rayfort.network.references import NodeNetworkReferences
 
 
@@ -49,9 +50,8 @@ class SharedVpcSubnet(Construct, NodeNetworkReferences):
         )
         self.pods_range_name = props.pods_range_name
         self.services_range_name = props.services_range_name
-        service_project = google.DataGoogleProject(self, "service-project", project_id=props.service_project_id)
-        gke_agent = f"serviceAccount:service-{service_project.number}@container-engine-robot.iam.gserviceaccount.com"
-        google_apis_agent = f"serviceAccount:{service_project.number}@cloudservices.gserviceaccount.com"
+        agents = ServiceAgents.read(self, "service-project", props.service_project_id)
+        gke_agent, google_apis_agent = agents.gke.member, agents.google_apis.member
         google.ProjectIamMember(
             self,
             "gke-host-service-agent-user",

@@ -7,12 +7,14 @@ from typing import Any
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.iam import Principal, ServiceAgents
+from rayfort.kms import MAX_ROTATION_DAYS, EncryptionKey, ExistingKey, KmsKey, KmsKeyProps
 from rayfort.registry.images import MirrorAddress
 
 READER = "roles/artifactregistry.reader"
-ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
-SECONDS_PER_DAY = 86_400
+# Construct id of the key grant; resource addresses are a contract, so it stays as first named.
+KEY_GRANT = "registry-encrypter"
 SCANNING_API = "containerscanning.googleapis.com"
 
 
@@ -24,8 +26,8 @@ class CreatedMirrorKey:
     """KMS project (the cluster keys' project)."""
     key_ring: str
     """Name of the new key ring, in the mirror's location."""
-    rotation_days: int = 90
-    """Rotation period; at most 90 days."""
+    rotation_days: int = MAX_ROTATION_DAYS
+    """Rotation period, the environment's ``cluster.kms.create.rotation_days``; at most 90 days."""
 
 
 @dataclass(frozen=True)
@@ -54,42 +56,34 @@ class ArtifactMirror(Construct):
         self.address = props.address
         self.repository = props.address.repository
         self.chart_repository = props.address.chart_repository
-        self.kms_key_id = props.kms_key_id
         if not props.create:
             return
-        project = google.DataGoogleProject(self, "project", project_id=props.address.project_id)
-        agent = f"serviceAccount:service-{project.number}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
-        self.kms_key_id = props.kms_key_id or self._create_key(props)
+        agents = ServiceAgents.read(self, "project", props.address.project_id)
+        self.key = self._key(props)
         # Artifact Registry encrypts with the key as its service agent; the grant must exist first.
-        key_grant = google.KmsCryptoKeyIamMember(
-            self, "registry-encrypter", crypto_key_id=self.kms_key_id, role=ENCRYPTER_DECRYPTER, member=agent
-        )
+        key_grant = self.key.grant_encrypt_decrypt(agents.artifact_registry, construct_id=KEY_GRANT)
         scanning = google.ProjectService(
             self, "scanning-api", project=props.address.project_id, service=SCANNING_API, disable_on_destroy=False
         )
-        images = self._repository("images", self.repository, "Mirrored container images", [key_grant, scanning])
-        charts = self._repository("charts", self.chart_repository, "Mirrored Helm charts (OCI)", [key_grant, scanning])
+        after = [key_grant.propagated, scanning]
+        images = self._repository("images", self.repository, "Mirrored container images", after)
+        charts = self._repository("charts", self.chart_repository, "Mirrored Helm charts (OCI)", after)
         self.repository = images.repository_id
         self.chart_repository = charts.repository_id
 
-    def _create_key(self, props: ArtifactMirrorProps) -> str:
+    def _key(self, props: ArtifactMirrorProps) -> EncryptionKey:
+        """The given key, or a dedicated key ring and key beside the cluster's."""
+        if props.kms_key_id is not None:
+            return ExistingKey(self, props.kms_key_id)
         created = props.created_key
         if created is None:
             raise ValueError("ArtifactMirror needs kms_key_id or created_key to encrypt created repositories")
         ring = google.KmsKeyRing(
             self, "ring", name=created.key_ring, location=props.address.location, project=created.project_id
         )
-        key = google.KmsCryptoKey(
-            self,
-            "key",
-            name="registry",
-            key_ring=ring.id,
-            purpose="ENCRYPT_DECRYPT",
-            rotation_period=f"{created.rotation_days * SECONDS_PER_DAY}s",
-            version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
-            lifecycle={"prevent_destroy": True},
+        return KmsKey(
+            self, "key", KmsKeyProps(name="registry", key_ring_id=ring.id, rotation_days=created.rotation_days)
         )
-        return key.id
 
     def _repository(self, construct_id: str, repository_id: str, description: str, after: list) -> Any:
         return google.ArtifactRegistryRepository(
@@ -101,7 +95,7 @@ class ArtifactMirror(Construct):
             description=description,
             format="DOCKER",
             mode="STANDARD_REPOSITORY",
-            kms_key_name=self.kms_key_id,
+            kms_key_name=self.key.id,
             docker_config={"immutable_tags": True},
             vulnerability_scanning_config={"enablement_config": "INHERITED"},
             depends_on=after,
@@ -117,18 +111,18 @@ class ArtifactMirror(Construct):
         """oci://<location>-docker.pkg.dev/<project>/<chart repository>."""
         return self.address.chart_registry
 
-    def grant_read(self, construct_id: str, member: str, *, charts: bool = False) -> None:
+    def grant_read(self, principal: Principal, *, charts: bool = False) -> None:
         """Let one identity pull images (and charts, when asked); never a public member."""
-        if member in PUBLIC_MEMBERS:
-            raise ValueError(f"the mirror is private: {member} may not read it")
+        if principal.member in PUBLIC_MEMBERS:
+            raise ValueError(f"the mirror is private: {principal.member} may not read it")
         targets = [("images", self.repository)] + ([("charts", self.chart_repository)] if charts else [])
         for suffix, repository in targets:
             google.ArtifactRegistryRepositoryIamMember(
                 self,
-                f"{construct_id}-{suffix}",
+                f"{principal.name}-{suffix}",
                 project=self.address.project_id,
                 location=self.address.location,
                 repository=repository,
                 role=READER,
-                member=member,
+                member=principal.member,
             )

@@ -1,23 +1,34 @@
 """rayfort's stack compositions: network, gke, kuberay, tenant-<name> and exposure.
 
-Each is a TerraformStack with its own state, built from the construct library
-and wired to the stacks it depends on through references. An app composes them
+Each is a TerraformStack with its own state, built from typed settings, a
+Platform (project, region, environment, labels, state backend) and the typed
+refs of the stacks it depends on: NetworkRefs, ClusterRefs, OperatorRefs and
+TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
 (see ``main.py`` and ``stacks/app.py`` in the rayfort repository).
 """
 
-from rayfort.stacks.base import RayfortStack, workspace_name
-from rayfort.stacks.exposure import ExposureStack
-from rayfort.stacks.gke import GkeStack
-from rayfort.stacks.kuberay import KubeRayStack
-from rayfort.stacks.network import NetworkStack
-from rayfort.stacks.tenant import TenantStack
+from rayfort.stacks.base import Platform, RayfortStack, workspace_name
+from rayfort.stacks.exposure import ExposureStack, ExposureStackProps
+from rayfort.stacks.gke import ClusterRefs, GkeStack, GkeStackProps
+from rayfort.stacks.kuberay import KubeRayStack, KubeRayStackProps, OperatorRefs
+from rayfort.stacks.network import NetworkRefs, NetworkStack, NetworkStackProps
+from rayfort.stacks.tenant import TenantRefs, TenantStack
 
 __all__ = [
+    "ClusterRefs",
     "ExposureStack",
+    "ExposureStackProps",
     "GkeStack",
+    "GkeStackProps",
     "KubeRayStack",
+    "KubeRayStackProps",
+    "NetworkRefs",
     "NetworkStack",
+    "NetworkStackProps",
+    "OperatorRefs",
+    "Platform",
     "RayfortStack",
+    "TenantRefs",
     "TenantStack",
     "workspace_name",
 ]

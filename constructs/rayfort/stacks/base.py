@@ -1,32 +1,55 @@
-"""What every rayfort stack shares: its own state, and providers configured from references."""
+"""What every rayfort stack shares: where it deploys, its own state, and providers configured from references."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rayfort._cdk import CloudBackend, Construct, Fn, GcsBackend, LocalBackend, NamedCloudWorkspace, TerraformStack
 from rayfort._providers import google, helm, kubernetes
 from rayfort.config import Environment
-from rayfort.config.state import CloudState, GcsState, LocalState
+from rayfort.config.environment import ResourceLabels
+from rayfort.config.state import CloudState, GcsState, LocalState, StateBackend
 from rayfort.gke.cluster import ClusterAccess
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where the stacks of one environment deploy, how their resources are labelled and where state lives."""
+
+    project_id: str
+    """The project of the cluster and of everything not placed elsewhere."""
+    region: str
+    """The region of the cluster and its network."""
+    environment: str
+    """The environment's name, in labels, state paths and workspace names."""
+    labels: ResourceLabels
+    """Owning team and cost center, on every resource."""
+    state: StateBackend = LocalState()
+    """Local files by default; GCS or Terraform Cloud for teams."""
+
+    @classmethod
+    def of(cls, env: Environment) -> Platform:
+        return cls(
+            project_id=env.project_id, region=env.region, environment=env.name, labels=env.labels, state=env.state
+        )
 
 
 class RayfortStack(TerraformStack):
     """A stack with its own state and a Google provider labelled for the environment."""
 
-    def __init__(self, scope: Construct, stack_id: str, env: Environment) -> None:
+    def __init__(self, scope: Construct, stack_id: str, platform: Platform) -> None:
         super().__init__(scope, stack_id)
-        self.env = env
-        self.stack_id = stack_id
-        _configure_state(self, env, stack_id)
+        _configure_state(self, platform, stack_id)
         google.GoogleProvider(
             self,
             "google",
-            project=env.project_id,
-            region=env.region,
+            project=platform.project_id,
+            region=platform.region,
             default_labels={
                 "managed-by": "rayfort",
-                "environment": env.name,
-                "team": env.labels.team,
-                "cost-center": env.labels.cost_center,
+                "environment": platform.environment,
+                "team": platform.labels.team,
+                "cost-center": platform.labels.cost_center,
                 "stack": stack_id,
             },
         )
@@ -41,22 +64,22 @@ class RayfortStack(TerraformStack):
         helm.HelmProvider(self, "helm", kubernetes=connection)
 
 
-def _configure_state(stack: TerraformStack, env: Environment, stack_id: str) -> None:
-    state = env.state
+def _configure_state(stack: TerraformStack, platform: Platform, stack_id: str) -> None:
+    state = platform.state
     if isinstance(state, LocalState):
         # Relative to cdktf.out/stacks/<stack>/, so the state lands in <project>/<directory>/.
-        LocalBackend(stack, path=f"../../../{state.directory}/{env.name}/{stack_id}.tfstate")
+        LocalBackend(stack, path=f"../../../{state.directory}/{platform.environment}/{stack_id}.tfstate")
     elif isinstance(state, GcsState):
-        GcsBackend(stack, bucket=state.bucket, prefix=f"{state.prefix}/{env.name}/{stack_id}")
+        GcsBackend(stack, bucket=state.bucket, prefix=f"{state.prefix}/{platform.environment}/{stack_id}")
     elif isinstance(state, CloudState):
         CloudBackend(
             stack,
             hostname=state.hostname,
             organization=state.organization,
-            workspaces=NamedCloudWorkspace(workspace_name(state, env, stack_id)),
+            workspaces=NamedCloudWorkspace(workspace_name(state, platform.environment, stack_id)),
         )
 
 
-def workspace_name(state: CloudState, env: Environment, stack_id: str) -> str:
+def workspace_name(state: CloudState, environment: str, stack_id: str) -> str:
     """Terraform Cloud workspace of a stack: <prefix>-<env>-<stack>, a contract with TFC admins."""
-    return f"{state.workspace_prefix}-{env.name}-{stack_id}"
+    return f"{state.workspace_prefix}-{environment}-{stack_id}"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rayfort._cdk import Construct, TerraformOutput
-from rayfort.config import Environment
-from rayfort.config.cluster import NodePool, admitted_image_patterns
+from rayfort.config.cluster import ClusterSettings, NodePool
 from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.gke.binary_authorization import ImageAdmissionPolicy, ImageAdmissionPolicyProps
 from rayfort.gke.cluster import ClusterAccess, PrivateCluster, PrivateClusterProps
 from rayfort.gke.keys import ClusterKeys, ClusterKeysProps
 from rayfort.gke.node_identity import NodeServiceAccount, NodeServiceAccountProps
 from rayfort.gke.node_pool import HardenedNodePool, HardenedNodePoolProps
-from rayfort.gke.service_agents import ProjectServiceAgents, ProjectServiceAgentsProps
-from rayfort.stacks.base import RayfortStack
-from rayfort.stacks.network import NetworkStack
+from rayfort.iam import Principal, ServiceAgents
+from rayfort.stacks.base import Platform, RayfortStack
+from rayfort.stacks.network import NetworkRefs
 
 CREDENTIALS_FLAG = {
     "internal_ip": "--internal-ip",
@@ -22,58 +23,88 @@ CREDENTIALS_FLAG = {
 }
 
 
-class GkeStack(RayfortStack):
-    """The cluster every tenant runs on; its references configure the in-cluster stacks' providers."""
+@dataclass(frozen=True)
+class ClusterRefs:
+    """What the gke stack offers the in-cluster stacks."""
 
-    def __init__(self, scope: Construct, stack_id: str, env: Environment, network: NetworkStack) -> None:
-        super().__init__(scope, stack_id, env)
-        settings = env.cluster
-        agents = ProjectServiceAgents(self, "service-agents", ProjectServiceAgentsProps(project_id=env.project_id))
-        self.keys = ClusterKeys(
+    access: ClusterAccess
+    """The API server's address and CA (references), for the kubernetes and helm providers."""
+    nodes: Principal
+    """The nodes' service account, for image-pull grants made where repositories are created."""
+
+
+@dataclass(frozen=True)
+class GkeStackProps:
+    """Inputs of GkeStack besides the platform and the network."""
+
+    settings: ClusterSettings
+    """The cluster, its node pools and its keys."""
+    zones: tuple[str, ...]
+    """Zones of the region; a pool without zones of its own uses the first."""
+    admitted_images: tuple[str, ...]
+    """Image name patterns Binary Authorization admits (Google's system images are admitted by Google)."""
+    ray_operator_addon: bool = False
+    """Run GKE's managed Ray operator instead of installing KubeRay with Helm."""
+    gateway_api: bool = False
+    """Turn on the Gateway API CRDs, for dashboards published through a Gateway."""
+
+
+class GkeStack(RayfortStack):
+    """The cluster every tenant runs on: CMEK keys, node identity, image admission, audit logs, node pools.
+
+    Offers ``refs`` (ClusterRefs): how to reach the API server, and the nodes'
+    identity. Needs the platform, its settings (GkeStackProps) and NetworkRefs.
+    """
+
+    def __init__(
+        self, scope: Construct, stack_id: str, platform: Platform, props: GkeStackProps, network: NetworkRefs
+    ) -> None:
+        super().__init__(scope, stack_id, platform)
+        settings = props.settings
+        project = platform.project_id
+        # A scope of its own: the project data source's address is service-agents/project.
+        agents = ServiceAgents.read(Construct(self, "service-agents"), "project", project)
+        keys = ClusterKeys(
             self,
             "keys",
             ClusterKeysProps(
-                settings=settings.kms, location=env.region, project_id=env.project_id, name_prefix=settings.name
+                settings=settings.kms, location=platform.region, project_id=project, name_prefix=settings.name
             ),
         )
-        self.keys.grant_boot_disk_encryption(agents.compute)
-        self.keys.grant_secrets_encryption(agents.gke)
-        self.node_identity = NodeServiceAccount(
-            self,
-            "node-identity",
-            NodeServiceAccountProps(project_id=env.project_id, account_id=f"{settings.name}-nodes"),
+        node_identity = NodeServiceAccount(
+            self, "node-identity", NodeServiceAccountProps(project_id=project, account_id=f"{settings.name}-nodes")
         )
         ImageAdmissionPolicy(
             self,
             "image-admission",
-            ImageAdmissionPolicyProps(project_id=env.project_id, admitted_patterns=admitted_image_patterns(env)),
+            ImageAdmissionPolicyProps(project_id=project, admitted_patterns=props.admitted_images),
         )
-        DataAccessAuditLogs(self, "audit-logs", DataAccessAuditLogsProps(project_id=env.project_id))
-        if self.keys.project_id != env.project_id:
+        DataAccessAuditLogs(self, "audit-logs", DataAccessAuditLogsProps(project_id=project))
+        if keys.project_id != project:
             DataAccessAuditLogs(
                 self,
                 "key-audit-logs",
-                DataAccessAuditLogsProps(project_id=self.keys.project_id, services=("cloudkms.googleapis.com",)),
+                DataAccessAuditLogsProps(project_id=keys.project_id, services=("cloudkms.googleapis.com",)),
             )
-        vpc = network.vpc
-        authorized = [(vpc.subnet.ip_cidr_range, "node-subnet")]
+        authorized = [(network.subnet_cidr, "node-subnet")]
         authorized += [(n.cidr, n.display_name) for n in settings.master_authorized_networks]
         standard = settings.mode == "standard"
-        self.cluster = PrivateCluster(
+        cluster = PrivateCluster(
             self,
             "cluster",
             PrivateClusterProps(
                 name=settings.name,
-                project_id=env.project_id,
-                location=env.region,
-                network_id=vpc.network_id,
-                subnet_id=vpc.subnet_id,
-                pods_range_name=vpc.pods_range_name,
-                services_range_name=vpc.services_range_name,
-                control_plane_cidr=env.network.control_plane_cidr,
-                secrets_key_id=self.keys.secrets_key_id,
-                boot_disk_key_id=self.keys.boot_disk_key_id,
-                node_service_account=self.node_identity.email,
+                project_id=project,
+                location=platform.region,
+                network_id=network.network_id,
+                subnet_id=network.subnet_id,
+                pods_range_name=network.pods_range_name,
+                services_range_name=network.services_range_name,
+                control_plane_cidr=network.control_plane_cidr,
+                secrets_key=keys.secrets,
+                boot_disk_key=keys.boot_disk,
+                service_agents=agents,
+                node_service_account=node_identity.email,
                 authorized_networks=tuple(authorized),
                 control_plane_access=settings.control_plane_access,
                 autopilot=not standard,
@@ -81,9 +112,13 @@ class GkeStack(RayfortStack):
                 release_channel=settings.release_channel,
                 maintenance_window=settings.maintenance_window,
                 security_group=settings.security_group,
-                ray_operator_addon=env.kuberay.install == "gke-addon",
-                gateway_api=env.exposure.api == "gateway",
-                labels={"environment": env.name, "team": env.labels.team, "cost-center": env.labels.cost_center},
+                ray_operator_addon=props.ray_operator_addon,
+                gateway_api=props.gateway_api,
+                labels={
+                    "environment": platform.environment,
+                    "team": platform.labels.team,
+                    "cost-center": platform.labels.cost_center,
+                },
             ),
         )
         if standard:
@@ -93,78 +128,37 @@ class GkeStack(RayfortStack):
                     f"pool-{pool.name}",
                     HardenedNodePoolProps(
                         pool=pool,
-                        cluster_id=self.cluster.id,
-                        location=env.region,
-                        zones=pool.zones or env.zones[:1],
-                        service_account=self.node_identity.email,
-                        boot_disk_key=self.keys.boot_disk_key_id,
+                        cluster_id=cluster.id,
+                        location=platform.region,
+                        zones=list(pool.zones or props.zones[:1]),
+                        service_account=node_identity.email,
+                        boot_disk_key=keys.boot_disk,
+                        compute_agent=agents.compute,
                     ),
                 )
-        self._outputs(env)
+        self.refs = ClusterRefs(access=cluster.access(), nodes=node_identity.principal)
+        self._outputs(platform, settings, cluster, node_identity)
 
-    def _outputs(self, env: Environment) -> None:
+    def _outputs(
+        self, platform: Platform, settings: ClusterSettings, cluster: PrivateCluster, nodes: NodeServiceAccount
+    ) -> None:
         """What people need: which cluster, where, its identities, and how to get credentials."""
-        TerraformOutput(self, "cluster_name", value=self.cluster_name, description="GKE cluster name")
-        TerraformOutput(self, "cluster_location", value=self.location, description="GKE cluster region")
-        TerraformOutput(self, "workload_pool", value=self.workload_pool, description="Workload Identity pool")
-        TerraformOutput(
-            self, "node_service_account", value=self.node_service_account_email, description="Node service account"
-        )
-        access = env.cluster.control_plane_access
+        TerraformOutput(self, "cluster_name", value=cluster.name, description="GKE cluster name")
+        TerraformOutput(self, "cluster_location", value=cluster.location, description="GKE cluster region")
+        TerraformOutput(self, "workload_pool", value=cluster.workload_pool, description="Workload Identity pool")
+        TerraformOutput(self, "node_service_account", value=nodes.email, description="Node service account")
+        access = settings.control_plane_access
         flag = CREDENTIALS_FLAG[access]
         if flag is None:
             command = (
-                f"gcloud container fleet memberships get-credentials {env.cluster.name} --project {env.project_id}"
+                f"gcloud container fleet memberships get-credentials {settings.name} --project {platform.project_id}"
             )
         else:
             command = (
-                f"gcloud container clusters get-credentials {env.cluster.name} --location {env.region} "
-                f"--project {env.project_id} {flag}"
+                f"gcloud container clusters get-credentials {settings.name} --location {platform.region} "
+                f"--project {platform.project_id} {flag}"
             )
         TerraformOutput(self, "get_credentials", value=command, description=f"kubectl credentials through {access}")
-
-    @property
-    def access(self) -> ClusterAccess:
-        return self.cluster.access()
-
-    @property
-    def cluster_name(self) -> str:
-        return self.cluster.name
-
-    @property
-    def location(self) -> str:
-        return self.cluster.location
-
-    @property
-    def endpoint(self) -> str:
-        """The API server address for the chosen control plane access."""
-        return self.cluster.endpoint
-
-    @property
-    def ca_certificate(self) -> str:
-        """Base64 PEM of the cluster CA."""
-        return self.cluster.ca_certificate
-
-    @property
-    def workload_pool(self) -> str:
-        return self.cluster.workload_pool
-
-    @property
-    def node_service_account_email(self) -> str:
-        return self.node_identity.email
-
-    @property
-    def node_service_account_member(self) -> str:
-        """serviceAccount:<email>, for image-pull grants made where repositories are created."""
-        return self.node_identity.member
-
-    @property
-    def boot_disk_key_id(self) -> str:
-        return self.keys.boot_disk_key_id
-
-    @property
-    def secrets_key_id(self) -> str:
-        return self.keys.secrets_key_id
 
 
 def _bootstrap_pool(pools: list[NodePool]) -> NodePool:

@@ -2,133 +2,144 @@
 
 from __future__ import annotations
 
-from rayfort._cdk import Construct
+from dataclasses import dataclass
+
+from rayfort._cdk import Construct, TerraformStack
 from rayfort._providers import google
-from rayfort.config import Environment
-from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
+from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.kuberay.addon import GkeAddonCompatibility
-from rayfort.kuberay.admission.policies import AdmissionPolicies, ray_admission
+from rayfort.kuberay.admission.policies import AdmissionPolicies
+from rayfort.kuberay.admission.ray_workloads import RayAdmission
 from rayfort.kuberay.cert_manager import CertManager, CertManagerProps, CertManagerValues
 from rayfort.kuberay.chart import ChartSource
 from rayfort.kuberay.crds import KubeRayCrds
 from rayfort.kuberay.guardrails import OperatorNetwork, namespace_guardrails
 from rayfort.kuberay.operator import KubeRayOperator, KubeRayOperatorProps
 from rayfort.kuberay.values import OPERATOR_IMAGE, OperatorValues
-from rayfort.registry.images import MirrorAddress, ray_image
-from rayfort.registry.mirror import ArtifactMirror, ArtifactMirrorProps, CreatedMirrorKey
-from rayfort.stacks.base import RayfortStack
-from rayfort.stacks.gke import GkeStack
-from rayfort.versions import KUBERAY_VERSION
+from rayfort.registry.images import MirrorAddress
+from rayfort.registry.mirror import ArtifactMirror, ArtifactMirrorProps
+from rayfort.stacks.base import Platform, RayfortStack
+from rayfort.stacks.gke import ClusterRefs
+from rayfort.stacks.network import NetworkRefs
 
-OPERATOR_NAMESPACE = "kuberay-system"
+
+@dataclass(frozen=True)
+class OperatorRefs:
+    """What the kuberay stack offers tenant stacks."""
+
+    stack: TerraformStack | None
+    """The stack that installs the operator and its CRDs, which tenant stacks deploy after; None when
+    the operator is installed outside this app (by a cluster admin, or as GKE's add-on)."""
+    namespace: str
+    """The operator's namespace, which tenants' network policies admit to their heads' dashboards."""
+    mirror: MirrorAddress | None
+    """The private registry tenants' images come from; None when images come from upstream."""
+
+
+@dataclass(frozen=True)
+class KubeRayStackProps:
+    """Inputs of KubeRayStack besides the platform and the cluster."""
+
+    settings: KubeRaySettings
+    """How the operator is installed (cluster-wide, namespaced or GKE's add-on) and its CRDs managed."""
+    admission: RayAdmission
+    """What tenants' Ray clusters may be: the admission policies this stack applies to tenant namespaces
+    (with a namespaced operator a cluster admin applies them instead: they are cluster-scoped)."""
+    tenant_namespaces: tuple[str, ...] = ()
+    """Namespaces of the tenants whose RayClusters the operator runs; the only ones it watches when namespaced."""
+    feature_gates: tuple[tuple[str, bool], ...] = ()
+    """Every feature gate with the value the operator runs with."""
+    cert_manager: bool = False
+    """Install cert-manager, which issues tenants' Ray TLS certificates."""
+    mirror: ArtifactMirrorProps | None = None
+    """The private registry of images and charts; images and charts come from upstream when None."""
 
 
 class KubeRayStack(RayfortStack):
-    """Installs the KubeRay operator, and cert-manager when a tenant's TLS needs it, on the gke stack's cluster."""
+    """Installs the KubeRay operator, and cert-manager when a tenant's TLS needs it, on the gke stack's cluster.
 
-    def __init__(self, scope: Construct, stack_id: str, env: Environment, gke: GkeStack) -> None:
-        super().__init__(scope, stack_id, env)
-        self.use_cluster(gke.access)
-        settings = env.kuberay
-        self.mirror = self._mirror(env, gke)
-        self.namespace: KubernetesObject | None = None
-        self.operator: KubeRayOperator | None = None
-        self.crds: KubeRayCrds | None = None
-        token = google.DataGoogleClientConfig(self, "registry-client").access_token if self.mirror else None
-        # Tenants' certificates come from cert-manager whoever runs the operator, so GKE's add-on needs it too.
-        self.cert_manager = self._cert_manager(env, token) if cert_manager_needed(env) else None
-        # Cluster-scoped: with a namespaced operator a cluster admin applies them (make admission-policies).
-        self.admission = (
-            AdmissionPolicies(self, "admission", ray_admission(env)) if settings.install != "namespaced" else None
+    Offers ``refs`` (OperatorRefs): the operator's namespace and the mirror.
+    Needs the platform, its settings (KubeRayStackProps), ClusterRefs and the
+    control plane's range from NetworkRefs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        stack_id: str,
+        platform: Platform,
+        props: KubeRayStackProps,
+        cluster: ClusterRefs,
+        network: NetworkRefs,
+    ) -> None:
+        super().__init__(scope, stack_id, platform)
+        self.use_cluster(cluster.access)
+        settings = props.settings
+        mirror = self._mirror(props.mirror, cluster)
+        self.refs = OperatorRefs(
+            stack=self, namespace=OPERATOR_NAMESPACE, mirror=props.mirror.address if props.mirror else None
         )
+        token = google.DataGoogleClientConfig(self, "registry-client").access_token if mirror else None
+        # Tenants' certificates come from cert-manager whoever runs the operator, so GKE's add-on needs it too.
+        if props.cert_manager:
+            self._cert_manager(network.control_plane_cidr, mirror, token)
+        if settings.install != "namespaced":
+            AdmissionPolicies(self, "admission", props.admission)
         if settings.install == "gke-addon":
-            self.addon = GkeAddonCompatibility(self, "gke-addon")
+            GkeAddonCompatibility(self, "gke-addon")
             return
-        self.namespace = KubernetesObject(
+        namespace = KubernetesObject(
             self, "namespace", restricted_namespace(OPERATOR_NAMESPACE, {"app.kubernetes.io/part-of": "kuberay"})
         )
         source = ChartSource()
         image = OPERATOR_IMAGE
-        if self.mirror is not None:
-            source = ChartSource(repository=self.mirror.chart_registry, access_token=token)
-            image = self.mirror.address.mirrored(image)
-        watched = tuple(t.name for t in env.tenants if t.ray_runtime == "kuberay")
+        if mirror is not None:
+            source = ChartSource(repository=mirror.chart_registry, access_token=token)
+            image = mirror.address.mirrored(image)
+        watched = props.tenant_namespaces
         values = OperatorValues(
             image_repository=image,
             watch_namespaces=watched if settings.install == "namespaced" else (),
-            feature_gates=tuple(sorted(effective_feature_gates(env).items())),
+            feature_gates=props.feature_gates,
         )
-        network = OperatorNetwork(OPERATOR_NAMESPACE, env.network.control_plane_cidr, watched)
+        operator_network = OperatorNetwork(OPERATOR_NAMESPACE, network.control_plane_cidr, watched)
         guards = [
-            KubernetesObject(self, f"{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
-            for obj in namespace_guardrails(network, values)
+            KubernetesObject(
+                self, f"{obj['kind'].lower()}-{obj['metadata']['name']}", obj, depends_on=[namespace.manifest]
+            )
+            for obj in namespace_guardrails(operator_network, values)
         ]
-        namespace_address = f"kubernetes_manifest.{self.namespace.manifest.friendly_unique_id}"
-        for guard in guards:
-            guard.manifest.add_override("depends_on", [namespace_address])
-        after = [self.namespace.manifest, *(guard.manifest for guard in guards)]
+        after = [namespace.manifest, *(guard.manifest for guard in guards)]
         if settings.manage_crds:
-            self.crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
-            after.append(self.crds.manifests)
-        self.operator = KubeRayOperator(
+            crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
+            after.append(crds.manifests)
+        KubeRayOperator(
             self,
             "operator",
             KubeRayOperatorProps(namespace=OPERATOR_NAMESPACE, values=values, source=source),
             after=after,
         )
 
-    def _cert_manager(self, env: Environment, token: str | None) -> CertManager:
+    def _cert_manager(self, control_plane_cidr: str, mirror: ArtifactMirror | None, token: str | None) -> None:
         """cert-manager from the public chart, or from the mirror with mirrored images when air-gapped."""
-        cidr = env.network.control_plane_cidr
-        if self.mirror is None:
-            return CertManager(self, "cert-manager", CertManagerProps(control_plane_cidr=cidr))
-        images = tuple((c, self.mirror.address.mirrored(r)) for c, r in CertManagerValues().image_repositories)
+        if mirror is None:
+            CertManager(self, "cert-manager", CertManagerProps(control_plane_cidr=control_plane_cidr))
+            return
+        images = tuple((c, mirror.address.mirrored(r)) for c, r in CertManagerValues().image_repositories)
         props = CertManagerProps(
-            control_plane_cidr=cidr,
+            control_plane_cidr=control_plane_cidr,
             values=CertManagerValues(image_repositories=images),
-            repository=self.mirror.chart_registry,
+            repository=mirror.chart_registry,
             access_token=token,
         )
-        return CertManager(self, "cert-manager", props)
+        CertManager(self, "cert-manager", props)
 
-    def _mirror(self, env: Environment, gke: GkeStack) -> ArtifactMirror | None:
-        """The private registry, when the environment names one; nodes may pull from it."""
-        settings = env.registry_mirror
-        if settings is None:
+    def _mirror(self, props: ArtifactMirrorProps | None, cluster: ClusterRefs) -> ArtifactMirror | None:
+        """The private registry, when there is one; nodes may pull from it."""
+        if props is None:
             return None
-        kms = env.cluster.kms.create
-        created = CreatedMirrorKey(kms.project_id or env.project_id, f"{env.cluster.name}-registry") if kms else None
-        mirror = ArtifactMirror(
-            self,
-            "mirror",
-            ArtifactMirrorProps(
-                address=MirrorAddress.of(env, settings),
-                create=settings.create,
-                kms_key_id=settings.kms_key,
-                created_key=created,
-            ),
-        )
-        mirror.grant_read("nodes", gke.node_identity.member)
+        mirror = ArtifactMirror(self, "mirror", props)
+        mirror.grant_read(cluster.nodes)
         return mirror
-
-    @property
-    def operator_namespace(self) -> str:
-        """Namespace of the operator pods; a reference when this stack creates it."""
-        return self.namespace.name if self.namespace is not None else OPERATOR_NAMESPACE
-
-    @property
-    def crds_managed(self) -> bool:
-        """Whether this stack applies the ray.io CRDs; otherwise GKE's add-on or a cluster admin does."""
-        return self.crds is not None
-
-    @property
-    def kuberay_version(self) -> str:
-        """KubeRay version tenants' RayClusters are written for (the add-on is checked against it)."""
-        return KUBERAY_VERSION
-
-    def ray_image(self, ray_version: str) -> str:
-        """The Ray image tenants run: the mirror's copy when there is a mirror, else upstream."""
-        upstream = ray_image(ray_version)
-        return self.mirror.address.mirrored(upstream) if self.mirror is not None else upstream

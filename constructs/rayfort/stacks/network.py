@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from rayfort._cdk import Construct, TerraformOutput
+from dataclasses import dataclass
+
+from rayfort._cdk import Construct, Fn, TerraformOutput
 from rayfort._providers import google
-from rayfort.config import Environment
-from rayfort.config.org_policy import key_projects
+from rayfort.config.network import NetworkSettings
+from rayfort.config.org_policy import OrgPolicies
 from rayfort.network.egress import CloudNat, CloudNatProps, GoogleApisAccess, GoogleApisAccessProps
 from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallProps
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
@@ -13,54 +15,90 @@ from rayfort.network.private_network import PrivateNetwork, PrivateNetworkProps
 from rayfort.network.private_service_access import PrivateServiceAccess, PrivateServiceAccessProps
 from rayfort.network.service_perimeter import ServicePerimeter, ServicePerimeterProps
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
-from rayfort.stacks.base import RayfortStack
+from rayfort.stacks.base import Platform, RayfortStack
+
+
+@dataclass(frozen=True)
+class NetworkRefs:
+    """What the network stack offers the stacks inside it: references to the VPC, and the ranges it reserved."""
+
+    network_id: str
+    """The VPC (a reference)."""
+    subnet_id: str
+    """The node subnet (a reference)."""
+    subnet_cidr: str
+    """The node subnet's primary range (a reference: a Shared VPC host's subnet is read, not declared)."""
+    pods_range_name: str
+    """Name of the subnet's secondary range for pods."""
+    services_range_name: str
+    """Name of the subnet's secondary range for services."""
+    control_plane_cidr: str
+    """The /28 reserved for the GKE control plane."""
+    google_apis_cidr: str
+    """The Google APIs VIP the nodes reach (restricted inside a perimeter, private otherwise)."""
+    private_services_cidr: str
+    """The range reserved for private service access (Memorystore), as a literal for network policies."""
+    private_services_range: str | None
+    """Name of that reservation, read off the peering so instances follow it; None with a Shared VPC,
+    whose host owns the peering (instances then take any range of the host's connection)."""
+
+
+@dataclass(frozen=True)
+class NetworkStackProps:
+    """Inputs of NetworkStack besides the platform."""
+
+    settings: NetworkSettings
+    """The VPC, its ranges, egress and VPC Service Controls."""
+    name: str
+    """Prefix of every network resource's name (the cluster's name)."""
+    organization_id: str
+    """Numeric organization id, for the VPC-SC access policy."""
+    org_policies: OrgPolicies = OrgPolicies()
+    """Constraints in force; set on the project when ``manage`` is on."""
+    perimeter_projects: tuple[str, ...] = ()
+    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS project."""
 
 
 class NetworkStack(RayfortStack):
     """VPC (or a Shared VPC subnet), egress, firewall, private service access, VPC-SC and org policies.
 
-    Its attributes are the references the other stacks use: ``vpc`` (network and
-    subnet ids and self links, range names), ``control_plane_cidr``,
-    ``dns_zone_names`` and ``private_services_connection``.
+    Offers ``refs`` (NetworkRefs): the VPC and subnet, their ranges and the
+    private service access reservation. Needs only its platform and settings.
     """
 
-    def __init__(self, scope: Construct, stack_id: str, env: Environment) -> None:
-        super().__init__(scope, stack_id, env)
-        net = env.network
-        name = env.cluster.name
-        self.control_plane_cidr = net.control_plane_cidr
-        self.firewall: NodeFirewall | None = None
-        self.nat: CloudNat | None = None
-        self.google_apis: GoogleApisAccess | None = None
-        self.private_service_access: PrivateServiceAccess | None = None
-        self.vpc: PrivateNetwork | SharedVpcSubnet
+    def __init__(self, scope: Construct, stack_id: str, platform: Platform, props: NetworkStackProps) -> None:
+        super().__init__(scope, stack_id, platform)
+        net = props.settings
+        name = props.name
+        self._google_apis: GoogleApisAccess | None = None
+        private_service_access: PrivateServiceAccess | None = None
+        self._vpc: PrivateNetwork | SharedVpcSubnet
         if net.shared_vpc is not None:
             # The host project's network team owns its routes, NAT, DNS, firewall and peerings.
-            self.vpc = SharedVpcSubnet(
+            self._vpc = SharedVpcSubnet(
                 self,
                 "shared-vpc",
                 SharedVpcSubnetProps(
                     host_project_id=net.shared_vpc.host_project_id,
-                    service_project_id=env.project_id,
+                    service_project_id=platform.project_id,
                     network=net.shared_vpc.network,
                     subnetwork=net.shared_vpc.subnetwork,
-                    region=env.region,
+                    region=platform.region,
                     pods_range_name=net.shared_vpc.pods_range_name,
                     services_range_name=net.shared_vpc.services_range_name,
                 ),
             )
         else:
-            self.vpc = self._own_network(env, name)
+            self._vpc, private_service_access = self._own_network(platform, net, name)
         controls = net.service_controls
-        self.perimeter: ServicePerimeter | None = None
         if controls.enabled:
-            self.perimeter = ServicePerimeter(
+            ServicePerimeter(
                 self,
                 "service-controls",
                 ServicePerimeterProps(
                     name=name.replace("-", "_"),
-                    organization_id=env.organization_id,
-                    project_numbers=self._perimeter_projects(env),
+                    organization_id=props.organization_id,
+                    project_numbers=self._perimeter_projects(platform, props),
                     access_policy_id=controls.access_policy_id,
                     enforce=controls.enforce,
                     extra_restricted_services=tuple(controls.extra_restricted_services),
@@ -69,28 +107,44 @@ class NetworkStack(RayfortStack):
                     egress_policies=tuple(controls.egress_policies),
                 ),
             )
+        self.refs = NetworkRefs(
+            network_id=self._vpc.network_id,
+            subnet_id=self._vpc.subnet_id,
+            subnet_cidr=self._vpc.subnet.ip_cidr_range,
+            pods_range_name=self._vpc.pods_range_name,
+            services_range_name=self._vpc.services_range_name,
+            control_plane_cidr=net.control_plane_cidr,
+            google_apis_cidr=net.google_apis_cidr,
+            private_services_cidr=net.private_services_cidr,
+            private_services_range=(
+                None
+                if private_service_access is None
+                else Fn.element(private_service_access.connection.reserved_peering_ranges, 0)
+            ),
+        )
         self._outputs()
-        policies = env.org_policies
+        policies = props.org_policies
         if policies.manage and policies.enforced:
             ProjectOrgPolicies(
                 self,
                 "org-policies",
                 ProjectOrgPoliciesProps(
-                    project_id=env.project_id,
+                    project_id=platform.project_id,
                     constraints=tuple(policies.enforced),
                     allowed_locations=tuple(policies.allowed_locations),
                     allowed_kms_projects=tuple(policies.allowed_kms_projects),
                 ),
             )
 
-    def _own_network(self, env: Environment, name: str) -> PrivateNetwork:
-        net = env.network
+    def _own_network(
+        self, platform: Platform, net: NetworkSettings, name: str
+    ) -> tuple[PrivateNetwork, PrivateServiceAccess]:
         vpc = PrivateNetwork(
             self,
             "vpc",
             PrivateNetworkProps(
                 name=name,
-                region=env.region,
+                region=platform.region,
                 subnet_cidr=net.subnet_cidr,
                 pods_cidr=net.pods_cidr,
                 services_cidr=net.services_cidr,
@@ -98,25 +152,25 @@ class NetworkStack(RayfortStack):
             ),
         )
         lockdown = None
-        if env.airgapped:
+        if net.egress == "none":
             lockdown = EgressLockdown(
                 google_apis_cidr=net.google_apis_cidr,
                 internal_cidrs=(net.subnet_cidr, net.pods_cidr, net.services_cidr, net.control_plane_cidr),
                 private_services_cidr=net.private_services_cidr,
             )
         else:
-            self.nat = CloudNat(
+            CloudNat(
                 self,
                 "nat",
                 CloudNatProps(
                     name=name,
                     network=vpc.network_id,
-                    region=env.region,
+                    region=platform.region,
                     subnet=vpc.subnet_id,
                     log_filter=net.nat_logging,
                 ),
             )
-        self.google_apis = GoogleApisAccess(
+        self._google_apis = GoogleApisAccess(
             self,
             "google-apis",
             GoogleApisAccessProps(
@@ -126,7 +180,7 @@ class NetworkStack(RayfortStack):
                 vip_host=net.google_apis_host,
             ),
         )
-        self.firewall = NodeFirewall(
+        NodeFirewall(
             self,
             "firewall",
             NodeFirewallProps(
@@ -139,44 +193,37 @@ class NetworkStack(RayfortStack):
                 egress_lockdown=lockdown,
             ),
         )
-        self.private_service_access = PrivateServiceAccess(
+        private_service_access = PrivateServiceAccess(
             self,
             "private-services",
             PrivateServiceAccessProps(name=name, network_id=vpc.network_id, cidr=net.private_services_cidr),
         )
-        return vpc
+        return vpc, private_service_access
 
     def _outputs(self) -> None:
         """What people wiring other systems to this network need; stacks use the attributes instead."""
         values = {
-            "network-self-link": (self.vpc.network_self_link, "The VPC the cluster lives in"),
-            "subnet-self-link": (self.vpc.subnet_self_link, "The node subnet"),
-            "pods-range-name": (self.vpc.pods_range_name, "Secondary range of the pods"),
-            "services-range-name": (self.vpc.services_range_name, "Secondary range of the services"),
-            "control-plane-cidr": (self.control_plane_cidr, "The /28 reserved for the GKE control plane"),
+            "network-self-link": (self._vpc.network_self_link, "The VPC the cluster lives in"),
+            "subnet-self-link": (self._vpc.subnet_self_link, "The node subnet"),
+            "pods-range-name": (self._vpc.pods_range_name, "Secondary range of the pods"),
+            "services-range-name": (self._vpc.services_range_name, "Secondary range of the services"),
+            "control-plane-cidr": (self.refs.control_plane_cidr, "The /28 reserved for the GKE control plane"),
         }
-        if self.google_apis is not None:
-            values["dns-zone-names"] = (self.dns_zone_names, "Private zones sending Google API names to the VIP")
+        if self._google_apis is not None:
+            values["dns-zone-names"] = (
+                self._google_apis.zone_names,
+                "Private zones sending Google API names to the VIP",
+            )
         for output_id, (value, description) in values.items():
             TerraformOutput(self, output_id, value=value, description=description)
 
-    def _perimeter_projects(self, env: Environment) -> tuple[str, ...]:
+    def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
         """Numbers of the cluster project, a separate KMS project and a Shared VPC host."""
-        project_ids = [env.project_id, *(project for _, project in key_projects(env))]
-        if env.network.shared_vpc is not None:
-            project_ids.append(env.network.shared_vpc.host_project_id)
+        project_ids = [platform.project_id, *props.perimeter_projects]
+        if props.settings.shared_vpc is not None:
+            project_ids.append(props.settings.shared_vpc.host_project_id)
         numbers = []
         for project_id in dict.fromkeys(project_ids):
             project = google.DataGoogleProject(self, f"perimeter-project-{project_id}", project_id=project_id)
             numbers.append(project.number)
         return tuple(numbers)
-
-    @property
-    def private_services_connection(self) -> object | None:
-        """The peering Memorystore needs; Redis instances depend on it. None with a Shared VPC (the host owns it)."""
-        return self.private_service_access.connection if self.private_service_access is not None else None
-
-    @property
-    def dns_zone_names(self) -> list[str]:
-        """Names of the private zones that send Google API names to the VIP; empty with a Shared VPC."""
-        return self.google_apis.zone_names if self.google_apis is not None else []

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
-from rayfort._cdk import Construct, Fn, TerraformOutput, TerraformResource
-from rayfort._providers import google
-from rayfort.config import Environment
+from rayfort._cdk import Construct, TerraformOutput
+from rayfort.config.cluster import CreatedKeys
 from rayfort.config.tenant import TenantSettings
+from rayfort.exposure.internal_access import internal_service_name
+from rayfort.iam import Principal, ServiceAgents, storage_service_agent
 from rayfort.k8s.manifest import KubernetesObject
-from rayfort.registry.images import MirrorAddress, ray_image
-from rayfort.stacks.base import RayfortStack
-from rayfort.stacks.gke import GkeStack
-from rayfort.stacks.kuberay import OPERATOR_NAMESPACE, KubeRayStack
-from rayfort.stacks.network import NetworkStack
+from rayfort.registry.images import ray_image
+from rayfort.stacks.base import Platform, RayfortStack
+from rayfort.stacks.gke import ClusterRefs
+from rayfort.stacks.kuberay import OperatorRefs
+from rayfort.stacks.network import NetworkRefs
 from rayfort.tenant.bucket import TenantBucket, TenantBucketProps, bucket_name
 from rayfort.tenant.identity import TenantIdentity, TenantIdentityProps
 from rayfort.tenant.key import TenantKey, TenantKeyProps, key_ring_name
@@ -36,30 +38,46 @@ from rayfort.tenant.secrets import TenantSecrets, TenantSecretsProps
 REDIS_AUTH_SECRET = "redis-auth"
 
 
+@dataclass(frozen=True)
+class TenantRefs:
+    """What a tenant stack offers the exposure stack."""
+
+    settings: TenantSettings
+    """The tenant's settings: its name, what it asks to publish and who may reach it."""
+    namespace: str
+    """The tenant's namespace (a reference, so objects put there wait for it)."""
+    head_selector: Mapping[str, str]
+    """Labels that select the head pod in either runtime, for Services in front of it."""
+
+
 class TenantStack(RayfortStack):
-    """A team's namespace, access, quota, network policies, identity, bucket, Redis and Ray cluster."""
+    """A team's namespace, access, quota, network policies, identity, key, bucket, Redis and Ray cluster.
+
+    Offers ``refs`` (TenantRefs). Needs the platform, the tenant's settings, how
+    tenant keys are made (``keys``: key ring prefix, KMS project, rotation), and
+    the refs of the network, gke and kuberay stacks; it deploys after the kuberay stack.
+    """
 
     def __init__(
         self,
         scope: Construct,
         stack_id: str,
-        env: Environment,
+        platform: Platform,
         tenant: TenantSettings,
-        network: NetworkStack,
-        gke: GkeStack,
-        kuberay: KubeRayStack,
+        keys: CreatedKeys,
+        network: NetworkRefs,
+        cluster: ClusterRefs,
+        operator: OperatorRefs,
     ) -> None:
-        super().__init__(scope, stack_id, env)
-        self.tenant = tenant
-        self.network = network
-        self.use_cluster(gke.access)
-        # The operator and its CRDs must exist before a RayCluster can be planned.
-        self.add_dependency(kuberay)
-        project = env.project_id
+        super().__init__(scope, stack_id, platform)
+        self.use_cluster(cluster.access)
+        if operator.stack is not None:
+            # The operator and its CRDs must exist before a RayCluster can be planned.
+            self.add_dependency(operator.stack)
+        project = platform.project_id
         labels = {key.rsplit("/", 1)[1]: value for key, value in tenant_labels(tenant).items()}
 
-        self.namespace = TenantNamespace(self, "namespace", tenant)
-        namespace = self.namespace.name
+        namespace = TenantNamespace(self, "namespace", tenant).name
         kuberay_token = tenant.ray_runtime == "kuberay" and tenant.token_auth
         TenantRbac(
             self,
@@ -76,92 +94,112 @@ class TenantStack(RayfortStack):
         for obj in tenant_quota_objects(namespace, tenant):
             KubernetesObject(self, obj["kind"].lower(), obj)
 
-        self.identity = TenantIdentity(
+        identity = TenantIdentity(
             self, "identity", TenantIdentityProps(tenant=tenant.name, project_id=project, namespace=namespace)
         )
-        key_id, storage_grant, redis_grant = self._key(env, tenant)
-        self.bucket = TenantBucket(
+        # Data sources at the stack's root ("project", "storage-agent"): their addresses are a contract too.
+        agents = ServiceAgents.read(self, "project", project)
+        key = TenantKey(
+            self,
+            "key",
+            TenantKeyProps(
+                tenant=tenant.name,
+                location=platform.region,
+                project_id=keys.project_id or project,
+                key_ring=key_ring_name(keys.key_ring, tenant.name),
+                rotation_days=keys.rotation_days,
+            ),
+        ).key
+        bucket = TenantBucket(
             self,
             "bucket",
             TenantBucketProps(
                 name=bucket_name(project, tenant.name, "artifacts"),
-                location=env.region,
-                kms_key_id=key_id,
+                location=platform.region,
+                kms_key=key,
+                storage_agent=storage_service_agent(self, "storage-agent", project),
                 labels=labels,
-                depends_on=(storage_grant,),
             ),
         )
-        self.bucket.grant_read_write("ray-pods", self.identity.member)
-        access = network.private_service_access
-        self.redis = TenantRedis(
+        bucket.grant_read_write(identity.principal)
+        redis = TenantRedis(
             self,
             "redis",
             TenantRedisProps(
                 name=instance_id(tenant.name),
-                region=env.region,
-                network_id=network.vpc.network_id,
-                reserved_range=None if access is None else Fn.element(access.connection.reserved_peering_ranges, 0),
+                region=platform.region,
+                network_id=network.network_id,
+                reserved_range=network.private_services_range,
                 namespace=namespace,
                 secret_name=REDIS_AUTH_SECRET,
-                kms_key_id=key_id,
+                kms_key=key,
+                service_agent=agents.redis,
                 tier=tenant.redis.tier,
                 memory_size_gb=tenant.redis.memory_size_gb,
                 labels=labels,
-                depends_on=(redis_grant,),
             ),
         )
         TenantNetworkPolicies(
             self,
             "network-policies",
             replace(
-                TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, OPERATOR_NAMESPACE),
+                TenantNetworkPolicyProps.for_tenant(
+                    tenant,
+                    RAY_PINNED_PORTS,
+                    operator.namespace,
+                    control_plane_cidr=network.control_plane_cidr,
+                    google_apis_cidr=network.google_apis_cidr,
+                    redis_cidr=network.private_services_cidr,
+                ),
                 namespace=namespace,
             ),
         )
 
-        self._secrets(env, tenant, labels)
+        self._secrets(platform, tenant, labels, identity.principal)
         runtime = RayRuntimeInputs(
             tenant=tenant,
-            image=self._ray_image(env, tenant),
+            image=self._ray_image(tenant, operator, identity),
             project_id=project,
-            redis_address=self.redis.address,
-            redis_ca_cert=self.redis.server_ca_cert,
-            redis_password_secret=self.redis.password_secret_name,
-            gcs_bucket=self.bucket.name,
+            redis_address=redis.address,
+            redis_ca_cert=redis.server_ca_cert,
+            redis_password_secret=redis.password_secret_name,
+            gcs_bucket=bucket.name,
             namespace=namespace,
         )
         for obj in ray_runtime_objects(runtime):
             KubernetesObject(self, f"ray-{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
         self._outputs(runtime)
+        self.refs = TenantRefs(settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name))
 
-    def _secrets(self, env: Environment, tenant: TenantSettings, labels: dict[str, str]) -> None:
+    def _secrets(self, platform: Platform, tenant: TenantSettings, labels: dict[str, str], pods: Principal) -> None:
         """The Secret Manager secrets the pods mount, readable by the pods (and the token by developers)."""
         secrets = TenantSecrets(
             self,
             "secrets",
             TenantSecretsProps(
-                project_id=env.project_id,
-                region=env.region,
+                project_id=platform.project_id,
+                region=platform.region,
                 secret_ids=secret_manager_secret_ids(tenant),
                 labels=labels,
             ),
         )
         for secret_id in secrets.secrets:
-            secrets.grant_access(f"{secret_id}-ray-pods", secret_id, self.identity.member)
+            secrets.grant_access(f"{secret_id}-{pods.name}", secret_id, pods.member)
         if tenant.ray_runtime == "plain" and tenant.token_auth:
             # Without KubeRay the token lives only in Secret Manager; developers read it to submit jobs.
             token = auth_token_secret_id(tenant)
-            for group in tenant.groups.developers:
-                secrets.grant_access(f"{token}-{group_id_part(group)}", token, f"group:{group}")
+            for email in tenant.groups.developers:
+                developers = Principal.group(email, group_id_part(email))
+                secrets.grant_access(f"{token}-{developers.name}", token, developers.member)
 
-    def _ray_image(self, env: Environment, tenant: TenantSettings) -> str:
+    def _ray_image(self, tenant: TenantSettings, operator: OperatorRefs, identity: TenantIdentity) -> str:
         """The tenant's image, else the pinned Ray image, from the mirror when there is one."""
         image = tenant.image or ray_image(tenant.ray_version)
-        if env.registry_mirror is None:
+        mirror = operator.mirror
+        if mirror is None:
             return image
-        mirror = MirrorAddress.of(env, env.registry_mirror)
         # Runtime environments (container images of jobs) come from the mirror too.
-        self.identity.grant_artifact_read(
+        identity.grant_artifact_read(
             "mirror-read", project_id=mirror.project_id, location=mirror.location, repository=mirror.repository
         )
         return image if tenant.image is not None else mirror.mirrored(image)
@@ -178,7 +216,7 @@ class TenantStack(RayfortStack):
         if tenant.exposure.internal.enabled:
             # The load balancer is the exposure stack's; its address is read where the command runs.
             address = (
-                f"$(kubectl -n {tenant.name} get service {self.internal_service_name} "
+                f"$(kubectl -n {tenant.name} get service {internal_service_name(tenant.name)} "
                 "-o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
             )
             TerraformOutput(
@@ -187,49 +225,3 @@ class TenantStack(RayfortStack):
                 value=quick_test_command(replace(runtime, namespace=tenant.name), address),
                 description="Submits a pi estimation through the internal load balancer; run it where kubectl works",
             )
-
-    def _key(self, env: Environment, tenant: TenantSettings) -> tuple[str, TerraformResource, TerraformResource]:
-        """The tenant's key and its grants to the Cloud Storage and Memorystore service agents."""
-        project = google.DataGoogleProject(self, "project", project_id=env.project_id)
-        storage_agent = google.DataGoogleStorageProjectServiceAccount(self, "storage-agent", project=env.project_id)
-        redis_agent = f"service-{project.number}@cloud-redis.iam.gserviceaccount.com"
-        created = env.cluster.kms.create
-        if created is None:
-            raise ValueError(
-                f"tenant {tenant.name}: with cluster.kms.existing rayfort creates no keys, and tenants get a key "
-                "of their own rather than share the cluster's; use cluster.kms.create"
-            )
-        key = TenantKey(
-            self,
-            "key",
-            TenantKeyProps(
-                tenant=tenant.name,
-                location=env.region,
-                project_id=created.project_id or env.project_id,
-                key_ring=key_ring_name(created.key_ring, tenant.name),
-                rotation_days=created.rotation_days,
-            ),
-        )
-        storage = key.grant_encrypt_decrypt("storage-agent", storage_agent.email_address)
-        redis = key.grant_encrypt_decrypt("redis-agent", redis_agent)
-        return key.id, storage, redis
-
-    @property
-    def namespace_name(self) -> str:
-        """The namespace as a reference: objects the exposure stack puts there wait for it."""
-        return self.namespace.name
-
-    @property
-    def internal_service_name(self) -> str:
-        """Name of the internal load balancer Service the exposure stack creates for this tenant."""
-        return f"{self.tenant.name}-head-internal"
-
-    @property
-    def cluster_name(self) -> str:
-        """Name of the RayCluster (or of the operatorless head Deployment's cluster label)."""
-        return self.tenant.name
-
-    @property
-    def head_selector(self) -> dict[str, str]:
-        """Labels that select the head pod in either runtime, for the exposure stack's Services."""
-        return head_selector(self.cluster_name)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from rayfort._cdk import Construct, TerraformResource
+from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.iam import Principal
+from rayfort.kms import EncryptionKey
+from rayfort.names import short_name
 
 OBJECT_USER = "roles/storage.objectUser"
 OBJECT_CREATOR = "roles/storage.objectCreator"
@@ -25,8 +27,10 @@ class TenantBucketProps:
     """Globally unique artifact bucket name; the log bucket adds -logs."""
     location: str
     """The environment's region, so data stays where the cluster is."""
-    kms_key_id: str
-    """Customer-managed key of the tenant; the Cloud Storage service agent must be granted on it."""
+    kms_key: EncryptionKey
+    """Customer-managed key of the tenant; granted here to the Cloud Storage service agent."""
+    storage_agent: Principal
+    """Cloud Storage's service agent of the buckets' project, which encrypts with the key."""
     soft_delete_days: int = 30
     """Deleted objects stay restorable this long (Cloud Storage allows 7-90)."""
     noncurrent_version_days: int = 90
@@ -35,18 +39,11 @@ class TenantBucketProps:
     """Access logs are kept this long; versioning keeps any overwritten or deleted one as long."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels besides the provider's default labels."""
-    depends_on: tuple[TerraformResource, ...] = ()
-    """The key grant to the Cloud Storage service agent, which must exist before a CMEK bucket does."""
 
 
 def bucket_name(project_id: str, tenant: str, purpose: str) -> str:
-    """``<project>-<tenant>-<purpose>``, shortened with a hash to fit Cloud Storage's 63 characters."""
-    candidate = f"{project_id}-{tenant}-{purpose}"
-    if len(candidate) <= _BUCKET_NAME_MAX - len("-logs"):
-        return candidate
-    digest = hashlib.sha256(candidate.encode()).hexdigest()[:8]
-    keep = _BUCKET_NAME_MAX - len("-logs") - len(purpose) - len(digest) - 2
-    return f"{candidate[:keep].rstrip('-')}-{digest}-{purpose}"
+    """``<project>-<tenant>-<purpose>``, shortened with a hash to fit Cloud Storage's 63 characters with -logs."""
+    return short_name(f"{project_id}-{tenant}-{purpose}", _BUCKET_NAME_MAX - len("-logs"), keep_suffix=f"-{purpose}")
 
 
 class TenantBucket(Construct):
@@ -60,7 +57,8 @@ class TenantBucket(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: TenantBucketProps) -> None:
         super().__init__(scope, construct_id)
-        depends_on = list(props.depends_on)
+        # Cloud Storage checks the key when a bucket is created: the grant comes first.
+        depends_on = [props.kms_key.grant_encrypt_decrypt(props.storage_agent).propagated]
         self.log_bucket = google.StorageBucket(
             self,
             "access-logs",
@@ -99,9 +97,11 @@ class TenantBucket(Construct):
     def name(self) -> str:
         return self.bucket.name
 
-    def grant_read_write(self, construct_id: str, member: str) -> None:
+    def grant_read_write(self, principal: Principal) -> None:
         """Let one identity read, write and delete objects; never change the bucket or its IAM."""
-        google.StorageBucketIamMember(self, construct_id, bucket=self.bucket.name, role=OBJECT_USER, member=member)
+        google.StorageBucketIamMember(
+            self, principal.name, bucket=self.bucket.name, role=OBJECT_USER, member=principal.member
+        )
 
 
 def _protected(props: TenantBucketProps, contents: str) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _protected(props: TenantBucketProps, contents: str) -> dict[str, Any]:
         "storage_class": "STANDARD",
         "uniform_bucket_level_access": True,
         "public_access_prevention": "enforced",
-        "encryption": {"default_kms_key_name": props.kms_key_id},
+        "encryption": {"default_kms_key_name": props.kms_key.id},
         "soft_delete_policy": {"retention_duration_seconds": props.soft_delete_days * SECONDS_PER_DAY},
         "force_destroy": False,
         "labels": {**props.labels, "contents": contents.replace(" ", "-").lower()},

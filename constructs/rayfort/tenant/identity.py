@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.iam import Principal
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.names import short_name
 from rayfort.tenant.ray_runtime import HEAD_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
@@ -32,11 +33,7 @@ class TenantIdentityProps:
 
 def account_id(tenant: str) -> str:
     """``ray-<tenant>``, shortened with a hash when it would not fit Google's 6-30 characters."""
-    candidate = f"ray-{tenant}"
-    if 6 <= len(candidate) <= _ACCOUNT_ID_MAX:
-        return candidate
-    digest = hashlib.sha256(tenant.encode()).hexdigest()[:8]
-    return f"ray-{tenant[: _ACCOUNT_ID_MAX - 13].rstrip('-')}-{digest}"
+    return short_name(f"ray-{tenant}", _ACCOUNT_ID_MAX, keep_prefix="ray-", digest_of=tenant, min_length=6)
 
 
 def kubernetes_service_account(namespace: str, name: str, google_account_email: str) -> dict[str, Any]:
@@ -85,9 +82,9 @@ class TenantIdentity(Construct):
         return self.account.email
 
     @property
-    def member(self) -> str:
-        """The IAM member of the GSA, for the ``grant_*`` methods of the tenant's resources."""
-        return f"serviceAccount:{self.account.email}"
+    def principal(self) -> Principal:
+        """The Ray pods' GSA, for the ``grant_*`` methods of the tenant's resources."""
+        return Principal.service_account(self.account.email, "ray-pods")
 
     def grant_artifact_read(self, construct_id: str, *, project_id: str, location: str, repository: str) -> None:
         """Let Ray read one Artifact Registry repository (runtime environments), not every repository."""
@@ -98,5 +95,5 @@ class TenantIdentity(Construct):
             location=location,
             repository=repository,
             role="roles/artifactregistry.reader",
-            member=self.member,
+            member=self.principal.member,
         )

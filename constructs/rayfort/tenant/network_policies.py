@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayfort._cdk import Construct
-from rayfort.config import Environment
 from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
@@ -94,9 +93,16 @@ class TenantNetworkPolicyProps:
 
     @classmethod
     def for_tenant(
-        cls, env: Environment, tenant: TenantSettings, ray_ports: Mapping[str, int], operator_namespace: str
+        cls,
+        tenant: TenantSettings,
+        ray_ports: Mapping[str, int],
+        operator_namespace: str,
+        *,
+        control_plane_cidr: str,
+        google_apis_cidr: str,
+        redis_cidr: str,
     ) -> TenantNetworkPolicyProps:
-        """The policies an environment file asks for one tenant."""
+        """The policies an environment file asks for one tenant, in a network with these ranges."""
         internal = tenant.exposure.internal
         operated = tenant.ray_runtime == "kuberay"
         return cls(
@@ -105,9 +111,9 @@ class TenantNetworkPolicyProps:
             cluster=tenant.name,
             worker_ports=(tenant.worker_ports.min, tenant.worker_ports.max),
             ray_ports=dict(ray_ports),
-            control_plane_cidr=env.network.control_plane_cidr,
-            google_apis_cidr=env.network.google_apis_cidr,
-            redis_cidr=env.network.private_services_cidr,
+            control_plane_cidr=control_plane_cidr,
+            google_apis_cidr=google_apis_cidr,
+            redis_cidr=redis_cidr,
             operator_namespace=operator_namespace if operated else None,
             autoscaler=operated,
             # Every RayCluster of ours has GCS fault tolerance on Memorystore, so deleting one runs the Job.

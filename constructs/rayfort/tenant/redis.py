@@ -9,13 +9,15 @@ other place it lives and must be encrypted and access-controlled.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from rayfort._cdk import Construct, Fn, TerraformResource
+from rayfort._cdk import Construct, Fn
 from rayfort._providers import google
+from rayfort.iam import Principal
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.kms import EncryptionKey
+from rayfort.names import short_name
 from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY
 
 REDIS_VERSION = "REDIS_7_2"
@@ -39,25 +41,21 @@ class TenantRedisProps:
     reserved_range: str | None = None
     """The private service access range to allocate from, read off the peering connection so the
     instance follows it; any range of the VPC's connection when absent (a Shared VPC host's)."""
-    kms_key_id: str | None = None
-    """Customer-managed key; the Memorystore service agent must be granted on it."""
+    kms_key: EncryptionKey | None = None
+    """Customer-managed key; granted here to ``service_agent``."""
+    service_agent: Principal | None = None
+    """Memorystore's service agent of the instance's project; required with ``kms_key``."""
     tier: str = "STANDARD_HA"
     """Replicated, so losing a zone does not lose the GCS state."""
     memory_size_gb: int = 1
     """Instance size."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels besides the provider's default labels."""
-    depends_on: tuple[TerraformResource, ...] = ()
-    """The key grant to the Memorystore service agent (the peering is another stack's, applied before)."""
 
 
 def instance_id(tenant: str) -> str:
     """``ray-<tenant>``, shortened with a hash when it would not fit Memorystore's 40 characters."""
-    candidate = f"ray-{tenant}"
-    if len(candidate) <= _INSTANCE_ID_MAX:
-        return candidate
-    digest = hashlib.sha256(tenant.encode()).hexdigest()[:8]
-    return f"ray-{tenant[: _INSTANCE_ID_MAX - 13].rstrip('-')}-{digest}"
+    return short_name(f"ray-{tenant}", _INSTANCE_ID_MAX, keep_prefix="ray-", digest_of=tenant)
 
 
 def redis_password_secret(namespace: str, name: str, auth_string: str) -> dict[str, Any]:
@@ -77,8 +75,12 @@ class TenantRedis(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: TenantRedisProps) -> None:
         super().__init__(scope, construct_id)
         optional: dict[str, Any] = {}
-        if props.kms_key_id is not None:
-            optional["customer_managed_key"] = props.kms_key_id
+        if props.kms_key is not None:
+            if props.service_agent is None:
+                raise ValueError("a customer-managed key needs the Memorystore service agent to grant it to")
+            optional["customer_managed_key"] = props.kms_key.id
+            # Memorystore checks the key when the instance is created: the grant comes first.
+            optional["depends_on"] = [props.kms_key.grant_encrypt_decrypt(props.service_agent).propagated]
         if props.reserved_range is not None:
             optional["reserved_ip_range"] = props.reserved_range
         self.instance = google.RedisInstance(
@@ -96,7 +98,6 @@ class TenantRedis(Construct):
             # Ray's GCS keys carry no TTL; evicting any of them would corrupt the cluster's state.
             redis_configs={"maxmemory-policy": "noeviction"},
             labels=props.labels,
-            depends_on=list(props.depends_on),
             **optional,
         )
         self.password_secret = KubernetesObject(

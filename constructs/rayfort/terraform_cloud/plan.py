@@ -89,7 +89,7 @@ def cloud_plan(env: Environment, outdir: Path) -> CloudPlan:
         raise ValueError(f"environment {env.name} keeps its state in {env.state.backend}, not Terraform Cloud")
     manifest = read_manifest(outdir)
     stacks = read_stacks(outdir)
-    names = {workspace_name(env.state, env, stack): stack for stack in stacks}
+    names = {workspace_name(env.state, env.name, stack): stack for stack in stacks}
     reads = {stack: _remote_state_sources(tf_json, names) for stack, tf_json in stacks.items()}
     needs = dependencies(manifest)
     workspaces = []
@@ -99,7 +99,7 @@ def cloud_plan(env: Environment, outdir: Path) -> CloudPlan:
         workspaces.append(
             WorkspacePlan(
                 stack=stack,
-                name=workspace_name(env.state, env, stack),
+                name=workspace_name(env.state, env.name, stack),
                 run_after=_direct(needs, stack),
                 read_by=tuple(sorted(reader for reader, sources in reads.items() if stack in sources)),
                 in_cluster=bool(IN_CLUSTER_PROVIDERS & set(tf_json.get("terraform", {}).get("required_providers", {}))),

@@ -88,8 +88,5 @@ class AdmissionPolicies(Construct):
             if obj["kind"] == "ValidatingAdmissionPolicy":
                 self.policies.append(KubernetesObject(self, f"policy-{name}", obj))
             else:
-                binding = KubernetesObject(self, f"binding-{name}", obj)
-                binding.manifest.add_override(
-                    "depends_on", [f"kubernetes_manifest.{self.policies[-1].manifest.friendly_unique_id}"]
-                )
+                binding = KubernetesObject(self, f"binding-{name}", obj, depends_on=[self.policies[-1].manifest])
                 self.bindings.append(binding)
