@@ -40,19 +40,10 @@ class RayfortStack(TerraformStack):
     def __init__(self, scope: Construct, stack_id: str, platform: Platform) -> None:
         super().__init__(scope, stack_id)
         _configure_state(self, platform, stack_id)
-        google.GoogleProvider(
-            self,
-            "google",
-            project=platform.project_id,
-            region=platform.region,
-            default_labels={
-                "managed-by": "rayfort",
-                "environment": platform.environment,
-                "team": platform.labels.team,
-                "cost-center": platform.labels.cost_center,
-                "stack": stack_id,
-            },
-        )
+        provider = google.GoogleProvider(self, "google", project=platform.project_id, region=platform.region)
+        # Set as an override: the provider's typed map argument has its keys snake-cased by the framework
+        # (hashicorp/terraform-cdk#2681), which would turn `cost-center` into `cost_center`.
+        provider.add_override("default_labels", provider_labels(platform, stack_id))
 
     def use_cluster(self, access: ClusterAccess) -> None:
         """Configure the kubernetes and helm providers with a short-lived token for ``access``."""
@@ -62,6 +53,17 @@ class RayfortStack(TerraformStack):
             connection["cluster_ca_certificate"] = Fn.base64decode(access.ca_certificate)
         kubernetes.KubernetesProvider(self, "kubernetes", **connection)
         helm.HelmProvider(self, "helm", kubernetes=connection)
+
+
+def provider_labels(platform: Platform, stack_id: str) -> dict[str, str]:
+    """The labels the Google provider puts on every resource of ``stack_id``, keys exactly as written."""
+    return {
+        "managed-by": "rayfort",
+        "environment": platform.environment,
+        "team": platform.labels.team,
+        "cost-center": platform.labels.cost_center,
+        "stack": stack_id,
+    }
 
 
 def _configure_state(stack: TerraformStack, platform: Platform, stack_id: str) -> None:
