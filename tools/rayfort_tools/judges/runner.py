@@ -64,8 +64,13 @@ class Synthesized:
     """The environment it came from; judges that compare intent with output need it."""
 
 
-VARIANTS = ("environments/variants/dev-namespaced.yaml", "environments/variants/dev-dns-endpoint.yaml")
-"""Environments kept only to be judged: the namespaced operator, and dev through the DNS endpoint."""
+VARIANTS = (
+    "environments/variants/dev-namespaced.yaml",
+    "environments/variants/dev-dns-endpoint.yaml",
+    "environments/variants/dev-placement.yaml",
+)
+"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, and dev with
+tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another)."""
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
@@ -303,6 +308,35 @@ def judge_isolation(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+def judge_placement(envs: list[Synthesized]) -> JudgeResult:
+    """Each tenant pod template schedules only onto node pools that admit its tenant, and onto one at least.
+
+    The pools' labels and taints come from the synthesized gke stack; which pools admit which
+    tenant comes from the environment (``cluster.node_pools[].tenants`` and its defaults).
+    """
+    from rayfort.config.placement import admitted_pools
+    from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
+
+    result = JudgeResult("node placement")
+    for env in envs:
+        if env.environment is None or env.environment.cluster.mode == "autopilot" or "gke" not in env.stacks:
+            continue
+        pools = pools_of(env.stacks["gke"])
+        for tenant, stack, where, spec in tenant_templates(env.stacks):
+            admitted = {pool.name for pool in admitted_pools(env.environment, tenant)}
+            reachable = schedulable_pools(spec, pools)
+            if not reachable:
+                result.fail(f"{env.name}/{stack}/{where}: fits no node pool (its selector, affinity or tolerations)")
+            elif reachable - admitted:
+                result.fail(
+                    f"{env.name}/{stack}/{where}: can be scheduled on {', '.join(sorted(reachable - admitted))}, "
+                    f"which do not admit {tenant} (admitting: {', '.join(sorted(admitted)) or 'none'})"
+                )
+            else:
+                result.ok()
+    return result
+
+
 def judge_rules(envs: list[Synthesized]) -> JudgeResult:
     """rayfort's synth-time rules, read back from each synth's policy record."""
     from rayfort.synth import POLICY_REPORT
@@ -356,6 +390,7 @@ JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
     judge_pod_security,
     judge_helm_values,
     judge_isolation,
+    judge_placement,
     judge_rules,
     judge_deployability,
 ]
