@@ -154,7 +154,8 @@ def variables(rules: NodePlacementRules) -> list[dict[str, str]]:
         {"name": "foreignPools", "expression": f"variables.pods.filter(p, {foreign}).map(p, p.path)"},
         {
             "name": "unpinned",
-            "expression": f"variables.pinned ? variables.pods.filter(p, !({kept})).map(p, p.path) : []",
+            # A template that selects a foreign pool is refused for that already, not twice.
+            "expression": f"variables.pinned ? variables.pods.filter(p, !({kept}) && !({foreign})).map(p, p.path) : []",
         },
     ]
 
