@@ -7,6 +7,9 @@ nodes are waived for team-a, an H100 pool named for team-b, and a pool dedicated
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +30,7 @@ from rayfort.config.placement import (
 from rayfort.config.waivers import Waiver
 from rayfort.controls.environment import quota_within_capacity
 from rayfort.tenant.namespace import TENANT_LABEL
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, ROOT
 
 VARIANT = ENVIRONMENTS / "variants" / "dev-placement.yaml"
 REASON = "L4 GPUs have no confidential variant at all"
@@ -290,6 +293,81 @@ def test_node_pool_is_refused_in_autopilot_mode(tmp_path: Path) -> None:
     data["cluster"]["mode"] = "autopilot"
     message = _refused(tmp_path, data)
     assert 'tenants[0].worker_groups[1].node_pool: "gpu-l4" is not allowed: is not allowed in autopilot mode' in message
+
+
+def test_a_cluster_keeps_a_pool_without_taints_for_the_system_pods(tmp_path: Path) -> None:
+    """Dedicating the last untainted pool would leave kube-dns, the operator and cert-manager unschedulable."""
+    data = _variant()
+    data["cluster"]["node_pools"][0].update({"tenants": ["team-a"], "dedicated": True})
+    message = _refused(tmp_path, data)
+    assert (
+        f"line {_line(tmp_path, 'node_pools:')}: cluster.node_pools: "
+        '["default", "gpu-l4", "gpu-h100", "team-b"] is not allowed: has no pool without taints '
+        "(default: rayfort.dev/tenant=team-a:NoSchedule; gpu-l4: nvidia.com/gpu=present:NoSchedule; gpu-h100: "
+        "nvidia.com/gpu=present:NoSchedule; team-b: rayfort.dev/tenant=team-b:NoSchedule); GKE's system pods "
+        "(kube-dns), the KubeRay operator and cert-manager tolerate none"
+    ) in message
+    data["cluster"]["node_pools"].append({"name": "system", "tenants": [], "max_nodes": 1})
+    path = tmp_path / "with-system.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    env = load_environment(path)
+    assert [t.name for t in env.tenants if admits(env, env.cluster.node_pools[-1], t.name)] == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "at", "expected"),
+    [
+        pytest.param(
+            lambda d: d["tenants"][0]["worker_groups"][1].update(node_pool="gpu-a100"),
+            ("node_pool: gpu-a100", ""),
+            'tenants[0].worker_groups[1].node_pool: "gpu-a100" is not allowed: is not a node pool of this cluster; '
+            "allowed: default, gpu-l4, gpu-h100, team-b",
+            id="unknown pool",
+        ),
+        pytest.param(
+            lambda d: d["tenants"][1]["worker_groups"][1].update(node_pool="gpu-l4"),
+            ("node_pool: gpu-l4", "cost_center: cc-1002"),
+            'tenants[1].worker_groups[1].node_pool: "gpu-l4" is not allowed: does not admit tenant team-b (it admits: '
+            "team-a); add team-b to cluster.node_pools[1].tenants and to the tenants of its RF003 waiver",
+            id="tenant not on the pool's list",
+        ),
+        pytest.param(
+            lambda d: d["tenants"][0]["worker_groups"][0].update(node_pool="team-b"),
+            ("node_pool: team-b", ""),
+            'tenants[0].worker_groups[0].node_pool: "team-b" is not allowed: does not admit tenant team-a (it admits: '
+            "team-b); it is dedicated to team-b; choose another pool",
+            id="another tenant's dedicated pool",
+        ),
+        pytest.param(
+            lambda d: d["cluster"]["node_pools"][3].update(tenants=["team-b", "team-a"]),
+            ("tenants:", "name: team-b"),
+            'cluster.node_pools[3].tenants: ["team-b", "team-a"] is not allowed: a dedicated pool belongs to exactly '
+            "one tenant, found 2",
+            id="dedicated pool of two tenants",
+        ),
+    ],
+)
+def test_the_cli_refuses_bad_placement_with_exit_2_at_the_line(
+    tmp_path: Path, mutate, at: tuple[str, str], expected: str
+) -> None:
+    data = _variant()
+    mutate(data)
+    path = tmp_path / "env.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    outdir = tmp_path / "cdktf.out"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), str(path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CDKTF_OUTDIR": str(outdir)},
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"rayfort: {path} is not a valid rayfort environment"), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"line {_line(tmp_path, *at)}: {expected}" in result.stderr, result.stderr
+    assert not outdir.exists()
 
 
 # --- waivers that name tenants ---------------------------------------------------------------

@@ -25,7 +25,7 @@ from rayfort.config._types import (
     parse_time,
 )
 from rayfort.config.kuberay import cert_manager_needed
-from rayfort.config.placement import RESERVED_KEY_PREFIX, admitted_tenants
+from rayfort.config.placement import RESERVED_KEY_PREFIX, admitted_tenants, pool_taints
 from rayfort.config.recurrence import Recurrence, least_per_32_days
 
 if TYPE_CHECKING:
@@ -299,6 +299,7 @@ def problems(env: Environment) -> list[Problem]:
             found += _pool_problems(("cluster", "node_pools", p), pool)
         found += _pool_tenants(env)
         found += _waived_pool_tenants(env)
+        found += _system_pool(env)
     found += _waiver_tenants(env)
     found += _dns_endpoint_perimeter(env)
     found += _key_locations(env)
@@ -398,6 +399,30 @@ def _pool_tenants(env: Environment) -> list[Problem]:
         for p, pool in enumerate(env.cluster.node_pools)
         for t, name in enumerate(pool.tenants or [])
         if name not in names
+    ]
+
+
+def _system_pool(env: Environment) -> list[Problem]:
+    """Some pool must take pods that tolerate no taint: GKE's system pods, the KubeRay operator, cert-manager.
+
+    kube-dns and the other GKE system pods tolerate none of our taints (GKE's node-taints guide,
+    cloud.google.com/kubernetes-engine/docs/how-to/node-taints), so a cluster whose every pool is a GPU,
+    dedicated or otherwise tainted pool never becomes ready.
+    """
+    pools = env.cluster.node_pools
+    if not pools or any(not pool.sandbox and not any(t.blocks for t in pool_taints(pool)) for pool in pools):
+        return []
+    kinds = "; ".join(
+        f"{pool.name}: " + (", ".join(str(t) for t in pool_taints(pool) if t.blocks) or "sandbox") for pool in pools
+    )
+    return [
+        Problem(
+            ("cluster", "node_pools"),
+            [pool.name for pool in pools],
+            f"has no pool without taints ({kinds}); GKE's system pods (kube-dns), the KubeRay operator and "
+            "cert-manager tolerate none and would never be scheduled; allowed: at least one pool without gpu, "
+            "dedicated or NoSchedule/NoExecute taints (such as {name: default})",
+        )
     ]
 
 
