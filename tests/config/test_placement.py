@@ -480,3 +480,23 @@ def test_a_quota_is_bounded_by_the_pools_that_admit_the_tenant(variant: Environm
         )
     ]
     assert list(quota_within_capacity(variant)) == []
+
+
+def test_the_readme_excerpt_is_the_variant() -> None:
+    """Every value the README's node-pool excerpt shows is the judged variant's, so the two cannot drift."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Node pools: where each tenant runs", 1)[1].split("\n## ", 1)[0]
+    excerpt = yaml.safe_load(section.split("<!-- environment-excerpt -->\n```yaml\n", 1)[1].split("```", 1)[0])
+    data = _variant()
+
+    def contained(part, whole) -> bool:
+        if isinstance(part, dict):
+            return isinstance(whole, dict) and all(k in whole and contained(v, whole[k]) for k, v in part.items())
+        if isinstance(part, list) and part and isinstance(part[0], dict) and "name" in part[0]:
+            named = {item.get("name"): item for item in whole}
+            return all(contained(item, named.get(item["name"])) for item in part)
+        if isinstance(part, list) and part and isinstance(part[0], dict):
+            return all(any(contained(item, other) for other in whole) for item in part)
+        return part == whole
+
+    assert contained(excerpt, data)

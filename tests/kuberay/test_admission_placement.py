@@ -274,3 +274,22 @@ def _without_node_pools(data: dict[str, Any]) -> dict[str, Any]:
             group.pop("node_pool", None)
     data["waivers"] = [w for w in data["waivers"] if w["rule"] != "RF003"]
     return data
+
+
+def test_the_readme_quotes_the_placement_refusals_exactly() -> None:
+    """The refusals the README lists under "Node pools" are what these cases produce, word for word."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Node pools: where each tenant runs", 1)[1].split("\n## ", 1)[0]
+    quoted = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    unpinned = _cluster("team-b", ("team-b",))
+    del _worker(unpinned)["affinity"]
+    _worker(unpinned)["tolerations"] = [GPU_TAINT.toleration()]
+    foreign = copy.deepcopy(unpinned)
+    _require(_worker(foreign), "gpu-l4")
+    escaping = _cluster("team-a")
+    _worker(escaping)["tolerations"] = [{"key": "rayfort.dev/tenant", "operator": "Exists"}]
+    escaping["spec"]["headGroupSpec"]["template"]["spec"]["nodeName"] = "gke-rayfort-dev-team-b-1234"
+    produced = [*_denials(unpinned, "team-b"), *_denials(foreign, "team-b"), *_denials(escaping)]
+    assert sorted(quoted) == sorted(produced)

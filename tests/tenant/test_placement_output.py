@@ -189,3 +189,28 @@ def test_without_an_environment_only_gpu_pods_tolerate_the_gpu_taint() -> None:
 def test_the_variant_file_is_judged_by_default() -> None:
     assert str(VARIANT.relative_to(Path(__file__).resolve().parents[2])) in runner.VARIANTS
     assert runner.judge_placement in runner.JUDGES
+
+
+def test_the_waiver_of_one_gpu_pool_admits_no_other_tenants_gpu_workers(variant) -> None:
+    """Issue 20.4: gpu-l4's RF003 waiver names team-a; team-b's GPU workers reach only gpu-h100, by every path."""
+    from rayfort.config.placement import GPU_TAINT, admitted_tenants
+    from tests.kuberay.test_admission_placement import _cluster, _denials, _require, _worker
+
+    env = variant.environment
+    l4 = next(pool for pool in env.cluster.node_pools if pool.name == "gpu-l4")
+    assert admitted_tenants(env, l4) == ["team-a"]
+    # The synthesized pods: the scheduler's predicates over the gke stack's pools.
+    pools = pools_of(variant.stacks["gke"])
+    reach = [
+        schedulable_pools(spec, pools) for tenant, _, _, spec in tenant_templates(variant.stacks) if tenant == "team-b"
+    ]
+    assert {"gpu-h100"} in reach and all("gpu-l4" not in reached for reached in reach)
+    # What team-b writes itself, judged by the admission policy in a real CEL engine.
+    own = _cluster("team-b", ("team-b",))
+    del _worker(own)["affinity"]
+    _worker(own)["tolerations"] = [GPU_TAINT.toleration()]  # the old shape: the GPU toleration and no pool
+    assert _denials(own, "team-b")[0].startswith("keep every pod template to the node pools that admit tenant team-b")
+    _require(_worker(own), "gpu-l4")
+    assert _denials(own, "team-b")[0].startswith("select only node pools that admit tenant team-b (gpu-h100, team-b;")
+    _require(_worker(own), "gpu-h100")
+    assert _denials(own, "team-b") == []
