@@ -49,8 +49,7 @@ class RayRuntimeInputs:
     worker_service_account: str = WORKER_SERVICE_ACCOUNT
     """Kubernetes service account of the worker pods."""
     placement: TenantPlacement | None = None
-    """Node pools and tolerations of each pod (``config.placement.tenant_placement``); None: no pool is
-    chosen and only GPU pods tolerate the GPU taint (Autopilot, or no environment's pools known)."""
+    """Each pod's pools and tolerations; None: no pool chosen, GPU pods tolerate the GPU taint."""
 
     @property
     def name(self) -> str:
