@@ -87,9 +87,43 @@ def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
     except CheckovUnavailable as missing:
         result.unavailable = str(missing)
         return result
-    result.checked, result.passed, result.failed = checked.passed + checked.failed, checked.passed, checked.failed
-    result.failures = [finding.describe() for finding in checked.failures]
+    waived = _waived_checks(envs)
+    failures = [finding for finding in checked.failures if (_construct_path(finding), finding.check_id) not in waived]
+    result.checked = checked.passed + checked.failed
+    result.passed, result.failed = result.checked - len(failures), len(failures)
+    result.failures = [finding.describe() for finding in failures]
     return result
+
+
+def _waived_checks(envs: list[Synthesized]) -> set[tuple[str, str]]:
+    """(construct path, checkov id) a written waiver accepts: a waived control, and a check that judges it.
+
+    checkov knows no waivers; the synth's policy record does. A check counts as waived only on a construct
+    whose control the environment waived (shown by the synth-time rules and the review) and only if the
+    catalogue names that check as judging the same property (``Control.judged_by``).
+    """
+    from rayfort.controls import BY_ID
+    from rayfort.synth import POLICY_REPORT
+
+    found = set()
+    for env in envs:
+        record = env.outdir / POLICY_REPORT
+        if not record.exists():
+            continue
+        for evaluation in json.loads(record.read_text())["evaluations"]:
+            if evaluation["status"] == "waived":
+                found |= {(evaluation["path"], check) for check in BY_ID[evaluation["rule"]].judged_by}
+    return found
+
+
+def _construct_path(finding: Any) -> str | None:
+    """The construct path cdktf recorded for the resource checkov judged (its ``//`` metadata)."""
+    kind, _, name = finding.resource.partition(".")
+    try:
+        body = json.loads(Path(finding.file).read_text())["resource"][kind][name]
+    except (OSError, KeyError, ValueError):
+        return None
+    return body.get("//", {}).get("metadata", {}).get("path")
 
 
 def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
