@@ -11,6 +11,7 @@ from rayfort.config import Environment
 from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
 from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
 from rayfort.config.org_policy import key_projects
+from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
@@ -102,7 +103,15 @@ def tenant_stack(
     operator: OperatorRefs,
 ) -> TenantStack:
     return TenantStack(
-        scope, f"tenant-{tenant.name}", Platform.of(env), tenant, _tenant_keys(env), network, cluster, operator
+        scope,
+        f"tenant-{tenant.name}",
+        Platform.of(env),
+        tenant,
+        _tenant_keys(env),
+        network,
+        cluster,
+        operator,
+        placement=tenant_placement(env, tenant),
     )
 
 

@@ -253,6 +253,7 @@ def test_a_waived_pool_states_confidential_nodes_off_explicitly(synth_gke) -> No
             "rule": "RF003",
             "resource": "gke/pool-gpu/pool",
             "reason": "L4 inference nodes hold only public model weights",
+            "tenants": [],  # the pool names no tenant, so it admits none
         },
     ]
     stack = synth_gke(build(data))

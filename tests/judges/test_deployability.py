@@ -629,6 +629,55 @@ def test_the_readme_documents_every_cluster_admin_prerequisite() -> None:
         assert any(f"| {item.kind} | {names} |" in row for row in rows), item
 
 
+def _placement_difference() -> dict:
+    """dev-placement: GPU pools and a dedicated pool, groups on them, and the waiver of the L4 pool."""
+    dev = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    team_a, team_b = copy.deepcopy(dev["tenants"])
+    team_a["worker_groups"].append(
+        {"name": "gpu", "max_replicas": 2, "resources": {"cpu": "4", "memory": "16Gi", "gpu": 1}, "node_pool": "gpu-l4"}
+    )
+    team_a["quota"] = {"gpu": 2}
+    team_b["worker_groups"].append(
+        {"name": "h100", "max_replicas": 1, "resources": {"cpu": "8", "memory": "64Gi", "gpu": 1}}
+    )
+    team_b["quota"] = {"gpu": 1, "memory": "96Gi"}
+    pools = [
+        {"name": "default"},
+        {
+            "name": "gpu-l4",
+            "machine_type": "g2-standard-8",
+            "confidential_instance_type": None,
+            "min_nodes": 0,
+            "max_nodes": 2,
+            "gpu": {"type": "nvidia-l4", "count": 1},
+            "tenants": ["team-a"],
+        },
+        {
+            "name": "gpu-h100",
+            "machine_type": "a3-highgpu-1g",
+            "confidential_instance_type": "TDX",
+            "spot": True,
+            "min_nodes": 0,
+            "max_nodes": 1,
+            "gpu": {"type": "nvidia-h100-80gb", "count": 1},
+            "tenants": ["team-b"],
+        },
+        {"name": "team-b", "machine_type": "n2d-standard-4", "max_nodes": 3, "tenants": ["team-b"], "dedicated": True},
+    ]
+    waiver = {
+        "rule": "RF003",
+        "resource": "gke/pool-gpu-l4/pool",
+        "reason": "L4 GPUs have no confidential variant; only team-a's batch jobs on public data run on these nodes",
+        "tenants": ["team-a"],
+    }
+    return {
+        "name": "dev-placement",
+        "cluster": {"node_pools": pools},
+        "tenants": [team_a, team_b],
+        "waivers": [*dev["waivers"], waiver],
+    }
+
+
 VARIANT_DIFFERENCES = {
     "dev-namespaced.yaml": {"name": "dev-namespaced", "kuberay": {"install": "namespaced", "manage_crds": False}},
     "dev-dns-endpoint.yaml": {
@@ -641,6 +690,7 @@ VARIANT_DIFFERENCES = {
             }
         },
     },
+    "dev-placement.yaml": _placement_difference(),
 }
 
 

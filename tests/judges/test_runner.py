@@ -149,3 +149,31 @@ def test_schema_judge_holds_gateway_kinds_to_their_fields(tmp_path: Path) -> Non
     assert judge_schemas([_env(tmp_path, route)]).failed == 0
     misspelt = {**route, "spec": {**route["spec"], "hostname": "typo"}}
     assert judge_schemas([_env(tmp_path, misspelt)]).failed == 1
+
+
+def test_checkov_accepts_only_what_a_waiver_of_the_control_it_judges_accepts(tmp_path: Path, monkeypatch) -> None:
+    """A waived RF003 pool passes RF003's own checks; any other check, or another pool, still fails."""
+    from rayfort_tools.judges import checkov, runner
+
+    stack = tmp_path / "stacks" / "gke" / "cdk.tf.json"
+    stack.parent.mkdir(parents=True)
+    pools = {
+        name: {"//": {"metadata": {"path": f"gke/pool-{name}/pool", "uniqueId": name}}, "name": name}
+        for name in ("gpu", "cpu")
+    }
+    stack.write_text(json.dumps({"resource": {"google_container_node_pool": pools}}))
+    (tmp_path / "rayfort-policy.json").write_text(
+        json.dumps({"evaluations": [{"rule": "RF003", "path": "gke/pool-gpu/pool", "status": "waived"}]})
+    )
+
+    def finding(check: str, pool: str) -> checkov.CheckovFinding:
+        return checkov.CheckovFinding(check, "x", checkov.FAILED, f"google_container_node_pool.{pool}", str(stack))
+
+    found = (finding("CKV2_RAYFORT_1", "gpu"), finding("CKV2_RAYFORT_1", "cpu"), finding("CKV_RAYFORT_6", "gpu"))
+    monkeypatch.setattr(checkov, "run_checkov", lambda paths: checkov.CheckovResult(found))
+    result = runner.judge_checkov([Synthesized("waived", tmp_path, {})])
+    assert (result.checked, result.passed, result.failed) == (3, 1, 2)
+    assert [f.split(" ")[:2] for f in result.failures] == [
+        ["CKV2_RAYFORT_1", "google_container_node_pool.cpu"],
+        ["CKV_RAYFORT_6", "google_container_node_pool.gpu"],
+    ]

@@ -133,7 +133,7 @@ def test_default_sizes_fit_the_default_pool_and_a_refusal_names_the_default(tmp_
     with pytest.raises(ConfigError) as refused:
         load_environment(path)
     message = " ".join(str(refused.value).split())
-    assert "tenants[0].head: " in message and "fits no node of the CPU pools" in message
+    assert "tenants[0].head: " in message and "fits no node of the pools it may run on: small (e2-medium" in message
     assert (
         "(tenants[0].head is not set, so these are its defaults cpu 1, memory 4Gi: set tenants[0].head.cpu" in message
     )

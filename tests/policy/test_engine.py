@@ -36,7 +36,12 @@ def test_violation_is_recorded_and_annotated(tmp_path: Path) -> None:
 def test_waiver_turns_a_violation_into_a_waived_control(tmp_path: Path) -> None:
     app = _app_with_weak_pool(tmp_path)
     waivers = [
-        Waiver(rule=rule, resource="gke/pool", reason="test fixture: a deliberately weak pool")
+        Waiver(
+            rule=rule,
+            resource="gke/pool",
+            reason="test fixture: a deliberately weak pool",
+            tenants=[] if rule == "RF003" else None,
+        )
         for rule in ("RF001", "RF002", "RF003", "RF004", "RF040")
     ]
     report = RayfortRules(waivers).attach(app).synth(app)
@@ -75,7 +80,10 @@ def test_the_refusal_is_an_error_annotation_so_plain_cdktf_synth_fails(tmp_path:
         app.synth()
     waived = _app_with_weak_pool(tmp_path / "waived")
     reason = "test fixture: a deliberately weak pool"
-    rules = [Waiver(rule=r, resource="gke/pool", reason=reason) for r in ("RF001", "RF002", "RF003", "RF004", "RF040")]
+    rules = [
+        Waiver(rule=r, resource="gke/pool", reason=reason, tenants=[] if r == "RF003" else None)
+        for r in ("RF001", "RF002", "RF003", "RF004", "RF040")
+    ]
     RayfortRules(rules).attach(waived)
     waived.synth()
 
@@ -91,13 +99,13 @@ def test_a_wildcard_waiver_must_say_so(resource: str) -> None:
     reason = "every pool here is a throwaway test fixture"
     with pytest.raises(ValueError, match="scope: all"):
         Waiver(rule="RF003", resource=resource, reason=reason)
-    assert Waiver(rule="RF003", resource=resource, scope="all", reason=reason).scope == "all"
+    assert Waiver(rule="RF003", resource=resource, scope="all", reason=reason, tenants=[]).scope == "all"
 
 
 def test_scope_all_is_only_for_wildcards() -> None:
     with pytest.raises(ValueError, match="scope: all is for wildcard"):
         Waiver(rule="RF003", resource="gke/pool-gpu/pool", scope="all", reason="every pool here is a test fixture")
-    assert Waiver(rule="RF003", resource="gke/pool-gpu/*", reason="the gpu pool has no confidential shape")
+    assert Waiver(rule="RF003", resource="gke/pool-gpu/*", reason="the gpu pool has no confidential shape", tenants=[])
 
 
 def test_an_unknown_rule_is_refused_when_the_file_is_loaded(tmp_path: Path) -> None:

@@ -78,7 +78,10 @@ def test_more_than_the_pools_can_ever_hold_is_refused(tmp_path: Path) -> None:
     data = _dev()
     data["tenants"][0]["worker_groups"][0]["max_replicas"] = 40
     message = _refused(tmp_path, data)
-    assert "at full scale (head plus every group at max_replicas) asks for more CPU" in message
+    assert (
+        "at full scale (head plus every group at max_replicas), what may run only on node pools default asks for "
+        "more CPU than they can ever hold" in message
+    )
     assert "allowed: lower max_replicas or sizes, or raise the pools' max_nodes" in message
 
 
@@ -108,7 +111,13 @@ def test_gpu_groups_need_a_gpu_pool_with_enough_gpus(tmp_path: Path) -> None:
             "gpu": {"type": "nvidia-h100-80gb", "count": 1},
         },
     ]
-    assert "asks for more GPU than the GPU pools can ever hold" in _refused(tmp_path, data)
+    assert (
+        "tenants[0].worker_groups[1].node_pool: null is not allowed: no GPU node pool takes the workers of group "
+        "gpu of tenant team-a (GPU pools: h100 admits none); set node_pool to a pool that admits it, or add team-a "
+        "to the tenants of a GPU pool (cluster.node_pools[].tenants)"
+    ) in _refused(tmp_path, data)
+    data["cluster"]["node_pools"][1]["tenants"] = ["team-a"]
+    assert "what may run only on node pools h100 asks for more GPU than they can ever hold" in _refused(tmp_path, data)
     data["cluster"]["node_pools"][1]["max_nodes"] = 2
     _accepted(tmp_path, data)
 

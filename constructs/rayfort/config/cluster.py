@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
@@ -24,6 +25,7 @@ from rayfort.config._types import (
     parse_time,
 )
 from rayfort.config.kuberay import cert_manager_needed
+from rayfort.config.placement import RESERVED_KEY_PREFIX, admitted_tenants, pool_taints
 from rayfort.config.recurrence import Recurrence, least_per_32_days
 
 if TYPE_CHECKING:
@@ -127,12 +129,38 @@ class NodePool(Model):
     labels: dict[NodeLabelKey, KubernetesLabelValue] = {}
     """Kubernetes node labels; keys outside the kubernetes.io and k8s.io namespaces."""
     taints: list[Taint] = []
-    """Extra node taints."""
+    """Extra node taints; a tainted pool runs only the worker groups that name it in node_pool."""
+    tenants: list[DnsLabel] | None = None
+    """Tenants whose pods may run here; absent: all without own pools on a plain confidential CPU pool, else none."""
+    dedicated: bool = False
+    """Reserve the pool for the one tenant in tenants: its nodes are tainted and labelled rayfort.dev/tenant=<name>."""
 
     @model_validator(mode="after")
     def _bounds(self) -> NodePool:
         if self.min_nodes > self.max_nodes:
             raise field_error("min_nodes", f"must not exceed max_nodes ({self.max_nodes})")
+        return self
+
+    @model_validator(mode="after")
+    def _placement(self) -> NodePool:
+        names = self.tenants or []
+        for t, name in enumerate(names):
+            if name in names[:t]:
+                raise field_error(("tenants", t), f"{name} is repeated; name each tenant once")
+        if self.dedicated and len(names) != 1:
+            raise field_error(
+                "tenants",
+                f"a dedicated pool belongs to exactly one tenant, found {len(names)}; "
+                "allowed: tenants: [<the tenant>] with dedicated: true",
+            )
+        for field, keys in (("labels", list(self.labels)), ("taints", [t.key for t in self.taints])):
+            for i, key in enumerate(keys):
+                if key.startswith(RESERVED_KEY_PREFIX):
+                    raise field_error(
+                        (field, key) if field == "labels" else (field, i, "key"),
+                        f"{key} is in the {RESERVED_KEY_PREFIX} namespace rayfort sets itself; a pool for one "
+                        "tenant is made with tenants: [<name>] and dedicated: true",
+                    )
         return self
 
 
@@ -269,6 +297,10 @@ def problems(env: Environment) -> list[Problem]:
         found += _pool_names(env)
         for p, pool in enumerate(env.cluster.node_pools):
             found += _pool_problems(("cluster", "node_pools", p), pool)
+        found += _pool_tenants(env)
+        found += _waived_pool_tenants(env)
+        found += _system_pool(env)
+    found += _waiver_tenants(env)
     found += _dns_endpoint_perimeter(env)
     found += _key_locations(env)
     found += _maintenance_window(env.cluster.maintenance_window)
@@ -328,8 +360,8 @@ def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]
                     tech,
                     f"confidential GPU nodes exist only as machine_type {CONFIDENTIAL_GPU_MACHINE} with one "
                     f"{CONFIDENTIAL_GPU_TYPE} and confidential_instance_type TDX; use that shape, or set "
-                    "confidential_instance_type: null with a waiver (rule RF003) to run this GPU pool "
-                    "on ordinary VMs",
+                    "confidential_instance_type: null with a waiver (rule RF003, naming the tenants the pool "
+                    "admits) to run this GPU pool on ordinary VMs",
                 )
             )
         elif not pool.spot:
@@ -349,6 +381,96 @@ def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]
                 f"cannot run confidential nodes with {tech}; allowed machine families: {allowed}",
             )
         )
+    return found
+
+
+def _known_tenants(env: Environment) -> str:
+    return ", ".join(t.name for t in env.tenants) or "none (the environment has no tenants)"
+
+
+def _pool_tenants(env: Environment) -> list[Problem]:
+    names = {t.name for t in env.tenants}
+    return [
+        Problem(
+            ("cluster", "node_pools", p, "tenants", t),
+            name,
+            f"is not a tenant of this environment; allowed: {_known_tenants(env)}",
+        )
+        for p, pool in enumerate(env.cluster.node_pools)
+        for t, name in enumerate(pool.tenants or [])
+        if name not in names
+    ]
+
+
+def _system_pool(env: Environment) -> list[Problem]:
+    """Some pool must take pods that tolerate no taint: GKE's system pods, the KubeRay operator, cert-manager.
+
+    kube-dns and the other GKE system pods tolerate none of our taints (GKE's node-taints guide,
+    cloud.google.com/kubernetes-engine/docs/how-to/node-taints), so a cluster whose every pool is a GPU,
+    dedicated or otherwise tainted pool never becomes ready.
+    """
+    pools = env.cluster.node_pools
+    if not pools or any(not pool.sandbox and not any(t.blocks for t in pool_taints(pool)) for pool in pools):
+        return []
+    kinds = "; ".join(
+        f"{pool.name}: " + (", ".join(str(t) for t in pool_taints(pool) if t.blocks) or "sandbox") for pool in pools
+    )
+    return [
+        Problem(
+            ("cluster", "node_pools"),
+            [pool.name for pool in pools],
+            f"has no pool without taints ({kinds}); GKE's system pods (kube-dns), the KubeRay operator and "
+            "cert-manager tolerate none and would never be scheduled; allowed: at least one pool without gpu, "
+            "dedicated or NoSchedule/NoExecute taints (such as {name: default})",
+        )
+    ]
+
+
+def _waiver_tenants(env: Environment) -> list[Problem]:
+    names = {t.name for t in env.tenants}
+    return [
+        Problem(
+            ("waivers", w, "tenants", t), name, f"is not a tenant of this environment; allowed: {_known_tenants(env)}"
+        )
+        for w, waiver in enumerate(env.waivers)
+        for t, name in enumerate(waiver.tenants or [])
+        if name not in names
+    ]
+
+
+def _waived_pool_tenants(env: Environment) -> list[Problem]:
+    """A pool whose confidential nodes are waived admits only the tenants its waiver accepted that for.
+
+    The waiver is the one the rules apply to the pool (the first RF003 waiver whose resource matches
+    it), so adding a tenant to the pool means widening that waiver, which the review shows.
+    """
+    from rayfort.controls.environment import pool_path
+
+    found = []
+    for p, pool in enumerate(env.cluster.node_pools):
+        if pool.confidential_instance_type is not None:
+            continue
+        path = pool_path(pool.name)
+        matching = [
+            (w, waiver)
+            for w, waiver in enumerate(env.waivers)
+            if waiver.rule == "RF003" and fnmatch.fnmatchcase(path, waiver.resource)
+        ]
+        if not matching:
+            continue  # the rules refuse the pool itself, naming the waiver that would accept it
+        w, waiver = matching[0]
+        unnamed = [name for name in admitted_tenants(env, pool) if name not in (waiver.tenants or [])]
+        if unnamed:
+            found.append(
+                Problem(
+                    ("waivers", w, "tenants"),
+                    waiver.tenants,
+                    f"does not name {', '.join(unnamed)}, whom cluster.node_pools[{p}] ({pool.name}) admits on "
+                    "nodes without confidential computing; the RF003 waiver of a pool must name every tenant "
+                    f"the pool admits: add them here (the review shows the widened waiver), or remove them "
+                    f"from cluster.node_pools[{p}].tenants",
+                )
+            )
     return found
 
 

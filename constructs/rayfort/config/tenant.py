@@ -21,6 +21,7 @@ from rayfort.config._types import (
     field_error,
     quantity,
 )
+from rayfort.config.placement import admits, admitted_pools, admitted_tenants, candidate_pools
 from rayfort.versions import RAY_VERSION
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class WorkerGroup(Model):
     """Autoscaling maximum."""
     resources: Resources = Resources()
     """Per-worker resources."""
+    node_pool: DnsLabel | None = None
+    """Pool of the workers, admitting the tenant; absent: its dedicated pools, else admitted untainted ones."""
 
     @model_validator(mode="after")
     def _bounds(self) -> WorkerGroup:
@@ -296,7 +299,8 @@ def problems(env: Environment) -> list[Problem]:
                     "allowed with ray_runtime plain: cert-manager or secret-manager",
                 )
             )
-        found += _capacity_problems(env, i, tenant)
+        placement = _placement_problems(env, i, tenant)
+        found += placement or _capacity_problems(env, i, tenant)
         found += _quota_problems(i, tenant)
     if env.tenants and env.cluster.kms.existing is not None:
         found.append(
@@ -380,65 +384,160 @@ def _pool_nodes(env: Environment, pool: NodePool) -> int:
     return pool.max_nodes * len(pool.zones or env.zones[:1])
 
 
-def _capacity_problems(env: Environment, i: int, tenant: TenantSettings) -> list[Problem]:
-    """Necessary conditions only (each pod fits one node; the sums fit the pools), so a refusal is certain.
-
-    Ray pods tolerate only the GPU taint: a GPU pod may land on GPU pools, any other pod only on pools
-    without GPUs, sandbox or extra taints. A pool whose machine type is not in the table is not judged.
-    """
+def _placement_problems(env: Environment, i: int, tenant: TenantSettings) -> list[Problem]:
+    """Each group's pool exists, admits the tenant and has its GPUs (or none); every pod has a pool."""
+    groups = [(g, group) for g, group in enumerate(tenant.worker_groups)]
     if env.cluster.mode == "autopilot":
-        return []
-    found = []
-    for gpu in (False, True):
-        pools = [
-            pool
-            for pool in env.cluster.node_pools
-            if (pool.gpu is not None) == gpu and not pool.sandbox and not pool.taints
+        return [
+            Problem(
+                ("tenants", i, "worker_groups", g, "node_pool"),
+                group.node_pool,
+                "is not allowed in autopilot mode: GKE makes the nodes, there are no pools to choose; remove node_pool",
+            )
+            for g, group in groups
+            if group.node_pool is not None
         ]
-        pods = [pod for pod in _tenant_pods(i, tenant) if bool(pod.gpu) == gpu]
-        if not pods or (gpu and not pools):
-            continue  # GPUs without any GPU pool are refused by the environment's own rule
-        nodes = [(pool, node_allocatable(pool.machine_type)) for pool in pools]
-        if any(allocatable is None for _, allocatable in nodes):
-            continue
-        found += _fit_problems(env, pods, nodes)
+    pools = env.cluster.node_pools
+    index = {pool.name: p for p, pool in enumerate(pools)}
+    found = []
+    for g, group in groups:
+        path = ("tenants", i, "worker_groups", g, "node_pool")
+        if group.node_pool is None:
+            found += _unplaced(env, path, tenant, group, f"the workers of group {group.name}")
+        elif group.node_pool not in index:
+            found.append(
+                Problem(path, group.node_pool, f"is not a node pool of this cluster; allowed: {', '.join(index)}")
+            )
+        else:
+            found += _chosen_pool(env, path, tenant, group, index[group.node_pool])
+    found += _unplaced(env, ("tenants", i, "head"), tenant, None, "the head")
     return found
 
 
-def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Problem]:
-    found = []
-    kind = "GPU pools" if pods[0].gpu else "CPU pools (no GPU, sandbox or extra taint)"
-    largest = (
-        ", ".join(
-            f"{pool.name} ({pool.machine_type}: {_cores(cpu)} CPU, {_gib(memory)} GiB"
-            + (f", {pool.gpu.count} GPU" if pool.gpu else "")
-            + " allocatable)"
-            for pool, (cpu, memory) in nodes
-        )
-        or "none"
+def _chosen_pool(
+    env: Environment, path: tuple[str | int, ...], tenant: TenantSettings, group: WorkerGroup, p: int
+) -> list[Problem]:
+    pool = env.cluster.node_pools[p]
+    gpu = group.resources.gpu
+    if not admits(env, pool, tenant.name):
+        if pool.dedicated:
+            how = f"it is dedicated to {pool.tenants[0]}; choose another pool"
+        else:
+            waiver = " and to the tenants of its RF003 waiver" if pool.confidential_instance_type is None else ""
+            how = f"add {tenant.name} to cluster.node_pools[{p}].tenants{waiver}, or choose another pool"
+        admitted = ", ".join(admitted_tenants(env, pool)) or "none"
+        return [Problem(path, pool.name, f"does not admit tenant {tenant.name} (it admits: {admitted}); {how}")]
+    if gpu and pool.gpu is None:
+        return [
+            Problem(
+                path,
+                pool.name,
+                f"has no GPUs, and group {group.name} asks for {gpu} per worker; allowed: a pool with gpu settings "
+                f"that admits {tenant.name} ({_names(env, tenant, gpu=True)})",
+            )
+        ]
+    if not gpu and pool.gpu is not None:
+        return [
+            Problem(
+                path,
+                pool.name,
+                f"has GPUs, which only workers that ask for them may take (its nodes carry the nvidia.com/gpu "
+                f"taint); set resources.gpu, or choose a pool without GPUs ({_names(env, tenant, gpu=False)})",
+            )
+        ]
+    return []
+
+
+def _names(env: Environment, tenant: TenantSettings, *, gpu: bool) -> str:
+    names = [pool.name for pool in admitted_pools(env, tenant.name) if (pool.gpu is not None) == gpu]
+    return ", ".join(names) or f"none admits {tenant.name}"
+
+
+def _unplaced(
+    env: Environment, path: tuple[str | int, ...], tenant: TenantSettings, group: WorkerGroup | None, what: str
+) -> list[Problem]:
+    if candidate_pools(env, tenant, group):
+        return []
+    gpu = (group.resources if group is not None else tenant.head).gpu
+    shaped = [(p, pool) for p, pool in enumerate(env.cluster.node_pools) if (pool.gpu is not None) == bool(gpu)]
+    if gpu and not shaped and group is not None:
+        return []  # worker GPUs without any GPU pool are refused by the environment's own rule
+    kind = "GPU" if gpu else "CPU"
+    listed = "; ".join(
+        f"{pool.name} admits {', '.join(admitted_tenants(env, pool)) or 'none'}"
+        + (" (tainted: only groups that name it)" if pool.taints else "")
+        for _, pool in shaped
     )
-    for pod in pods:
-        fits = any(
-            pod.cpu <= cpu and pod.memory <= memory and pod.gpu <= (pool.gpu.count if pool.gpu else 0)
-            for pool, (cpu, memory) in nodes
+    how = "set node_pool to a pool that admits it, or " if group is not None else ""
+    return [
+        Problem(
+            path,
+            group.node_pool if group is not None else None,
+            f"no {kind} node pool takes {what} of tenant {tenant.name} ({kind} pools: {listed or 'none'}); "
+            f"{how}add {tenant.name} to the tenants of a {kind} pool (cluster.node_pools[].tenants)",
         )
-        if not fits:
-            default = (
-                f" ({pod.default} is not set, so these are its defaults cpu {Resources().cpu}, memory "
-                f"{Resources().memory}: set {pod.default}.cpu and .memory, or use a larger machine_type)"
-                if pod.default
-                else ""
-            )
-            found.append(
-                Problem(
-                    pod.path,
-                    f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
-                    f"{pod.what} fits no node of the {kind}: {largest}; allowed: at most one node's allocatable"
-                    + default,
-                )
-            )
+    ]
+
+
+def _capacity_problems(env: Environment, i: int, tenant: TenantSettings) -> list[Problem]:
+    """Necessary conditions only (each pod fits a node of its pools; the pods kept to some pools fit them).
+
+    Each pod may run only on its candidate pools (``config.placement``); a pod without any is refused
+    by the placement rules, and a pool whose machine type is not in the table is not judged.
+    """
+    if env.cluster.mode == "autopilot":
+        return []
+    placed = []
+    for pod, group in zip(_tenant_pods(i, tenant), [None, *tenant.worker_groups], strict=True):
+        pools = candidate_pools(env, tenant, group)
+        nodes = [(pool, node_allocatable(pool.machine_type)) for pool in pools]
+        if nodes and all(allocatable is not None for _, allocatable in nodes):
+            placed.append((pod, nodes))
+    found = [problem for pod, nodes in placed for problem in _fit_problems(pod, nodes)]
     if found:
         return found
+    sets = list(dict.fromkeys(frozenset(pool.name for pool, _ in nodes) for _, nodes in placed))
+    for names in sets:
+        pods = [pod for pod, nodes in placed if {pool.name for pool, _ in nodes} <= names]
+        nodes = next(nodes for _, nodes in placed if {pool.name for pool, _ in nodes} == names)
+        found += _total_problems(env, pods, nodes)
+    return found
+
+
+def _describe_nodes(nodes: list) -> str:
+    return ", ".join(
+        f"{pool.name} ({pool.machine_type}: {_cores(cpu)} CPU, {_gib(memory)} GiB"
+        + (f", {pool.gpu.count} GPU" if pool.gpu else "")
+        + " allocatable)"
+        for pool, (cpu, memory) in nodes
+    )
+
+
+def _fit_problems(pod: _Pods, nodes: list) -> list[Problem]:
+    fits = any(
+        pod.cpu <= cpu and pod.memory <= memory and pod.gpu <= (pool.gpu.count if pool.gpu else 0)
+        for pool, (cpu, memory) in nodes
+    )
+    if fits:
+        return []
+    default = (
+        f" ({pod.default} is not set, so these are its defaults cpu {Resources().cpu}, memory "
+        f"{Resources().memory}: set {pod.default}.cpu and .memory, or use a larger machine_type)"
+        if pod.default
+        else ""
+    )
+    return [
+        Problem(
+            pod.path,
+            f"{pod.cpu} CPU, {_gib(pod.memory)} GiB, {pod.gpu} GPU",
+            f"{pod.what} fits no node of the pools it may run on: {_describe_nodes(nodes)}; "
+            "allowed: at most one node's allocatable" + default,
+        )
+    ]
+
+
+def _total_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Problem]:
+    found = []
     total = {
         "CPU": (sum(p.cpu * p.count for p in pods), sum(cpu * _pool_nodes(env, pool) for pool, (cpu, _) in nodes)),
         "memory": (
@@ -450,6 +549,7 @@ def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Prob
             sum((pool.gpu.count if pool.gpu else 0) * _pool_nodes(env, pool) for pool, _ in nodes),
         ),
     }
+    where = ", ".join(pool.name for pool, _ in nodes)
     for resource, (asked, held) in total.items():
         if asked > held:
             shown = (_gib(asked), _gib(held), " GiB") if resource == "memory" else (_cores(asked), _cores(held), "")
@@ -457,9 +557,9 @@ def _fit_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Prob
                 Problem(
                     pods[0].path[:2],
                     f"{shown[0]}{shown[2]} {resource}",
-                    f"at full scale (head plus every group at max_replicas) asks for more {resource} than the "
-                    f"{kind} can ever hold ({shown[1]}{shown[2]} at max_nodes in every zone); "
-                    "allowed: lower max_replicas or sizes, or raise the pools' max_nodes",
+                    f"at full scale (head plus every group at max_replicas), what may run only on node pools "
+                    f"{where} asks for more {resource} than they can ever hold ({shown[1]}{shown[2]} at max_nodes "
+                    "in every zone); allowed: lower max_replicas or sizes, or raise the pools' max_nodes",
                 )
             )
     return found

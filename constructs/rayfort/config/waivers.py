@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rayfort.config._types import Model
+from rayfort.config._types import DnsLabel, Model, field_error
 
 MIN_REASON_WORDS = 5
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
@@ -31,6 +31,8 @@ class Waiver(Model):
     """all: the resource is a wildcard that also covers constructs added later (shown as such in the review)."""
     reason: str
     """Why the weaker setting is acceptable here, in at least five words; shown in the review report."""
+    tenants: list[DnsLabel] | None = None
+    """Tenants the weaker setting is accepted for; required by controls that place tenants (RF003: the pool's)."""
 
     @field_validator("rule")
     @classmethod
@@ -62,4 +64,24 @@ class Waiver(Model):
             )
         if self.scope == "all" and not is_wildcard(self.resource):
             raise ValueError(f"scope: all is for wildcard resources; {self.resource!r} names constructs, drop scope")
+        return self
+
+    @model_validator(mode="after")
+    def _tenants_where_the_control_places_them(self) -> Waiver:
+        from rayfort.controls import BY_ID
+
+        control = BY_ID[self.rule]
+        if control.waiver_names_tenants and self.tenants is None:
+            raise field_error(
+                "tenants",
+                f"is required for {control.id} ({control.title}): name the tenants whose pods the weaker "
+                "construct may carry, such as tenants: [team-a] ([] for none); it admits no other",
+            )
+        if not control.waiver_names_tenants and self.tenants is not None:
+            named = ", ".join(c.id for c in BY_ID.values() if c.waiver_names_tenants)
+            raise field_error(
+                "tenants",
+                f"applies only to waivers of controls that place tenants ({named}); {control.id} places none, "
+                "remove tenants",
+            )
         return self

@@ -91,6 +91,8 @@ class Control:
     """Organization policy constraints that enforce it: constraint -> the finding attributes it refuses."""
     judged_by: tuple[str, ...] = ()
     """checkov policies (ours and built-in) that judge the same property independently."""
+    waiver_names_tenants: bool = False
+    """A waiver of it names the tenants it is accepted for, and the environment places no other tenant there."""
 
     @property
     def resource_types(self) -> tuple[str, ...]:
@@ -212,6 +214,8 @@ CONTROLS: tuple[Control, ...] = (
         ),
         org_policies={"compute.restrictNonConfidentialComputing": ("node_config.confidential_nodes",)},
         judged_by=("CKV_RAYFORT_7", "CKV2_RAYFORT_1"),
+        # A waived pool admits only the tenants its waiver names (config.cluster checks the pool's tenants).
+        waiver_names_tenants=True,
     ),
     Control(
         "RF004",

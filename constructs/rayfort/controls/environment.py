@@ -177,14 +177,15 @@ def operatorless_token_auth(env: Environment) -> Findings:
             )
 
 
-def cluster_capacity(env: Environment) -> dict[str, Decimal] | None:
-    """CPU cores, memory bytes and GPUs every node pool at max_nodes can give pods; None when unknown (Autopilot)."""
+def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decimal] | None:
+    """CPU cores, memory bytes and GPUs the pools admitting the tenant can give it at max_nodes; None when unknown."""
+    from rayfort.config.placement import admitted_pools
     from rayfort.config.tenant import node_allocatable
 
     if env.cluster.mode == "autopilot":
         return None
     total = {"cpu": Decimal(0), "memory": Decimal(0), "gpu": Decimal(0)}
-    for pool in env.cluster.node_pools:
+    for pool in admitted_pools(env, tenant.name):
         allocatable = node_allocatable(pool.machine_type)
         if allocatable is None:
             return None
@@ -196,13 +197,13 @@ def cluster_capacity(env: Environment) -> dict[str, Decimal] | None:
 
 
 def quota_within_capacity(env: Environment) -> Findings:
-    """A quota the cluster can never fill limits nothing: one tenant may then take every node."""
+    """A quota the tenant's pools can never fill limits nothing: the tenant may then take every node it reaches."""
     from rayfort.config.tenant import quantity
 
-    capacity = cluster_capacity(env)
-    if capacity is None:
-        return
     for i, tenant in enumerate(env.tenants):
+        capacity = tenant_capacity(env, tenant)
+        if capacity is None:
+            continue
         quota = tenant.quota
         asked = {
             "cpu": quantity(quota.cpu) if "cpu" in quota.model_fields_set else None,
@@ -214,6 +215,6 @@ def quota_within_capacity(env: Environment) -> Findings:
                 held = f"{capacity[name] / 2**30:.1f}Gi" if name == "memory" else f"{capacity[name]:.2f}"
                 yield (
                     quota_path(tenant),
-                    f"tenants[{i}].quota.{name} {getattr(quota, name)} exceeds what the cluster can hold "
-                    f"({held} at max_nodes): it limits nothing",
+                    f"tenants[{i}].quota.{name} {getattr(quota, name)} exceeds what the node pools admitting "
+                    f"{tenant.name} can hold ({held} at max_nodes): it limits nothing",
                 )

@@ -8,15 +8,18 @@ from typing import Any
 from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.config.cluster import NodePool
+from rayfort.config.placement import pool_labels, pool_taints
 from rayfort.gke.keys import BOOT_DISK_GRANT
 from rayfort.iam import Principal
 from rayfort.kms import EncryptionKey
 
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
-
 
 def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key: str) -> dict[str, Any]:
-    """The node_config of a pool: COS, shielded, confidential, CMEK, GKE metadata server, no read-only kubelet port."""
+    """The node_config of a pool: COS, shielded, confidential, CMEK, GKE metadata server, no read-only kubelet port.
+
+    Its taints and labels are ``config.placement``'s: the pool's own, the GPU taint, and a dedicated
+    pool's ``rayfort.dev/tenant`` taint and label, which only that tenant's pods tolerate and select.
+    """
     config: dict[str, Any] = {
         "machine_type": pool.machine_type,
         "image_type": "COS_CONTAINERD",
@@ -30,7 +33,7 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
         # CPU limits enforced, as GKE's API default; google < 7.6 sent false for an unset value, >= 7.6 sends true.
         "kubelet_config": {"cpu_cfs_quota": True, "insecure_kubelet_readonly_port_enabled": "FALSE"},
         "metadata": {"disable-legacy-endpoints": "true"},
-        "labels": dict(sorted(pool.labels.items())),
+        "labels": pool_labels(pool),
         "spot": pool.spot,
     }
     if pool.confidential_instance_type is None:
@@ -41,7 +44,7 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
             "enabled": True,
             "confidential_instance_type": pool.confidential_instance_type,
         }
-    taints = [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints]
+    taints = [{"key": t.key, "value": t.value, "effect": t.provider_effect} for t in pool_taints(pool)]
     if pool.gpu is not None:
         config["guest_accelerator"] = [
             {
@@ -50,7 +53,6 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
                 "gpu_driver_installation_config": {"gpu_driver_version": pool.gpu.driver_version},
             }
         ]
-        taints.append(GPU_TAINT)
     if taints:
         config["taint"] = taints
     return config

@@ -82,8 +82,8 @@ class PolicyReport:
             "evaluations": [
                 asdict(e) for e in sorted(self.evaluations, key=lambda e: (e.path, e.rule, e.resource_type))
             ],
-            "unused_waivers": [w.model_dump() for w in self.unused_waivers],
-            "waivers": [w.model_dump() for w in self.waivers],
+            "unused_waivers": [w.model_dump(exclude_none=True) for w in self.unused_waivers],
+            "waivers": [w.model_dump(exclude_none=True) for w in self.waivers],
         }
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

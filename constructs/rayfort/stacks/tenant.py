@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from rayfort._cdk import Construct, TerraformOutput
 from rayfort.config.cluster import CreatedKeys
+from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
 from rayfort.exposure.internal_access import internal_service_name
 from rayfort.iam import Principal, ServiceAgents, storage_service_agent
@@ -55,7 +56,9 @@ class TenantStack(RayfortStack):
 
     Offers ``refs`` (TenantRefs). Needs the platform, the tenant's settings, how
     tenant keys are made (``keys``: key ring prefix, KMS project, rotation), and
-    the refs of the network, gke and kuberay stacks; it deploys after the kuberay stack.
+    the refs of the network, gke and kuberay stacks; it deploys after the kuberay stack. ``placement``
+    (``config.placement.tenant_placement``) keeps each Ray pod to the node pools that admit the tenant;
+    None: no pool is chosen, as in Autopilot.
     """
 
     def __init__(
@@ -68,6 +71,8 @@ class TenantStack(RayfortStack):
         network: NetworkRefs,
         cluster: ClusterRefs,
         operator: OperatorRefs,
+        *,
+        placement: TenantPlacement | None = None,
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
@@ -165,6 +170,7 @@ class TenantStack(RayfortStack):
             redis_password_secret=redis.password_secret_name,
             gcs_bucket=bucket.name,
             namespace=namespace,
+            placement=placement,
         )
         for obj in ray_runtime_objects(runtime):
             KubernetesObject(self, f"ray-{obj['kind'].lower()}-{obj['metadata']['name']}", obj)

@@ -11,12 +11,14 @@ import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from rayfort.config.placement import PodPlacement
 from rayfort.config.tenant import (
     AUTOSCALER_RESOURCES,
     RAY_FIXED_PORTS,
     RAY_INTERNAL_PORTS,
     Resources,
     TenantSettings,
+    WorkerGroup,
     quantity,
 )
 from rayfort.tenant.namespace import TENANT_LABEL
@@ -279,18 +281,30 @@ def common_labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/part-of": "rayfort", "app.kubernetes.io/managed-by": "rayfort", "ray.io/cluster": name}
 
 
+def placement(inputs: RayRuntimeInputs, group: WorkerGroup | None) -> PodPlacement:
+    """Where the head (no group) or a group's workers run: the environment's placement, if the stack gave one."""
+    if inputs.placement is not None:
+        return inputs.placement.of(group.name if group is not None else None)
+    return PodPlacement.unplaced(bool((group.resources if group is not None else inputs.tenant.head).gpu))
+
+
 def pod_spec(
     inputs: RayRuntimeInputs,
     node_type: NodeType,
     containers: list[dict[str, Any]],
     *,
-    gpu: bool,
+    group: WorkerGroup | None,
     automount_token: bool,
     init_containers: Sequence[dict[str, Any]] = (),
     volumes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """A Ray pod: its own service account, Workload Identity nodes only, GPU taint tolerated where needed."""
+    """A Ray pod: its own service account, Workload Identity nodes only, kept to the node pools that admit it.
+
+    The head's is the head pod (no group); a worker's names its group. The required node affinity and
+    the tolerations come from ``config.placement``: exactly the pools and taints the tenant may use.
+    """
     account = inputs.head_service_account if node_type == "head" else inputs.worker_service_account
+    where = placement(inputs, group)
     spec: dict[str, Any] = {
         "serviceAccountName": account,
         "automountServiceAccountToken": automount_token,
@@ -304,8 +318,11 @@ def pod_spec(
         spec["initContainers"] = list(init_containers)
     if volumes:
         spec["volumes"] = list(volumes)
-    if gpu:
-        spec["tolerations"] = [{"key": _GPU, "operator": "Equal", "value": "present", "effect": "NoSchedule"}]
+    affinity = where.affinity()
+    if affinity is not None:
+        spec["affinity"] = affinity
+    if where.tolerations:
+        spec["tolerations"] = [taint.toleration() for taint in where.tolerations]
     return spec
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
 
 # Key of the Secret named by RayRuntimeInputs.redis_password_secret that holds the Redis AUTH string.
@@ -47,6 +48,8 @@ class RayRuntimeInputs:
     """Kubernetes service account of the head pod."""
     worker_service_account: str = WORKER_SERVICE_ACCOUNT
     """Kubernetes service account of the worker pods."""
+    placement: TenantPlacement | None = None
+    """Each pod's pools and tolerations; None: no pool chosen, GPU pods tolerate the GPU taint."""
 
     @property
     def name(self) -> str:

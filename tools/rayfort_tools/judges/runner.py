@@ -64,8 +64,13 @@ class Synthesized:
     """The environment it came from; judges that compare intent with output need it."""
 
 
-VARIANTS = ("environments/variants/dev-namespaced.yaml", "environments/variants/dev-dns-endpoint.yaml")
-"""Environments kept only to be judged: the namespaced operator, and dev through the DNS endpoint."""
+VARIANTS = (
+    "environments/variants/dev-namespaced.yaml",
+    "environments/variants/dev-dns-endpoint.yaml",
+    "environments/variants/dev-placement.yaml",
+)
+"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, and dev with
+tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another)."""
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
@@ -82,9 +87,43 @@ def judge_checkov(envs: list[Synthesized]) -> JudgeResult:
     except CheckovUnavailable as missing:
         result.unavailable = str(missing)
         return result
-    result.checked, result.passed, result.failed = checked.passed + checked.failed, checked.passed, checked.failed
-    result.failures = [finding.describe() for finding in checked.failures]
+    waived = _waived_checks(envs)
+    failures = [finding for finding in checked.failures if (_construct_path(finding), finding.check_id) not in waived]
+    result.checked = checked.passed + checked.failed
+    result.passed, result.failed = result.checked - len(failures), len(failures)
+    result.failures = [finding.describe() for finding in failures]
     return result
+
+
+def _waived_checks(envs: list[Synthesized]) -> set[tuple[str, str]]:
+    """(construct path, checkov id) a written waiver accepts: a waived control, and a check that judges it.
+
+    checkov knows no waivers; the synth's policy record does. A check counts as waived only on a construct
+    whose control the environment waived (shown by the synth-time rules and the review) and only if the
+    catalogue names that check as judging the same property (``Control.judged_by``).
+    """
+    from rayfort.controls import BY_ID
+    from rayfort.synth import POLICY_REPORT
+
+    found = set()
+    for env in envs:
+        record = env.outdir / POLICY_REPORT
+        if not record.exists():
+            continue
+        for evaluation in json.loads(record.read_text())["evaluations"]:
+            if evaluation["status"] == "waived":
+                found |= {(evaluation["path"], check) for check in BY_ID[evaluation["rule"]].judged_by}
+    return found
+
+
+def _construct_path(finding: Any) -> str | None:
+    """The construct path cdktf recorded for the resource checkov judged (its ``//`` metadata)."""
+    kind, _, name = finding.resource.partition(".")
+    try:
+        body = json.loads(Path(finding.file).read_text())["resource"][kind][name]
+    except (OSError, KeyError, ValueError):
+        return None
+    return body.get("//", {}).get("metadata", {}).get("path")
 
 
 def judge_schemas(envs: list[Synthesized]) -> JudgeResult:
@@ -303,6 +342,35 @@ def judge_isolation(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+def judge_placement(envs: list[Synthesized]) -> JudgeResult:
+    """Each tenant pod template schedules only onto node pools that admit its tenant, and onto one at least.
+
+    The pools' labels and taints come from the synthesized gke stack; which pools admit which
+    tenant comes from the environment (``cluster.node_pools[].tenants`` and its defaults).
+    """
+    from rayfort.config.placement import admitted_pools
+    from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
+
+    result = JudgeResult("node placement")
+    for env in envs:
+        if env.environment is None or env.environment.cluster.mode == "autopilot" or "gke" not in env.stacks:
+            continue
+        pools = pools_of(env.stacks["gke"])
+        for tenant, stack, where, spec in tenant_templates(env.stacks):
+            admitted = {pool.name for pool in admitted_pools(env.environment, tenant)}
+            reachable = schedulable_pools(spec, pools)
+            if not reachable:
+                result.fail(f"{env.name}/{stack}/{where}: fits no node pool (its selector, affinity or tolerations)")
+            elif reachable - admitted:
+                result.fail(
+                    f"{env.name}/{stack}/{where}: can be scheduled on {', '.join(sorted(reachable - admitted))}, "
+                    f"which do not admit {tenant} (admitting: {', '.join(sorted(admitted)) or 'none'})"
+                )
+            else:
+                result.ok()
+    return result
+
+
 def judge_rules(envs: list[Synthesized]) -> JudgeResult:
     """rayfort's synth-time rules, read back from each synth's policy record."""
     from rayfort.synth import POLICY_REPORT
@@ -356,6 +424,7 @@ JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
     judge_pod_security,
     judge_helm_values,
     judge_isolation,
+    judge_placement,
     judge_rules,
     judge_deployability,
 ]

@@ -99,12 +99,22 @@ def new_waivers(baseline: dict[str, Any], current: dict[str, Any]) -> list[str]:
     found = []
     for waiver in current.get("waivers", []):
         same = [w for w in before if w["rule"] == waiver["rule"]]
-        if any(w["resource"] == waiver["resource"] and w.get("scope") == waiver.get("scope") for w in same):
+        tenants = waiver.get("tenants")
+        named = f" for tenants {', '.join(tenants) or 'none'}" if tenants is not None else ""
+        kept = [w for w in same if w["resource"] == waiver["resource"] and w.get("scope") == waiver.get("scope")]
+        if kept:
+            # A waiver that places tenants widens when it names one its baseline did not.
+            added = sorted(set(tenants or ()) - {t for w in kept for t in w.get("tenants") or ()})
+            if added:
+                found.append(
+                    f"widened: {_title(waiver['rule'])} at `{waiver['resource']}` now also for tenants "
+                    f"{', '.join(added)}: {waiver['reason']}"
+                )
             continue
         widened = any(fnmatch.fnmatchcase(w["resource"], waiver["resource"]) for w in same)
         scope = " **scope: all** (also covers constructs added later)" if waiver.get("scope") == "all" else ""
         found.append(
-            f"{'widened' if widened else 'added'}: {_title(waiver['rule'])} at `{waiver['resource']}`{scope}: "
+            f"{'widened' if widened else 'added'}: {_title(waiver['rule'])} at `{waiver['resource']}`{scope}{named}: "
             f"{waiver['reason']}"
         )
     return found

@@ -17,6 +17,7 @@ from rayfort.config import Environment
 from rayfort.config.cluster import CERT_MANAGER_IMAGE, KUBERAY_OPERATOR_IMAGE, admitted_image_patterns
 from rayfort.config.kuberay import effective_feature_gates
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.kuberay.admission.node_pools import node_placement_rules
 from rayfort.kuberay.admission.ray_workloads import RayAdmission, ray_workload_policy
 from rayfort.kuberay.admission.services import service_policy
 from rayfort.tenant.namespace import TENANT_LABEL
@@ -29,7 +30,7 @@ _PLATFORM_IMAGES = (KUBERAY_OPERATOR_IMAGE + "*", CERT_MANAGER_IMAGE + "*")
 
 
 def ray_admission(env: Environment) -> RayAdmission:
-    """The environment's allowlist, TLS choices and token-auth waivers, as the Ray policy needs them.
+    """The environment's allowlist, TLS choices, token-auth waivers and node placement, as the Ray policy needs them.
 
     Teams may run what Binary Authorization admits, less the operator's and cert-manager's images.
     """
@@ -39,6 +40,7 @@ def ray_admission(env: Environment) -> RayAdmission:
         unauthenticated_clusters=tuple(
             f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth
         ),
+        node_placement=node_placement_rules(env),
     )
 
 

@@ -3,7 +3,8 @@
 The checks are those of the platform's own RayCluster (``rayfort.tenant.ray_cluster``): token auth,
 gRPC TLS, images from the environment's allowlist, restricted containers (the autoscaler sidecar's
 too), requests and limits, the tenant label the network policies select by, no exposure beyond a
-ClusterIP head Service, and a RayJob submission Pod Security admits. A RayJob with
+ClusterIP head Service, a RayJob submission Pod Security admits, and pods kept to the node pools
+that admit the tenant (``node_pools``). A RayJob with
 ``clusterSelector`` brings no cluster: it runs on an existing one, which was admitted when created.
 
 The environment's values (allowlist, whether the operator's ``tlsOptions`` may stand in for TLS,
@@ -16,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rayfort.kuberay.admission import node_pools
 from rayfort.kuberay.admission.cel import Expr, is_false, is_true, lit, lits, or_default, present, text
 from rayfort.kuberay.admission.images import admitted
+from rayfort.kuberay.admission.node_pools import NodePlacementRules
 from rayfort.kuberay.admission.services import service_problems
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.ray_tls import tls_env
@@ -48,6 +51,8 @@ class RayAdmission:
     """Whether ``tlsOptions.enabled: true`` counts as TLS: only when the operator runs with RayClusterMTLS."""
     unauthenticated_clusters: tuple[str, ...] = ()
     """``namespace/name`` of platform RayClusters whose token auth the environment turned off (with a waiver)."""
+    node_placement: NodePlacementRules | None = None
+    """Which node pools and taints each tenant's pod templates may use; None: no pool is judged (Autopilot)."""
 
 
 def restricted(container: str, pod_context: str) -> str:
@@ -104,6 +109,7 @@ def _pod(path: str, template: str, *, ray: bool) -> str:
         "path": path,
         "ray": "true" if ray else "false",
         "labels": or_default(template, "metadata.labels", "{}"),
+        "spec": or_default(template, "spec", "{}"),
         "securityContext": or_default(template, "spec.securityContext", "{}"),
         "containers": containers,
         "rayContainer": ray_container,
@@ -186,7 +192,7 @@ def _variables(settings: RayAdmission) -> list[dict[str, str]]:
         },
         {"name": "exposure", "expression": exposure},
         {"name": "submissionMode", "expression": or_default("object", "spec.submissionMode", lit("K8sJobMode"))},
-    ]
+    ] + (node_pools.variables(settings.node_placement) if settings.node_placement is not None else [])
 
 
 def _validation(expression: str, message: str, *parts: str) -> dict[str, str]:
@@ -319,6 +325,8 @@ def ray_workload_policy(settings: RayAdmission) -> dict[str, Any]:
         _exposure(),
         _submission(),
     ]
+    if settings.node_placement is not None:
+        validations += node_pools.validations()
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",
