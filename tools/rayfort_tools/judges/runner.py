@@ -233,6 +233,7 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
     own clusters) and RayClusters besides the platform's, which get the platform cluster's flows.
     """
     from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
+    from rayfort.tenant.ray_tls import issues_per_pod
     from rayfort_tools.judges.tenant_isolation import (
         Egress,
         Ingress,
@@ -263,8 +264,11 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
             Egress(env.network.google_apis_cidr, (tcp(443),)),
             Egress(env.network.private_services_cidr, (tcp(6378),), redis_users, platform_cluster_only=True),
         ]
-        if operator_managed:  # the in-tree autoscaler on the head talks to the API server
-            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))
+        # The in-tree autoscaler on the head talks to the API server; with per-pod TLS leaves every node
+        # does too, as it starts (its init container requests the leaf).
+        api_users = ({"head"} if operator_managed else set()) | ({"head", "worker"} if issues_per_pod(t) else set())
+        if api_users:
+            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset(api_users)))
         internal = t.exposure.internal
         ingress = tuple(
             Ingress(cidr, (tcp(ports["client"]), tcp(ports["dashboard"])))
