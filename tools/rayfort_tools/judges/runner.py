@@ -195,6 +195,25 @@ def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+def judge_ca_custody(envs: list[Synthesized]) -> JudgeResult:
+    """No pod template we emit mounts or reads a CA's private key (rayfort_tools.judges.ca_custody)."""
+    from rayfort_tools.judges.ca_custody import ca_keys, pod_findings
+    from rayfort_tools.judges.workloads import stack_manifests
+
+    result = JudgeResult("CA key custody")
+    for env in envs:
+        manifests = {stack: stack_manifests(tf_json) for stack, tf_json in env.stacks.items()}
+        keys = ca_keys(m for stack_objects in manifests.values() for m in stack_objects)
+        for stack, objects in manifests.items():
+            for obj in objects:
+                for _path, findings in pod_findings(obj, keys):
+                    if findings:
+                        result.fail(f"{env.name}/{stack}: " + "; ".join(str(f) for f in findings[:5]))
+                    else:
+                        result.ok()
+    return result
+
+
 def _record(result: JudgeResult, where: str, violations: list) -> None:
     if violations:
         result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
@@ -426,6 +445,7 @@ JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
     judge_checkov,
     judge_schemas,
     judge_pod_security,
+    judge_ca_custody,
     judge_helm_values,
     judge_isolation,
     judge_placement,
