@@ -7,14 +7,9 @@ chain, the root as the CA.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import ssl
 import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,16 +19,15 @@ from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_net
 from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
 from rayfort.tenant.ray_runtime import ray_runtime_objects, secret_manager_secret_ids
 from rayfort.tenant.ray_tls import (
-    API_DIR,
     ISSUING_CA_DURATION,
     ISSUING_CA_OVERLAP,
     LEAF_DURATION,
     ROOT_CA_DURATION,
     ROOT_CA_RENEW_BEFORE,
-    TRUST_DIR,
     ray_tls,
 )
 from tests.conftest import environment
+from tests.tenant.cert_manager_standin import cert_manager_standin, make_ca, run_init
 from tests.tenant.test_ray_objects import inputs
 
 PER_POD = [(runtime, tls) for runtime in ("kuberay", "plain") for tls in ("cert-manager", "secret-manager")]
@@ -186,124 +180,23 @@ def test_every_node_reaches_the_api_server_exactly_when_it_requests_its_leaf(tls
 # --- the init container's program, run for real -------------------------------------------------
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _ca(cwd: Path, name: str, issuer: str | None = None) -> None:
-    extensions = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", f"{name}.key"]
-    if issuer is None:
-        _openssl(
-            "req", "-x509", *key, "-subj", f"/CN={name}", "-days", "1", *extensions, "-out", f"{name}.crt", cwd=cwd
-        )
-        return
-    _openssl("req", *key, "-subj", f"/CN={name}", *extensions, "-out", f"{name}.csr", cwd=cwd)
-    _sign(cwd, f"{name}.csr", issuer, f"{name}.crt")
-
-
-def _sign(cwd: Path, csr: str, issuer: str, out: str) -> None:
-    _openssl(
-        "x509", "-req", "-in", csr, "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key", "-set_serial", "7",
-        "-days", "1", "-copy_extensions", "copy", "-out", out, cwd=cwd,
-    )  # fmt: skip
-
-
-class _CertManager(BaseHTTPRequestHandler):
-    """Stands in for the API server and cert-manager's CA issuer: POST a CertificateRequest, GET it until signed."""
-
-    pki: Path
-    requests: list[dict]
-    answers: list[dict]
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def _reply(self, code: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append({"path": self.path, "authorization": self.headers["Authorization"], "body": body})
-        (self.pki / "leaf.csr").write_bytes(base64.b64decode(body["spec"]["request"]))
-        _sign(self.pki, "leaf.csr", "issuing", "leaf.crt")
-        self._reply(201, {"metadata": {"name": body["metadata"]["generateName"] + "x7k2p"}})
-
-    def do_GET(self) -> None:
-        self.requests.append({"path": self.path, "authorization": self.headers["Authorization"]})
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if answer.get("status") == "signed":
-            chain = (self.pki / "leaf.crt").read_bytes() + (self.pki / "issuing.crt").read_bytes()
-            answer = {"status": {"certificate": base64.b64encode(chain).decode(), "ca": _b64(self.pki / "root.crt")}}
-        self._reply(200, answer)
-
-
-def _b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode()
-
-
 @pytest.fixture
 def api_server(tmp_path: Path):
-    """A TLS endpoint on 127.0.0.1 with its own cluster CA, and the tenant PKI it signs with."""
+    """The stand-in with the tenant PKI it signs with: a root and an issuing CA."""
     pki = tmp_path / "pki"
     pki.mkdir()
-    _ca(pki, "cluster")
-    _openssl(
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "api.key",
-        "-subj", "/CN=api", "-addext", "subjectAltName=IP:127.0.0.1", "-out", "api.csr", cwd=pki,
-    )  # fmt: skip
-    _sign(pki, "api.csr", "cluster", "api.crt")
-    _ca(pki, "root")
-    _ca(pki, "issuing", issuer="root")
-    handler = type("Handler", (_CertManager,), {"pki": pki, "requests": [], "answers": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki / "api.crt", pki / "api.key")
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, handler
-    server.shutdown()
-
-
-def _run_init(container: dict, tmp_path: Path, server, *, extra_trust: bytes | None = None):
-    """The init container's command with its environment, the pod's fields and mounts standing in."""
-    dirs = {name: tmp_path / name for name in ("tls", "api", "trust")}
-    for directory in dirs.values():
-        directory.mkdir()
-    (dirs["api"] / "token").write_text("the-projected-token\n")
-    (dirs["api"] / "ca.crt").write_bytes((server[1].pki / "cluster.crt").read_bytes())
-    if extra_trust is not None:
-        (dirs["trust"] / "ca.crt").write_bytes(extra_trust)
-    fields = {
-        "status.podIP": "10.20.0.7",
-        "metadata.name": "team-a-head-4xq9z",
-        "metadata.namespace": "team-a",
-        "metadata.uid": "0b6a1c9e-uid",
-    }
-    env = {"PATH": "/usr/bin:/bin", "KUBERNETES_SERVICE_HOST": "127.0.0.1"}
-    env["KUBERNETES_SERVICE_PORT"] = str(server[0].server_address[1])
-    for entry in container["env"]:
-        env[entry["name"]] = entry["value"] if "value" in entry else fields[entry["valueFrom"]["fieldRef"]["fieldPath"]]
-    assert (env["TLS_DIR"], env["API_DIR"], env["TRUST_DIR"]) == ("/etc/ray/tls", API_DIR, TRUST_DIR)
-    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    assert mounts == {"/etc/ray/tls": "ray-tls", API_DIR: "ray-tls-api", TRUST_DIR: "ray-tls-trust"}
-    env.update(TLS_DIR=str(dirs["tls"]), API_DIR=str(dirs["api"]), TRUST_DIR=str(dirs["trust"]))
-    command = [sys.executable if container["command"][0] == "python3" else "?", *container["command"][1:]]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    return result, dirs["tls"]
+    with cert_manager_standin(pki) as standin:
+        make_ca(pki, "root")
+        make_ca(pki, "issuing", issuer="root")
+        yield standin
 
 
 def test_the_head_gets_a_leaf_for_its_ip_and_service_and_trusts_the_root(api_server, tmp_path: Path) -> None:
-    server, handler = api_server
+    handler = api_server
     handler.answers = [{"status": {}}, {"status": "signed"}]  # pending once, then issued
     container = ray_tls(inputs()).init_containers("head")[0]
-    result, out = _run_init(container, tmp_path, api_server, extra_trust=b"-----BEGIN CERTIFICATE-----\nold root\n")
+    result = run_init(container, tmp_path, handler, extra_trust=b"-----BEGIN CERTIFICATE-----\nold root\n")
+    out = tmp_path / "tls"
     assert result.returncode == 0, result.stderr
     assert "issued by cert-manager: CertificateRequest team-a-head-4xq9z-x7k2p" in result.stdout
     post, *gets = handler.requests
@@ -339,9 +232,9 @@ def test_the_head_gets_a_leaf_for_its_ip_and_service_and_trusts_the_root(api_ser
 
 
 def test_a_worker_leaf_names_its_ip_but_not_the_head_service(api_server, tmp_path: Path) -> None:
-    _, handler = api_server
-    handler.answers = [{"status": "signed"}]
-    result, out = _run_init(ray_tls(inputs()).init_containers("worker")[0], tmp_path, api_server)
+    handler = api_server
+    result = run_init(ray_tls(inputs()).init_containers("worker")[0], tmp_path, handler)
+    out = tmp_path / "tls"
     assert result.returncode == 0, result.stderr
     leaf = subprocess.run(
         ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", out / "tls.crt"], capture_output=True, text=True
@@ -351,11 +244,12 @@ def test_a_worker_leaf_names_its_ip_but_not_the_head_service(api_server, tmp_pat
 
 
 def test_a_refused_request_fails_the_pod_start(api_server, tmp_path: Path) -> None:
-    _, handler = api_server
+    handler = api_server
     handler.answers = [
         {"status": {"conditions": [{"type": "Denied", "status": "True", "message": "denied by policy"}]}}
     ]
-    result, out = _run_init(ray_tls(inputs()).init_containers("worker")[0], tmp_path, api_server)
+    result = run_init(ray_tls(inputs()).init_containers("worker")[0], tmp_path, handler)
+    out = tmp_path / "tls"
     assert result.returncode != 0
     assert "refused: denied by policy" in result.stderr
     assert not (out / "tls.crt").exists()
