@@ -60,7 +60,9 @@ def test_a_secret_volume_of_the_issuing_ca_fails(dev_tenant: dict, tmp_path: Pat
     spec["containers"][0]["volumeMounts"].append({"name": "ca", "mountPath": "/ca"})
     result = _judge({"tenant-team-a": dev_tenant}, tmp_path)
     assert result.failed == 1
-    assert "Secret team-a-ray-ca (CA Certificate team-a-ray-ca; Issuer team-a-ray-ca signs with it)" in result.failures[0]
+    assert (
+        "Secret team-a-ray-ca (CA Certificate team-a-ray-ca; Issuer team-a-ray-ca signs with it)" in result.failures[0]
+    )
     assert "mounted by ray-worker" in result.failures[0]
 
 

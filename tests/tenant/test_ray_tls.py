@@ -22,10 +22,12 @@ from rayfort.tenant.ray_tls import (
     ISSUING_CA_DURATION,
     ISSUING_CA_OVERLAP,
     LEAF_DURATION,
+    REQUEST_ENV,
     ROOT_CA_DURATION,
     ROOT_CA_RENEW_BEFORE,
     ray_tls,
 )
+from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import environment
 from tests.tenant.cert_manager_standin import cert_manager_standin, make_ca, run_init
 from tests.tenant.test_ray_objects import inputs
@@ -111,7 +113,8 @@ def test_the_leaf_names_the_head_service_only_on_the_head() -> None:
     head = {e["name"]: e.get("value") for e in tls.init_containers("head")[0]["env"]}
     worker = {e["name"]: e.get("value") for e in tls.init_containers("worker")[0]["env"]}
     assert head["HEAD_SERVICE"] == "team-a-head-svc" and "HEAD_SERVICE" not in worker
-    assert head["ISSUER"] == worker["ISSUER"] == "team-a-ray-ca"
+    assert head[REQUEST_ENV] == worker[REQUEST_ENV]
+    assert json.loads(head[REQUEST_ENV])["spec"]["issuerRef"]["name"] == "team-a-ray-ca"
 
 
 def test_kuberay_tls_leaves_the_certificates_to_the_operator() -> None:
@@ -209,6 +212,8 @@ def test_the_head_gets_a_leaf_for_its_ip_and_service_and_trusts_the_root(api_ser
     ]
     assert body["spec"]["issuerRef"] == {"group": "cert-manager.io", "kind": "Issuer", "name": "team-a-ray-ca"}
     assert (body["spec"]["isCA"], body["spec"]["duration"]) == (False, LEAF_DURATION)
+    # What the pod sends, namespace added as the API server does, is a valid CertificateRequest.
+    assert validate_manifest({**body, "metadata": {**body["metadata"], "namespace": "team-a"}}) == []
     leaf = subprocess.run(
         ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", out / "tls.crt"], capture_output=True, text=True
     ).stdout

@@ -9,10 +9,11 @@ judge could not run.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,11 +150,12 @@ def _judge_schemas(envs: list[Synthesized], result: JudgeResult) -> None:
                     if isinstance(manifest, k8s_schema.SchemaError):
                         result.fail(f"{where}: {manifest.message}")
                         continue
-                    errors = k8s_schema.validate_manifest(manifest)
-                    if errors:
-                        result.fail(f"{where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
-                    else:
-                        result.ok()
+                    for sent_where, sent in [(where, manifest), *_sent_by_pods(where, manifest)]:
+                        errors = k8s_schema.validate_manifest(sent)
+                        if errors:
+                            result.fail(f"{sent_where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
+                        else:
+                            result.ok()
     except ReferenceMissing as missing:
         result.unavailable, result.reference_missing = str(missing), True
 
@@ -212,6 +214,25 @@ def judge_ca_custody(envs: list[Synthesized]) -> JudgeResult:
                     else:
                         result.ok()
     return result
+
+
+def _sent_by_pods(where: str, manifest: dict) -> Iterator[tuple[str, dict]]:
+    """The CertificateRequests a manifest's pods send (rayfort.tenant.ray_tls.REQUEST_ENV), as they send them.
+
+    The pod adds its name, owner and CSR; the CSR (the one required field of those) is stood in for here.
+    """
+    from rayfort.tenant.ray_tls import REQUEST_ENV
+
+    for path, spec in pod_security.pod_templates(manifest):
+        for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+            for entry in container.get("env") or []:
+                if entry.get("name") == REQUEST_ENV:
+                    try:
+                        request = json.loads(entry.get("value", ""))
+                        request["spec"]["request"] = base64.b64encode(b"(the pod's CSR)").decode()
+                    except (ValueError, TypeError, KeyError) as error:
+                        request = {"apiVersion": "(unreadable)", "kind": f"{REQUEST_ENV}: {error}"}
+                    yield f"{where} {path} {container.get('name')} {REQUEST_ENV}", request
 
 
 def _record(result: JudgeResult, where: str, violations: list) -> None:
