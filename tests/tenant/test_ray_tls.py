@@ -166,7 +166,14 @@ def test_secret_manager_signs_with_the_imported_issuing_ca_and_makes_no_ca() -> 
 def test_every_node_reaches_the_api_server_exactly_when_it_requests_its_leaf(tls: str) -> None:
     env = environment("dev")
     tenant = env.tenants[0].model_copy(update={"tls": tls})
-    props = TenantNetworkPolicyProps.for_tenant(env, tenant, RAY_PINNED_PORTS, "kuberay-system")
+    props = TenantNetworkPolicyProps.for_tenant(
+        tenant,
+        RAY_PINNED_PORTS,
+        "kuberay-system",
+        control_plane_cidr=env.network.control_plane_cidr,
+        google_apis_cidr=env.network.google_apis_cidr,
+        redis_cidr=env.network.private_services_cidr,
+    )
     policies = {p["metadata"]["name"]: p for p in tenant_network_policies(props)}
     if tls == "kuberay":
         assert "ray-certificate-requests" not in policies
