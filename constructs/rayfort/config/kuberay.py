@@ -59,8 +59,9 @@ def gates_needed_by(tenant: TenantSettings) -> set[str]:
     return set()
 
 
-CERT_MANAGER_TLS = frozenset({"cert-manager", "kuberay"})
-"""Tenant TLS sources whose certificates cert-manager issues (kuberay: the operator's tlsOptions ask it)."""
+CERT_MANAGER_TLS = frozenset({"cert-manager", "kuberay", "secret-manager"})
+"""Tenant TLS sources whose certificates cert-manager issues (kuberay: the operator's tlsOptions ask it;
+secret-manager: it signs with the organization's issuing CA, so no Ray pod holds that key)."""
 
 
 def cert_manager_needed(env: Environment) -> bool:
