@@ -48,6 +48,10 @@ class ExposureStack(RayfortStack):
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
+        for tenant in tenants:
+            if tenant.stack is not None:
+                # Services and ingresses go into the tenants' namespaces, in front of their heads.
+                self.add_dependency(tenant.stack)
         settings = props.settings
         prefix = props.resource_prefix
         for tenant in tenants:
