@@ -49,8 +49,9 @@ class ExposureStack(RayfortStack):
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
         for tenant in tenants:
-            if tenant.stack is not None:
-                # Services and ingresses go into the tenants' namespaces, in front of their heads.
+            exposure = tenant.settings.exposure
+            if tenant.stack is not None and (exposure.internal.enabled or exposure.iap.enabled):
+                # Services and ingresses go into the published tenants' namespaces, in front of their heads.
                 self.add_dependency(tenant.stack)
         settings = props.settings
         prefix = props.resource_prefix
