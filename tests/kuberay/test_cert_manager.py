@@ -156,7 +156,7 @@ def test_installed_by_the_stack_in_the_cluster_wide_modes(kuberay_stack, install
 
 
 def test_a_cluster_admin_prerequisite_with_the_namespaced_operator(kuberay_stack) -> None:
-    """cert-manager is cluster-wide (CRDs, ClusterRoles, webhooks): a team that is not cluster-admin cannot install it."""
+    """cert-manager is cluster-wide (CRDs, ClusterRoles, webhooks): beyond a team that is not cluster-admin."""
     tf = kuberay_stack(variant("dev", install="namespaced"))
     assert [r for r in resources(tf, "helm_release") if r["chart"] == "cert-manager"] == []
     assert _cert_manager_manifests(tf) == []
