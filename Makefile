@@ -111,10 +111,13 @@ deploy: synth ## Deploy one stack: STACK=<stack> [AUTO_APPROVE=1], once the stac
 	@$(LIFECYCLE) check-stack $(STACK)
 	$(CDKTF) deploy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
 
-deploy-all: synth ## Deploy every stack of ENV one by one in dependency order (read from cdktf.out/manifest.json).
+# Air-gapped, the mirror stack is followed by a step outside Terraform: filling the mirror (make mirror-commands).
+# deploy-all stops after the mirror stack and says so, until MIRROR_FILLED=1 says the mirror holds the pinned versions.
+deploy-all: synth ## Deploy every stack of ENV one by one in dependency order (read from cdktf.out/manifest.json); stops after the mirror stack until MIRROR_FILLED=1.
 	@set -e; for stack in $$($(LIFECYCLE) order); do \
 	  echo "rayfort: deploying $$stack"; \
 	  $(CDKTF) deploy $$stack $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE); \
+	  $(LIFECYCLE) pause-after $$stack $(if $(filter 1,$(MIRROR_FILLED)),--done); \
 	done
 
 destroy: synth ## Destroy one stack: STACK=<stack>; refused while other stacks depend on it (FORCE=1 to go on).

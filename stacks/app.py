@@ -1,4 +1,4 @@
-"""One environment becomes one App with the stacks network, gke, kuberay, tenant-<name>, exposure.
+"""One environment becomes one App with the stacks network, mirror (air-gapped), gke, kuberay, tenant-<name>, exposure.
 
 The library's stacks take typed settings and the typed refs of the stacks they
 depend on; this module is the one place that derives both from an Environment.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
 from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
-from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
+from rayfort.config.kuberay import cert_manager_installed, effective_feature_gates
 from rayfort.config.org_policy import key_projects
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
@@ -24,6 +24,8 @@ from rayfort.stacks import (
     GkeStackProps,
     KubeRayStack,
     KubeRayStackProps,
+    MirrorRefs,
+    MirrorStack,
     NetworkRefs,
     NetworkStack,
     NetworkStackProps,
@@ -37,9 +39,11 @@ from rayfort.stacks import (
 def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     """Build every stack of ``env``; stacks share values only through their typed refs."""
     app = App(outdir=outdir, skip_validation=False)
-    network = network_stack(app, env).refs
-    cluster = gke_stack(app, env, network).refs
-    operator = kuberay_stack(app, env, cluster, network).refs
+    networking = network_stack(app, env)
+    network = networking.refs
+    mirror = mirror_stack(app, env, networking)
+    cluster = gke_stack(app, env, network, mirror).refs
+    operator = kuberay_stack(app, env, cluster, network, mirror).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
     exposure_stack(app, env, network, cluster, tenants)
     return app
@@ -60,8 +64,21 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
     )
 
 
-def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeStack:
-    return GkeStack(
+def mirror_stack(scope: Construct, env: Environment, network: NetworkStack) -> MirrorRefs | None:
+    """The air-gapped mirror: a stack of its own when rayfort creates it, deployed right after the network."""
+    props = _mirror(env)
+    if props is None:
+        return None
+    if not props.create:
+        return MirrorRefs.existing(props.address)
+    stack = MirrorStack(scope, "mirror", Platform.of(env), props)
+    # The perimeter and the organization policy guardrails are in force before the repositories and their key exist.
+    stack.add_dependency(network)
+    return stack.refs
+
+
+def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: MirrorRefs | None = None) -> GkeStack:
+    stack = GkeStack(
         scope,
         "gke",
         Platform.of(env),
@@ -74,9 +91,16 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeSt
         ),
         network,
     )
+    if mirror is not None and mirror.stack is not None:
+        # Filling the mirror is the one step outside Terraform: it comes right after the network, so that
+        # once it is filled everything else (the cluster's long create included) deploys in one go.
+        stack.add_dependency(mirror.stack)
+    return stack
 
 
-def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs) -> KubeRayStack:
+def kuberay_stack(
+    scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs, mirror: MirrorRefs | None = None
+) -> KubeRayStack:
     return KubeRayStack(
         scope,
         "kuberay",
@@ -84,13 +108,13 @@ def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, netw
         KubeRayStackProps(
             settings=env.kuberay,
             admission=ray_admission(env),
-            tenant_namespaces=tuple(t.name for t in env.tenants if t.ray_runtime == "kuberay"),
+            tenants=tuple(t for t in env.tenants if t.ray_runtime == "kuberay"),
             feature_gates=tuple(sorted(effective_feature_gates(env).items())),
-            cert_manager=cert_manager_needed(env),
-            mirror=_mirror(env),
+            cert_manager=cert_manager_installed(env),
         ),
         cluster,
         network,
+        mirror,
     )
 
 

@@ -147,12 +147,19 @@ def test_not_installed_when_no_tenant_needs_it(kuberay_stack) -> None:
     assert _cert_manager_manifests(tf) == []
 
 
-@pytest.mark.parametrize("install", ["helm", "namespaced", "gke-addon"])
-def test_installed_in_every_operator_mode(kuberay_stack, install: str) -> None:
+@pytest.mark.parametrize("install", ["helm", "gke-addon"])
+def test_installed_by_the_stack_in_the_cluster_wide_modes(kuberay_stack, install: str) -> None:
     tf = kuberay_stack(variant("dev", install=install))
     assert _release(tf)["namespace"] == NAMESPACE
     kinds = sorted(m["kind"] for m in _cert_manager_manifests(tf))
     assert kinds == ["Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy"]
+
+
+def test_a_cluster_admin_prerequisite_with_the_namespaced_operator(kuberay_stack) -> None:
+    """cert-manager is cluster-wide (CRDs, ClusterRoles, webhooks): beyond a team that is not cluster-admin."""
+    tf = kuberay_stack(variant("dev", install="namespaced"))
+    assert [r for r in resources(tf, "helm_release") if r["chart"] == "cert-manager"] == []
+    assert _cert_manager_manifests(tf) == []
 
 
 # --- the synthesized stack ----------------------------------------------------

@@ -184,8 +184,9 @@ def test_every_kms_key_follows_a_changed_rotation_days(synth_env) -> None:
     # The cluster's keys, the mirror's key and the tenant's key, each rotating every 30 days.
     assert periods == {
         "network": [],
+        "mirror": ["2592000s"],
         "gke": ["2592000s", "2592000s"],
-        "kuberay": ["2592000s"],
+        "kuberay": [],
         "tenant-research": ["2592000s"],
         "exposure": [],
     }

@@ -8,6 +8,7 @@ from rayfort._cdk import Construct, Fn, TerraformOutput
 from rayfort._providers import google
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
+from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.network.egress import CloudNat, CloudNatProps, GoogleApisAccess, GoogleApisAccessProps
 from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallProps
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
@@ -16,6 +17,8 @@ from rayfort.network.private_service_access import PrivateServiceAccess, Private
 from rayfort.network.service_perimeter import ServicePerimeter, ServicePerimeterProps
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
 from rayfort.stacks.base import Platform, RayfortStack
+
+STORAGE_API = "storage.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class NetworkStackProps:
 
 
 class NetworkStack(RayfortStack):
-    """VPC (or a Shared VPC subnet), egress, firewall, private service access, VPC-SC and org policies.
+    """VPC (or a Shared VPC subnet), egress, firewall, private service access, VPC-SC, org policies, and
+    Data Access audit logs for Cloud Storage in the platform's project.
 
     Offers ``refs`` (NetworkRefs): the VPC and subnet, their ranges and the
     private service access reservation. Needs only its platform and settings.
@@ -123,6 +127,13 @@ class NetworkStack(RayfortStack):
             ),
         )
         self._outputs()
+        # Who read or wrote which object of the tenants' buckets: Data Access audit logs, on before any bucket
+        # exists (usage logs would need a grant to a Google group that Domain Restricted Sharing refuses).
+        DataAccessAuditLogs(
+            self,
+            "storage-audit-logs",
+            DataAccessAuditLogsProps(project_id=platform.project_id, services=(STORAGE_API,)),
+        )
         policies = props.org_policies
         if policies.manage and policies.enforced:
             ProjectOrgPolicies(
