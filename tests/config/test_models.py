@@ -23,6 +23,8 @@ MINIMAL = {
     "region": "europe-west1",
     "zones": ["europe-west1-b"],
     "labels": {"team": "t", "cost_center": "c"},
+    # The one setting without a default: the perimeter goes in an existing access policy.
+    "network": {"service_controls": {"access_policy_id": "1"}},
 }
 
 

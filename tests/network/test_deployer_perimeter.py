@@ -176,3 +176,14 @@ def test_a_waiver_lets_an_enforced_perimeter_leave_the_deployer_to_the_organizat
     )
     env = Environment.model_validate(data)
     assert RayfortRules([*env.waivers, waiver], environment=env).judge_environment() is None
+
+
+def test_prods_deployer_accounts_are_the_ones_the_terraform_cloud_bootstrap_creates(synthesized) -> None:
+    from rayfort.terraform_cloud.dynamic_credentials import account_id
+
+    env = environment("prod")
+    project = env.state.identity_project
+    expected = {
+        f"{account_id(f'tfc-{env.name}', stack)}@{project}.iam.gserviceaccount.com" for stack in synthesized["prod"]
+    }
+    assert set(env.deployer.service_accounts) == expected
