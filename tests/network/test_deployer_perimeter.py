@@ -157,10 +157,10 @@ def test_enforcing_without_the_deployer_is_refused(tmp_path: Path) -> None:
     report = RayfortRules(env.waivers, environment=env).judge_environment()
     assert report is not None
     (refusal,) = [e for e in report.evaluations if e.status == "violated"]
-    assert refusal.rule == "RF043" and refusal.path == "network/service-controls/perimeter"
+    assert refusal.rule == "RF047" and refusal.path == "network/service-controls/perimeter"
     assert "deployer.service_accounts is empty" in refusal.findings[0]
     result = _run_main(tmp_path, yaml.safe_dump(data, sort_keys=False))
-    assert result.returncode == 2 and "RF043" in result.stderr, result.stderr
+    assert result.returncode == 2 and "RF047" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
@@ -170,7 +170,7 @@ def test_a_waiver_lets_an_enforced_perimeter_leave_the_deployer_to_the_organizat
 
     data = _dns_variant_without_deployer()
     waiver = Waiver(
-        rule="RF043",
+        rule="RF047",
         resource="network/service-controls/perimeter",
         reason="the central security team's own perimeter bridge admits our runners already",
     )

@@ -486,7 +486,7 @@ CONTROLS: tuple[Control, ...] = (
         judged_by=("CKV_RAYFORT_11",),
     ),
     Control(
-        "RF043",
+        "RF047",
         "The deployer passes the enforced perimeter",
         "an enforced perimeter refusing Terraform itself (403 on every later plan), then switched off in a hurry",
         "rayfort",
