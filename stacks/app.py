@@ -9,10 +9,16 @@ from __future__ import annotations
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
 from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
+from rayfort.config.deployer import (
+    control_plane_access,
+    export_routes_to_control_plane,
+    private_endpoint_global_access,
+)
 from rayfort.config.kuberay import cert_manager_installed, effective_feature_gates
 from rayfort.config.org_policy import key_projects
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
+from rayfort.gke.cluster import ControlPlaneReach
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
@@ -57,7 +63,7 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
         NetworkStackProps(
             settings=env.network,
             name=env.cluster.name,
-            organization_id=env.organization_id,
+            deployer=env.deployer,
             org_policies=env.org_policies,
             perimeter_projects=tuple(project for _, project in key_projects(env)),
         ),
@@ -88,6 +94,12 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
             admitted_images=admitted_image_patterns(env),
             ray_operator_addon=env.kuberay.install == "gke-addon",
             gateway_api=env.exposure.api == "gateway",
+            control_plane=ControlPlaneReach(
+                access=control_plane_access(env),
+                global_access=private_endpoint_global_access(env),
+                export_routes=export_routes_to_control_plane(env),
+            ),
+            runner_ranges=tuple(env.deployer.source_ranges),
         ),
         network,
     )

@@ -10,9 +10,6 @@ from typing import Any
 from cdktf_cdktf_provider_google.access_context_manager_access_level import (
     AccessContextManagerAccessLevel as _google_AccessContextManagerAccessLevel,
 )
-from cdktf_cdktf_provider_google.access_context_manager_access_policy import (
-    AccessContextManagerAccessPolicy as _google_AccessContextManagerAccessPolicy,
-)
 from cdktf_cdktf_provider_google.access_context_manager_service_perimeter import (
     AccessContextManagerServicePerimeter as _google_AccessContextManagerServicePerimeter,
 )
@@ -38,6 +35,9 @@ from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _googl
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork as _google_ComputeNetwork
+from cdktf_cdktf_provider_google.compute_network_peering_routes_config import (
+    ComputeNetworkPeeringRoutesConfig as _google_ComputeNetworkPeeringRoutesConfig,
+)
 from cdktf_cdktf_provider_google.compute_route import ComputeRoute as _google_ComputeRoute
 from cdktf_cdktf_provider_google.compute_router import ComputeRouter as _google_ComputeRouter
 from cdktf_cdktf_provider_google.compute_router_nat import ComputeRouterNat as _google_ComputeRouterNat
@@ -149,7 +149,6 @@ class KubernetesNamespace:
 
 class _Google(ProviderNamespace):
     AccessContextManagerAccessLevel: type[_google_AccessContextManagerAccessLevel]
-    AccessContextManagerAccessPolicy: type[_google_AccessContextManagerAccessPolicy]
     AccessContextManagerServicePerimeter: type[_google_AccessContextManagerServicePerimeter]
     ArtifactRegistryRepository: type[_google_ArtifactRegistryRepository]
     ArtifactRegistryRepositoryIamMember: type[_google_ArtifactRegistryRepositoryIamMember]
@@ -161,6 +160,7 @@ class _Google(ProviderNamespace):
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]
     ComputeNetwork: type[_google_ComputeNetwork]
+    ComputeNetworkPeeringRoutesConfig: type[_google_ComputeNetworkPeeringRoutesConfig]
     ComputeRoute: type[_google_ComputeRoute]
     ComputeRouter: type[_google_ComputeRouter]
     ComputeRouterNat: type[_google_ComputeRouterNat]

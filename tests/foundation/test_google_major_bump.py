@@ -93,6 +93,8 @@ REVIEWED = frozenset(
         "data.google_storage_project_service_account",
         "google_artifact_registry_repository_iam_member",
         "google_compute_subnetwork_iam_member",
+        # Checked against the 7.0.0 and 8.0.0 upgrade guides only (neither names it; no 8.x binding here).
+        "google_compute_network_peering_routes_config",
         "google_iap_web_iam_member",
         "google_kms_crypto_key_iam_member",
         "google_kms_key_ring",

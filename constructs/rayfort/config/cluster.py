@@ -24,6 +24,7 @@ from rayfort.config._types import (
     field_error,
     parse_time,
 )
+from rayfort.config.deployer import control_plane_access
 from rayfort.config.kuberay import cert_manager_needed
 from rayfort.config.placement import RESERVED_KEY_PREFIX, admitted_tenants, pool_taints
 from rayfort.config.recurrence import Recurrence, least_per_32_days
@@ -201,8 +202,9 @@ class ClusterSettings(Model):
     """standard manages node pools here; autopilot leaves them to GKE."""
     release_channel: Literal["REGULAR", "STABLE"] = "REGULAR"
     """Release channel; never UNSPECIFIED."""
-    control_plane_access: Literal["internal_ip", "dns_endpoint", "connect_gateway"] = "internal_ip"
-    """How operators and Terraform reach the private control plane."""
+    control_plane_access: Literal["internal_ip", "dns_endpoint", "connect_gateway"] | None = None
+    """How operators and Terraform reach the private control plane; when absent, derived from
+    deployer.runs_in: internal_ip in the VPC or on premises, dns_endpoint from outside."""
     master_authorized_networks: list[AuthorizedNetwork] = []
     """Extra ranges allowed to the private endpoint; the node subnet is always allowed."""
     security_group: Email | None = None
@@ -215,6 +217,9 @@ class ClusterSettings(Model):
     """Extra image name patterns Binary Authorization admits, as registry/path with an optional trailing * or **."""
     kms: KmsSettings = KmsSettings()
     """Customer-managed encryption keys."""
+    vulnerability_scanning: Literal["artifact_registry", "enterprise"] = "artifact_registry"
+    """artifact_registry: images scanned in Artifact Registry (Artifact Analysis), GKE's own workload scanning
+    off, as GKE Standard offers no other; enterprise: GKE Enterprise's workload scanning (a paid tier)."""
 
 
 class RegistryMirror(Model):
@@ -477,7 +482,7 @@ def _waived_pool_tenants(env: Environment) -> list[Problem]:
 def _dns_endpoint_perimeter(env: Environment) -> list[Problem]:
     """The DNS endpoint answers from anywhere; IAM and an enforced perimeter are what keep strangers out."""
     perimeter = env.network.service_controls
-    if env.cluster.control_plane_access == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
+    if control_plane_access(env) == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
         return [
             Problem(
                 ("cluster", "control_plane_access"),

@@ -7,10 +7,11 @@ from itertools import combinations
 
 from pydantic import Field
 
-from rayfort.config import cluster, exposure, kuberay, network, org_policy
+from rayfort.config import cluster, deployer, exposure, kuberay, network, org_policy
 from rayfort.config import tenant as tenant_rules
 from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
+from rayfort.config.deployer import Deployer
 from rayfort.config.exposure import ExposureSettings
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.config.network import NetworkSettings
@@ -78,6 +79,8 @@ class Environment(Model):
     """Offboarded teams whose stacks were destroyed; only a tenant named here may leave tenants."""
     exposure: ExposureSettings = ExposureSettings()
     """Publishing dashboards and clients."""
+    deployer: Deployer = Deployer()
+    """Who runs Terraform and from where; the control plane access and the perimeter's ingress follow."""
     waivers: list[Waiver] = []
     """Explicit, reasoned exceptions to synth-time rules."""
 
@@ -95,7 +98,7 @@ def cross_field_problems(env: Environment) -> list[Problem]:
     problems += _tenant_names(env)
     problems += _mode_dependencies(env)
     problems += _tenant_capacity(env)
-    for domain in (network, org_policy, cluster, kuberay, tenant_rules, exposure):
+    for domain in (network, deployer, org_policy, cluster, kuberay, tenant_rules, exposure):
         problems += domain.problems(env)
     return problems
 

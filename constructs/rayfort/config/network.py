@@ -77,8 +77,13 @@ class ServiceControls(Model):
 
     enabled: bool = True
     """On by default; turning it off needs a waiver."""
+    # rayfort never creates the access policy. An organization has at most one organization-level policy
+    # (creating a second answers 409), and creating any policy, scoped ones included, takes an
+    # organization-level Access Context Manager administrator; a project-scoped policy could not hold the
+    # KMS or Shared VPC host projects either. Source: Access Context Manager, "Scoped policies".
     access_policy_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
-    """An existing organization access policy; when absent one is created."""
+    """The existing access policy (organization-level, or scoped to a folder holding rayfort's projects) the
+    perimeter goes in; required while the perimeter is enabled: rayfort never creates a policy."""
     enforce: bool = False
     """False writes a dry-run spec only; true moves the spec to enforced status."""
     extra_restricted_services: list[str] = []
@@ -175,6 +180,18 @@ def problems(env: Environment) -> list[Problem]:
             if setting in net.model_fields_set
         ]
     found += _perimeter_problems(net.service_controls)
+    if net.service_controls.enabled and net.service_controls.access_policy_id is None:
+        found.append(
+            Problem(
+                ("network", "service_controls", "access_policy_id"),
+                None,
+                "is required while the perimeter is enabled: rayfort does not create an access policy (an "
+                "organization has only one organization-level policy, and creating any policy needs "
+                "organization-level rights); allowed: the number of an existing access policy "
+                "(gcloud access-context-manager policies list --organization <id>), organization-level or "
+                "scoped to a folder that holds rayfort's projects",
+            )
+        )
     return found
 
 

@@ -486,6 +486,14 @@ CONTROLS: tuple[Control, ...] = (
         judged_by=("CKV_RAYFORT_11",),
     ),
     Control(
+        "RF047",
+        "The deployer passes the enforced perimeter",
+        "an enforced perimeter refusing Terraform itself (403 on every later plan), then switched off in a hurry",
+        "rayfort",
+        environment=("deployer.service_accounts", "network.service_controls.enforce"),
+        environment_check=e.deployer_ingress,
+    ),
+    Control(
         "RF022",
         "Ray token authentication (operatorless tenants)",
         "anyone who reaches a plain-runtime Ray head running code on it",

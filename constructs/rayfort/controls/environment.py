@@ -35,6 +35,7 @@ SUBNET_PATH = "network/vpc/nodes"
 NAT_PATH = "network/nat/nat"
 IAP_SSH_PATH = "network/firewall/allow-iap-ssh"
 PERIMETER_PATH = "network/perimeter"
+PERIMETER_RESOURCE_PATH = "network/service-controls/perimeter"
 
 
 def pool_path(name: str) -> str:
@@ -160,6 +161,18 @@ def iap_tcp_forwarding(env: Environment) -> Findings:
 def perimeter(env: Environment) -> Findings:
     if not env.network.service_controls.enabled:
         yield PERIMETER_PATH, "network.service_controls.enabled is false: no VPC Service Controls perimeter"
+
+
+def deployer_ingress(env: Environment) -> Findings:
+    """An enforced perimeter admits the Terraform runner only through an ingress policy naming its identity."""
+    controls = env.network.service_controls
+    if controls.enabled and controls.enforce and not env.deployer.service_accounts:
+        yield (
+            PERIMETER_RESOURCE_PATH,
+            "network.service_controls.enforce is true but deployer.service_accounts is empty: no ingress policy "
+            "admits Terraform, so every later plan of a restricted service (container, compute...) gets 403; "
+            "name the service accounts Terraform runs as",
+        )
 
 
 def kuberay_token_auth(env: Environment) -> Findings:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct, Fn, TerraformOutput
 from rayfort._providers import google
+from rayfort.config.deployer import Deployer
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
 from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
@@ -14,7 +15,7 @@ from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallP
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
 from rayfort.network.private_network import PrivateNetwork, PrivateNetworkProps
 from rayfort.network.private_service_access import PrivateServiceAccess, PrivateServiceAccessProps
-from rayfort.network.service_perimeter import ServicePerimeter, ServicePerimeterProps
+from rayfort.network.service_perimeter import DeployerIngress, ServicePerimeter, ServicePerimeterProps
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
 from rayfort.stacks.base import Platform, RayfortStack
 
@@ -54,8 +55,8 @@ class NetworkStackProps:
     """The VPC, its ranges, egress and VPC Service Controls."""
     name: str
     """Prefix of every network resource's name (the cluster's name)."""
-    organization_id: str
-    """Numeric organization id, for the VPC-SC access policy."""
+    deployer: Deployer = Deployer()
+    """Who runs Terraform: the perimeter admits its service accounts from where it runs."""
     org_policies: OrgPolicies = OrgPolicies()
     """Constraints in force; set on the project when ``manage`` is on."""
     perimeter_projects: tuple[str, ...] = ()
@@ -96,14 +97,16 @@ class NetworkStack(RayfortStack):
             self._vpc, private_service_access = self._own_network(platform, net, name)
         controls = net.service_controls
         if controls.enabled:
+            if controls.access_policy_id is None:
+                raise ValueError("the perimeter goes in an existing access policy: set access_policy_id")
             ServicePerimeter(
                 self,
                 "service-controls",
                 ServicePerimeterProps(
                     name=name.replace("-", "_"),
-                    organization_id=props.organization_id,
                     project_numbers=self._perimeter_projects(platform, props),
                     access_policy_id=controls.access_policy_id,
+                    deployer=self._deployer_ingress(props.deployer),
                     enforce=controls.enforce,
                     extra_restricted_services=tuple(controls.extra_restricted_services),
                     access_levels=tuple(controls.access_levels),
@@ -227,6 +230,20 @@ class NetworkStack(RayfortStack):
             )
         for output_id, (value, description) in values.items():
             TerraformOutput(self, output_id, value=value, description=description)
+
+    def _deployer_ingress(self, deployer: Deployer) -> DeployerIngress | None:
+        """Terraform's identities from the sources it names; by default from this VPC, which its
+        Interconnect or VPN (or its own subnet) brings its calls through."""
+        if not deployer.service_accounts:
+            return None
+        levels, networks = deployer.access_level_sources, deployer.network_sources
+        if not (levels or networks):
+            networks = (f"//compute.googleapis.com/{self._vpc.network_id}",)
+        return DeployerIngress(
+            identities=tuple(f"serviceAccount:{account}" for account in deployer.service_accounts),
+            networks=networks,
+            access_levels=levels,
+        )
 
     def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
         """Numbers of the cluster project, a separate KMS project and a Shared VPC host."""
