@@ -38,6 +38,15 @@ from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _googl
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork as _google_ComputeNetwork
+from cdktf_cdktf_provider_google.compute_network_firewall_policy import (
+    ComputeNetworkFirewallPolicy as _google_ComputeNetworkFirewallPolicy,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_association import (
+    ComputeNetworkFirewallPolicyAssociation as _google_ComputeNetworkFirewallPolicyAssociation,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_rule import (
+    ComputeNetworkFirewallPolicyRule as _google_ComputeNetworkFirewallPolicyRule,
+)
 from cdktf_cdktf_provider_google.compute_route import ComputeRoute as _google_ComputeRoute
 from cdktf_cdktf_provider_google.compute_router import ComputeRouter as _google_ComputeRouter
 from cdktf_cdktf_provider_google.compute_router_nat import ComputeRouterNat as _google_ComputeRouterNat
@@ -161,6 +170,9 @@ class _Google(ProviderNamespace):
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]
     ComputeNetwork: type[_google_ComputeNetwork]
+    ComputeNetworkFirewallPolicy: type[_google_ComputeNetworkFirewallPolicy]
+    ComputeNetworkFirewallPolicyAssociation: type[_google_ComputeNetworkFirewallPolicyAssociation]
+    ComputeNetworkFirewallPolicyRule: type[_google_ComputeNetworkFirewallPolicyRule]
     ComputeRoute: type[_google_ComputeRoute]
     ComputeRouter: type[_google_ComputeRouter]
     ComputeRouterNat: type[_google_ComputeRouterNat]

@@ -18,6 +18,8 @@ MINIMAL = {
     "region": "europe-west1",
     "zones": ["europe-west1-b"],
     "labels": {"team": "t", "cost_center": "c"},
+    # The hardened default pulls every image from a private mirror; without one, upstream registries need waivers.
+    "registry_mirror": {},
 }
 
 
@@ -28,6 +30,8 @@ def test_minimal_environment_is_hardened_by_default() -> None:
     assert env.network.service_controls.enabled and not env.network.service_controls.enforce
     assert env.network.iap_tcp_forwarding is False
     assert env.network.nat_logging == "ALL"
+    assert env.network.internet_egress.deny_by_default and env.network.internet_egress.allowed_fqdns == []
+    assert env.cluster.binary_authorization_registries == []
     assert env.cluster.release_channel in {"REGULAR", "STABLE"}
     assert env.cluster.control_plane_access == "internal_ip"
     assert env.cluster.master_authorized_networks == []

@@ -163,6 +163,7 @@ _POOL = "google_container_node_pool"
 _CLUSTER = "google_container_cluster"
 _FIREWALL = "google_compute_firewall"
 _MANIFEST = "kubernetes_manifest"
+_FQDN_RULE = "google_compute_network_firewall_policy_rule"
 _ON = Flag(True)
 _OFF = Flag(False, missing=False)
 
@@ -606,8 +607,8 @@ CONTROLS: tuple[Control, ...] = (
         "a mutable tag (latest) silently changing what runs",
         "rayfort",
         environment=("tenants[].image",),
-        checks={_MANIFEST: c.pinned_images},
-        applies=c.has_pods,
+        checks={_MANIFEST: c.pinned_images, "helm_release": c.pinned_chart},
+        applies=lambda r: "chart" in r or c.has_pods(r),
         environment_check=e.pinned_tenant_images,
         settings=(
             Setting(
@@ -619,6 +620,13 @@ CONTROLS: tuple[Control, ...] = (
                 _unpinned,
             ),
             Setting("helm_release", ("version",), Present(), "the chart version floats"),
+            Setting(
+                "helm_release",
+                ("values", "(images)"),
+                Number(stronger="lower"),
+                "a chart image is no longer pinned",
+                extract=lambda r: sum(1 for image in c.chart_images(r) if not c.image_pinned(image)),
+            ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_15",),
     ),
@@ -912,6 +920,46 @@ CONTROLS: tuple[Control, ...] = (
             ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_12",),
+    ),
+    Control(
+        "RF043",
+        "Egress denied by default in NAT mode",
+        "code a tenant runs sending data to, or fetching tools from, anywhere on the internet",
+        "rayfort (CIS GCP 3.x, NIST SP 800-41 default deny)",
+        environment=("network.internet_egress.deny_by_default",),
+        environment_check=e.egress_default_deny,
+        settings=(
+            Setting(
+                _FIREWALL,
+                ("destination_ranges",),
+                AddressSet(denies=True),
+                "the default-deny egress rule covers fewer destinations",
+                c.is_egress_deny,
+            ),
+        ),
+        presence=(Presence(_FIREWALL, "removed", "the default-deny egress rule is removed", c.is_egress_deny),),
+    ),
+    Control(
+        "RF044",
+        "Internet egress only to named hosts",
+        "an egress allowlist that names address ranges, wildcards or every port instead of the hosts teams need",
+        "rayfort",
+        environment=("network.internet_egress.allowed_fqdns",),
+        checks={_FQDN_RULE: c.fqdn_egress_rule},
+        environment_check=e.egress_fqdns,
+        settings=(
+            Setting(
+                _FQDN_RULE,
+                ("match", "dest_fqdns"),
+                Allowlist(),
+                "pods reach more internet hosts",
+                extract=lambda r: list(value_at(r, ("match", "dest_fqdns")) or []),
+            ),
+            Setting(_FQDN_RULE, ("match", "dest_ip_ranges"), AddressSet(), "pods reach more internet addresses"),
+        ),
+        presence=(
+            Presence(_FQDN_RULE, "added", "an internet egress rule is added", lambda r: r.get("action") == "allow"),
+        ),
     ),
     Control(
         "RF039",
