@@ -105,7 +105,7 @@ class InternetEgress(Model):
     allowed_fqdns: list[Annotated[str, Field(pattern=FQDN_PATTERN, max_length=253)]] = Field(
         default=[], max_length=MAX_FQDNS
     )
-    """Internet hosts reached on TCP 443 through Cloud NAT, such as pypi.org (Cloud NGFW); each needs a waiver (RF044)."""
+    """Internet hosts reached on TCP 443 through Cloud NAT (Cloud NGFW), such as pypi.org; needs a waiver (RF044)."""
 
 
 class NetworkSettings(Model):
@@ -208,7 +208,8 @@ def _internet_egress_problems(env: Environment) -> list[Problem]:
                 Problem(
                     path,
                     net.internet_egress.model_dump(),
-                    "has no effect when network.egress is none: an air-gapped network has no internet egress; remove it",
+                    "has no effect when network.egress is none: an air-gapped network has no internet egress; "
+                    "remove it",
                 )
             ]
         return []

@@ -134,6 +134,11 @@ def _is_deny(resource: Resource) -> bool:
     return bool(resource.get("deny"))
 
 
+def _is_ingress_deny(resource: Resource) -> bool:
+    """Deny rules of the ingress direction (the default); the egress deny-all is RF043's."""
+    return _is_deny(resource) and resource.get("direction", "INGRESS") == "INGRESS"
+
+
 def _not_deny(resource: Resource) -> bool:
     """Allow rules, and rules whose action is not shown (a plan's partial body): wider is weaker."""
     return not _is_deny(resource)
@@ -395,7 +400,11 @@ CONTROLS: tuple[Control, ...] = (
             Setting(_FIREWALL, ("source_ranges",), AddressSet(), "the rule admits more sources", _not_deny),
             Setting(_FIREWALL, ("destination_ranges",), AddressSet(), "the rule reaches more addresses", _not_deny),
             Setting(
-                _FIREWALL, ("source_ranges",), AddressSet(denies=True), "the deny rule covers fewer sources", _is_deny
+                _FIREWALL,
+                ("source_ranges",),
+                AddressSet(denies=True),
+                "the deny rule covers fewer sources",
+                _is_ingress_deny,
             ),
         ),  # fmt: skip
         presence=(
@@ -405,7 +414,7 @@ CONTROLS: tuple[Control, ...] = (
                 "a new firewall allow rule opens traffic",
                 lambda r: _is_allow(r) and not _opens_iap(r),
             ),
-            Presence(_FIREWALL, "removed", "a firewall deny rule is removed", _is_deny),
+            Presence(_FIREWALL, "removed", "a firewall deny rule is removed", _is_ingress_deny),
         ),
     ),
     Control(

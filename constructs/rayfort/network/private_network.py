@@ -31,7 +31,7 @@ class PrivateNetworkProps:
     services_range_name: str = "services"
     """Name of the services secondary range, referenced by the cluster."""
     firewall_policy_first: bool = False
-    """Off: VPC firewall rules first (GCP's default); on when a network firewall policy must allow before the deny-all."""
+    """Off: VPC firewall rules first (GCP's default); on when a firewall policy must allow before the deny-all."""
 
 
 class PrivateNetwork(Construct, NodeNetworkReferences):
