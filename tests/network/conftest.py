@@ -27,6 +27,8 @@ BASE: dict[str, Any] = {
         "control_plane_cidr": "172.16.0.0/28",
     },
     "cluster": {"name": "rayfort-net"},
+    # The hardened default: every image from the private mirror, so egress stays denied.
+    "registry_mirror": {},
 }
 
 

@@ -134,7 +134,7 @@ class NodeFirewall(Construct):
         )
         self._rule(
             "allow-egress-internal",
-            "Nodes, pods and services to each other, and to the control plane (443, kubelet 10250)",
+            "Nodes, pods and services to each other on any port, and to the control plane endpoint (443)",
             direction="EGRESS",
             priority=ALLOW_PRIORITY,
             destination_ranges=list(lockdown.internal_cidrs),
