@@ -154,7 +154,13 @@ def test_each_workspace_impersonates_its_own_account_by_workspace_id(tf_json: di
 def test_roles_follow_the_resources_each_stack_manages(tf_json: dict, plan) -> None:
     grants = _resources(tf_json, "google_project_iam_member")
     assert {g["project"] for g in grants} == {"rayfort-prod-000000"}
-    assert plan.workspace("kuberay").project_roles == ("roles/container.admin",)
+    # prod's kuberay stack also creates the private mirror (repositories, their key, the scanning API).
+    assert plan.workspace("kuberay").project_roles == (
+        "roles/artifactregistry.admin",
+        "roles/cloudkms.admin",
+        "roles/container.admin",
+        "roles/serviceusage.serviceUsageAdmin",
+    )
     assert "roles/redis.admin" in plan.workspace("tenant-risk-models").project_roles
     assert "roles/redis.admin" not in plan.workspace("gke").project_roles
     assert plan.workspace("network").organization_roles == ("roles/accesscontextmanager.policyAdmin",)
