@@ -90,8 +90,9 @@ CLUSTER = {
 RAY = {"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {"authOptions": {"mode": "token"}}}}
 FIREWALL = {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["35.191.0.0/16"],
             "log_config": {"metadata": "INCLUDE_ALL_METADATA"}}  # fmt: skip
+HTTPS_ONLY = [{"ip_protocol": "tcp", "ports": ["443"]}]
 FQDN_RULE = {"direction": "EGRESS", "action": "allow", "enable_logging": True, "priority": 1000,
-             "match": {"dest_fqdns": ["pypi.org"], "layer4_configs": [{"ip_protocol": "tcp", "ports": ["443"]}]}}  # fmt: skip
+             "match": {"dest_fqdns": ["pypi.org"], "layer4_configs": HTTPS_ONLY}}  # fmt: skip
 CHART = {"chart": "kuberay-operator", "version": "1.7.0",
          "values": ["image:\n  repository: quay.io/kuberay/operator\n  tag: v1.7.0\n"]}  # fmt: skip
 LB = _service({"networking.gke.io/load-balancer-type": "Internal"}, [10001, 8265])

@@ -145,7 +145,8 @@ def test_a_removed_block_reports_each_flag_as_gone() -> None:
         ),
         (
             "kubernetes_manifest",
-            {"manifest": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "r:1.0.0"}]}}}}},
+            {"manifest": {"kind": "Deployment",
+                          "spec": {"template": {"spec": {"containers": [{"image": "r:1.0.0"}]}}}}},
             {"manifest": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "r"}]}}}}},
             "RF026",
         ),

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import yaml
+
 from rayfort.controls.compare import (
     Levels,
     beyond,
@@ -253,8 +255,6 @@ def pinned_images(resource: Resource) -> Iterator[str]:
 
 def chart_images(resource: Resource) -> list[str]:
     """Images a Helm release's values name as {repository, tag}; digests count as the tag."""
-    import yaml
-
     found: list[str] = []
 
     def walk(node: Any) -> None:
