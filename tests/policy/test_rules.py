@@ -180,7 +180,7 @@ CASES: dict[str, tuple[str, dict | None, list[dict]]] = {
         for image in ("rayproject/ray:latest", "rayproject/ray", "localhost:5000/ray", "rayproject/ray:2.52",
                       "rayproject/ray:2", "rayproject/ray:nightly", "rayproject/ray:2.52.1-nightly",
                       "rayproject/ray:py311", "rayproject/ray@sha256:abc")]),
-    "RF044": ("google_compute_network_firewall_policy_rule", FQDN_RULE, [
+    "RF046": ("google_compute_network_firewall_policy_rule", FQDN_RULE, [
         _with(FQDN_RULE, ("match", "dest_ip_ranges"), ["0.0.0.0/0"]),
         _with(FQDN_RULE, ("match", "dest_fqdns"), MISSING),
         _with(FQDN_RULE, ("match", "dest_fqdns"), ["*.pypi.org"]),
@@ -277,7 +277,7 @@ def test_chart_images_or_versions_that_float_fail(weaker: dict) -> None:
 
 def test_an_egress_deny_rule_is_not_an_fqdn_allow() -> None:
     deny = _with(FQDN_RULE, ("action",), "deny") | {"match": {"dest_ip_ranges": ["0.0.0.0/0"]}}
-    assert not list(BY_ID["RF044"].check(deny, "google_compute_network_firewall_policy_rule"))
+    assert not list(BY_ID["RF046"].check(deny, "google_compute_network_firewall_policy_rule"))
 
 
 def test_gcs_port_given_as_text_is_caught() -> None:

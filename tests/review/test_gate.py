@@ -126,13 +126,13 @@ EXAMPLES: dict[str, tuple[str, str, str, Any]] = {
     ),
     "NAT egress opened to the whole internet": (
         "prod",
-        "RF043",
+        "RF045",
         "network/firewall/deny-all-egress",
         lambda d: d["network"].setdefault("internet_egress", {}).update(deny_by_default=False),
     ),
     "an internet host added to the egress allowlist": (
         "prod",
-        "RF044",
+        "RF046",
         "network/egress-fqdns/allow-fqdns",
         lambda d: d["network"].setdefault("internet_egress", {}).update(allowed_fqdns=["pypi.org"]),
     ),

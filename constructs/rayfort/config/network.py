@@ -101,11 +101,11 @@ class InternetEgress(Model):
     """What nodes and pods may reach on the internet in NAT mode: nothing, unless named here and waived."""
 
     deny_by_default: bool = True
-    """Deny all egress but Google APIs, the VPC, the control plane and Memorystore; false needs a waiver (RF043)."""
+    """Deny all egress but Google APIs, the VPC, the control plane and Memorystore; false needs a waiver (RF045)."""
     allowed_fqdns: list[Annotated[str, Field(pattern=FQDN_PATTERN, max_length=253)]] = Field(
         default=[], max_length=MAX_FQDNS
     )
-    """Internet hosts reached on TCP 443 through Cloud NAT (Cloud NGFW), such as pypi.org; needs a waiver (RF044)."""
+    """Internet hosts reached on TCP 443 through Cloud NAT (Cloud NGFW), such as pypi.org; needs a waiver (RF046)."""
 
 
 class NetworkSettings(Model):
@@ -221,7 +221,7 @@ def _internet_egress_problems(env: Environment) -> list[Problem]:
                 [],
                 "denies the internet, so nodes cannot pull rayfort's upstream images (quay.io, docker.io) without a "
                 "registry_mirror; add registry_mirror (the hardened choice), or list the registries' hosts here "
-                "(with a waiver of rule RF044)",
+                "(with a waiver of rule RF046)",
             )
         ]
     return []

@@ -135,7 +135,7 @@ def _is_deny(resource: Resource) -> bool:
 
 
 def _is_ingress_deny(resource: Resource) -> bool:
-    """Deny rules of the ingress direction (the default); the egress deny-all is RF043's."""
+    """Deny rules of the ingress direction (the default); the egress deny-all is RF045's."""
     return _is_deny(resource) and resource.get("direction", "INGRESS") == "INGRESS"
 
 
@@ -931,7 +931,7 @@ CONTROLS: tuple[Control, ...] = (
         judged_by=("CKV_RAYFORT_12",),
     ),
     Control(
-        "RF043",
+        "RF045",
         "Egress denied by default in NAT mode",
         "code a tenant runs sending data to, or fetching tools from, anywhere on the internet",
         "rayfort (CIS GCP 3.x, NIST SP 800-41 default deny)",
@@ -949,7 +949,7 @@ CONTROLS: tuple[Control, ...] = (
         presence=(Presence(_FIREWALL, "removed", "the default-deny egress rule is removed", c.is_egress_deny),),
     ),
     Control(
-        "RF044",
+        "RF046",
         "Internet egress only to named hosts",
         "an egress allowlist that names address ranges, wildcards or every port instead of the hosts teams need",
         "rayfort",
