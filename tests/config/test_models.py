@@ -25,6 +25,8 @@ MINIMAL = {
     "labels": {"team": "t", "cost_center": "c"},
     # The one setting without a default: the perimeter goes in an existing access policy.
     "network": {"service_controls": {"access_policy_id": "1"}},
+    # The hardened default pulls every image from a private mirror; without one, upstream registries need waivers.
+    "registry_mirror": {},
 }
 
 
@@ -35,6 +37,8 @@ def test_minimal_environment_is_hardened_by_default() -> None:
     assert env.network.service_controls.enabled and not env.network.service_controls.enforce
     assert env.network.iap_tcp_forwarding is False
     assert env.network.nat_logging == "ALL"
+    assert env.network.internet_egress.deny_by_default and env.network.internet_egress.allowed_fqdns == []
+    assert env.cluster.binary_authorization_registries == []
     assert env.cluster.release_channel in {"REGULAR", "STABLE"}
     assert control_plane_access(env) == "internal_ip" and env.deployer.runs_in == "vpc"
     assert not private_endpoint_global_access(env) and not export_routes_to_control_plane(env)

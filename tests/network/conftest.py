@@ -28,6 +28,8 @@ BASE: dict[str, Any] = {
         "service_controls": {"access_policy_id": "444444444"},
     },
     "cluster": {"name": "rayfort-net"},
+    # The hardened default: every image from the private mirror, so egress stays denied.
+    "registry_mirror": {},
 }
 
 

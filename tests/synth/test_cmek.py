@@ -200,6 +200,7 @@ def test_users_of_existing_keys_wait_for_their_grants_too(synth_env) -> None:
         "existing": {"boot_disk_key": f"{ring}/boot", "secrets_key": f"{ring}/etcd"},
     }
     data["tenants"] = []  # tenants get keys of their own, which rayfort creates only with kms.create
+    data["registry_mirror"]["kms_key"] = f"{ring}/registry"  # the mirror then takes a key of its own too
     gke = synth_env(Environment.model_validate(data))["gke"]
     assert "google_kms_crypto_key" not in gke["resource"]
     assert {g["crypto_key_id"] for g in resources(gke, "google_kms_crypto_key_iam_member")} == {

@@ -260,6 +260,8 @@ __all__ = [
 KUBERAY_OPERATOR_IMAGE = "quay.io/kuberay/operator"
 RAY_IMAGE = "docker.io/rayproject/ray"
 CERT_MANAGER_IMAGE = "quay.io/jetstack/cert-manager-"
+CERT_MANAGER_COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesolver")
+"""Every image the cert-manager chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
 # Machine families that run each Confidential Computing technology as a GKE node (Compute Engine's
 # supported configurations); a3-highgpu-1g is TDX's one GPU shape.
 CONFIDENTIAL_MACHINE_FAMILIES: dict[str, tuple[str, ...]] = {
@@ -276,23 +278,38 @@ _IMAGE_PATTERN = re.compile(r"^[a-z0-9][-a-z0-9.]*[a-z0-9](:[0-9]+)?/[-_.a-z0-9]
 
 
 def admitted_image_patterns(env: Environment) -> tuple[str, ...]:
-    """Image name patterns Binary Authorization admits: the mirror only when air-gapped, else the upstream images.
+    """Image name patterns Binary Authorization admits: the mirror, and the registries the environment names.
 
-    Google's own GKE system images are admitted by Google's global policy, not listed here.
+    Nothing upstream is admitted by default: an environment without a mirror names
+    the repositories it pulls from in ``cluster.binary_authorization_registries``,
+    which takes a waiver of RF025. Google's own GKE system images are admitted by
+    Google's global policy, not listed here.
     """
     patterns: list[str] = []
     mirror = env.registry_mirror
     if mirror is not None:
         location = mirror.location or env.region
         patterns.append(f"{location}-docker.pkg.dev/{mirror.project_id or env.project_id}/{mirror.repository}/**")
-    if not env.airgapped:
-        if env.kuberay.install != "gke-addon":
-            patterns.append(KUBERAY_OPERATOR_IMAGE + "*")
-        patterns.append(RAY_IMAGE + "*")
-        if cert_manager_needed(env):
-            patterns.append(CERT_MANAGER_IMAGE + "*")
     patterns += env.cluster.binary_authorization_registries
     return tuple(dict.fromkeys(patterns))
+
+
+def upstream_images(env: Environment) -> tuple[str, ...]:
+    """The upstream images rayfort runs itself (operator, Ray, cert-manager), by pinned version; none with a mirror."""
+    from rayfort.versions import CERT_MANAGER_VERSION, KUBERAY_VERSION, RAY_PYTHON_TAG
+
+    if env.registry_mirror is not None:
+        return ()
+    images = []
+    if env.kuberay.install != "gke-addon":
+        images.append(f"{KUBERAY_OPERATOR_IMAGE}:v{KUBERAY_VERSION}")
+    images += [f"{RAY_IMAGE}:{t.ray_version}-{RAY_PYTHON_TAG}" for t in env.tenants if t.image is None]
+    if cert_manager_needed(env):
+        # acmesolver runs only for ACME issuers, which rayfort never creates.
+        images += [
+            f"{CERT_MANAGER_IMAGE}{c}:{CERT_MANAGER_VERSION}" for c in CERT_MANAGER_COMPONENTS if c != "acmesolver"
+        ]
+    return tuple(dict.fromkeys(images))
 
 
 def problems(env: Environment) -> list[Problem]:
@@ -311,6 +328,7 @@ def problems(env: Environment) -> list[Problem]:
     found += _maintenance_window(env.cluster.maintenance_window)
     found += _image_patterns(env)
     found += _tenant_images(env)
+    found += _platform_images(env)
     found += _google_groups(env)
     return found
 
@@ -557,6 +575,23 @@ def _tenant_images(env: Environment) -> list[Problem]:
         )
         for i, tenant in enumerate(env.tenants)
         if tenant.image is not None and not any(image_admitted(tenant.image, p) for p in patterns)
+    ]
+
+
+def _platform_images(env: Environment) -> list[Problem]:
+    """Without a mirror, the upstream images rayfort runs must be admitted, or their pods are denied."""
+    patterns = admitted_image_patterns(env)
+    denied = [image for image in upstream_images(env) if not any(image_admitted(image, p) for p in patterns)]
+    if not denied:
+        return []
+    return [
+        Problem(
+            ("registry_mirror",),
+            None,
+            f"must be set, or rayfort's upstream images ({', '.join(denied)}) are denied by Binary Authorization; "
+            "add registry_mirror and fill it (make mirror-commands), the hardened choice, or name their "
+            "repositories in cluster.binary_authorization_registries with a waiver of rule RF025",
+        )
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -96,6 +96,23 @@ class ServiceControls(Model):
     """Egress policies, each naming identities, services and destination resources."""
 
 
+# A host name as Cloud NGFW FQDN objects take it: lowercase labels, no wildcard, no trailing dot.
+FQDN_PATTERN = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# A network firewall policy rule matches at most 100 destination FQDNs (compute_network_firewall_policy_rule).
+MAX_FQDNS = 100
+
+
+class InternetEgress(Model):
+    """What nodes and pods may reach on the internet in NAT mode: nothing, unless named here and waived."""
+
+    deny_by_default: bool = True
+    """Deny all egress but Google APIs, the VPC, the control plane and Memorystore; false needs a waiver (RF045)."""
+    allowed_fqdns: list[Annotated[str, Field(pattern=FQDN_PATTERN, max_length=253)]] = Field(
+        default=[], max_length=MAX_FQDNS
+    )
+    """Internet hosts reached on TCP 443 through Cloud NAT (Cloud NGFW), such as pypi.org; needs a waiver (RF046)."""
+
+
 class NetworkSettings(Model):
     """The private VPC every other stack sits in."""
 
@@ -119,6 +136,8 @@ class NetworkSettings(Model):
     """What Cloud NAT logs; every translation by default."""
     iap_tcp_forwarding: bool = False
     """Allow IAP TCP forwarding (35.235.240.0/20) to the nodes."""
+    internet_egress: InternetEgress = InternetEgress()
+    """Internet egress in NAT mode: denied by default, opened per host name."""
     shared_vpc: SharedVpc | None = None
     """Use a Shared VPC host project's subnet instead of creating a VPC."""
     service_controls: ServiceControls = ServiceControls()
@@ -138,7 +157,7 @@ class NetworkSettings(Model):
 # Longest suffix the network stack appends to the cluster name ("-allow-egress-google-apis").
 MAX_NAME_PREFIX = 63 - len("-allow-egress-google-apis")
 # Settings of things a Shared VPC host owns: its subnet's logs, its NAT and its firewall.
-HOST_OWNED_SETTINGS = ("flow_logs", "nat_logging", "iap_tcp_forwarding")
+HOST_OWNED_SETTINGS = ("flow_logs", "nat_logging", "iap_tcp_forwarding", "internet_egress")
 IDENTITY_PREFIXES = ("user:", "group:", "serviceAccount:", "principal:", "principalSet:")
 PERIMETER_RESOURCE_PATTERN = r"^projects/[0-9]+$"
 # Addresses an access level never sees as a request's origin (RFC 1918, shared and link-local space).
@@ -192,7 +211,37 @@ def problems(env: Environment) -> list[Problem]:
                 "scoped to a folder that holds rayfort's projects",
             )
         )
+    found += _internet_egress_problems(env)
     return found
+
+
+def _internet_egress_problems(env: Environment) -> list[Problem]:
+    """Internet egress exists only through Cloud NAT; denied, nothing upstream can be pulled without a mirror."""
+    net = env.network
+    path = ("network", "internet_egress")
+    if net.egress == "none":
+        if "internet_egress" in net.model_fields_set:
+            return [
+                Problem(
+                    path,
+                    net.internet_egress.model_dump(),
+                    "has no effect when network.egress is none: an air-gapped network has no internet egress; "
+                    "remove it",
+                )
+            ]
+        return []
+    egress = net.internet_egress
+    if net.shared_vpc is None and egress.deny_by_default and not egress.allowed_fqdns and env.registry_mirror is None:
+        return [
+            Problem(
+                (*path, "allowed_fqdns"),
+                [],
+                "denies the internet, so nodes cannot pull rayfort's upstream images (quay.io, docker.io) without a "
+                "registry_mirror; add registry_mirror (the hardened choice), or list the registries' hosts here "
+                "(with a waiver of rule RF046)",
+            )
+        ]
+    return []
 
 
 def _perimeter_problems(controls: ServiceControls) -> list[Problem]:

@@ -174,16 +174,23 @@ def _confidential_computing(env: Environment) -> list[Problem]:
 def key_projects(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
     """The projects that supply the environment's CMEK keys, with the setting that names each."""
     kms = env.cluster.kms
+    found: list[tuple[tuple[str | int, ...], str]] = []
     if kms.create is not None:
         if kms.create.project_id is None:
-            return [(("project_id",), env.project_id)]
-        return [(("cluster", "kms", "create", "project_id"), kms.create.project_id)]
-    assert kms.existing is not None
-    found = []
-    for field in ("boot_disk_key", "secrets_key"):
-        match = _KEY_PROJECT.match(getattr(kms.existing, field))
-        if match:
-            found.append((("cluster", "kms", "existing", field), match.group(1)))
+            found.append((("project_id",), env.project_id))
+        else:
+            found.append((("cluster", "kms", "create", "project_id"), kms.create.project_id))
+    else:
+        assert kms.existing is not None
+        for field in ("boot_disk_key", "secrets_key"):
+            match = _KEY_PROJECT.match(getattr(kms.existing, field))
+            if match:
+                found.append((("cluster", "kms", "existing", field), match.group(1)))
+    # The mirror's own key, when given, is a CMEK key like the cluster's.
+    mirror_key = env.registry_mirror.kms_key if env.registry_mirror is not None else None
+    match = _KEY_PROJECT.match(mirror_key or "")
+    if match:
+        found.append((("registry_mirror", "kms_key"), match.group(1)))
     return found
 
 

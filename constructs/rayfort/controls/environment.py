@@ -34,6 +34,8 @@ SSL_POLICY_PATH = "exposure/edge/ssl-policy"
 SUBNET_PATH = "network/vpc/nodes"
 NAT_PATH = "network/nat/nat"
 IAP_SSH_PATH = "network/firewall/allow-iap-ssh"
+EGRESS_DENY_PATH = "network/firewall/deny-all-egress"
+EGRESS_FQDN_PATH = "network/egress-fqdns/allow-fqdns"
 PERIMETER_PATH = "network/perimeter"
 PERIMETER_RESOURCE_PATH = "network/service-controls/perimeter"
 
@@ -84,7 +86,7 @@ def internal_sources(env: Environment) -> Findings:
 
 
 def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
-    """What Binary Authorization admits without extra registries: the mirror, and upstream images unless air-gapped."""
+    """What Binary Authorization admits without a waiver: the mirror only (nothing without one)."""
     from rayfort.config.cluster import admitted_image_patterns
 
     cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})
@@ -94,7 +96,7 @@ def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
 def extra_image_patterns(env: Environment) -> Findings:
     extra = beyond(list(rayfort_image_patterns(env)), env.cluster.binary_authorization_registries)
     if extra:
-        mode = "the mirror only (air-gapped)" if env.airgapped else "rayfort's own images"
+        mode = "the mirror (air-gapped: the only registry it can reach)" if env.airgapped else "the mirror"
         yield (
             ADMISSION_POLICY_PATH,
             f"cluster.binary_authorization_registries {extra} admit images beyond {mode}",
@@ -156,6 +158,25 @@ def nat_logging(env: Environment) -> Findings:
 def iap_tcp_forwarding(env: Environment) -> Findings:
     if env.network.iap_tcp_forwarding:
         yield IAP_SSH_PATH, "network.iap_tcp_forwarding is true: IAP TCP forwarding reaches the nodes' SSH port"
+
+
+def egress_default_deny(env: Environment) -> Findings:
+    net = env.network
+    if net.egress == "nat" and net.shared_vpc is None and not net.internet_egress.deny_by_default:
+        yield (
+            EGRESS_DENY_PATH,
+            "network.internet_egress.deny_by_default is false: every pod reaches the whole internet through Cloud NAT",
+        )
+
+
+def egress_fqdns(env: Environment) -> Findings:
+    net = env.network
+    if net.egress == "nat" and net.shared_vpc is None and net.internet_egress.allowed_fqdns:
+        yield (
+            EGRESS_FQDN_PATH,
+            f"network.internet_egress.allowed_fqdns {net.internet_egress.allowed_fqdns} open internet egress "
+            "to these hosts for every pod",
+        )
 
 
 def perimeter(env: Environment) -> Findings:

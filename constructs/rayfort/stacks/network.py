@@ -11,6 +11,7 @@ from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
 from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.network.egress import CloudNat, CloudNatProps, GoogleApisAccess, GoogleApisAccessProps
+from rayfort.network.egress_fqdns import FqdnEgress, FqdnEgressProps
 from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallProps
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
 from rayfort.network.private_network import PrivateNetwork, PrivateNetworkProps
@@ -153,6 +154,8 @@ class NetworkStack(RayfortStack):
     def _own_network(
         self, platform: Platform, net: NetworkSettings, name: str
     ) -> tuple[PrivateNetwork, PrivateServiceAccess]:
+        nat = net.egress == "nat"
+        fqdns = tuple(net.internet_egress.allowed_fqdns)
         vpc = PrivateNetwork(
             self,
             "vpc",
@@ -163,16 +166,17 @@ class NetworkStack(RayfortStack):
                 pods_cidr=net.pods_cidr,
                 services_cidr=net.services_cidr,
                 flow_logs=net.flow_logs,
+                firewall_policy_first=nat and bool(fqdns),
             ),
         )
         lockdown = None
-        if net.egress == "none":
+        if not nat or net.internet_egress.deny_by_default:
             lockdown = EgressLockdown(
                 google_apis_cidr=net.google_apis_cidr,
                 internal_cidrs=(net.subnet_cidr, net.pods_cidr, net.services_cidr, net.control_plane_cidr),
                 private_services_cidr=net.private_services_cidr,
             )
-        else:
+        if nat:
             CloudNat(
                 self,
                 "nat",
@@ -184,6 +188,8 @@ class NetworkStack(RayfortStack):
                     log_filter=net.nat_logging,
                 ),
             )
+            if fqdns:
+                FqdnEgress(self, "egress-fqdns", FqdnEgressProps(name=name, network=vpc.network_id, fqdns=fqdns))
         self._google_apis = GoogleApisAccess(
             self,
             "google-apis",
