@@ -35,6 +35,15 @@ from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _googl
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork as _google_ComputeNetwork
+from cdktf_cdktf_provider_google.compute_network_firewall_policy import (
+    ComputeNetworkFirewallPolicy as _google_ComputeNetworkFirewallPolicy,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_association import (
+    ComputeNetworkFirewallPolicyAssociation as _google_ComputeNetworkFirewallPolicyAssociation,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_rule import (
+    ComputeNetworkFirewallPolicyRule as _google_ComputeNetworkFirewallPolicyRule,
+)
 from cdktf_cdktf_provider_google.compute_network_peering_routes_config import (
     ComputeNetworkPeeringRoutesConfig as _google_ComputeNetworkPeeringRoutesConfig,
 )
@@ -160,6 +169,9 @@ class _Google(ProviderNamespace):
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]
     ComputeNetwork: type[_google_ComputeNetwork]
+    ComputeNetworkFirewallPolicy: type[_google_ComputeNetworkFirewallPolicy]
+    ComputeNetworkFirewallPolicyAssociation: type[_google_ComputeNetworkFirewallPolicyAssociation]
+    ComputeNetworkFirewallPolicyRule: type[_google_ComputeNetworkFirewallPolicyRule]
     ComputeNetworkPeeringRoutesConfig: type[_google_ComputeNetworkPeeringRoutesConfig]
     ComputeRoute: type[_google_ComputeRoute]
     ComputeRouter: type[_google_ComputeRouter]
