@@ -1,4 +1,4 @@
-"""One environment becomes one App with the stacks network, gke, kuberay, tenant-<name>, exposure.
+"""One environment becomes one App with the stacks network, audit, gke, kuberay, tenant-<name>, exposure.
 
 The library's stacks take typed settings and the typed refs of the stacks they
 depend on; this module is the one place that derives both from an Environment.
@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
+from rayfort.config.audit import key_project
 from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
-from rayfort.config.kuberay import cert_manager_needed, effective_feature_gates
+from rayfort.config.kuberay import OPERATOR_NAMESPACE, cert_manager_needed, effective_feature_gates
 from rayfort.config.org_policy import key_projects
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
+from rayfort.kms import MAX_ROTATION_DAYS
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
 from rayfort.stacks import (
+    AuditRefs,
+    AuditStack,
+    AuditStackProps,
     ClusterRefs,
     ExposureStack,
     ExposureStackProps,
@@ -38,7 +43,8 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     """Build every stack of ``env``; stacks share values only through their typed refs."""
     app = App(outdir=outdir, skip_validation=False)
     network = network_stack(app, env).refs
-    cluster = gke_stack(app, env, network).refs
+    audit = audit_stack(app, env).refs
+    cluster = gke_stack(app, env, network, audit).refs
     operator = kuberay_stack(app, env, cluster, network).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
     exposure_stack(app, env, network, cluster, tenants)
@@ -55,13 +61,35 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
             name=env.cluster.name,
             organization_id=env.organization_id,
             org_policies=env.org_policies,
-            perimeter_projects=tuple(project for _, project in key_projects(env)),
+            perimeter_projects=(
+                *(project for _, project in key_projects(env)),
+                key_project(env),
+                env.audit.bucket_project(env),
+            ),
         ),
     )
 
 
-def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeStack:
-    return GkeStack(
+def audit_stack(scope: Construct, env: Environment) -> AuditStack:
+    created = env.cluster.kms.create
+    return AuditStack(
+        scope,
+        "audit",
+        Platform.of(env),
+        AuditStackProps(
+            settings=env.audit,
+            name=env.cluster.name,
+            key_project_id=key_project(env),
+            key_ring_prefix=created.key_ring if created is not None else env.cluster.name,
+            rotation_days=created.rotation_days if created is not None else MAX_ROTATION_DAYS,
+            cluster_key_project_id=created.project_id if created is not None else None,
+            operator_namespace=None if env.kuberay.install == "gke-addon" else OPERATOR_NAMESPACE,
+        ),
+    )
+
+
+def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, audit: AuditRefs) -> GkeStack:
+    stack = GkeStack(
         scope,
         "gke",
         Platform.of(env),
@@ -74,6 +102,9 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeSt
         ),
         network,
     )
+    # The audit trail and Data Access logs exist before the first cluster is created.
+    stack.add_dependency(audit.stack)
+    return stack
 
 
 def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs) -> KubeRayStack:
@@ -112,6 +143,7 @@ def tenant_stack(
         cluster,
         operator,
         placement=tenant_placement(env, tenant),
+        alert_channels=tuple(env.audit.notification_channels),
     )
 
 

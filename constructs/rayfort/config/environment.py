@@ -7,9 +7,10 @@ from itertools import combinations
 
 from pydantic import Field
 
-from rayfort.config import cluster, exposure, kuberay, network, org_policy
+from rayfort.config import audit, cluster, exposure, kuberay, network, org_policy
 from rayfort.config import tenant as tenant_rules
 from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
+from rayfort.config.audit import AuditSettings
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
 from rayfort.config.exposure import ExposureSettings
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
@@ -78,6 +79,8 @@ class Environment(Model):
     """Offboarded teams whose stacks were destroyed; only a tenant named here may leave tenants."""
     exposure: ExposureSettings = ExposureSettings()
     """Publishing dashboards and clients."""
+    audit: AuditSettings = AuditSettings()
+    """Locked retention of audit logs, and where alerts go."""
     waivers: list[Waiver] = []
     """Explicit, reasoned exceptions to synth-time rules."""
 
@@ -95,7 +98,7 @@ def cross_field_problems(env: Environment) -> list[Problem]:
     problems += _tenant_names(env)
     problems += _mode_dependencies(env)
     problems += _tenant_capacity(env)
-    for domain in (network, org_policy, cluster, kuberay, tenant_rules, exposure):
+    for domain in (network, org_policy, cluster, kuberay, tenant_rules, exposure, audit):
         problems += domain.problems(env)
     return problems
 

@@ -56,7 +56,7 @@ class NetworkStackProps:
     org_policies: OrgPolicies = OrgPolicies()
     """Constraints in force; set on the project when ``manage`` is on."""
     perimeter_projects: tuple[str, ...] = ()
-    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS project."""
+    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS and audit projects."""
 
 
 class NetworkStack(RayfortStack):
@@ -218,7 +218,7 @@ class NetworkStack(RayfortStack):
             TerraformOutput(self, output_id, value=value, description=description)
 
     def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
-        """Numbers of the cluster project, a separate KMS project and a Shared VPC host."""
+        """Numbers of the cluster project, separate KMS and audit projects, and a Shared VPC host."""
         project_ids = [platform.project_id, *props.perimeter_projects]
         if props.settings.shared_vpc is not None:
             project_ids.append(props.settings.shared_vpc.host_project_id)
