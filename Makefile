@@ -150,7 +150,7 @@ endif
 -include $(REVIEW_VERDICT)
 $(REVIEW_VERDICT):
 	@$(MAKE) --no-print-directory synth ENV=$(ENV) >&2 \
-	  && $(REVIEW) $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)); \
+	  && $(REVIEW) --record $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)); \
 	  echo "REVIEW_EXIT := $$?" > $@
 ifeq ($(REVIEW_EXIT),1)
 MAKEFLAGS += -q
