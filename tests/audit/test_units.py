@@ -10,7 +10,7 @@ import pytest
 
 from rayfort.audit import filters
 from rayfort.audit.alerts import TenantQuotaUse, platform_alerts, promql_metric, tenant_alerts
-from rayfort.audit.dashboard import MOSAIC_COLUMNS, Dashboard, Row, Text, TenantDashboardSpec, tenant_dashboard
+from rayfort.audit.dashboard import MOSAIC_COLUMNS, Dashboard, Row, TenantDashboardSpec, Text, tenant_dashboard
 from rayfort.audit.logging_query import FilterSyntaxError, parse_filter
 from rayfort.config import ConfigError, load_environment
 from rayfort.policy import RayfortRules
