@@ -43,21 +43,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", help="a cdktf.out directory or a git ref (e.g. origin/main) to diff against")
     parser.add_argument("--plan", type=Path, help="summarise this `terraform show -json` plan instead of a diff")
     parser.add_argument("--no-judges", action="store_true", help="leave out the judge table (faster)")
-<<<<<<< HEAD
     parser.add_argument(
         "--report-dir",
         type=Path,
         help=f"where {REPORT} (the full report) and {COMMENT} (the pull-request comment) go (default: OUT/review)",
     )
     parser.add_argument("--output", type=Path, help="also write the full report to this file")
-=======
-    parser.add_argument("--output", type=Path, help="also write the report to this file")
     parser.add_argument(
         "--record",
         action="store_true",
         help="write the deploy record (verdict, waivers, stack digests) beside each stack for Terraform to read",
     )
->>>>>>> c371854 (Deploy record written by the review; audit settings in the shipped environments; tests of the audit trail, alerts, dashboards and record)
     args = parser.parse_args(argv)
 
     try:
