@@ -42,8 +42,9 @@ from rayfort.stacks import (
 def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     """Build every stack of ``env``; stacks share values only through their typed refs."""
     app = App(outdir=outdir, skip_validation=False)
-    network = network_stack(app, env).refs
-    audit = audit_stack(app, env).refs
+    networking = network_stack(app, env)
+    network = networking.refs
+    audit = audit_stack(app, env, networking).refs
     cluster = gke_stack(app, env, network, audit).refs
     operator = kuberay_stack(app, env, cluster, network).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
@@ -70,9 +71,9 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
     )
 
 
-def audit_stack(scope: Construct, env: Environment) -> AuditStack:
+def audit_stack(scope: Construct, env: Environment, network: NetworkStack) -> AuditStack:
     created = env.cluster.kms.create
-    return AuditStack(
+    stack = AuditStack(
         scope,
         "audit",
         Platform.of(env),
@@ -86,6 +87,9 @@ def audit_stack(scope: Construct, env: Environment) -> AuditStack:
             operator_namespace=None if env.kuberay.install == "gke-addon" else OPERATOR_NAMESPACE,
         ),
     )
+    # The perimeter and the organization policy guardrails are in force before the evidence's key and bucket exist.
+    stack.add_dependency(network)
+    return stack
 
 
 def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, audit: AuditRefs) -> GkeStack:

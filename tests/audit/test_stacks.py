@@ -10,6 +10,8 @@ import pytest
 
 from rayfort.audit.filters import AUDIT_CATEGORIES, KMS_KEY_LOGS, sink_filter
 from rayfort.audit.logging_query import parse_filter
+from rayfort.kms import IAM_PROPAGATION
+from rayfort.lifecycle.order import deploy_order
 from rayfort.stacks.audit import TENANT_DATA_SERVICES
 from tests.audit.dashboard_schema import DASHBOARD_SCHEMA
 from tests.conftest import SHIPPED, environment, resources
@@ -38,7 +40,14 @@ def test_audit_bucket_is_locked_with_cmek_and_waits_for_the_key_grant(synthesize
         grant["member"]
         == "serviceAccount:${data.google_logging_project_cmek_settings.logging-agent.service_account_id}"
     )
-    assert f"google_kms_crypto_key_iam_member.{grant_name}" in bucket["depends_on"]
+    # The bucket waits for the grant to propagate, like every other key user (rayfort.kms).
+    (sleep_name, sleep), *others = [
+        (name, body)
+        for name, body in audit["resource"]["time_sleep"].items()
+        if body["triggers"]["grant"] == f"${{google_kms_crypto_key_iam_member.{grant_name}.id}}"
+    ]
+    assert not others and sleep["create_duration"] == IAM_PROPAGATION
+    assert bucket["depends_on"] == [f"time_sleep.{sleep_name}"]
     assert bucket["project"] == settings.bucket_project(environment(env))
 
 
@@ -156,7 +165,8 @@ def test_every_stack_records_the_review_it_was_deployed_with(synthesized, shippe
 def test_audit_deploys_after_network_and_before_the_cluster(shipped_outdirs) -> None:
     manifest = json.loads((shipped_outdirs["dev"] / "manifest.json").read_text())
     assert "audit" in manifest["stacks"]["gke"]["dependencies"]
-    assert "gke" not in manifest["stacks"]["audit"].get("dependencies", [])
+    assert manifest["stacks"]["audit"]["dependencies"] == ["network"]
+    assert deploy_order(manifest)[:3] == ["network", "audit", "gke"]
 
 
 def test_the_record_matches_what_terraform_hashes(shipped_outdirs, tmp_path) -> None:

@@ -22,12 +22,7 @@ from rayfort._cdk import (
     TerraformVariable,
     TerraformVariableValidationConfig,
 )
-
-RECORD_VARIABLE = "rayfort_review"
-RECORD_FILE = "rayfort-review.auto.tfvars.json"
-"""Written by ``python -m rayfort_tools.review --record`` beside each stack's cdk.tf.json."""
-STACK_FILE = "cdk.tf.json"
-PASS = "pass"
+from rayfort.lifecycle.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE
 
 
 class DeployRecord(Construct):

@@ -33,5 +33,7 @@ def summary(record: SynthRecord, source: Path, outdir: Path) -> str:
     lines.append(f"  policy: {verdict} ({policy.on} checks on{waived})")
     lines.append(f"  deploy order: {' -> '.join(record.order)}")
     shipped = source.parent.name == "environments" and source.stem == record.environment
-    lines.append(f"  next: make plan STACK={record.order[0]} ENV={record.environment if shipped else _shown(source)}")
+    env = record.environment if shipped else _shown(source)
+    # Terraform plans only reviewed stacks: the review writes the record each stack is planned with.
+    lines.append(f"  next: make review ENV={env}, then make plan STACK={record.order[0]} ENV={env}")
     return "\n".join(lines)

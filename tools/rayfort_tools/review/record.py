@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rayfort.audit.deploy_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE
+from rayfort.lifecycle.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE, stack_digest
 from rayfort_tools.review.gate import Verdict
 from rayfort_tools.review.synth_output import SynthOutput
 
@@ -29,7 +29,7 @@ FAIL = "fail"
 def stack_digests(output: SynthOutput) -> dict[str, str]:
     """SHA-256 of each stack's cdk.tf.json, exactly the bytes Terraform's filesha256 reads."""
     return {
-        stack: hashlib.sha256((output.root / "stacks" / stack / STACK_FILE).read_bytes()).hexdigest()
+        stack: stack_digest((output.root / "stacks" / stack / STACK_FILE).read_bytes())
         for stack in sorted(output.stacks)
     }
 
