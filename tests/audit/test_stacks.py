@@ -181,6 +181,15 @@ def test_the_record_matches_what_terraform_hashes(shipped_outdirs, tmp_path) -> 
     output = SynthOutput.load(out)
     record = deploy_record(output, Verdict(), "prod", "# review")
     assert record["verdict"] == "pass" and deploy_record(output, Verdict(unwaived=["x"]), "prod")["verdict"] == "fail"
+    # Failures of a judge make judge treats as advisory are recorded, and do not refuse the deploy.
+    failed = Verdict(failed_checks=["deployability: prod: [trust] x", "checkov: CKV_X"])
+    assert deploy_record(output, failed, "prod")["verdict"] == "fail"
+    advisory = deploy_record(
+        output, Verdict(failed_checks=failed.failed_checks[:1]), "prod", "", frozenset({"deployability"})
+    )
+    assert advisory["verdict"] == "pass" and advisory["advisory_failures"] == ["deployability: prod: [trust] x"]
+    blocked = deploy_record(output, failed, "prod", "", frozenset({"deployability"}))
+    assert blocked["verdict"] == "fail" and blocked["failed_checks"] == ["checkov: CKV_X"]
     for stack in output.stacks:
         digest = hashlib.sha256((out / "stacks" / stack / "cdk.tf.json").read_bytes()).hexdigest()
         assert record["stacks"][stack] == digest

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.record:
         from rayfort_tools.review.record import deploy_record, write_record
 
-        write_record(output, deploy_record(output, review.verdict, args.env, review.markdown))
+        advisory = frozenset(result.judge for result in judges or [] if result.advisory)
+        write_record(output, deploy_record(output, review.verdict, args.env, review.markdown, advisory))
     return review.exit_code
 
 

@@ -51,9 +51,17 @@ def _source() -> dict[str, str]:
     return found
 
 
-def deploy_record(output: SynthOutput, verdict: Verdict, environment: str, report: str = "") -> dict[str, Any]:
-    """The record of one review: verdict, waivers in force, stack digests, the report's digest and its source."""
+def deploy_record(
+    output: SynthOutput, verdict: Verdict, environment: str, report: str = "", advisory: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The record of one review: verdict, waivers in force, stack digests, the report's digest and its source.
+
+    Failures of the ``advisory`` judges (those ``make judge`` shows but does not fail on, such as
+    deployability until RAYFORT_ENFORCE_DEPLOYABILITY=1) are recorded apart and do not fail the record:
+    a deploy is refused for what the project enforces, and its record shows what it does not yet.
+    """
     digests = stack_digests(output)
+    blocking = [check for check in verdict.failed_checks if check.split(":", 1)[0] not in advisory]
     waivers = [
         {"rule": e["rule"], "resource": e["path"], "reason": e.get("waiver_reason", "")}
         for e in output.policy.get("evaluations", [])
@@ -61,10 +69,11 @@ def deploy_record(output: SynthOutput, verdict: Verdict, environment: str, repor
     ]
     return {
         "environment": environment,
-        "verdict": PASS if verdict.exit_code == 0 else FAIL,
+        "verdict": PASS if not verdict.unwaived and not blocking else FAIL,
         "waivers": sorted(waivers, key=lambda w: (w["rule"], w["resource"])),
         "unwaived_weakenings": list(verdict.unwaived),
-        "failed_checks": list(verdict.failed_checks),
+        "failed_checks": blocking,
+        "advisory_failures": [check for check in verdict.failed_checks if check not in blocking],
         "stacks": digests,
         "digest": hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest(),
         "report_sha256": hashlib.sha256(report.encode()).hexdigest(),
