@@ -22,6 +22,7 @@ from tests.conftest import environment
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = [
     "network",
+    "audit",
     "gke",
     "kuberay",
     "tenant-fraud-scoring",
@@ -78,10 +79,11 @@ def test_run_triggers_follow_the_deploy_order_without_repeats(tf_json: dict) -> 
     refs = {ref: stack for stack, ref in _workspace_refs(tf_json).items()}
     edges = sorted((refs[t["sourceable_id"]], refs[t["workspace_id"]]) for t in _resources(tf_json, "tfe_run_trigger"))
     assert edges == [
+        ("audit", "gke"),
         ("gke", "kuberay"),
         ("kuberay", "tenant-fraud-scoring"),
         ("kuberay", "tenant-risk-models"),
-        ("network", "gke"),
+        ("network", "audit"),
         ("tenant-fraud-scoring", "exposure"),
         ("tenant-risk-models", "exposure"),
     ]
@@ -113,6 +115,7 @@ def test_in_cluster_stacks_run_on_the_vpc_agents(tf_json: dict) -> None:
     modes = {stack_of[s["workspace_id"]]: s["execution_mode"] for s in _resources(tf_json, "tfe_workspace_settings")}
     assert modes == {
         "network": "remote",
+        "audit": "remote",
         "gke": "remote",
         "kuberay": "agent",
         "tenant-fraud-scoring": "agent",
