@@ -19,7 +19,6 @@ from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
 from rayfort.stacks import (
-    AuditRefs,
     AuditStack,
     AuditStackProps,
     ClusterRefs,
@@ -44,8 +43,14 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     app = App(outdir=outdir, skip_validation=False)
     networking = network_stack(app, env)
     network = networking.refs
-    audit = audit_stack(app, env, networking).refs
-    cluster = gke_stack(app, env, network, audit).refs
+    audit_trail = audit_stack(app, env)
+    # The perimeter and the organization policy guardrails are in force before the evidence's key and bucket exist.
+    audit_trail.add_dependency(networking)
+    audit = audit_trail.refs
+    gke = gke_stack(app, env, network)
+    # The audit trail and Data Access logs exist before the first cluster is created.
+    gke.add_dependency(audit.stack)
+    cluster = gke.refs
     operator = kuberay_stack(app, env, cluster, network).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
     exposure_stack(app, env, network, cluster, tenants)
@@ -71,9 +76,9 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
     )
 
 
-def audit_stack(scope: Construct, env: Environment, network: NetworkStack) -> AuditStack:
+def audit_stack(scope: Construct, env: Environment) -> AuditStack:
     created = env.cluster.kms.create
-    stack = AuditStack(
+    return AuditStack(
         scope,
         "audit",
         Platform.of(env),
@@ -87,13 +92,10 @@ def audit_stack(scope: Construct, env: Environment, network: NetworkStack) -> Au
             operator_namespace=None if env.kuberay.install == "gke-addon" else OPERATOR_NAMESPACE,
         ),
     )
-    # The perimeter and the organization policy guardrails are in force before the evidence's key and bucket exist.
-    stack.add_dependency(network)
-    return stack
 
 
-def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, audit: AuditRefs) -> GkeStack:
-    stack = GkeStack(
+def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeStack:
+    return GkeStack(
         scope,
         "gke",
         Platform.of(env),
@@ -106,9 +108,6 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, audit: A
         ),
         network,
     )
-    # The audit trail and Data Access logs exist before the first cluster is created.
-    stack.add_dependency(audit.stack)
-    return stack
 
 
 def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs) -> KubeRayStack:

@@ -22,7 +22,7 @@ def snapshot_json(snapshot):
 
 
 def _expected_stacks(name: str) -> set[str]:
-    return {"network", "gke", "kuberay", "exposure"} | {f"tenant-{t.name}" for t in environment(name).tenants}
+    return {"network", "audit", "gke", "kuberay", "exposure"} | {f"tenant-{t.name}" for t in environment(name).tenants}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

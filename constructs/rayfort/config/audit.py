@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field
 
 from rayfort.config._types import Model, Problem, ProjectId
+from rayfort.config.org_policy import key_projects
 
 if TYPE_CHECKING:
     from rayfort.config.environment import Environment
@@ -104,7 +105,8 @@ def problems(env: Environment) -> list[Problem]:
     if "gcp.restrictCmekCryptoKeyProjects" in policies.enforced and policies.allowed_kms_projects:
         project = key_project(env)
         allowed = set(policies.allowed_kms_projects)
-        if project not in allowed:
+        # A project the cluster's keys come from too is reported once, for the cluster's setting.
+        if project not in allowed and project not in {found for _, found in key_projects(env)}:
             found.append(
                 Problem(
                     ("audit", "kms_key"),
