@@ -111,11 +111,14 @@ deploy: synth ## Deploy one stack: STACK=<stack> [AUTO_APPROVE=1], after make re
 	@$(LIFECYCLE) check-stack $(STACK)
 	$(CDKTF) deploy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
 
-deploy-all: synth ## Deploy every stack of ENV one by one in dependency order (read from cdktf.out/manifest.json), after make review.
+# Air-gapped, the mirror stack is followed by a step outside Terraform: filling the mirror (make mirror-commands).
+# deploy-all stops after the mirror stack and says so, until MIRROR_FILLED=1 says the mirror holds the pinned versions.
+deploy-all: synth ## Deploy every stack of ENV in dependency order (cdktf.out/manifest.json), after make review; stops after the mirror stack until MIRROR_FILLED=1.
 	@$(LIFECYCLE) check-reviews
 	@set -e; for stack in $$($(LIFECYCLE) order); do \
 	  echo "rayfort: deploying $$stack"; \
 	  $(CDKTF) deploy $$stack $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE); \
+	  $(LIFECYCLE) pause-after $$stack $(if $(filter 1,$(MIRROR_FILLED)),--done); \
 	done
 
 destroy: synth ## Destroy one stack: STACK=<stack>, after make review; refused while other stacks depend on it (FORCE=1 to go on).

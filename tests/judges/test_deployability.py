@@ -86,8 +86,8 @@ class App:
         ]
 
     def tenant_stacks(self) -> list[str]:
-        """Stacks that create a Namespace and a RayCluster in it."""
-        return sorted(s for s in self.stacks if self.manifests(s, "Namespace") and self.manifests(s, "RayCluster"))
+        """Stacks that create a RayCluster (in their own namespace, or the namespaced operator's stack's)."""
+        return sorted(s for s in self.stacks if self.manifests(s, "RayCluster"))
 
     def operator_stack(self) -> str:
         (stack,) = [s for s in self.stacks if self.releases(s, "kuberay-operator")]

@@ -459,6 +459,18 @@ UPSTREAM_OBJECTS = {
         },
     ),
     "Issuer": ("cert-manager.io/v1", {"selfSigned": {}}),
+    # From the cert-manager chart's CRD templates (the reference crds/ has no copy).
+    "ClusterIssuer": ("cert-manager.io/v1", {"ca": {"secretName": "corp-ca"}}),
+    "CertificateRequest": (
+        "cert-manager.io/v1",
+        {
+            "request": "LS0tLS1CRUdJTg==",
+            "issuerRef": {"group": "cert-manager.io", "kind": "Issuer", "name": "team-a-ray-ca"},
+            "duration": "2160h",
+            "isCA": False,
+            "usages": ["digital signature", "server auth", "client auth"],
+        },
+    ),
     "PodMonitoring": (
         "monitoring.googleapis.com/v1",
         {
@@ -511,6 +523,7 @@ def test_upstream_crd_kinds_fail_on_an_unknown_field(kind):
     "kind, path, value",
     [
         ("Certificate", ("privateKey", "rotationPolicy"), "Sometimes"),
+        ("CertificateRequest", ("usages", 0), "server"),
         ("HTTPRoute", ("rules", 0, "backendRefs", 0, "port"), 0),
         ("Gateway", ("listeners", 0, "port"), 70000),
         ("PodMonitoring", ("endpoints", 0, "interval"), "often"),

@@ -177,3 +177,23 @@ def test_checkov_accepts_only_what_a_waiver_of_the_control_it_judges_accepts(tmp
         ["CKV2_RAYFORT_1", "google_container_node_pool.cpu"],
         ["CKV_RAYFORT_6", "google_container_node_pool.gpu"],
     ]
+
+
+def test_schema_judge_checks_the_certificate_request_a_pod_sends(tmp_path: Path) -> None:
+    """The Ray pods' init containers send a CertificateRequest built from their environment: it is judged too."""
+    from rayfort.tenant.ray_tls import REQUEST_ENV, leaf_request
+    from tests.tenant.test_ray_objects import inputs
+
+    def pod_sending(request: dict) -> dict:
+        pod = json.loads(json.dumps(ROOT_POD))
+        container = {"name": "ray-tls-cert", "image": "i", "env": [{"name": REQUEST_ENV, "value": json.dumps(request)}]}
+        pod["spec"]["template"]["spec"]["initContainers"] = [container]
+        del pod["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+        return pod
+
+    request = leaf_request(inputs())
+    assert judge_schemas([_env(tmp_path, pod_sending(request))]).failed == 0
+    request["spec"]["usages"] = ["server"]
+    result = judge_schemas([_env(tmp_path, pod_sending(request))])
+    assert (result.checked, result.failed) == (2, 1)
+    assert f"ray-tls-cert {REQUEST_ENV}: $.spec.usages[0]" in result.failures[0]

@@ -15,10 +15,12 @@ from tests.conftest import environment
 
 
 def build_kuberay(env: Environment, outdir: str = "cdktf.out") -> App:
-    """network, gke and kuberay: the kuberay stack and everything it references."""
+    """network, the mirror (air-gapped), gke and kuberay: the kuberay stack and everything it references."""
     app = App(outdir=outdir, skip_validation=False)
-    network = wiring.network_stack(app, env).refs
-    wiring.kuberay_stack(app, env, wiring.gke_stack(app, env, network).refs, network)
+    networking = wiring.network_stack(app, env)
+    mirror = wiring.mirror_stack(app, env, networking)
+    cluster = wiring.gke_stack(app, env, networking.refs, mirror).refs
+    wiring.kuberay_stack(app, env, cluster, networking.refs, mirror)
     return app
 
 
@@ -42,5 +44,17 @@ def kuberay_stack(tmp_path_factory: pytest.TempPathFactory):
             synthesize(env, outdir, build=build_kuberay)
             cache[key] = json.loads((outdir / "stacks" / "kuberay" / "cdk.tf.json").read_text())
         return cache[key]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def mirror_stack(tmp_path_factory: pytest.TempPathFactory):
+    """Synthesize an air-gapped environment and return its mirror stack's Terraform JSON."""
+
+    def run(env: Environment) -> dict:
+        outdir: Path = tmp_path_factory.mktemp("mirror") / "cdktf.out"
+        synthesize(env, outdir, build=build_kuberay)
+        return json.loads((outdir / "stacks" / "mirror" / "cdk.tf.json").read_text())
 
     return run

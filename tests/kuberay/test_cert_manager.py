@@ -123,9 +123,10 @@ def test_values_render_deterministically() -> None:
 # --- when it is installed -----------------------------------------------------
 
 
-@pytest.mark.parametrize(("tls", "needed"), [("cert-manager", True), ("kuberay", True), ("secret-manager", False)])
-def test_needed_exactly_when_a_tenant_gets_certificates_from_it(tls: str, needed: bool) -> None:
-    assert cert_manager_needed(with_tenants("dev", tls=tls)) is needed
+@pytest.mark.parametrize("tls", ["cert-manager", "kuberay", "secret-manager"])
+def test_needed_by_every_tls_source(tls: str) -> None:
+    """secret-manager too: cert-manager signs with the organization's issuing CA, so no Ray pod holds its key."""
+    assert cert_manager_needed(with_tenants("dev", tls=tls)) is True
 
 
 def test_not_needed_without_tenants() -> None:
@@ -139,17 +140,26 @@ def test_a_plain_runtime_tenant_with_cert_manager_tls_needs_it() -> None:
 
 
 def test_not_installed_when_no_tenant_needs_it(kuberay_stack) -> None:
-    tf = kuberay_stack(with_tenants("dev", tls="secret-manager"))
+    data = environment("dev").model_dump(mode="json", exclude_unset=True)
+    data["tenants"], data["waivers"] = [], []  # no tenant, so nothing any waiver covers
+    tf = kuberay_stack(Environment.model_validate(data))
     assert [r for r in resources(tf, "helm_release") if r["chart"] == "cert-manager"] == []
     assert _cert_manager_manifests(tf) == []
 
 
-@pytest.mark.parametrize("install", ["helm", "namespaced", "gke-addon"])
-def test_installed_in_every_operator_mode(kuberay_stack, install: str) -> None:
+@pytest.mark.parametrize("install", ["helm", "gke-addon"])
+def test_installed_by_the_stack_in_the_cluster_wide_modes(kuberay_stack, install: str) -> None:
     tf = kuberay_stack(variant("dev", install=install))
     assert _release(tf)["namespace"] == NAMESPACE
     kinds = sorted(m["kind"] for m in _cert_manager_manifests(tf))
     assert kinds == ["Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy"]
+
+
+def test_a_cluster_admin_prerequisite_with_the_namespaced_operator(kuberay_stack) -> None:
+    """cert-manager is cluster-wide (CRDs, ClusterRoles, webhooks): beyond a team that is not cluster-admin."""
+    tf = kuberay_stack(variant("dev", install="namespaced"))
+    assert [r for r in resources(tf, "helm_release") if r["chart"] == "cert-manager"] == []
+    assert _cert_manager_manifests(tf) == []
 
 
 # --- the synthesized stack ----------------------------------------------------

@@ -1,4 +1,4 @@
-"""The private mirror: repositories, key, scanning, readers, and the list of what to copy into it."""
+"""The private mirror (its own stack): repositories, key, scanning, readers, and the list of what to copy into it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ MIRROR = "europe-west3-docker.pkg.dev/rayfort-airgap-000000"
 
 
 @pytest.fixture(scope="module")
-def airgapped(kuberay_stack) -> dict:
+def airgapped(mirror_stack) -> dict:
+    return mirror_stack(environment("airgapped"))
+
+
+@pytest.fixture(scope="module")
+def airgapped_kuberay(kuberay_stack) -> dict:
     return kuberay_stack(environment("airgapped"))
 
 
@@ -40,8 +45,10 @@ def test_created_key_rotates_and_cannot_be_destroyed(airgapped) -> None:
     assert grant["member"].endswith("@gcp-sa-artifactregistry.iam.gserviceaccount.com")
 
 
-def test_only_the_node_identity_reads_and_nothing_is_public(airgapped) -> None:
-    members = resources(airgapped, "google_artifact_registry_repository_iam_member")
+def test_only_the_node_identity_reads_and_nothing_is_public(airgapped, airgapped_kuberay) -> None:
+    # The mirror stack grants nobody; the kuberay stack, which knows the nodes' identity, grants them.
+    assert resources(airgapped, "google_artifact_registry_repository_iam_member") == []
+    members = resources(airgapped_kuberay, "google_artifact_registry_repository_iam_member")
     assert [m["role"] for m in members] == ["roles/artifactregistry.reader"]
     assert members[0]["member"].startswith(
         "serviceAccount:${data.terraform_remote_state.cross-stack-reference-input-gke"
@@ -78,7 +85,7 @@ def test_images_to_mirror_for_the_pinned_versions() -> None:
 def test_cert_manager_is_mirrored_only_when_a_tenant_needs_it() -> None:
     env = environment("airgapped")
     data = env.model_dump(mode="json", exclude_unset=True)
-    data["tenants"] = [{**tenant, "tls": "secret-manager"} for tenant in data["tenants"]]
+    data["tenants"] = []
     sources = [source for source, _ in images_to_mirror(Environment.model_validate(data))]
     assert sources and not [s for s in sources if "jetstack" in s]
 

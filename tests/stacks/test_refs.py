@@ -99,10 +99,7 @@ def test_the_tenant_stack_reaches_the_cluster_through_its_refs(platform_app) -> 
     assert (ring["name"], ring["project"]) == ("acme-research", "acme-ml-000000")
     [redis] = resources(tenant, "google_redis_instance")
     assert redis["authorized_network"] == NETWORK.network_id and "reserved_ip_range" not in redis
-    assert {b["name"] for b in resources(tenant, "google_storage_bucket")} == {
-        "acme-ml-000000-research-artifacts",
-        "acme-ml-000000-research-artifacts-logs",
-    }
+    assert {b["name"] for b in resources(tenant, "google_storage_bucket")} == {"acme-ml-000000-research-artifacts"}
 
 
 def test_stacks_offer_refs_and_nothing_else() -> None:

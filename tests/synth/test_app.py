@@ -22,7 +22,9 @@ def snapshot_json(snapshot):
 
 
 def _expected_stacks(name: str) -> set[str]:
-    return {"network", "audit", "gke", "kuberay", "exposure"} | {f"tenant-{t.name}" for t in environment(name).tenants}
+    env = environment(name)
+    mirror = {"mirror"} if env.registry_mirror is not None and env.registry_mirror.create else set()
+    return {"network", "audit", "gke", "kuberay", "exposure"} | mirror | {f"tenant-{t.name}" for t in env.tenants}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

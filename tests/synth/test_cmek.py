@@ -186,8 +186,9 @@ def test_every_kms_key_follows_a_changed_rotation_days(synth_env) -> None:
     assert periods == {
         "network": [],
         "audit": ["2592000s"],
+        "mirror": ["2592000s"],
         "gke": ["2592000s", "2592000s"],
-        "kuberay": ["2592000s"],
+        "kuberay": [],
         "tenant-research": ["2592000s"],
         "exposure": [],
     }

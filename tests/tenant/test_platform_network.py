@@ -201,10 +201,11 @@ def _expectations(env, tenants) -> IsolationExpectations:
                 egress=(
                     Egress(net.google_apis_cidr, (tcp(443),)),
                     METADATA_SERVER,
-                    # Only KubeRay heads run the autoscaler, which talks to the API server.
+                    # KubeRay heads run the autoscaler, which talks to the API server; with per-pod TLS leaves
+                    # every node does, as its init container requests the leaf.
                     *(
-                        (Egress(net.control_plane_cidr, (tcp(443),), head_only),)
-                        if tenant.ray_runtime == "kuberay"
+                        (Egress(net.control_plane_cidr, (tcp(443),), _api_server_users(tenant)),)
+                        if _api_server_users(tenant)
                         else ()
                     ),
                     # The platform cluster's GCS writes to Redis; KubeRay's cleanup Job deletes its data from it.
@@ -232,6 +233,11 @@ def _expectations(env, tenants) -> IsolationExpectations:
         ),
         operator_namespace=OPERATOR_NAMESPACE,
     )
+
+
+def _api_server_users(tenant) -> frozenset[str]:
+    autoscaler = {"head"} if tenant.ray_runtime == "kuberay" else set()
+    return frozenset(autoscaler | ({"head", "worker"} if tenant.tls in ("cert-manager", "secret-manager") else set()))
 
 
 @pytest.fixture(scope="module")

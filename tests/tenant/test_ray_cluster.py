@@ -156,6 +156,7 @@ def test_every_random_port_is_pinned(cluster: dict) -> None:
 
 
 def test_tls_sources() -> None:
+    """The Ray containers' TLS switches; where the files come from is tests/tenant/test_ray_tls.py."""
     assert ray_cluster(inputs(tls="kuberay"))["spec"]["tlsOptions"] == {"enabled": True}
     for tls in ("cert-manager", "secret-manager"):
         cluster = ray_cluster(inputs(tls=tls))
@@ -168,34 +169,7 @@ def test_tls_sources() -> None:
             assert env["RAY_TLS_SERVER_KEY"] == "/etc/ray/tls/tls.key"
             assert env["RAY_TLS_CA_CERT"] == "/etc/ray/tls/ca.crt"
             assert spec["initContainers"][0]["name"] == "ray-tls-cert"
-            # The CA key reaches the init container only, never the container that runs tenant code.
-            assert all(m["name"] != "ray-tls-ca" for m in ray["volumeMounts"])
             assert {"name": "ray-tls", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}} in spec["volumes"]
-
-
-def test_cert_manager_makes_the_tenant_ca_in_the_cluster() -> None:
-    objects = ray_runtime_objects(inputs(tls="cert-manager"))
-    issuer = next(o for o in objects if o["kind"] == "Issuer")
-    certificate = next(o for o in objects if o["kind"] == "Certificate")
-    assert issuer["spec"] == {"selfSigned": {}}
-    assert certificate["spec"]["isCA"] is True
-    assert certificate["spec"]["issuerRef"]["name"] == issuer["metadata"]["name"]
-    assert certificate["spec"]["privateKey"]["rotationPolicy"] == "Always"
-
-
-def test_secret_manager_mounts_the_ca_through_the_gke_add_on() -> None:
-    objects = ray_runtime_objects(inputs(tls="secret-manager"))
-    provider = next(o for o in objects if o["kind"] == "SecretProviderClass")
-    secrets = provider["spec"]["parameters"]["secrets"]
-    assert "projects/rayfort-dev-000000/secrets/team-a-ray-tls-ca-cert/versions/latest" in secrets
-    assert "projects/rayfort-dev-000000/secrets/team-a-ray-tls-ca-key/versions/latest" in secrets
-    head = ray_cluster(inputs(tls="secret-manager"))["spec"]["headGroupSpec"]["template"]["spec"]
-    csi = next(v for v in head["volumes"] if v["name"] == "ray-tls-ca")["csi"]
-    assert csi == {
-        "driver": "secrets-store-gke.csi.k8s.io",
-        "readOnly": True,
-        "volumeAttributes": {"secretProviderClass": "team-a-ray-tls-ca"},
-    }
 
 
 def test_pod_monitoring_scrapes_the_metrics_port() -> None:

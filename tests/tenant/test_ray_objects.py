@@ -81,6 +81,8 @@ def test_every_object_is_namespaced_in_the_tenant_namespace(runtime: str, tls: s
         "Issuer",
         "Certificate",
         "SecretProviderClass",
+        "Role",
+        "RoleBinding",
     }
     for obj in ray_runtime_objects(inputs(ray_runtime=runtime, tls=tls, token_auth=token)):
         assert obj["kind"] in namespaced
@@ -90,13 +92,17 @@ def test_every_object_is_namespaced_in_the_tenant_namespace(runtime: str, tls: s
 def test_plain_runtime_needs_no_cluster_scoped_object_and_no_kuberay() -> None:
     objects = ray_runtime_objects(inputs(ray_runtime="plain", tls="secret-manager"))
     kinds = {(obj["apiVersion"], obj["kind"]) for obj in objects}
-    # Only core kinds and the CRDs GKE itself installs (managed Prometheus, the Secret Manager add-on).
+    # Core kinds, the CRDs GKE itself installs (managed Prometheus, the Secret Manager add-on) and
+    # cert-manager's Issuer, which signs the pods' leaves with the organization's issuing CA.
     assert kinds == {
         ("v1", "ConfigMap"),
         ("v1", "Service"),
         ("apps/v1", "Deployment"),
         ("monitoring.googleapis.com/v1", "PodMonitoring"),
         ("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass"),
+        ("cert-manager.io/v1", "Issuer"),
+        ("rbac.authorization.k8s.io/v1", "Role"),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     }
     assert not [obj for obj in objects if not obj["metadata"].get("namespace")]
 

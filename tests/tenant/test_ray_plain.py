@@ -28,7 +28,12 @@ def test_objects_and_names() -> None:
     assert names == [
         ("ConfigMap", "team-a-redis-ca"),
         ("Issuer", "team-a-ray-ca-bootstrap"),
+        ("Certificate", "team-a-ray-root-ca"),
+        ("Issuer", "team-a-ray-root"),
         ("Certificate", "team-a-ray-ca"),
+        ("Issuer", "team-a-ray-ca"),
+        ("Role", "team-a-ray-certificate-requests"),
+        ("RoleBinding", "team-a-ray-certificate-requests"),
         ("SecretProviderClass", "team-a-ray-auth"),
         ("Service", "team-a-head-svc"),
         ("Deployment", "team-a-head"),

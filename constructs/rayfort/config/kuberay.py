@@ -59,13 +59,26 @@ def gates_needed_by(tenant: TenantSettings) -> set[str]:
     return set()
 
 
-CERT_MANAGER_TLS = frozenset({"cert-manager", "kuberay"})
-"""Tenant TLS sources whose certificates cert-manager issues (kuberay: the operator's tlsOptions ask it)."""
+CERT_MANAGER_TLS = frozenset({"cert-manager", "kuberay", "secret-manager"})
+"""Tenant TLS sources whose certificates cert-manager issues (kuberay: the operator's tlsOptions ask it;
+secret-manager: it signs with the organization's issuing CA, so no Ray pod holds that key)."""
 
 
 def cert_manager_needed(env: Environment) -> bool:
-    """Whether some tenant's Ray TLS needs cert-manager in the cluster; the kuberay stack installs it only then."""
+    """Whether some tenant's Ray TLS needs cert-manager in the cluster (its images are admitted and mirrored then)."""
     return any(tenant.tls in CERT_MANAGER_TLS for tenant in env.tenants)
+
+
+def cert_manager_installed(env: Environment) -> bool:
+    """Whether the kuberay stack installs cert-manager: when needed, except with the namespaced operator.
+
+    cert-manager is cluster-wide by nature (its CRDs, ClusterRoles, webhook
+    configurations), and the namespaced mode exists for platform teams that are
+    not cluster-admin: there a cluster admin installs it, a documented
+    prerequisite (rayfort.kuberay.prerequisites), and the tenants' Issuers and
+    Certificates, in their own namespaces, use it.
+    """
+    return cert_manager_needed(env) and env.kuberay.install != "namespaced"
 
 
 def effective_feature_gates(env: Environment) -> dict[str, bool]:

@@ -39,6 +39,13 @@ CLUSTER_ADMIN_PREREQUISITES: tuple[ClusterAdminPrerequisite, ...] = (
         "applies the KubeRay CRDs once per KubeRay version (with kuberay.manage_crds: false)",
     ),
     ClusterAdminPrerequisite(
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        "*.cert-manager.io",
+        "installs cert-manager (the pinned chart, with its CRDs, ClusterRoles and webhooks) when a tenant's TLS "
+        "needs it (tls: cert-manager or kuberay); the kuberay stack installs it only in the other modes",
+    ),
+    ClusterAdminPrerequisite(
         "admissionregistration.k8s.io",
         "ValidatingAdmissionPolicy",
         "rayfort-*",

@@ -5,6 +5,8 @@
   check-reviews              exit 2 unless every stack has a passing review record
   check-destroy STACK        exit 2 while other stacks of the app still depend on STACK (--force: warn only),
                              or STACK has no passing review record
+  pause-after STACK          exit 3, saying what to do, when a step outside Terraform comes after STACK
+                             (filling the mirror); --done: it is done, go on
   publish-deploy             copy the stacks to deploy/<env>/, print that directory
   check-deploy               exit 1 when deploy/<env>/ differs from the synth
 
@@ -20,7 +22,7 @@ import sys
 from pathlib import Path
 
 from rayfort.lifecycle import deploy_dir
-from rayfort.lifecycle.order import dependents, deploy_order
+from rayfort.lifecycle.order import dependents, deploy_order, pause_after
 from rayfort.lifecycle.record import read_record
 from rayfort.lifecycle.review_record import review_problem
 from rayfort.synthesized import read_manifest
@@ -30,12 +32,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rayfort.lifecycle", description=__doc__.splitlines()[0])
     parser.add_argument(
         "command",
-        choices=["order", "check-stack", "check-reviews", "check-destroy", "publish-deploy", "check-deploy"],
+        choices=[
+            "order",
+            "check-stack",
+            "check-reviews",
+            "check-destroy",
+            "pause-after",
+            "publish-deploy",
+            "check-deploy",
+        ],
     )
     parser.add_argument("stack", nargs="?", default="")
     parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
     parser.add_argument("--deploy-root", type=Path, default=Path("deploy"))
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--done", action="store_true", help="pause-after: the step is done")
     args = parser.parse_args(argv)
     try:
         manifest = read_manifest(args.outdir)
@@ -68,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         given = f"STACK={args.stack}" if args.stack else "no STACK"
         print(f"rayfort: {given}; stacks of this app, in deploy order: {' '.join(order)}", file=sys.stderr)
         return 2
+    if args.command == "pause-after":
+        return _pause(args.outdir, manifest, args.stack, done=args.done)
     if args.command == "check-destroy":
         blocking = dependents(manifest, args.stack)
         if blocking:
@@ -100,6 +113,27 @@ def _check_reviews(outdir: Path, manifest: dict, stacks: list[str]) -> int:
         file=sys.stderr,
     )
     return 2
+
+
+PAUSED = 3
+"""Exit code of a deliberate stop: not an error, a step for a person."""
+
+
+def _pause(outdir: Path, manifest: dict, stack: str, *, done: bool) -> int:
+    pause = pause_after(manifest, stack)
+    if pause is None:
+        return 0
+    record = read_record(outdir)
+    env = record.environment if record is not None else "<env>"
+    if done:
+        print(f"rayfort: {pause.done}=1: going on after {stack}", file=sys.stderr)
+        return 0
+    print(f"rayfort: stopped after {stack}. Next, {pause.step.format(env=env)}.", file=sys.stderr)
+    print(
+        f"  then: make deploy-all ENV={env} {pause.done}=1 (the stacks deployed so far plan no changes)",
+        file=sys.stderr,
+    )
+    return PAUSED
 
 
 if __name__ == "__main__":

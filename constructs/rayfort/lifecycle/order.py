@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -30,3 +31,40 @@ def deploy_order(manifest: dict[str, Any]) -> list[str]:
 def dependents(manifest: dict[str, Any], stack: str) -> list[str]:
     """The stacks that depend on ``stack`` directly: they must be changed or destroyed before it is."""
     return sorted(name for name, needs in dependencies(manifest).items() if stack in needs)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A step outside Terraform between one stack and the stacks after it, which read what the step provides."""
+
+    after: str
+    """The stack after which the step comes."""
+    command: str
+    """The command the step starts with, with ``{env}`` for the environment (shown in the deploy order)."""
+    step: str
+    """What to do, with ``{env}`` for the environment."""
+    done: str
+    """The make variable that says the step is done (``<NAME>=1``), for ``make deploy-all``."""
+
+
+PAUSES = (
+    Pause(
+        after="mirror",
+        command="make mirror-commands ENV={env}",
+        step=(
+            "fill the mirror: `make mirror-commands ENV={env}` prints the crane and helm commands that copy the "
+            "pinned images and charts into it; run them on a host with internet access. The stacks after it read "
+            "their charts from the mirror when they are planned. Do it again whenever rayfort's pinned versions change"
+        ),
+        done="MIRROR_FILLED",
+    ),
+)
+"""The mirror stack (rayfort.stacks.mirror) creates empty repositories that the kuberay stack reads at plan time."""
+
+
+def pause_after(manifest: dict[str, Any], stack: str) -> Pause | None:
+    """The step after ``stack``, before the stacks that follow it; None when there is none, or nothing follows."""
+    order = deploy_order(manifest)
+    if stack not in order or stack == order[-1]:
+        return None
+    return next((pause for pause in PAUSES if pause.after == stack), None)

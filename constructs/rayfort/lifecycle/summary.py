@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rayfort.lifecycle.order import PAUSES
 from rayfort.lifecycle.record import SynthRecord
 
 
@@ -31,9 +32,20 @@ def summary(record: SynthRecord, source: Path, outdir: Path) -> str:
     waived = f", {len(policy.waived)} waived: {', '.join(sorted(set(policy.waived)))}" if policy.waived else ""
     verdict = "passed" if not policy.violated else f"{policy.violated} violated"
     lines.append(f"  policy: {verdict} ({policy.on} checks on{waived})")
-    lines.append(f"  deploy order: {' -> '.join(record.order)}")
     shipped = source.parent.name == "environments" and source.stem == record.environment
     env = record.environment if shipped else _shown(source)
+    lines.append(f"  deploy order: {' -> '.join(_steps(record, env))}")
     # Terraform plans only reviewed stacks: the review writes the record each stack is planned with.
     lines.append(f"  next: make review ENV={env}, then make plan STACK={record.order[0]} ENV={env}")
     return "\n".join(lines)
+
+
+def _steps(record: SynthRecord, env: str) -> list[str]:
+    """The stacks in deploy order, with the steps outside Terraform between them in brackets."""
+    steps = []
+    for name in record.order:
+        steps.append(name)
+        steps += [
+            f"[{pause.command.format(env=env)}]" for pause in PAUSES if pause.after == name and name != record.order[-1]
+        ]
+    return steps

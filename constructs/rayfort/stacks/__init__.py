@@ -1,9 +1,9 @@
-"""rayfort's stack compositions: network, audit, gke, kuberay, tenant-<name> and exposure.
+"""rayfort's stack compositions: network, audit, mirror (air-gapped), gke, kuberay, tenant-<name> and exposure.
 
 Each is a TerraformStack with its own state, built from typed settings, a
 Platform (project, region, environment, labels, state backend) and the typed
-refs of the stacks it depends on: NetworkRefs, AuditRefs, ClusterRefs, OperatorRefs
-and TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
+refs of the stacks it depends on: NetworkRefs, AuditRefs, MirrorRefs, ClusterRefs,
+OperatorRefs and TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
 (see ``main.py`` and ``stacks/app.py`` in the rayfort repository).
 """
 
@@ -12,6 +12,7 @@ from rayfort.stacks.base import Platform, RayfortStack, workspace_name
 from rayfort.stacks.exposure import ExposureStack, ExposureStackProps
 from rayfort.stacks.gke import ClusterRefs, GkeStack, GkeStackProps
 from rayfort.stacks.kuberay import KubeRayStack, KubeRayStackProps, OperatorRefs
+from rayfort.stacks.mirror import MirrorRefs, MirrorStack
 from rayfort.stacks.network import NetworkRefs, NetworkStack, NetworkStackProps
 from rayfort.stacks.tenant import TenantRefs, TenantStack
 
@@ -26,6 +27,8 @@ __all__ = [
     "GkeStackProps",
     "KubeRayStack",
     "KubeRayStackProps",
+    "MirrorRefs",
+    "MirrorStack",
     "NetworkRefs",
     "NetworkStack",
     "NetworkStackProps",

@@ -48,6 +48,11 @@ class ExposureStack(RayfortStack):
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
+        for tenant in tenants:
+            exposure = tenant.settings.exposure
+            if tenant.stack is not None and (exposure.internal.enabled or exposure.iap.enabled):
+                # Services and ingresses go into the published tenants' namespaces, in front of their heads.
+                self.add_dependency(tenant.stack)
         settings = props.settings
         prefix = props.resource_prefix
         for tenant in tenants:

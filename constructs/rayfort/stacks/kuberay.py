@@ -1,4 +1,4 @@
-"""The kuberay stack: the operator (cluster-wide, namespaced or GKE's add-on), cert-manager and the mirror."""
+"""The kuberay stack: the operator (cluster-wide, namespaced or GKE's add-on) and cert-manager."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rayfort._cdk import Construct, TerraformStack
 from rayfort._providers import google
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
+from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.kuberay.addon import GkeAddonCompatibility
@@ -22,7 +23,9 @@ from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirror, ArtifactMirrorProps
 from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.gke import ClusterRefs
+from rayfort.stacks.mirror import MirrorRefs
 from rayfort.stacks.network import NetworkRefs
+from rayfort.tenant.namespace import tenant_namespace
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class OperatorRefs:
     """The operator's namespace, which tenants' network policies admit to their heads' dashboards."""
     mirror: MirrorAddress | None
     """The private registry tenants' images come from; None when images come from upstream."""
+    namespaces: tuple[str, ...] = ()
+    """Tenant namespaces this stack creates (the namespaced operator's); their tenant stacks use them as they are."""
 
 
 @dataclass(frozen=True)
@@ -47,22 +52,23 @@ class KubeRayStackProps:
     admission: RayAdmission
     """What tenants' Ray clusters may be: the admission policies this stack applies to tenant namespaces
     (with a namespaced operator a cluster admin applies them instead: they are cluster-scoped)."""
-    tenant_namespaces: tuple[str, ...] = ()
-    """Namespaces of the tenants whose RayClusters the operator runs; the only ones it watches when namespaced."""
+    tenants: tuple[TenantSettings, ...] = ()
+    """The tenants whose RayClusters the operator runs. When namespaced, it watches exactly their namespaces,
+    and this stack creates them: the release puts the operator's Roles there, so they exist first."""
     feature_gates: tuple[tuple[str, bool], ...] = ()
     """Every feature gate with the value the operator runs with."""
     cert_manager: bool = False
-    """Install cert-manager, which issues tenants' Ray TLS certificates."""
-    mirror: ArtifactMirrorProps | None = None
-    """The private registry of images and charts; images and charts come from upstream when None."""
+    """Install cert-manager, which issues tenants' Ray TLS certificates (never with the namespaced operator,
+    whose cert-manager is a cluster admin's: see rayfort.kuberay.prerequisites)."""
 
 
 class KubeRayStack(RayfortStack):
     """Installs the KubeRay operator, and cert-manager when a tenant's TLS needs it, on the gke stack's cluster.
 
     Offers ``refs`` (OperatorRefs): the operator's namespace and the mirror.
-    Needs the platform, its settings (KubeRayStackProps), ClusterRefs and the
-    control plane's range from NetworkRefs.
+    Needs the platform, its settings (KubeRayStackProps), ClusterRefs, the
+    control plane's range from NetworkRefs and, when air-gapped, MirrorRefs: it
+    deploys after the mirror stack, once the mirror is filled.
     """
 
     def __init__(
@@ -73,18 +79,24 @@ class KubeRayStack(RayfortStack):
         props: KubeRayStackProps,
         cluster: ClusterRefs,
         network: NetworkRefs,
+        mirror: MirrorRefs | None = None,
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
         settings = props.settings
-        mirror = self._mirror(props.mirror, cluster)
+        registry = self._mirror(mirror, cluster)
+        namespaced = settings.install == "namespaced"
+        watched = tuple(tenant.name for tenant in props.tenants)
         self.refs = OperatorRefs(
-            stack=self, namespace=OPERATOR_NAMESPACE, mirror=props.mirror.address if props.mirror else None
+            stack=self,
+            namespace=OPERATOR_NAMESPACE,
+            mirror=mirror.address if mirror else None,
+            namespaces=watched if namespaced else (),
         )
-        token = google.DataGoogleClientConfig(self, "registry-client").access_token if mirror else None
+        token = google.DataGoogleClientConfig(self, "registry-client").access_token if registry else None
         # Tenants' certificates come from cert-manager whoever runs the operator, so GKE's add-on needs it too.
         if props.cert_manager:
-            self._cert_manager(network.control_plane_cidr, mirror, token)
+            self._cert_manager(network.control_plane_cidr, registry, token)
         if settings.install != "namespaced":
             AdmissionPolicies(self, "admission", props.admission)
         if settings.install == "gke-addon":
@@ -95,13 +107,12 @@ class KubeRayStack(RayfortStack):
         )
         source = ChartSource()
         image = OPERATOR_IMAGE
-        if mirror is not None:
-            source = ChartSource(repository=mirror.chart_registry, access_token=token)
-            image = mirror.address.mirrored(image)
-        watched = props.tenant_namespaces
+        if registry is not None:
+            source = ChartSource(repository=registry.chart_registry, access_token=token)
+            image = registry.address.mirrored(image)
         values = OperatorValues(
             image_repository=image,
-            watch_namespaces=watched if settings.install == "namespaced" else (),
+            watch_namespaces=watched if namespaced else (),
             feature_gates=props.feature_gates,
         )
         operator_network = OperatorNetwork(OPERATOR_NAMESPACE, network.control_plane_cidr, watched)
@@ -112,6 +123,8 @@ class KubeRayStack(RayfortStack):
             for obj in namespace_guardrails(operator_network, values)
         ]
         after = [namespace.manifest, *(guard.manifest for guard in guards)]
+        if namespaced:
+            after += [self._tenant_namespace(tenant) for tenant in props.tenants]
         if settings.manage_crds:
             crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
             after.append(crds.manifests)
@@ -121,6 +134,16 @@ class KubeRayStack(RayfortStack):
             KubeRayOperatorProps(namespace=OPERATOR_NAMESPACE, values=values, source=source),
             after=after,
         )
+
+    def _tenant_namespace(self, tenant: TenantSettings) -> object:
+        """A watched tenant's namespace, as its tenant stack would make it: the release's Roles go there.
+
+        Here rather than in the tenant stack, which deploys after this one: the
+        operator lists and watches every watched namespace when it starts, so its
+        Roles (rendered by the pinned chart, never copied) must be in place, in
+        namespaces that exist, before the release is waited for.
+        """
+        return KubernetesObject(self, f"tenant-namespace-{tenant.name}", tenant_namespace(tenant)).manifest
 
     def _cert_manager(self, control_plane_cidr: str, mirror: ArtifactMirror | None, token: str | None) -> None:
         """cert-manager from the public chart, or from the mirror with mirrored images when air-gapped."""
@@ -136,10 +159,13 @@ class KubeRayStack(RayfortStack):
         )
         CertManager(self, "cert-manager", props)
 
-    def _mirror(self, props: ArtifactMirrorProps | None, cluster: ClusterRefs) -> ArtifactMirror | None:
-        """The private registry, when there is one; nodes may pull from it."""
-        if props is None:
+    def _mirror(self, refs: MirrorRefs | None, cluster: ClusterRefs) -> ArtifactMirror | None:
+        """The private registry, when there is one: filled before this stack is planned; nodes may pull from it."""
+        if refs is None:
             return None
-        mirror = ArtifactMirror(self, "mirror", props)
+        if refs.stack is not None:
+            # Charts are read from the mirror at plan time: its repositories exist (and are filled) first.
+            self.add_dependency(refs.stack)
+        mirror = ArtifactMirror(self, "mirror", ArtifactMirrorProps(address=refs.address, create=False))
         mirror.grant_read(cluster.nodes)
         return mirror

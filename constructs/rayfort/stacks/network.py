@@ -60,7 +60,8 @@ class NetworkStackProps:
 
 
 class NetworkStack(RayfortStack):
-    """VPC (or a Shared VPC subnet), egress, firewall, private service access, VPC-SC and org policies.
+    """VPC (or a Shared VPC subnet), egress, firewall, private service access, VPC-SC, org policies, and
+    Data Access audit logs for Cloud Storage in the platform's project.
 
     Offers ``refs`` (NetworkRefs): the VPC and subnet, their ranges and the
     private service access reservation. Needs only its platform and settings.

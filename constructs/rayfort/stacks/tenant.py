@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from rayfort._cdk import Construct, TerraformOutput
+from rayfort._cdk import Construct, TerraformOutput, TerraformStack
 from rayfort.audit.tenant import TenantMonitoring, TenantMonitoringProps
 from rayfort.config.cluster import CreatedKeys
 from rayfort.config.placement import TenantPlacement
@@ -50,6 +50,9 @@ class TenantRefs:
     """The tenant's namespace (a reference, so objects put there wait for it)."""
     head_selector: Mapping[str, str]
     """Labels that select the head pod in either runtime, for Services in front of it."""
+    stack: TerraformStack | None = None
+    """The tenant's stack, which stacks placing objects in its namespace deploy after (the namespace is a
+    literal when the kuberay stack creates it, so a reference alone would not order them)."""
 
 
 class TenantStack(RayfortStack):
@@ -85,7 +88,10 @@ class TenantStack(RayfortStack):
         project = platform.project_id
         labels = {key.rsplit("/", 1)[1]: value for key, value in tenant_labels(tenant).items()}
 
-        namespace = TenantNamespace(self, "namespace", tenant).name
+        # With the namespaced operator the kuberay stack creates the namespace, before its Roles go there.
+        namespace = (
+            tenant.name if tenant.name in operator.namespaces else TenantNamespace(self, "namespace", tenant).name
+        )
         kuberay_token = tenant.ray_runtime == "kuberay" and tenant.token_auth
         TenantRbac(
             self,
@@ -185,7 +191,9 @@ class TenantStack(RayfortStack):
             ),
         )
         self._outputs(runtime)
-        self.refs = TenantRefs(settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name))
+        self.refs = TenantRefs(
+            settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self
+        )
 
     def _secrets(self, platform: Platform, tenant: TenantSettings, labels: dict[str, str], pods: Principal) -> None:
         """The Secret Manager secrets the pods mount, readable by the pods (and the token by developers)."""

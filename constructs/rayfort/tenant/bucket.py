@@ -1,4 +1,11 @@
-"""The tenant's artifact bucket, and the bucket its access logs land in."""
+"""The tenant's artifact bucket.
+
+Access to it is recorded by Data Access audit logs for Cloud Storage (DATA_READ,
+DATA_WRITE) in its project, which the network stack turns on, not by usage logs:
+those are written by ``group:cloud-storage-analytics@google.com``, a member that
+Domain Restricted Sharing (``iam.allowedPolicyMemberDomains``) refuses in most
+regulated organizations, so granting it would fail every tenant's apply.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,6 @@ from rayfort.kms import EncryptionKey
 from rayfort.names import short_name
 
 OBJECT_USER = "roles/storage.objectUser"
-OBJECT_CREATOR = "roles/storage.objectCreator"
-# The identity Cloud Storage writes usage logs as.
-STORAGE_ANALYTICS = "group:cloud-storage-analytics@google.com"
 _BUCKET_NAME_MAX = 63
 SECONDS_PER_DAY = 86_400
 
@@ -24,7 +28,7 @@ class TenantBucketProps:
     """Inputs of TenantBucket; protection is fixed, only durations and names vary."""
 
     name: str
-    """Globally unique artifact bucket name; the log bucket adds -logs."""
+    """Globally unique artifact bucket name."""
     location: str
     """The environment's region, so data stays where the cluster is."""
     kms_key: EncryptionKey
@@ -35,45 +39,25 @@ class TenantBucketProps:
     """Deleted objects stay restorable this long (Cloud Storage allows 7-90)."""
     noncurrent_version_days: int = 90
     """Replaced object versions are kept this long, then deleted."""
-    log_retention_days: int = 365
-    """Access logs are kept this long; versioning keeps any overwritten or deleted one as long."""
     labels: dict[str, str] = field(default_factory=dict)
     """Labels besides the provider's default labels."""
 
 
 def bucket_name(project_id: str, tenant: str, purpose: str) -> str:
-    """``<project>-<tenant>-<purpose>``, shortened with a hash to fit Cloud Storage's 63 characters with -logs."""
+    """``<project>-<tenant>-<purpose>``, shortened with a hash to fit Cloud Storage's 63 characters.
+
+    Still leaves room for "-logs": the names of existing buckets stay as they are.
+    """
     return short_name(f"{project_id}-{tenant}-{purpose}", _BUCKET_NAME_MAX - len("-logs"), keep_suffix=f"-{purpose}")
 
 
 class TenantBucket(Construct):
-    """CMEK, uniform access, public access prevented, versioned, soft-deleted, logged, never force-destroyed.
-
-    The access-log bucket is the end of the logging chain: it is protected the
-    same way but logs nowhere itself, and nobody of the tenant can write to it.
-    Logs expire after a retention period; an unlocked retention policy would
-    protect them no better than versioning does, and a locked one is irreversible.
-    """
+    """CMEK, uniform access, public access prevented, versioned, soft-deleted, never force-destroyed."""
 
     def __init__(self, scope: Construct, construct_id: str, props: TenantBucketProps) -> None:
         super().__init__(scope, construct_id)
         # Cloud Storage checks the key when a bucket is created: the grant comes first.
         depends_on = [props.kms_key.grant_encrypt_decrypt(props.storage_agent).propagated]
-        self.log_bucket = google.StorageBucket(
-            self,
-            "access-logs",
-            name=f"{props.name}-logs",
-            versioning={"enabled": True},
-            lifecycle_rule=[
-                {"action": {"type": "Delete"}, "condition": {"age": props.log_retention_days}},
-                {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": props.log_retention_days}},
-            ],
-            **_protected(props, "access logs"),
-            depends_on=depends_on,
-        )
-        google.StorageBucketIamMember(
-            self, "access-logs-writer", bucket=self.log_bucket.name, role=OBJECT_CREATOR, member=STORAGE_ANALYTICS
-        )
         self.bucket = google.StorageBucket(
             self,
             "bucket",
@@ -88,7 +72,6 @@ class TenantBucket(Construct):
                     },
                 }
             ],
-            logging={"log_bucket": self.log_bucket.name, "log_object_prefix": props.name},
             **_protected(props, "Ray artifacts"),
             depends_on=depends_on,
         )

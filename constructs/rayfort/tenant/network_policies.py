@@ -31,6 +31,7 @@ from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
 from rayfort.tenant.namespace import TENANT_LABEL
+from rayfort.tenant.ray_tls import issues_per_pod
 
 GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 # With Dataplane V2 the GKE metadata server, which serves Workload Identity tokens, answers here.
@@ -80,6 +81,8 @@ class TenantNetworkPolicyProps:
     """Namespace of the KubeRay operator, which polls the head's dashboard; none for operatorless clusters."""
     autoscaler: bool = False
     """The head runs KubeRay's in-tree autoscaler, which needs the API server; off for operatorless clusters."""
+    certificate_requests: bool = False
+    """Every Ray node requests its TLS leaf from cert-manager through the API server as it starts; off by default."""
     redis_cleanup: bool = False
     """KubeRay's GCS fault-tolerance cleanup Job reaches Redis when a cluster is deleted; off without the operator."""
     job_submitters: bool = False
@@ -116,6 +119,7 @@ class TenantNetworkPolicyProps:
             redis_cidr=redis_cidr,
             operator_namespace=operator_namespace if operated else None,
             autoscaler=operated,
+            certificate_requests=issues_per_pod(tenant),
             # Every RayCluster of ours has GCS fault tolerance on Memorystore, so deleting one runs the Job.
             redis_cleanup=operated,
             job_submitters=operated,
@@ -207,6 +211,16 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
             ingress=[{"from": [pods_in(*MANAGED_PROMETHEUS)], "ports": _tcp([props.ray_ports["metrics"]])}],
         ),
     ]
+    if props.certificate_requests:
+        # Each node's init container creates a CertificateRequest for its own leaf (rayfort.tenant.ray_tls).
+        policies.append(
+            _policy(
+                props,
+                "ray-certificate-requests",
+                _ray_nodes(props),
+                egress=[api_server_egress(props.control_plane_cidr)],
+            )
+        )
     if props.redis_cleanup:
         # When the platform's cluster is deleted, KubeRay waits for its head to go, then runs a Job that
         # deletes the cluster's storage namespace in Redis; without this the Job fails and the data stays.

@@ -107,7 +107,7 @@ def head_deployment(inputs: RayRuntimeInputs, tls: RayTls | None = None) -> dict
         [container],
         group=None,
         automount_token=False,
-        init_containers=tls.init_containers,
+        init_containers=tls.init_containers("head"),
         volumes=[ca_volume, *_auth_volumes(inputs), *tls.volumes],
     )
     return _deployment(inputs, f"{inputs.name}-head", "head", HEAD_GROUP, 1, spec, {"type": "Recreate"})
@@ -141,7 +141,7 @@ def worker_deployment(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls 
         [container],
         group=group,
         automount_token=False,
-        init_containers=tls.init_containers,
+        init_containers=tls.init_containers("worker"),
         volumes=[*_auth_volumes(inputs), *tls.volumes],
     )
     return _deployment(

@@ -88,7 +88,7 @@ def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
         [container],
         group=None,
         automount_token=True,
-        init_containers=tls.init_containers,
+        init_containers=tls.init_containers("head"),
         volumes=[ca_volume, *tls.volumes],
     )
     return {
@@ -112,7 +112,7 @@ def _worker_group(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls) -> 
         [container],
         group=group,
         automount_token=False,
-        init_containers=tls.init_containers,
+        init_containers=tls.init_containers("worker"),
         volumes=tls.volumes,
     )
     return {

@@ -67,11 +67,6 @@ def auth_token_secret_id(tenant: TenantSettings) -> str:
     return f"{tenant.name}-ray-auth-token"
 
 
-def tls_ca_secret_ids(tenant: TenantSettings) -> tuple[str, str]:
-    """Secret Manager secrets (certificate, private key) of the tenant CA, for ``tls: secret-manager``."""
-    return f"{tenant.name}-ray-tls-ca-cert", f"{tenant.name}-ray-tls-ca-key"
-
-
 def secret_manager_secret_ids(tenant: TenantSettings) -> tuple[str, ...]:
     """Secret Manager secrets the Ray pods mount through the GKE Secret Manager add-on.
 
@@ -79,12 +74,10 @@ def secret_manager_secret_ids(tenant: TenantSettings) -> tuple[str, ...]:
     account ``roles/secretmanager.secretAccessor`` on it; a person adds the value
     (``gcloud secrets versions add``), so no secret value is ever in Terraform state.
     """
-    ids: tuple[str, ...] = ()
+    # Never a CA key: with ``tls: secret-manager`` the issuing CA reaches cert-manager, not the pods (ray_tls).
     if tenant.ray_runtime == "plain" and tenant.token_auth:
-        ids += (auth_token_secret_id(tenant),)
-    if tenant.tls == "secret-manager":
-        ids += tls_ca_secret_ids(tenant)
-    return ids
+        return (auth_token_secret_id(tenant),)
+    return ()
 
 
 def ray_runtime_objects(inputs: RayRuntimeInputs) -> list[dict[str, Any]]:

@@ -12,6 +12,9 @@ Schema sources, by apiVersion/kind:
 * cert-manager (Certificate, Issuer), PodMonitoring, SecretProviderClass and
   the Gateway API (Gateway, HTTPRoute): the upstream CRDs in the reference
   data's ``crds/`` (their versions in ``crds/SOURCE.txt``).
+* cert-manager's CertificateRequest (which Ray pods send) and ClusterIssuer: the
+  CRDs in the reference copy of the cert-manager chart rayfort installs
+  (``charts/cert-manager/templates/crd-*.yaml``, Helm's directives dropped).
 * GKE kinds: JSON schemas of the GKE CRDs in the reference data.
 * Anything else (GKE's policy kinds, which have no public CRD): a field checker
   registered with ``register_field_checker``, or a ``NoSchema`` failure.
@@ -56,6 +59,12 @@ _UPSTREAM_CRDS = {
     ("gateway.networking.k8s.io", "Gateway"): "gateway.networking.k8s.io_gateways.yaml",
     ("gateway.networking.k8s.io", "HTTPRoute"): "gateway.networking.k8s.io_httproutes.yaml",
 }
+# Upstream CRDs the reference data has only inside the cert-manager chart (its templates/crd-*.yaml).
+_CHART_TEMPLATE_CRDS = {
+    ("cert-manager.io", "CertificateRequest"): ("cert-manager", "crd-cert-manager.io_certificaterequests.yaml"),
+    ("cert-manager.io", "ClusterIssuer"): ("cert-manager", "crd-cert-manager.io_clusterissuers.yaml"),
+}
+_HELM_DIRECTIVE = re.compile(r"^\s*\{\{.*\}\}\s*$")
 _GKE_SCHEMAS = {
     ("cloud.google.com/v1", "BackendConfig"): ("cloud.google.com", "backendconfig_v1.json"),
     ("networking.gke.io/v1", "ManagedCertificate"): ("networking.gke.io", "managedcertificate_v1.json"),
@@ -139,7 +148,7 @@ def validate_manifest(obj: dict) -> list[SchemaError]:
             served = f"KubeRay {KUBERAY_VERSION} does not serve {kind} in {api_version}"
             return [SchemaError(*identity, "$.apiVersion", served)]
         return _custom_resource_errors(identity, validator, obj)
-    if (_group(api_version), kind) in _UPSTREAM_CRDS:
+    if (_group(api_version), kind) in _UPSTREAM_CRDS or (_group(api_version), kind) in _CHART_TEMPLATE_CRDS:
         validator = _upstream_validator(api_version, kind)
         if validator is None:
             served = f"the upstream {kind} CRD does not serve {api_version}"
@@ -500,9 +509,15 @@ def _kuberay_validator(api_version: str, kind: str) -> Any:
 @functools.cache
 def _upstream_validator(api_version: str, kind: str) -> Any:
     """The validator for one served version of an upstream CRD; None when it is not served."""
-    crd_file = require_reference("crds", _UPSTREAM_CRDS[(_group(api_version), kind)])
-    with crd_file.open() as stream:
-        crd = yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    key = (_group(api_version), kind)
+    if key in _CHART_TEMPLATE_CRDS:
+        chart, template = _CHART_TEMPLATE_CRDS[key]
+        text = require_reference("charts", chart, "templates", template).read_text()
+        # The chart wraps the verbatim CRD in Helm directives, each on a line of its own.
+        text = "\n".join(line for line in text.splitlines() if not _HELM_DIRECTIVE.match(line))
+    else:
+        text = require_reference("crds", _UPSTREAM_CRDS[key]).read_text()
+    crd = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     version = api_version.rpartition("/")[2]
     for served in crd["spec"]["versions"]:
         if served["name"] == version and served.get("served"):
@@ -521,4 +536,5 @@ def _has_schema(api_version: str, kind: str) -> bool:
         return True
     if _group(api_version) == "ray.io" and kind in _KUBERAY_CRDS:
         return True
-    return (_group(api_version), kind) in _UPSTREAM_CRDS or (api_version, kind) in _GKE_SCHEMAS
+    key = (_group(api_version), kind)
+    return key in _UPSTREAM_CRDS or key in _CHART_TEMPLATE_CRDS or (api_version, kind) in _GKE_SCHEMAS

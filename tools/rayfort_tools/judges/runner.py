@@ -9,10 +9,11 @@ judge could not run.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,11 +150,12 @@ def _judge_schemas(envs: list[Synthesized], result: JudgeResult) -> None:
                     if isinstance(manifest, k8s_schema.SchemaError):
                         result.fail(f"{where}: {manifest.message}")
                         continue
-                    errors = k8s_schema.validate_manifest(manifest)
-                    if errors:
-                        result.fail(f"{where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
-                    else:
-                        result.ok()
+                    for sent_where, sent in [(where, manifest), *_sent_by_pods(where, manifest)]:
+                        errors = k8s_schema.validate_manifest(sent)
+                        if errors:
+                            result.fail(f"{sent_where}: " + "; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
+                        else:
+                            result.ok()
     except ReferenceMissing as missing:
         result.unavailable, result.reference_missing = str(missing), True
 
@@ -195,6 +197,44 @@ def judge_pod_security(envs: list[Synthesized]) -> JudgeResult:
     return result
 
 
+def judge_ca_custody(envs: list[Synthesized]) -> JudgeResult:
+    """No pod template we emit mounts or reads a CA's private key (rayfort_tools.judges.ca_custody)."""
+    from rayfort_tools.judges.ca_custody import ca_keys, pod_findings
+    from rayfort_tools.judges.workloads import stack_manifests
+
+    result = JudgeResult("CA key custody")
+    for env in envs:
+        manifests = {stack: stack_manifests(tf_json) for stack, tf_json in env.stacks.items()}
+        keys = ca_keys(m for stack_objects in manifests.values() for m in stack_objects)
+        for stack, objects in manifests.items():
+            for obj in objects:
+                for _path, findings in pod_findings(obj, keys):
+                    if findings:
+                        result.fail(f"{env.name}/{stack}: " + "; ".join(str(f) for f in findings[:5]))
+                    else:
+                        result.ok()
+    return result
+
+
+def _sent_by_pods(where: str, manifest: dict) -> Iterator[tuple[str, dict]]:
+    """The CertificateRequests a manifest's pods send (rayfort.tenant.ray_tls.REQUEST_ENV), as they send them.
+
+    The pod adds its name, owner and CSR; the CSR (the one required field of those) is stood in for here.
+    """
+    from rayfort.tenant.ray_tls import REQUEST_ENV
+
+    for path, spec in pod_security.pod_templates(manifest):
+        for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+            for entry in container.get("env") or []:
+                if entry.get("name") == REQUEST_ENV:
+                    try:
+                        request = json.loads(entry.get("value", ""))
+                        request["spec"]["request"] = base64.b64encode(b"(the pod's CSR)").decode()
+                    except (ValueError, TypeError, KeyError) as error:
+                        request = {"apiVersion": "(unreadable)", "kind": f"{REQUEST_ENV}: {error}"}
+                    yield f"{where} {path} {container.get('name')} {REQUEST_ENV}", request
+
+
 def _record(result: JudgeResult, where: str, violations: list) -> None:
     if violations:
         result.fail(f"{where}: " + "; ".join(str(v) for v in violations[:5]))
@@ -233,6 +273,7 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
     own clusters) and RayClusters besides the platform's, which get the platform cluster's flows.
     """
     from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
+    from rayfort.tenant.ray_tls import issues_per_pod
     from rayfort_tools.judges.tenant_isolation import (
         Egress,
         Ingress,
@@ -263,8 +304,11 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
             Egress(env.network.google_apis_cidr, (tcp(443),)),
             Egress(env.network.private_services_cidr, (tcp(6378),), redis_users, platform_cluster_only=True),
         ]
-        if operator_managed:  # the in-tree autoscaler on the head talks to the API server
-            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset({"head"})))
+        # The in-tree autoscaler on the head talks to the API server; with per-pod TLS leaves every node
+        # does too, as it starts (its init container requests the leaf).
+        api_users = ({"head"} if operator_managed else set()) | ({"head", "worker"} if issues_per_pod(t) else set())
+        if api_users:
+            egress.append(Egress(env.network.control_plane_cidr, (tcp(443),), frozenset(api_users)))
         internal = t.exposure.internal
         ingress = tuple(
             Ingress(cidr, (tcp(ports["client"]), tcp(ports["dashboard"])))
@@ -422,6 +466,7 @@ JUDGES: list[Callable[[list[Synthesized]], JudgeResult]] = [
     judge_checkov,
     judge_schemas,
     judge_pod_security,
+    judge_ca_custody,
     judge_helm_values,
     judge_isolation,
     judge_placement,

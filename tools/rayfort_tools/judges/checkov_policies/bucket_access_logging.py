@@ -1,11 +1,13 @@
-"""CKV_RAYFORT_17: every bucket logs its access, except the access-log sink itself.
+"""CKV_RAYFORT_17: reads and writes of Cloud Storage objects are recorded by Data Access audit logs.
 
-Replaces CKV_GCP_62, which demands ``logging.log_bucket`` on every bucket,
-including the bucket that receives the access logs: it cannot log to itself
-without a loop, so that check can never pass for a complete logging chain.
-This check asks the same of every other bucket, and exempts only a bucket
-labelled ``contents: access-logs``, which must itself keep its logs
-(versioning and a lifecycle that deletes them, never an unbounded sink).
+Replaces CKV_GCP_62, which demands usage logs (``logging.log_bucket``) on every
+bucket. Usage logs are written by ``group:cloud-storage-analytics@google.com``,
+a member Domain Restricted Sharing (``iam.allowedPolicyMemberDomains``) refuses
+in most regulated organizations, so rayfort records bucket access with Data
+Access audit logs for Cloud Storage instead: this check holds every audit
+config of ``storage.googleapis.com`` (or ``allServices``) to DATA_READ and
+DATA_WRITE, with nobody exempted. That the project of the buckets has one is
+asserted by rayfort's tests (tests/tenant/test_platform_stack.py).
 
 Catalogue control: RF019 (rayfort.controls says what it protects and what weaker means).
 """
@@ -16,35 +18,38 @@ from typing import Any
 
 from checkov.common.models.enums import CheckCategories
 from rayfort_base_check import RayfortCheck
-from rayfort_policy_lib import block, blocks, is_true, value
+from rayfort_policy_lib import blocks, value
 
-ACCESS_LOG_SINK = "access-logs"
+STORAGE_SERVICES = frozenset({"storage.googleapis.com", "allServices"})
+REQUIRED = ("DATA_READ", "DATA_WRITE")
 
 
-class BucketAccessLogging(RayfortCheck):
-    """Closes: buckets whose reads and writes leave no access log."""
+class StorageDataAccessLogs(RayfortCheck):
+    """Closes: object reads and writes that leave no audit log, or leave none for exempted members."""
 
     def __init__(self) -> None:
         super().__init__(
             check_id="CKV_RAYFORT_17",
-            name="Buckets log access to a log bucket; the log bucket keeps versioned, expiring logs",
-            resources=("google_storage_bucket",),
+            name="Cloud Storage Data Access audit logs record object reads and writes, with nobody exempted",
+            resources=("google_project_iam_audit_config",),
             categories=(CheckCategories.LOGGING,),
         )
 
     def problems(self, conf: dict[str, Any]) -> list[str] | None:
-        self.evaluated_keys = ["logging", "labels", "versioning", "lifecycle_rule"]
-        labels = block(conf, "labels") or {}
-        if value(labels, "contents", None) == ACCESS_LOG_SINK:
-            found = []
-            if not is_true(value(block(conf, "versioning"), "enabled", None)):
-                found.append("the access-log bucket is not versioned")
-            if not blocks(conf, "lifecycle_rule"):
-                found.append("the access-log bucket has no lifecycle rule: its logs would never expire")
-            return found
-        if not value(block(conf, "logging"), "log_bucket", None):
-            return ["logging.log_bucket is not set: access to this bucket is not logged"]
-        return []
+        self.evaluated_keys = ["service", "audit_log_config"]
+        if value(conf, "service", None) not in STORAGE_SERVICES:
+            return None
+        configs = blocks(conf, "audit_log_config")
+        types = {value(config, "log_type", None) for config in configs}
+        found = [
+            f"{log_type} is not logged: object access goes unrecorded" for log_type in REQUIRED if log_type not in types
+        ]
+        found += [
+            f"{value(config, 'log_type', None)} exempts {members}"
+            for config in configs
+            if (members := value(config, "exempted_members", None))
+        ]
+        return found
 
 
-check = BucketAccessLogging()
+check = StorageDataAccessLogs()
