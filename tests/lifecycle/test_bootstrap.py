@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = [
     "network",
     "mirror",
+    "audit",
     "gke",
     "kuberay",
     "tenant-fraud-scoring",
@@ -79,10 +80,12 @@ def test_run_triggers_follow_the_deploy_order_without_repeats(tf_json: dict) -> 
     refs = {ref: stack for stack, ref in _workspace_refs(tf_json).items()}
     edges = sorted((refs[t["sourceable_id"]], refs[t["workspace_id"]]) for t in _resources(tf_json, "tfe_run_trigger"))
     assert edges == [
+        ("audit", "gke"),
         ("gke", "kuberay"),
         ("kuberay", "tenant-fraud-scoring"),
         ("kuberay", "tenant-risk-models"),
         ("mirror", "gke"),
+        ("network", "audit"),
         ("network", "mirror"),
         ("tenant-fraud-scoring", "exposure"),
         ("tenant-risk-models", "exposure"),
@@ -116,6 +119,7 @@ def test_in_cluster_stacks_run_on_the_vpc_agents(tf_json: dict) -> None:
     assert modes == {
         "network": "remote",
         "mirror": "remote",
+        "audit": "remote",
         "gke": "remote",
         "kuberay": "agent",
         "tenant-fraud-scoring": "agent",

@@ -226,6 +226,7 @@ def test_outputs_name_the_network_for_people(synth_network) -> None:
         "services-range-name",
         "control-plane-cidr",
         "dns-zone-names",
+        "deploy_record",
     }
     assert outputs["control-plane-cidr"]["value"] == "172.16.0.0/28"
     assert outputs["pods-range-name"]["value"] == "pods"

@@ -112,6 +112,8 @@ QUOTA = {"manifest": {"kind": "ResourceQuota", "spec": {"hard": HARD}}}
 BUCKET = {"uniform_bucket_level_access": True, "public_access_prevention": "enforced",
           "encryption": {"default_kms_key_name": "${k.id}"}}  # fmt: skip
 KEY = {"rotation_period": "7776000s", "lifecycle": {"prevent_destroy": True}}
+LOG_BUCKET = {"locked": True, "retention_days": 400, "cmek_settings": {"kms_key_name": "${k.id}"}}
+AUDIT_CONFIG = {"audit_log_config": [{"log_type": t} for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")]}
 REDIS = {"auth_enabled": True, "transit_encryption_mode": "SERVER_AUTHENTICATION", "customer_managed_key": "${k.id}"}
 SECURE_BOOT = ("node_config", "shielded_instance_config", "enable_secure_boot")
 
@@ -223,6 +225,14 @@ CASES: dict[str, tuple[str, dict | None, list[dict]]] = {
         for v in (MISSING, {"insecure_kubelet_readonly_port_enabled": "TRUE"})]),
     "RF041": ("google_container_cluster", CLUSTER, [
         _with(CLUSTER, ("release_channel",), v) for v in (MISSING, {"channel": "RAPID"}, {"channel": "UNSPECIFIED"})]),
+    "RF043": ("google_logging_project_bucket_config", LOG_BUCKET, [
+        _with(LOG_BUCKET, ("locked",), v) for v in (False, None, MISSING)]
+        + [_with(LOG_BUCKET, ("retention_days",), v) for v in (399, 30, None, MISSING, "400")]
+        + [_with(LOG_BUCKET, ("cmek_settings",), v) for v in (MISSING, {}, {"kms_key_name": ""})]),
+    "RF044": ("google_project_iam_audit_config", AUDIT_CONFIG, [
+        {"audit_log_config": [{"log_type": "ADMIN_READ"}]}, {},
+        {"audit_log_config": [{"log_type": t, "exempted_members": ["user:a@example.com"]}
+                              for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")]}]),
     "RF042": ("kubernetes_manifest", BACKEND, [
         _with(BACKEND, ("manifest", "spec", "iap"), v) for v in (MISSING, {"enabled": False})]),
 }  # fmt: skip

@@ -30,6 +30,7 @@ AGENTS = {
     ("google_storage_bucket", "default_kms_key_name"): "data.google_storage_project_service_account.",
     ("google_redis_instance", "customer_managed_key"): "@cloud-redis.iam.gserviceaccount.com",
     ("google_artifact_registry_repository", "kms_key_name"): "@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    ("google_logging_project_bucket_config", "cmek_settings"): "data.google_logging_project_cmek_settings.",
 }
 
 
@@ -181,9 +182,10 @@ def test_every_kms_key_follows_a_changed_rotation_days(synth_env) -> None:
     data = environment("airgapped").model_dump(mode="json", exclude_unset=True)
     data["cluster"]["kms"] = {"create": {"rotation_days": 30}}
     periods = _keys(synth_env(Environment.model_validate(data)))
-    # The cluster's keys, the mirror's key and the tenant's key, each rotating every 30 days.
+    # The cluster's keys, the audit bucket's key, the mirror's key and the tenant's key, each rotating every 30 days.
     assert periods == {
         "network": [],
+        "audit": ["2592000s"],
         "mirror": ["2592000s"],
         "gke": ["2592000s", "2592000s"],
         "kuberay": [],

@@ -7,9 +7,10 @@ from itertools import combinations
 
 from pydantic import Field
 
-from rayfort.config import cluster, deployer, exposure, kuberay, network, org_policy
+from rayfort.config import audit, cluster, deployer, exposure, kuberay, network, org_policy
 from rayfort.config import tenant as tenant_rules
 from rayfort.config._types import DnsLabel, Model, OrganizationId, Problem, ProjectId, Region, Zone, zone_region
+from rayfort.config.audit import AuditSettings
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
 from rayfort.config.deployer import Deployer
 from rayfort.config.exposure import ExposureSettings
@@ -81,6 +82,8 @@ class Environment(Model):
     """Publishing dashboards and clients."""
     deployer: Deployer = Deployer()
     """Who runs Terraform and from where; the control plane access and the perimeter's ingress follow."""
+    audit: AuditSettings = AuditSettings()
+    """Locked retention of audit logs, and where alerts go."""
     waivers: list[Waiver] = []
     """Explicit, reasoned exceptions to synth-time rules."""
 
@@ -98,7 +101,7 @@ def cross_field_problems(env: Environment) -> list[Problem]:
     problems += _tenant_names(env)
     problems += _mode_dependencies(env)
     problems += _tenant_capacity(env)
-    for domain in (network, deployer, org_policy, cluster, kuberay, tenant_rules, exposure):
+    for domain in (network, deployer, org_policy, cluster, kuberay, tenant_rules, exposure, audit):
         problems += domain.problems(env)
     return problems
 

@@ -169,6 +169,8 @@ _CLUSTER = "google_container_cluster"
 _FIREWALL = "google_compute_firewall"
 _MANIFEST = "kubernetes_manifest"
 _FQDN_RULE = "google_compute_network_firewall_policy_rule"
+_LOG_BUCKET = "google_logging_project_bucket_config"
+_SINK = "google_logging_project_sink"
 _ON = Flag(True)
 _OFF = Flag(False, missing=False)
 
@@ -937,6 +939,38 @@ CONTROLS: tuple[Control, ...] = (
             ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_12",),
+    ),
+    Control(
+        "RF043",
+        "Audit logs kept in a locked, CMEK-encrypted log bucket",
+        "evidence of who did what deleted or shortened by whoever they were investigating",
+        "CIS GCP 2.2, 2.3",
+        environment=("audit.retention_days", "audit.locked"),
+        checks={
+            "google_logging_project_bucket_config": c.audit_retention,
+            "google_logging_project_sink": c.audit_sink,
+        },
+        environment_check=e.audit_retention,
+        settings=(
+            Setting(_LOG_BUCKET, ("locked",), _ON, "the retention can be shortened and the bucket deleted"),
+            Setting(_LOG_BUCKET, ("retention_days",), Number(stronger="higher"), "audit entries are kept less long"),
+            Setting(_LOG_BUCKET, ("cmek_settings", "kms_key_name"), Present(), "audit entries use Google-managed keys"),
+            Setting(_SINK, ("disabled",), _OFF, "the sink stops keeping audit entries"),
+            Setting(_SINK, ("filter",), Present(), "the sink keeps every entry or none"),
+        ),
+        presence=(
+            Presence(_SINK, "removed", "a sink to the audit bucket is removed"),
+            Presence(_LOG_BUCKET, "removed", "the audit bucket is removed"),
+        ),
+        judged_by=("CKV_RAYFORT_18", "CKV2_RAYFORT_3"),
+    ),
+    Control(
+        "RF044",
+        "Data Access audit logs on every service that holds data",
+        "reads of buckets, secrets, images, Redis, keys or the Kubernetes API leaving no record",
+        "CIS GCP 2.1",
+        checks={"google_project_iam_audit_config": c.data_access_logs},
+        presence=(Presence("google_project_iam_audit_config", "removed", "a service stops logging data access"),),
     ),
     Control(
         "RF045",

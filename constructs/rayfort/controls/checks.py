@@ -547,3 +547,41 @@ def redis_protection(resource: Resource) -> Iterator[str]:
         yield "auth_enabled is not true: Redis accepts unauthenticated clients"
     if resource.get("transit_encryption_mode") != "SERVER_AUTHENTICATION":
         yield "transit_encryption_mode is not SERVER_AUTHENTICATION: Redis traffic is not encrypted"
+
+
+# --- audit retention --------------------------------------------------------------------------
+
+AUDIT_RETENTION_DAYS = 400
+"""The floor of audit retention: rayfort's default (config.audit.DEFAULT_RETENTION_DAYS)."""
+
+
+def audit_retention(resource: Resource) -> Iterator[str]:
+    """A log bucket that keeps audit entries: locked, at least the default retention, encrypted with our key."""
+    if resource.get("locked") is not True:
+        yield "locked is not true: the retention can be shortened and the bucket deleted"
+    days = resource.get("retention_days")
+    if not is_reference(days) and (not isinstance(days, (int, float)) or days < AUDIT_RETENTION_DAYS):
+        yield f"retention_days is {days}, below {AUDIT_RETENTION_DAYS}"
+    if not block(resource.get("cmek_settings")).get("kms_key_name"):
+        yield "cmek_settings.kms_key_name is not set: entries use Google-managed keys"
+
+
+def audit_sink(resource: Resource) -> Iterator[str]:
+    """A sink that feeds the locked bucket: enabled, writing to a log bucket."""
+    if resource.get("disabled") is True:
+        yield "disabled is true: audit entries are no longer kept"
+    destination = resource.get("destination")
+    if not isinstance(destination, str) or not destination.startswith("logging.googleapis.com/"):
+        yield f"destination {destination} is not a log bucket"
+
+
+def data_access_logs(resource: Resource) -> Iterator[str]:
+    """Data Access audit logs for a service: reads and writes, with no one exempted."""
+    configs = resource.get("audit_log_config") or []
+    configs = configs if isinstance(configs, list) else [configs]
+    types = {c.get("log_type") for c in configs if isinstance(c, dict)}
+    missing = sorted({"ADMIN_READ", "DATA_READ", "DATA_WRITE"} - types)
+    if missing:
+        yield f"audit_log_config lacks {', '.join(missing)}"
+    if any(c.get("exempted_members") for c in configs if isinstance(c, dict)):
+        yield "audit_log_config.exempted_members is set: some principals' data access goes unrecorded"

@@ -38,6 +38,7 @@ EGRESS_DENY_PATH = "network/firewall/deny-all-egress"
 EGRESS_FQDN_PATH = "network/egress-fqdns/allow-fqdns"
 PERIMETER_PATH = "network/perimeter"
 PERIMETER_RESOURCE_PATH = "network/service-controls/perimeter"
+AUDIT_BUCKET_PATH = "audit/retention/bucket"
 
 
 def pool_path(name: str) -> str:
@@ -252,3 +253,14 @@ def quota_within_capacity(env: Environment) -> Findings:
                     f"tenants[{i}].quota.{name} {getattr(quota, name)} exceeds what the node pools admitting "
                     f"{tenant.name} can hold ({held} at max_nodes): it limits nothing",
                 )
+
+
+def audit_retention(env: Environment) -> Findings:
+    """Audit entries kept less than the default, or in a bucket whose retention can be undone."""
+    from rayfort.config.audit import DEFAULT_RETENTION_DAYS
+
+    audit = env.audit
+    if audit.retention_days < DEFAULT_RETENTION_DAYS:
+        yield AUDIT_BUCKET_PATH, f"audit.retention_days {audit.retention_days} is below {DEFAULT_RETENTION_DAYS}"
+    if not audit.locked:
+        yield AUDIT_BUCKET_PATH, "audit.locked is false: the retention can be shortened and the bucket deleted"

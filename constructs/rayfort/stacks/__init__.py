@@ -1,12 +1,13 @@
-"""rayfort's stack compositions: network, mirror (air-gapped), gke, kuberay, tenant-<name> and exposure.
+"""rayfort's stack compositions: network, audit, mirror (air-gapped), gke, kuberay, tenant-<name> and exposure.
 
 Each is a TerraformStack with its own state, built from typed settings, a
 Platform (project, region, environment, labels, state backend) and the typed
-refs of the stacks it depends on: NetworkRefs, MirrorRefs, ClusterRefs,
+refs of the stacks it depends on: NetworkRefs, AuditRefs, MirrorRefs, ClusterRefs,
 OperatorRefs and TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
 (see ``main.py`` and ``stacks/app.py`` in the rayfort repository).
 """
 
+from rayfort.stacks.audit import AuditRefs, AuditStack, AuditStackProps
 from rayfort.stacks.base import Platform, RayfortStack, workspace_name
 from rayfort.stacks.exposure import ExposureStack, ExposureStackProps
 from rayfort.stacks.gke import ClusterRefs, GkeStack, GkeStackProps
@@ -16,6 +17,9 @@ from rayfort.stacks.network import NetworkRefs, NetworkStack, NetworkStackProps
 from rayfort.stacks.tenant import TenantRefs, TenantStack
 
 __all__ = [
+    "AuditRefs",
+    "AuditStack",
+    "AuditStackProps",
     "ClusterRefs",
     "ExposureStack",
     "ExposureStackProps",

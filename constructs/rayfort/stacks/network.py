@@ -9,7 +9,6 @@ from rayfort._providers import google
 from rayfort.config.deployer import Deployer
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
-from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.network.egress import CloudNat, CloudNatProps, GoogleApisAccess, GoogleApisAccessProps
 from rayfort.network.egress_fqdns import FqdnEgress, FqdnEgressProps
 from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallProps
@@ -19,8 +18,6 @@ from rayfort.network.private_service_access import PrivateServiceAccess, Private
 from rayfort.network.service_perimeter import DeployerIngress, ServicePerimeter, ServicePerimeterProps
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
 from rayfort.stacks.base import Platform, RayfortStack
-
-STORAGE_API = "storage.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ class NetworkStackProps:
     org_policies: OrgPolicies = OrgPolicies()
     """Constraints in force; set on the project when ``manage`` is on."""
     perimeter_projects: tuple[str, ...] = ()
-    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS project."""
+    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS and audit projects."""
 
 
 class NetworkStack(RayfortStack):
@@ -131,13 +128,6 @@ class NetworkStack(RayfortStack):
             ),
         )
         self._outputs()
-        # Who read or wrote which object of the tenants' buckets: Data Access audit logs, on before any bucket
-        # exists (usage logs would need a grant to a Google group that Domain Restricted Sharing refuses).
-        DataAccessAuditLogs(
-            self,
-            "storage-audit-logs",
-            DataAccessAuditLogsProps(project_id=platform.project_id, services=(STORAGE_API,)),
-        )
         policies = props.org_policies
         if policies.manage and policies.enforced:
             ProjectOrgPolicies(
@@ -252,7 +242,7 @@ class NetworkStack(RayfortStack):
         )
 
     def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
-        """Numbers of the cluster project, a separate KMS project and a Shared VPC host."""
+        """Numbers of the cluster project, separate KMS and audit projects, and a Shared VPC host."""
         project_ids = [platform.project_id, *props.perimeter_projects]
         if props.settings.shared_vpc is not None:
             project_ids.append(props.settings.shared_vpc.host_project_id)
