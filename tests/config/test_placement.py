@@ -373,18 +373,23 @@ def test_the_cli_refuses_bad_placement_with_exit_2_at_the_line(
 # --- waivers that name tenants ---------------------------------------------------------------
 
 
+def _rf003(data: dict) -> int:
+    """The index of the variant's RF003 waiver (the others waive registries, egress and Cloud Armor)."""
+    return next(i for i, waiver in enumerate(data["waivers"]) if waiver["rule"] == "RF003")
+
+
 def test_a_waived_pool_admits_only_tenants_its_waiver_names(tmp_path: Path) -> None:
     data = _variant()
     data["cluster"]["node_pools"][1]["tenants"] = ["team-a", "team-b"]
     message = _refused(tmp_path, data)
     line = _line(tmp_path, "tenants:", after="rule: RF003")
     assert (
-        f'line {line}: waivers[1].tenants: ["team-a"] is not allowed: does not name team-b, whom '
+        f'line {line}: waivers[{_rf003(data)}].tenants: ["team-a"] is not allowed: does not name team-b, whom '
         "cluster.node_pools[1] (gpu-l4) admits on nodes without confidential computing; the RF003 waiver of a pool "
         "must name every tenant the pool admits: add them here (the review shows the widened waiver), or remove "
         "them from cluster.node_pools[1].tenants"
     ) in message
-    data["waivers"][1]["tenants"].append("team-b")
+    data["waivers"][_rf003(data)]["tenants"].append("team-b")
     path = tmp_path / "widened.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     load_environment(path)
@@ -401,9 +406,10 @@ def test_the_first_matching_waiver_is_the_one_that_must_name_them(tmp_path: Path
         "reason": REASON,
         "tenants": ["team-a", "team-b"],
     }
+    first = _rf003(data)
     data["waivers"].append(broad)
-    assert "waivers[1].tenants" in _refused(tmp_path, data)
-    data["waivers"].insert(1, data["waivers"].pop())
+    assert f"waivers[{first}].tenants" in _refused(tmp_path, data)
+    data["waivers"].insert(first, data["waivers"].pop())
     path = tmp_path / "first.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     load_environment(path)
@@ -416,15 +422,15 @@ def test_an_rf003_waiver_must_name_tenants_and_others_must_not(tmp_path: Path) -
     with pytest.raises(ValueError, match="applies only to waivers of controls that place tenants \\(RF003\\); RF028"):
         Waiver(rule="RF028", resource="exposure/x/backend-config/object", reason=REASON, tenants=["team-a"])
     data = _variant()
-    del data["waivers"][1]["tenants"]
+    del data["waivers"][_rf003(data)]["tenants"]
     message = _refused(tmp_path, data)
-    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[1].tenants" in message
+    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[{_rf003(data)}].tenants" in message
 
 
 def test_waiver_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None:
     data = _variant()
-    data["waivers"][1]["tenants"] = ["team-a", "team-z"]
-    assert 'waivers[1].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in _refused(
+    data["waivers"][_rf003(data)]["tenants"] = ["team-a", "team-z"]
+    assert f'waivers[{_rf003(data)}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in _refused(
         tmp_path, data
     )
 
