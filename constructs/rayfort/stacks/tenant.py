@@ -13,6 +13,7 @@ from rayfort.config.tenant import TenantSettings
 from rayfort.exposure.internal_access import internal_service_name
 from rayfort.iam import Principal, ServiceAgents, storage_service_agent
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.kms import EncryptionKey
 from rayfort.registry.images import ray_image
 from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.gke import ClusterRefs
@@ -169,7 +170,7 @@ class TenantStack(RayfortStack):
             ),
         )
 
-        self._secrets(platform, tenant, labels, identity.principal)
+        self._secrets(platform, tenant, labels, identity.principal, key, agents.secret_manager)
         runtime = RayRuntimeInputs(
             tenant=tenant,
             image=self._ray_image(tenant, operator, identity),
@@ -195,8 +196,16 @@ class TenantStack(RayfortStack):
             settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self
         )
 
-    def _secrets(self, platform: Platform, tenant: TenantSettings, labels: dict[str, str], pods: Principal) -> None:
-        """The Secret Manager secrets the pods mount, readable by the pods (and the token by developers)."""
+    def _secrets(
+        self,
+        platform: Platform,
+        tenant: TenantSettings,
+        labels: dict[str, str],
+        pods: Principal,
+        key: EncryptionKey,
+        agent: Principal,
+    ) -> None:
+        """Secret Manager secrets the pods mount, under the tenant key; readable by the pods (token: developers)."""
         secrets = TenantSecrets(
             self,
             "secrets",
@@ -204,6 +213,8 @@ class TenantStack(RayfortStack):
                 project_id=platform.project_id,
                 region=platform.region,
                 secret_ids=secret_manager_secret_ids(tenant),
+                kms_key=key,
+                service_agent=agent,
                 labels=labels,
             ),
         )
