@@ -107,10 +107,16 @@ def test_keys_are_per_tenant_rotated_and_kept(synthesized):
         assert key["lifecycle"]["prevent_destroy"] is True
         assert key["rotation_period"] == f"{created.rotation_days * 86_400}s"
         members = {g["member"] for g in resources(tf_json, "google_kms_crypto_key_iam_member")}
-        assert members == {
+        agents = {
             "serviceAccount:${data.google_storage_project_service_account.storage-agent.email_address}",
             "serviceAccount:service-${data.google_project.project.number}@cloud-redis.iam.gserviceaccount.com",
         }
+        if resources(tf_json, "google_secret_manager_secret"):
+            # Secret Manager's agent only where the tenant keeps secrets there.
+            agents.add(
+                "serviceAccount:service-${data.google_project.project.number}@gcp-sa-secretmanager.iam.gserviceaccount.com"
+            )
+        assert members == agents
 
 
 def test_workload_identity_is_bound_on_the_tenant_gsa_only(synthesized):
