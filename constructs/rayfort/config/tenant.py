@@ -187,6 +187,8 @@ class TenantSettings(Model):
     """Ray token authentication; off needs a waiver."""
     tls: Literal["cert-manager", "kuberay", "secret-manager"] = "cert-manager"
     """Where the certificates for Ray's gRPC TLS come from."""
+    workers_delete_objects: bool = False
+    """Workers may also delete and overwrite objects in the tenant bucket; off: read and create only (RF048)."""
     head: Resources = Resources()
     """Head resources."""
     worker_groups: list[WorkerGroup] = [WorkerGroup(name="cpu")]

@@ -1023,6 +1023,14 @@ CONTROLS: tuple[Control, ...] = (
         ),
     ),
     Control(
+        "RF048",
+        "Ray workers cannot delete the tenant's artifacts",
+        "a job's code on any worker deleting or overwriting every object the team keeps in its bucket",
+        "rayfort (least privilege)",
+        environment=("tenants[].workers_delete_objects",),
+        environment_check=e.workers_delete_objects,
+    ),
+    Control(
         "RF039",
         "Tenant network isolation",
         "one tenant's pods reaching another tenant's Ray ports",

@@ -136,7 +136,11 @@ class TenantStack(RayfortStack):
                 labels=labels,
             ),
         )
-        bucket.grant_read_write(identity.principal)
+        bucket.grant_read_write(identity.head)
+        if tenant.workers_delete_objects:
+            bucket.grant_read_write(identity.workers)
+        else:
+            bucket.grant_read_create(identity.workers)
         redis = TenantRedis(
             self,
             "redis",
@@ -170,7 +174,7 @@ class TenantStack(RayfortStack):
             ),
         )
 
-        self._secrets(platform, tenant, labels, identity.principal, key, agents.secret_manager)
+        self._secrets(platform, tenant, labels, identity.pods, key, agents.secret_manager)
         runtime = RayRuntimeInputs(
             tenant=tenant,
             image=self._ray_image(tenant, operator, identity),
@@ -201,7 +205,7 @@ class TenantStack(RayfortStack):
         platform: Platform,
         tenant: TenantSettings,
         labels: dict[str, str],
-        pods: Principal,
+        pods: tuple[Principal, ...],
         key: EncryptionKey,
         agent: Principal,
     ) -> None:
@@ -219,7 +223,8 @@ class TenantStack(RayfortStack):
             ),
         )
         for secret_id in secrets.secrets:
-            secrets.grant_access(f"{secret_id}-{pods.name}", secret_id, pods.member)
+            for principal in pods:
+                secrets.grant_access(f"{secret_id}-{principal.name}", secret_id, principal.member)
         if tenant.ray_runtime == "plain" and tenant.token_auth:
             # Without KubeRay the token lives only in Secret Manager; developers read it to submit jobs.
             token = auth_token_secret_id(tenant)
