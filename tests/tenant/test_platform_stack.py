@@ -244,3 +244,19 @@ def test_checkov_passes_the_tenant_stacks(synthesized, tmp_path: Path):
     result = run_checkov(directories)
     assert result.ok, result.summary()
     assert result.passed > 0
+
+
+def test_developers_token_access_ends_where_the_environment_asks(synth_env, synthesized):
+    from rayfort.config import Environment
+
+    data = environment("prod").model_dump(mode="json", exclude_unset=True)
+    [plain] = [t for t in data["tenants"] if t.get("ray_runtime") == "plain"]
+    plain["groups"]["developer_token_expiry"] = "2027-01-31T19:00:00+01:00"
+    stack = synth_env(Environment.model_validate(data))[f"tenant-{plain['name']}"]
+    grants = {g["member"]: g for g in resources(stack, "google_secret_manager_secret_iam_member")}
+    [developers] = [g for member, g in grants.items() if member.startswith("group:")]
+    assert developers["condition"]["expression"] == 'request.time < timestamp("2027-01-31T18:00:00Z")'
+    # The pods' access never ends; nor does the developers' where the environment sets no end.
+    assert all("condition" not in g for member, g in grants.items() if member.startswith("serviceAccount:"))
+    shipped = synthesized["prod"][f"tenant-{plain['name']}"]
+    assert all("condition" not in g for g in resources(shipped, "google_secret_manager_secret_iam_member"))

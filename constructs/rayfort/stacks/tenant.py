@@ -230,7 +230,12 @@ class TenantStack(RayfortStack):
             token = auth_token_secret_id(tenant)
             for email in tenant.groups.developers:
                 developers = Principal.group(email, group_id_part(email))
-                secrets.grant_access(f"{token}-{developers.name}", token, developers.member)
+                secrets.grant_access(
+                    f"{token}-{developers.name}",
+                    token,
+                    developers.member,
+                    expires=tenant.groups.developer_token_expiry,
+                )
 
     def _ray_image(self, tenant: TenantSettings, operator: OperatorRefs, identity: TenantIdentity) -> str:
         """The tenant's image, else the pinned Ray image, from the mirror when there is one."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
+from rayfort.config._types import parse_time
 from rayfort.iam import Principal
 from rayfort.kms import EncryptionKey
 
@@ -57,8 +59,25 @@ class TenantSecrets(Construct):
             for secret_id in props.secret_ids
         }
 
-    def grant_access(self, construct_id: str, secret_id: str, member: str) -> None:
-        """Let one identity read one secret's payloads."""
+    def grant_access(self, construct_id: str, secret_id: str, member: str, *, expires: str | None = None) -> None:
+        """Let one identity read one secret's payloads; until ``expires`` (RFC 3339) when given.
+
+        The end is an IAM condition on the request time, which Secret Manager
+        evaluates on every access (https://cloud.google.com/iam/docs/conditions-attribute-reference#date-time).
+        """
+        condition = None
+        if expires is not None:
+            until = parse_time(expires).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            condition = {
+                "title": f"until {until}",
+                "description": "Access ends at this time (rayfort: developer_token_expiry)",
+                "expression": f'request.time < timestamp("{until}")',
+            }
         google.SecretManagerSecretIamMember(
-            self, construct_id, secret_id=self.secrets[secret_id].id, role=SECRET_ACCESSOR, member=member
+            self,
+            construct_id,
+            secret_id=self.secrets[secret_id].id,
+            role=SECRET_ACCESSOR,
+            member=member,
+            condition=condition,
         )
