@@ -268,6 +268,12 @@ NO_DATA_AT_REST = frozenset(
         "google_kms_crypto_key",
         "google_kms_crypto_key_iam_member",
         "google_kms_key_ring",
+        "google_logging_metric",
+        # A sink stores nothing: its entries land in the log bucket, which holds the key (cmek_settings).
+        "google_logging_project_sink",
+        "google_monitoring_alert_policy",
+        "google_monitoring_dashboard",
+        "google_monitoring_monitored_project",
         "google_project_iam_audit_config",
         "google_project_iam_member",
         "google_project_service",
@@ -279,6 +285,7 @@ NO_DATA_AT_REST = frozenset(
         # Kubernetes objects live in etcd, encrypted with the cluster's key (database_encryption).
         "helm_release",
         "kubernetes_manifest",
+        "terraform_data",
         "time_sleep",
     }
 )
