@@ -18,6 +18,7 @@ from rayfort.config._types import (
     Model,
     Problem,
     Quantity,
+    Rfc3339Time,
     field_error,
     quantity,
 )
@@ -53,6 +54,8 @@ class TenantGroups(Model):
     """May manage RayClusters and RayJobs in the namespace."""
     viewers: list[Email] = []
     """May read the namespace."""
+    developer_token_expiry: Rfc3339Time | None = None
+    """Developers' access to an operatorless tenant's Ray token (Secret Manager) ends then; no end by default."""
 
 
 class Resources(Model):
@@ -187,6 +190,8 @@ class TenantSettings(Model):
     """Ray token authentication; off needs a waiver."""
     tls: Literal["cert-manager", "kuberay", "secret-manager"] = "cert-manager"
     """Where the certificates for Ray's gRPC TLS come from."""
+    workers_delete_objects: bool = False
+    """Workers may also delete and overwrite objects in the tenant bucket; off: read and create only (RF048)."""
     head: Resources = Resources()
     """Head resources."""
     worker_groups: list[WorkerGroup] = [WorkerGroup(name="cpu")]
@@ -290,6 +295,17 @@ def problems(env: Environment) -> list[Problem]:
     """Rules of this domain that span several fields of the environment."""
     found: list[Problem] = []
     for i, tenant in enumerate(env.tenants):
+        expiry = tenant.groups.developer_token_expiry
+        if expiry is not None and not (tenant.ray_runtime == "plain" and tenant.token_auth):
+            found.append(
+                Problem(
+                    ("tenants", i, "groups", "developer_token_expiry"),
+                    expiry,
+                    "ends developers' IAM access to the Ray token in Secret Manager, which only an operatorless "
+                    "tenant (ray_runtime: plain, token_auth: true) has; KubeRay's token is a Kubernetes Secret "
+                    "read through RBAC, which has no expiry: remove the setting",
+                )
+            )
         if tenant.tls == "kuberay" and tenant.ray_runtime == "plain":
             found.append(
                 Problem(
