@@ -77,9 +77,6 @@ class Levels:
     def weaker(self, old: Any, new: Any) -> bool:
         return self.rank(new) < self.rank(old)
 
-    def at_least(self, value: Any, floor: Any) -> bool:
-        return self.rank(value) >= self.rank(floor)
-
     def describe(self) -> str:
         return "ordered: " + " < ".join(str(level) for level in self.order)
 
