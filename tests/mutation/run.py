@@ -45,7 +45,16 @@ from tests.mutation.targets import BY_NAME, ROOT, TARGETS, Target, excluded
 STATE = ROOT / ".mutation"
 EQUIVALENTS = Path(__file__).with_name("equivalent.yaml")
 GOAL = 0.90
-PYTEST_ARGS = ("-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=")
+PYTEST_ARGS = (
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "--no-header",
+    "-o",
+    "addopts=",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+)
 KILLED, SURVIVED, PENDING = "killed", "survived", "pending"
 
 
@@ -356,6 +365,14 @@ def mutate(target: Target, survivors_only: bool, jobs: int) -> dict:
     }
 
 
+def stored(target: Target) -> dict:
+    """The last run's results of a target, from its session database."""
+    from cosmic_ray.work_db import WorkDB
+
+    total, killed, survivors = totals(WorkDB(str(STATE / f"{target.name}.sqlite"), WorkDB.Mode.open))
+    return {"module": target.path, "total": total, "killed": killed, "survivors": survivors, "ran": 0, "seconds": 0}
+
+
 def _line_of(item) -> tuple[str, str, int]:
     spec = item.mutations[0]
     return str(spec.module_path), spec.operator_name, spec.start_pos[0]
@@ -414,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", default="", help="comma-separated names: " + ", ".join(BY_NAME))
     parser.add_argument("--changed", metavar="REF", help="only modules whose source or fast tests differ from REF")
     parser.add_argument("--survivors", action="store_true", help="re-test only the last run's survivors")
+    parser.add_argument("--report", action="store_true", help="only report the last run's results")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "1")))
     args = parser.parse_args(argv)
     if args.changed:
@@ -433,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pending (fast tests not on this branch yet): {', '.join(missing)}")
         targets = [t for t in targets if t.name not in missing]
     os.chdir(ROOT)
+    if args.report:
+        return report([stored(t) for t in targets if (STATE / f"{t.name}.sqlite").exists()], load_equivalents())
     # Third-party modules load once, here: the CDK's runtime (a node process) starts with its import, and
     # forked children inherit it instead of starting their own. Children import only the project again.
     import tests.conftest  # noqa: F401

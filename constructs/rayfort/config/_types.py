@@ -1,7 +1,8 @@
 """Constrained value types shared by the environment models.
 
 Each type's error message says what is allowed, because that message is what a
-user sees when an environment file is wrong.
+user sees when an environment file is wrong. Values are matched whole (``fullmatch``):
+a pattern's ``$`` alone would let a trailing newline through.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def field_error(field: str | tuple[str | int, ...], message: str) -> PydanticCus
 
 
 def _dns_label(value: str) -> str:
-    if len(value) > 63 or not _DNS_LABEL.match(value):
+    if len(value) > 63 or not _DNS_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 label: lowercase letters, digits and '-', "
             "starting with a letter, ending with a letter or digit, at most 63 characters"
@@ -98,7 +99,7 @@ def _cidr(value: str) -> str:
 
 
 def _project_id(value: str) -> str:
-    if not _PROJECT_ID.match(value):
+    if not _PROJECT_ID.fullmatch(value):
         raise ValueError(
             "must be a Google Cloud project id: 6-30 characters, lowercase letters, digits and '-', "
             "starting with a letter"
@@ -107,38 +108,38 @@ def _project_id(value: str) -> str:
 
 
 def _region(value: str) -> str:
-    if not _REGION.match(value):
+    if not _REGION.fullmatch(value):
         raise ValueError("must be a Google Cloud region such as europe-west1")
     return value
 
 
 def _zone(value: str) -> str:
-    if not _ZONE.match(value):
+    if not _ZONE.fullmatch(value):
         raise ValueError("must be a Google Cloud zone such as europe-west1-b")
     return value
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise ValueError("must be an email address such as ray-team-a@example.com")
     return value
 
 
 def _label_value(value: str) -> str:
-    if not _LABEL_VALUE.match(value):
+    if not _LABEL_VALUE.fullmatch(value):
         raise ValueError("must be a Google Cloud label value: at most 63 lowercase letters, digits, '-' or '_'")
     return value
 
 
 def _qualified_name(value: str, what: str) -> str:
     prefix, slash, name = value.rpartition("/")
-    if not name or len(name) > 63 or not _K8S_NAME.match(name):
+    if not name or len(name) > 63 or not _K8S_NAME.fullmatch(name):
         raise ValueError(
             f"must be a Kubernetes {what}: an optional DNS subdomain prefix and '/', then a name of 1-63 "
             "letters, digits, '-', '_' or '.', starting and ending with a letter or digit, such as "
             "example.com/pool or workload"
         )
-    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         raise ValueError(
             f"must be a Kubernetes {what}: the prefix before '/' must be a lowercase DNS subdomain of at "
             "most 253 characters, such as example.com"
@@ -165,7 +166,7 @@ def _taint_key(value: str) -> str:
 
 
 def _k8s_label_value(value: str) -> str:
-    if len(value) > 63 or (value and not _K8S_NAME.match(value)):
+    if len(value) > 63 or (value and not _K8S_NAME.fullmatch(value)):
         raise ValueError(
             "must be a Kubernetes label value: empty, or at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -175,7 +176,7 @@ def _k8s_label_value(value: str) -> str:
 
 def _rfc3339(value: str) -> str:
     try:
-        if not _RFC3339.match(value):
+        if not _RFC3339.fullmatch(value):
             raise ValueError
         datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -191,7 +192,7 @@ def parse_time(value: str) -> datetime:
 
 
 def _secret_reference(value: str) -> str:
-    if not _SECRET_REFERENCE.match(value):
+    if not _SECRET_REFERENCE.fullmatch(value):
         raise ValueError(
             "must be a Secret Manager secret: its id (1-255 letters, digits, '-' or '_') in the cluster "
             "project, or projects/<project id or number>/secrets/<id>"
@@ -200,7 +201,7 @@ def _secret_reference(value: str) -> str:
 
 
 def _quantity(value: str) -> str:
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.fullmatch(value)
     amount = Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""] if match else None
     if amount is None or amount > 2**63 - 1 or (amount * 1000) % 1:
         raise ValueError(
@@ -212,7 +213,7 @@ def _quantity(value: str) -> str:
 
 def quantity(value: str) -> Decimal:
     """A Quantity as a number: cores for CPU, bytes for memory."""
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.fullmatch(value)
     return Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""]
 
 
@@ -239,7 +240,7 @@ Quantity = Annotated[str, *_text(_quantity, _QUANTITY.pattern)]
 
 def zone_region(zone: str) -> str:
     """The region a zone belongs to."""
-    match = _ZONE.match(zone)
+    match = _ZONE.fullmatch(zone)
     return match.group(1) if match else ""
 
 

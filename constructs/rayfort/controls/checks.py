@@ -334,7 +334,7 @@ def plain_text_secrets(resource: Resource) -> Iterator[str]:
             for key, value in (body.get(field) or {}).items():
                 if not is_reference(value):
                     yield f"manifest.{field}.{key} is a literal Secret value in the Terraform JSON"
-    for field in ("secret_data", "auth_string", "password", "private_key"):
+    for field in ("secret_data", "auth_string", "password", "private_key", "repository_password"):
         value = resource.get(field)
         if isinstance(value, str) and value and not is_reference(value):
             yield f"{field} is a literal in the Terraform JSON"
