@@ -40,7 +40,7 @@ LIFECYCLE := $(PY) -m rayfort.lifecycle --outdir $(CDKTF_OUT)
 SINGLE_STACK := --ignore-missing-stack-dependencies
 APPROVE := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve)
 
-.PHONY: setup frameworks tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint judge review review-preview mirror-commands admission-policies smoke smoke-local bench stubs schema clean help
+.PHONY: setup frameworks tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint mutation judge review review-preview mirror-commands admission-policies smoke smoke-local bench stubs schema clean help
 
 help: ## List the targets (this is what `make` alone does).
 	@echo "rayfort: make <target> [ENV=dev|prod|airgapped|<file>] [STACK=<stack>]"
@@ -197,6 +197,12 @@ test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad i
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory judge
+
+# Mutation testing of the detector modules (tests/mutation/targets.py): cosmic-ray's mutants, each judged by
+# the module's fast tests in a forked process; fails below 90 % killed or on a survivor not listed in
+# tests/mutation/equivalent.yaml. `make test` runs a fixed sample of them (tests/mutation/test_sample.py).
+mutation: setup ## Mutation-test the detector modules; MODULES=compare,diff or CHANGED=<git ref> (only what differs from it).
+	$(PY) -m tests.mutation.run $(if $(MODULES),--modules $(MODULES)) $(if $(CHANGED),--changed $(CHANGED))
 
 lint: setup ## ruff (lint and format check) over the library, the tools, the app and the tests.
 	$(PY) -m ruff check .

@@ -106,6 +106,39 @@ def live_functions(filename: str) -> dict[CodeKey, list[types.FunctionType]]:
     return found
 
 
+def module_functions(module: types.ModuleType) -> dict[CodeKey, list[types.FunctionType]]:
+    """The functions and methods a module defines, by code key: what ``live_functions`` finds, without a heap scan."""
+    found: dict[CodeKey, list[types.FunctionType]] = {}
+
+    def add(obj: object) -> None:
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        if isinstance(obj, property):
+            for accessor in (obj.fget, obj.fset, obj.fdel):
+                add(accessor)
+        elif isinstance(obj, types.FunctionType) and obj.__code__.co_filename == module.__file__:
+            found.setdefault(key(obj.__code__), []).append(obj)
+
+    for value in list(vars(module).values()):
+        add(value)
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            for member in vars(value).values():
+                add(member)
+    return found
+
+
+def execute_again(module: types.ModuleType, source: str | None = None) -> None:
+    """Run a module's code again in its own namespace (mutated source, or its file): what it built is rebuilt.
+
+    Functions defined elsewhere that read the module's globals see the new values;
+    modules that copied a name at import must be executed again after it.
+    """
+    builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore[attr-defined]
+    filename = module.__file__ or ""
+    text = source if source is not None else Path(filename).read_text(encoding="utf-8")
+    exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
+
+
 def cached_functions(functions: dict[CodeKey, list[types.FunctionType]]) -> set[CodeKey]:
     """Code keys of functions behind a ``functools`` cache: a swapped code would answer from the cache."""
     return {

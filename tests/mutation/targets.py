@@ -46,6 +46,8 @@ _REVIEW = (
     "tests/review/test_review.py",
     "--deselect=tests/review/test_review.py::test_cli_help_and_bad_usage",
     "tests/review/test_verdict.py",
+    "tests/review/test_diff_edges.py",
+    "tests/policy/test_catalogue_meaning.py",
 )
 _ENVIRONMENT = (
     "tests/policy/test_environment_checks.py",
@@ -61,7 +63,7 @@ TARGETS: tuple[Target, ...] = (
         "catalogue",
         "constructs/rayfort/controls/catalogue.py",
         "rayfort.controls.catalogue",
-        (*_POLICY, "tests/policy/test_catalogue.py", "tests/policy/test_catalogue_meaning.py", *_REVIEW),
+        (*_POLICY, "tests/policy/test_catalogue.py", *_REVIEW),
     ),
     Target("environment", "constructs/rayfort/controls/environment.py", "rayfort.controls.environment", _ENVIRONMENT),
     Target("engine", "constructs/rayfort/policy/engine.py", "rayfort.policy.engine", ("tests/policy/test_judging.py",)),

@@ -246,3 +246,31 @@ def test_where_lists_each_place_once() -> None:
         == "google_container_node_pool.node_config.shielded_instance_config.enable_secure_boot"
     )
     assert BY_ID["RF003"].resource_types == ("google_container_node_pool", "google_container_cluster")
+
+
+def test_computed_values_count_and_collect_what_they_say() -> None:
+    """The review shows these numbers (one secret in plain text, one image unpinned) and compares them."""
+    secrets = next(s for s in BY_ID["RF015"].settings)
+    assert secrets.value({"secret_data": "hunter2"}) == 1 and secrets.value({"secret_data": "${r}"}) == 0
+    unpinned = next(s for s in BY_ID["RF026"].settings if s.extract is not None)
+    pod = {"manifest": {"kind": "Pod", "spec": {"containers": [{"image": "r:latest"}, {"image": "r:1.0"}]}}}
+    assert unpinned.value(pod) == 1
+    levels = next(s for s in BY_ID["RF021"].settings if s.extract is not None)
+    level = {"basic": {"conditions": [{"ip_subnetworks": ["10.0.0.0/8"]}, {"members": ["user:a@example.com"]}]}}
+    assert levels.value(level) == ["10.0.0.0/8"]
+    wider = {"basic": {"conditions": [{"ip_subnetworks": ["10.0.0.0/8", "0.0.0.0/0"]}]}}
+    flagged = attribute_changes("google_access_context_manager_access_level", level, wider)
+    assert any(a.control == "RF021" and a.weakens for a in flagged)
+
+
+def test_catalogue_entries_are_immutable() -> None:
+    import dataclasses
+
+    control = BY_ID["RF001"]
+    for value in (control, control.settings[0], BY_ID["RF016"].presence[0]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.meaning = "anything"  # type: ignore[misc]
+
+
+def test_value_at_an_empty_list_is_absent() -> None:
+    assert value_at({"a": []}, ("a", "b")) is None and value_at({"a": [[1]]}, ("a", "b")) is None

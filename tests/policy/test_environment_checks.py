@@ -189,6 +189,7 @@ def test_cloud_armor_for_each_iap_dashboard(api: str, path: str) -> None:
 
 def test_flow_logs_at_the_floor_pass_and_below_it_fail() -> None:
     assert _found(e.flow_logs, _env(network={"flow_logs": {"sampling": 0.5}})) == []
+    assert _found(e.flow_logs, _env(network={"flow_logs": {"sampling": 0.75}})) == []
     assert _found(e.flow_logs, _env(network={"flow_logs": {"sampling": 0.49}})) == [
         ("network/vpc/nodes", "network.flow_logs.sampling 0.49 records fewer than 0.5")
     ]

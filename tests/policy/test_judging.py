@@ -302,6 +302,10 @@ class FakeStack(FakeConstruct):
 
 @pytest.fixture
 def cdk(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    return fake_cdk(monkeypatch)
+
+
+def fake_cdk(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     """Stand-ins for the CDK classes the engine uses; what it asked of them."""
     asked: dict[str, list] = {"aspects": [], "errors": [], "guards": []}
 
