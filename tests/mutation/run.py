@@ -180,6 +180,12 @@ def session(target: Target, survivors_only: bool) -> tuple[object, list[Mutant]]
             continue
         line, column = spec.start_pos
         mutated_lines = source.splitlines()
+        try:
+            plan = inprocess.plan(str(target.file), original, source)
+        except SyntaxError:
+            # cosmic-ray writes some mutants that are not Python (``**mapping`` in a dict display made ``*``).
+            db.set_result(item.job_id, WorkResult(WorkerOutcome.SKIPPED, output="the mutant is not valid Python"))
+            continue
         mutants.append(
             Mutant(
                 item.job_id,
@@ -190,7 +196,7 @@ def session(target: Target, survivors_only: bool) -> tuple[object, list[Mutant]]
                 lines[line - 1],
                 mutated_lines[line - 1] if line <= len(mutated_lines) else "",
                 source,
-                inprocess.plan(str(target.file), original, source),
+                plan,
             )
         )
     mutants.sort(key=lambda m: (m.line, m.column, m.operator))
