@@ -249,3 +249,25 @@ def test_operator_values_name_the_keys_to_change() -> None:
     assert [(v.check, v.path) for v in check_operator_values(weak)] == [
         ("allowPrivilegeEscalation", "securityContext.allowPrivilegeEscalation")
     ]
+
+
+@pytest.mark.parametrize("kind", ["Role", "Secret", "Service", "ResourceQuota", "NetworkPolicy", "Namespace"])
+def test_objects_that_make_no_pods_have_no_violations(kind: str) -> None:
+    assert check_object({"kind": kind, "spec": {}}) == [] and list(pod_templates({"kind": kind})) == []
+
+
+@pytest.mark.parametrize("mode", ["HTTPMode", "SidecarMode", "InteractiveMode"])
+def test_a_ray_job_submitted_without_a_pod_has_no_submitter_to_judge(mode: str) -> None:
+    job = {"kind": "RayJob", "spec": {"submissionMode": mode, "rayClusterSpec": {"headGroupSpec": {
+        "template": {"spec": _pod()}}}}}  # fmt: skip
+    assert [path for path, _ in pod_templates(job)] == ["spec.rayClusterSpec.headGroupSpec.template.spec"]
+    default = {"kind": "RayJob", "spec": {}}
+    assert [path for path, _ in pod_templates(default)] == ["spec.submitterPodTemplate.spec"]
+
+
+@pytest.mark.parametrize("where", ["x.template", "x.pod", "job.spec"])
+def test_an_app_armor_annotation_is_blamed_where_the_template_metadata_is(where: str) -> None:
+    metadata = {"annotations": {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}}
+    (violation,) = check_pod_spec(_pod(), where=where, metadata=metadata)
+    template = where.removesuffix(".spec")
+    assert violation.path == f'{template}.metadata.annotations["container.apparmor.security.beta.kubernetes.io/app"]'

@@ -203,10 +203,26 @@ class MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(compile(self._source, self._filename, "exec", dont_inherit=True), module.__dict__)
 
 
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _in_project(module: types.ModuleType | None) -> bool:
+    """A module loaded from the repository, not from a virtualenv or node_modules (tests in a folder without
+    ``__init__.py`` are imported under their bare file name, so the name alone does not tell)."""
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    try:
+        relative = Path(file).resolve().relative_to(_ROOT)
+    except ValueError:
+        return False
+    return not relative.parts[0].startswith((".venv", "node_modules"))
+
+
 def forget_project_modules() -> None:
     """Drop the project's modules, so the next import runs them again (third-party ones stay loaded)."""
-    for name in list(sys.modules):
-        if name.split(".", 1)[0] in PROJECT_PACKAGES:
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] in PROJECT_PACKAGES or _in_project(module):
             del sys.modules[name]
 
 

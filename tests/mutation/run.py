@@ -88,6 +88,8 @@ class Equivalent:
     operator: str
     reason: str
     after: str | None = None
+    killed_by: str | None = None
+    """A slow test (one that synthesizes with the CDK) that kills it: not equivalent, out of the fast run's reach."""
     used: bool = field(default=False, compare=False)
 
     def matches(self, target: Target, mutant: Mutant) -> bool:

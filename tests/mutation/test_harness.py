@@ -112,6 +112,9 @@ def test_every_listed_equivalent_names_a_line_that_exists_and_says_why() -> None
         assert entry.line in {line.strip() for line in modules[entry.module]}, f"no such line any more: {entry}"
         assert entry.operator.startswith("core/") and excluded(entry.operator) is None, entry
         assert len(entry.reason.split()) >= 5, f"say why it is equivalent: {entry}"
+        if entry.killed_by:
+            file, _, test = entry.killed_by.partition("::")
+            assert f"def {test}(" in (ROOT / file).read_text(encoding="utf-8"), entry.killed_by
 
 
 def test_the_equivalents_file_is_a_list_of_entries() -> None:

@@ -430,3 +430,26 @@ def test_synth_raises_other_failures() -> None:
     with pytest.raises(RuntimeError, match="Annotations"):
         clean.synth(_Synth(RuntimeError('Annotations with level "ERROR" found')))
     assert not clean.synth(_Synth(None)).refused
+
+
+def test_every_rule_is_judged_after_one_that_holds() -> None:
+    """A pool that is hardened but for its last rule (the kubelet port) is refused for that rule."""
+    pool = {**GOOD_POOL, "node_config": {**GOOD_POOL["node_config"], "kubelet_config": {}}}
+    report = RayfortRules().judge_stacks(_stacks(("gke/almost", pool)))
+    assert [e.rule for e in report.violations] == ["RF040"]
+    assert {e.rule for e in report.evaluations if e.status == "on"} >= {"RF001", "RF002", "RF003", "RF004"}
+
+
+def test_an_evaluation_is_an_immutable_record() -> None:
+    import dataclasses
+
+    evaluation = _evaluation("RF001", "violated")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evaluation.status = "on"  # type: ignore[misc]
+    assert hash(evaluation) == hash(_evaluation("RF001", "violated"))
+
+
+def test_the_record_sorts_the_keys_of_each_evaluation() -> None:
+    text = PolicyReport([_evaluation("RF001", "violated", findings=("x",))]).to_json()
+    keys = [line.strip().split('"')[1] for line in text.splitlines() if line.startswith('      "')]
+    assert keys == sorted(keys) and keys[0] == "attribute"

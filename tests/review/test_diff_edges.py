@@ -19,6 +19,12 @@ def _changes(old: dict, new: dict, resource_type: str = "google_compute_network"
     return {a.path: (a.old, a.new, a.replaces, a.weakens) for a in attribute_changes(resource_type, old, new)}
 
 
+def test_a_block_that_goes_or_comes_lists_each_of_its_values() -> None:
+    block = {"a": 1, "b": {"c": 2}}
+    assert _changes({"x": block}, {}) == {"x.a": (1, None, False, None), "x.b.c": (2, None, False, None)}
+    assert _changes({}, {"x": block}) == {"x.a": (None, 1, False, None), "x.b.c": (None, 2, False, None)}
+
+
 def test_keys_on_one_side_only_are_changes() -> None:
     assert _changes({"a": 1}, {"b": 2}) == {"a": (1, None, False, None), "b": (None, 2, False, None)}
     assert _changes({"x": {"a": 1}}, {"x": {"b": 2}}) == {"x.a": (1, None, False, None), "x.b": (None, 2, False, None)}
@@ -78,6 +84,9 @@ def test_a_computed_weakening_replaces_nothing() -> None:
         if a.weakens
     ]
     assert (change.path, change.old, change.new, change.replaces) == ("(every attribute)", 0, 1, False)
+    old, new = {"secret_data": "${r}", "labels": {"a": "1"}}, {"secret_data": "x", "labels": {"a": "2"}}
+    paths = [a.path for a in attribute_changes("google_secret_manager_secret_version", old, new)]
+    assert paths == ["labels.a", "secret_data", "(every attribute)"]
 
 
 def test_a_setting_is_compared_when_either_side_is_what_it_is_about() -> None:
@@ -98,6 +107,15 @@ def test_long_values_are_cut_to_120_characters() -> None:
     old, new = change.describe().split(" → ")
     assert old == f'"{exact}"' and len(new) == 120 and new.endswith("...") and new.startswith('"yyy')
     assert AttributeChange("a", 1, None, False, None).describe() == "1 → null"
+    old, new = AttributeChange("a", longer, exact, False, None).describe().split(" → ")
+    assert len(old) == 120 and old.endswith("...") and new == f'"{exact}"'
+
+
+def test_an_attribute_change_is_an_immutable_value() -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        AttributeChange("a", 1, 2, False, None).weakens = "no"  # type: ignore[misc]
 
 
 def test_list_changes_read_as_elements() -> None:

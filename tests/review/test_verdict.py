@@ -248,6 +248,12 @@ def _waiver(resource: str, scope: str | None = None, rule: str = "RF003") -> dic
         ),
         ([_waiver("gke/pool-a/pool")], [_waiver("gke/pool-b/pool")], [
             f"added: RF003 Confidential nodes at `gke/pool-b/pool`: {REASON}"]),
+        ([_waiver("gke/pool-b/pool")], [_waiver("gke/pool-a/pool")], [
+            f"added: RF003 Confidential nodes at `gke/pool-a/pool`: {REASON}"]),
+        ([_waiver("gke/p/pool")], [_waiver("gke/p/pool"), _waiver("gke/p/pool", rule="RF001")],
+         [f"added: RF001 Shielded nodes with secure boot at `gke/p/pool`: {REASON}"]),
+        ([_waiver("gke/a/pool")], [_waiver("gke/a/pool"), _waiver("gke/b/pool")],
+         [f"added: RF003 Confidential nodes at `gke/b/pool`: {REASON}"]),
     ],
 )  # fmt: skip
 def test_waivers_a_change_adds_or_widens(before: list, after: list, expected: list) -> None:
@@ -276,6 +282,8 @@ def test_the_reason_comes_from_the_evaluation_then_from_a_matching_waiver() -> N
     assert waiver_reason(policy, "RF001", "gke/a") is None
     assert waiver_reason(policy, "RF003", "network/x") is None
     assert waiver_reason(policy, None, "gke/a") is None
+    assert waiver_reason(policy, "RF001", "gke/b") is None, "RF003's waiver at gke/b is not RF001's"
+    assert waiver_reason({"waivers": [_waiver("gke/*", "all", rule="RF001")]}, "RF003", "gke/a") is None
     assert waiver_reason({}, "RF003", "gke/a") is None
 
 
