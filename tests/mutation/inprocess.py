@@ -149,6 +149,21 @@ def cached_functions(functions: dict[CodeKey, list[types.FunctionType]]) -> set[
     }
 
 
+def clear_project_caches() -> int:
+    """Empty every ``functools`` cache of a project function (a test's cached judge run, say): a mutant must
+    be judged by a fresh computation, never by a result the parent cached before the mutant was in place."""
+    cleared = 0
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "_lru_cache_wrapper" and _in_project(inspect_module(obj)):
+            obj.cache_clear()
+            cleared += 1
+    return cleared
+
+
+def inspect_module(function: object) -> types.ModuleType | None:
+    return sys.modules.get(getattr(function, "__module__", "") or "")
+
+
 def swap(plan_: Plan, functions: dict[CodeKey, list[types.FunctionType]]) -> int:
     """Give every live function the mutated code; how many were swapped."""
     builtins.CosmicRayTestingException = CosmicRayTestingException  # type: ignore[attr-defined]

@@ -262,6 +262,7 @@ class FastPath:
             return True
         functions = inprocess.live_functions(filename)
         cached = inprocess.cached_functions(functions)
+        inprocess.clear_project_caches()  # what the baseline cached, each child computes again with its mutant
 
         def tasks() -> Iterator[tuple[Mutant, object, float]]:
             for mutant in self.mutants:
