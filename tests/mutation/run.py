@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import inspect
 import json
 import os
 import subprocess
@@ -110,8 +111,13 @@ def load_equivalents() -> list[Equivalent]:
 
 
 def _fingerprint(target: Target) -> str:
+    """The module's source, its test selection and the operators: what the mutants and their meaning depend on."""
+    from tests.mutation import targets
+
     digest = hashlib.sha256(target.file.read_bytes())
-    digest.update(Path(__file__).with_name("targets.py").read_bytes())
+    digest.update(repr(target).encode())
+    digest.update(inspect.getsource(targets.excluded).encode())
+    digest.update(repr(sorted(targets._BINARY_SIBLINGS)).encode())
     return digest.hexdigest()
 
 

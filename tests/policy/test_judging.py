@@ -453,3 +453,11 @@ def test_the_record_sorts_the_keys_of_each_evaluation() -> None:
     text = PolicyReport([_evaluation("RF001", "violated", findings=("x",))]).to_json()
     keys = [line.strip().split('"')[1] for line in text.splitlines() if line.startswith('      "')]
     assert keys == sorted(keys) and keys[0] == "attribute"
+
+
+def test_every_rule_is_judged_after_one_that_does_not_apply() -> None:
+    """A privileged Deployment is refused, though the manifest rules before RF012 are about Namespaces."""
+    container = {"name": "c", "image": "r:1.0", "securityContext": {"privileged": True}}
+    deployment = {"manifest": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [container]}}}}}
+    stacks = {"t": {"resource": {"kubernetes_manifest": {"d": _resource("t/d", deployment)}}}}
+    assert "RF012" in {e.rule for e in RayfortRules().judge_stacks(stacks).violations}
