@@ -16,7 +16,7 @@ A surviving mutant is either killed by a new test or listed, with the reason it
 is equivalent, in ``tests/mutation/equivalent.yaml``. The run fails when a
 module scores below 90 % killed or a survivor is not listed.
 
-    python -m tests.mutation.run [--modules compare,diff] [--changed origin/main] [--survivors] [--jobs 2]
+    python -m tests.mutation.run [--modules compare,diff] [--changed origin/main] [--survivors|--resume] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from _pytest.runner import runtestprotocol
 
 from tests.mutation import inprocess
 from tests.mutation.forked import Outcome, run_forked
+from tests.mutation.replay import Replay
 from tests.mutation.targets import BY_NAME, ROOT, TARGETS, Target, excluded
 
 STATE = ROOT / ".mutation"
@@ -144,7 +145,7 @@ def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int
     return spans
 
 
-def session(target: Target, survivors_only: bool) -> tuple[object, list[Mutant]]:
+def session(target: Target, survivors_only: bool, resume: bool = False) -> tuple[object, list[Mutant]]:
     """cosmic-ray's work database for the target, and the mutants to run now."""
     from cosmic_ray.commands import init
     from cosmic_ray.mutating import mutate_code
@@ -182,6 +183,8 @@ def session(target: Target, survivors_only: bool) -> tuple[object, list[Mutant]]
             continue
         if survivors_only and not fresh and result is not None and result.test_outcome != TestOutcome.SURVIVED:
             continue
+        if resume and not fresh and result is not None:
+            continue
         spec = item.mutations[0]
         source = mutate_code(original, get_operator(spec.operator_name)(**spec.operator_args), spec.occurrence)
         if source is None:
@@ -209,6 +212,19 @@ def session(target: Target, survivors_only: bool) -> tuple[object, list[Mutant]]
         )
     mutants.sort(key=lambda m: (m.line, m.column, m.operator))
     return db, mutants
+
+
+class Progress:
+    """Records each judged mutant at once (an interrupted run can ``--resume``) and says how far it is."""
+
+    def __init__(self, db, total: int) -> None:
+        self.db, self.total, self.done, self.started = db, total, 0, time.monotonic()
+
+    def __call__(self, mutant: Mutant) -> None:
+        record(self.db, mutant)
+        self.done += 1
+        if self.done % 50 == 0:
+            print(f"  {self.done}/{self.total} judged, {time.monotonic() - self.started:.0f}s", flush=True)
 
 
 def record(db, mutant: Mutant) -> None:
@@ -239,8 +255,16 @@ class FastPath:
     module-level code, is left for a fresh import (``status`` stays pending).
     """
 
-    def __init__(self, target: Target, mutants: list[Mutant], jobs: int, at_import: set[inprocess.CodeKey]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        mutants: list[Mutant],
+        jobs: int,
+        at_import: set[inprocess.CodeKey],
+        progress: Progress,
+    ) -> None:
         self.target, self.mutants, self.jobs, self.at_import = target, mutants, jobs, at_import
+        self.progress = progress
         self.failures: list[str] = []
         self.collected = 0
 
@@ -278,6 +302,7 @@ class FastPath:
                 chosen = sorted(set().union(*(covered.get(k, set()) for k in mutated)))
                 if not chosen:
                     mutant.status, mutant.how = SURVIVED, "no fast test runs this code"
+                    self.progress(mutant)
                     continue
                 chosen.sort(key=lambda i: durations[i])
 
@@ -293,6 +318,7 @@ class FastPath:
 
         for mutant, outcome in run_forked(tasks(), self.jobs):
             judge(mutant, outcome, "code swap")
+            self.progress(mutant)
         return True
 
 
@@ -333,7 +359,7 @@ def judge(mutant: Mutant, outcome: Outcome, path: str) -> None:
 # --- the exact path: a fresh import of the project with the mutated module --------------------------
 
 
-def exact(target: Target, mutants: list[Mutant], jobs: int) -> None:
+def exact(target: Target, mutants: list[Mutant], jobs: int, progress: Progress) -> None:
     original = target.file.read_text(encoding="utf-8")
 
     def fresh(source: str) -> int:
@@ -348,27 +374,35 @@ def exact(target: Target, mutants: list[Mutant], jobs: int) -> None:
     tasks = [(m, lambda m=m: fresh(m.source), timeout) for m in mutants]
     for mutant, outcome in run_forked(tasks, jobs):
         judge(mutant, outcome, "fresh import")
+        progress(mutant)
 
 
 # --- one module -------------------------------------------------------------------------------
 
 
-def mutate(target: Target, survivors_only: bool, jobs: int) -> dict:
+def mutate(target: Target, survivors_only: bool, jobs: int, resume: bool = False) -> dict:
     started = time.monotonic()
-    db, mutants = session(target, survivors_only)
+    db, mutants = session(target, survivors_only, resume)
+    replay = (
+        Replay(target.replays, STATE / "replay" / target.name, "--resource_list", "--file_out")
+        if (target.replays)
+        else None
+    )
     if mutants:
-        fast = FastPath(target, mutants, jobs, import_time_codes(target))
-        code = pytest.main([*target.tests, *PYTEST_ARGS], plugins=[fast])
-        if fast.failures or code not in (0, 5) or not fast.collected:
-            raise SystemExit(f"{target.name}: the fast tests do not pass unmutated: {fast.failures or code}")
-        for mutant in mutants:
-            if mutant.status != PENDING:
-                record(db, mutant)
-        again = [m for m in mutants if m.status == PENDING]
-        print(f"  {len(mutants) - len(again)} judged by a code swap; {len(again)} by a fresh import", flush=True)
-        exact(target, again, jobs)
-        for mutant in again:
-            record(db, mutant)
+        if replay:
+            replay.install()
+        try:
+            progress = Progress(db, len(mutants))
+            fast = FastPath(target, mutants, jobs, import_time_codes(target), progress)
+            code = pytest.main([*target.tests, *PYTEST_ARGS], plugins=[fast])
+            if fast.failures or code not in (0, 5) or not fast.collected:
+                raise SystemExit(f"{target.name}: the fast tests do not pass unmutated: {fast.failures or code}")
+            again = [m for m in mutants if m.status == PENDING]
+            print(f"  {len(mutants) - len(again)} judged by a code swap; {len(again)} by a fresh import", flush=True)
+            exact(target, again, jobs, progress)
+        finally:
+            if replay:
+                replay.uninstall()
     total, killed, survivors = totals(db)
     return {
         "module": target.path,
@@ -446,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", default="", help="comma-separated names: " + ", ".join(BY_NAME))
     parser.add_argument("--changed", metavar="REF", help="only modules whose source or fast tests differ from REF")
     parser.add_argument("--survivors", action="store_true", help="re-test only the last run's survivors")
+    parser.add_argument("--resume", action="store_true", help="judge only the mutants an interrupted run left")
     parser.add_argument("--report", action="store_true", help="only report the last run's results")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "1")))
     args = parser.parse_args(argv)
@@ -475,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for target in targets:
         print(f"mutating {target.path} ...", flush=True)
-        results.append(mutate(target, args.survivors, args.jobs))
+        results.append(mutate(target, args.survivors, args.jobs, args.resume))
     (STATE / "summary.json").write_text(
         json.dumps([{k: v for k, v in r.items() if k != "survivors"} for r in results], indent=2) + "\n"
     )

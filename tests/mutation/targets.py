@@ -9,7 +9,7 @@ not call the CDK runtime (the run refuses one that does).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,8 @@ class Target:
     """Its import name."""
     tests: tuple[str, ...]
     """pytest arguments selecting its fast tests (files, node ids, ``--deselect=``)."""
+    replays: str | None = field(default=None, repr=False)
+    """An analyser (executable name) its tests run as a subprocess: same input, recorded answer (``replay``)."""
 
     @property
     def file(self) -> Path:
@@ -97,6 +99,7 @@ TARGETS: tuple[Target, ...] = (
             "--deselect=tests/judges/test_tenant_isolation.py"
             "::test_on_dev_the_judge_fails_when_the_cleanup_pods_flows_are_removed",
         ),
+        replays="nca",
     ),
 )
 BY_NAME = {target.name: target for target in TARGETS}

@@ -98,6 +98,48 @@ def test_forked_children_report_status_and_timeouts() -> None:
     assert outcomes["ok"].status == 0 and outcomes["killed"].status == 1 and outcomes["slow"].timed_out
 
 
+def test_an_analysers_answer_is_replayed_only_for_the_same_question(tmp_path) -> None:
+    """Same executable, options and input files: the recorded answer; any of them changed: a real run."""
+    from tests.mutation.replay import Replay
+
+    calls = tmp_path / "calls"
+    executable = tmp_path / "bin" / "nca"
+    executable.parent.mkdir()
+    executable.write_text(
+        '#!/bin/sh\necho run >> "$CALLS"\ncat "$2"/* > "$4"\necho "Warning: $2/a.json" >&2\nexit 3\n',
+    )
+    executable.chmod(0o755)
+    replay = Replay("nca", tmp_path / "recorded", "--in", "--out")
+
+    def ask(contents: str, option: str = "--in", timeout: int = 5) -> subprocess.CompletedProcess:
+        scratch = tmp_path / f"scratch-{len(list(tmp_path.iterdir()))}"
+        (scratch / "in").mkdir(parents=True)
+        (scratch / "in" / "a.json").write_text(contents)
+        command = [str(executable), option, str(scratch / "in"), "--out", str(scratch / "out")]
+        completed = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, check=False, env={"CALLS": str(calls)}
+        )
+        assert (scratch / "out").read_text() == contents  # written for the caller, replayed or not
+        assert completed.stderr == f"Warning: {scratch / 'in'}/a.json\n"  # paths are the caller's own
+        assert completed.returncode == 3
+        return completed
+
+    replay.install()
+    try:
+        ask("pods")
+        ask("pods")
+        assert calls.read_text().count("run") == 1
+        ask("pods and a probe")
+        ask("pods", timeout=6)
+        assert calls.read_text().count("run") == 3
+        executable.write_text(executable.read_text().replace("exit 3", "exit 3 # another version"))
+        ask("pods")
+        assert calls.read_text().count("run") == 4
+    finally:
+        replay.uninstall()
+    assert subprocess.run is replay.real
+
+
 # --- the equivalents list ---------------------------------------------------------------------------
 
 
