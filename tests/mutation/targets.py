@@ -95,6 +95,7 @@ TARGETS: tuple[Target, ...] = (
         "tools/rayfort_tools/judges/tenant_isolation.py",
         "rayfort_tools.judges.tenant_isolation",
         (
+            "tests/judges/test_isolation_mechanics.py",
             "tests/judges/test_tenant_isolation.py",
             "--deselect=tests/judges/test_tenant_isolation.py"
             "::test_on_dev_the_judge_fails_when_the_cleanup_pods_flows_are_removed",

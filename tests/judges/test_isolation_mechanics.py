@@ -1,0 +1,347 @@
+"""The isolation judge's mechanics, without NCA: traffic as sets, reading NCA's answer, running it, intent.
+
+The judge is only as good as its set arithmetic: a cell cut one port too wide,
+a span merged across a gap or a complement that drops the last port would hide
+an allowed flow, or invent one. These tests compare the arithmetic with a
+point-by-point model on a small universe, and pin each reader and runner at its
+edges (``make mutation MODULES=tenant_isolation``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rayfort_tools.judges import tenant_isolation as judge
+from rayfort_tools.judges.tenant_isolation import (
+    ADMITTED_CLUSTERS,
+    RAY_HEAD_WORKER,
+    Assertion,
+    Connection,
+    IsolationExpectations,
+    IsolationReport,
+    NcaError,
+    NcaOutputError,
+    RayPorts,
+    Tenant,
+    Traffic,
+    _Endpoint,
+    tcp,
+)
+
+# --- traffic as sets, against a point-by-point model ------------------------------------------
+
+_KEYS = (("a/p", "b/q", "TCP"), ("IPv4", "b/q", "TCP"), ("a/p", "IPv4", "UDP"))
+
+
+def _box(key: tuple[str, str, str], ips: tuple[int, int], ports: tuple[int, int]) -> tuple:
+    """A realistic box: pod-to-pod traffic has the address range 0-0."""
+    return key, ((min(ips), max(ips)) if "IPv4" in key[:2] else (0, 0)) + (min(ports), max(ports))
+
+
+_boxes = st.lists(
+    st.builds(
+        _box,
+        st.sampled_from(_KEYS),
+        st.tuples(st.integers(0, 7), st.integers(0, 7)),
+        st.tuples(st.integers(1, 8), st.integers(1, 8)),
+    ),
+    max_size=5,
+)
+
+
+def _traffic(boxes: Iterable[tuple[tuple[str, str, str], tuple[int, int, int, int]]]) -> Traffic:
+    traffic = Traffic()
+    for key, box in boxes:
+        traffic.boxes[key].add(box)
+    return traffic
+
+
+def _points(traffic: Traffic) -> set[tuple]:
+    return {
+        (key, ip, port)
+        for key, box in traffic.cells()
+        for ip in range(box[0], box[1] + 1)
+        for port in range(box[2], box[3] + 1)
+    }
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_boxes, _boxes, st.sets(st.integers(1, 7), max_size=2))
+def test_minus_is_set_difference_and_cells_respect_the_cuts(ours, theirs, cuts):
+    mine, other = _traffic(ours), _traffic(theirs)
+    result = mine.minus(other, {"IPv4": cuts})
+    assert _points(result) == _points(mine) - _points(other)
+    for key, (ip_first, ip_last, port_first, port_last) in result.cells():
+        assert ip_first <= ip_last and port_first <= port_last
+        if "IPv4" in key[:2]:
+            assert not any(ip_first < cut <= ip_last for cut in cuts), (key, ip_first, ip_last, cuts)
+        for box in other.boxes.get(key, ()):  # a cell lies wholly inside or outside what the other allows
+            overlaps = ip_first <= box[1] and box[0] <= ip_last and port_first <= box[3] and box[2] <= port_last
+            assert not overlaps
+
+
+def test_an_ip_cut_splits_cells_on_either_end():
+    source, destination = _Endpoint("IPv4", 0, 255), _Endpoint("IPv4", 0, 255)
+    for ends in ((source, _Endpoint("a/p")), (_Endpoint("a/p"), destination)):
+        traffic = Traffic()
+        traffic.add(*ends, "TCP", 80, 80)
+        cells = sorted(box for _, box in traffic.minus(Traffic(), {"IPv4": [128]}).cells())
+        assert cells == [(0, 127, 80, 80), (128, 255, 80, 80)]
+
+
+def test_protocols_without_ports_cover_every_port():
+    traffic = Traffic()
+    traffic.add(_Endpoint("a/p"), _Endpoint("b/q"), "other", 5, 5)
+    traffic.add(_Endpoint("a/p"), _Endpoint("b/q"), "TCP", 5, 5)
+    assert set(traffic.cells()) == {(("a/p", "b/q", "other"), (0, 0, 1, 65535)), (("a/p", "b/q", "TCP"), (0, 0, 5, 5))}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_boxes)
+def test_connections_describe_exactly_the_traffic_in_merged_ranges(boxes):
+    traffic = _traffic(boxes)
+    described = set()
+    for connection in traffic.connections():
+        ends = []
+        for end in (connection.source, connection.destination):
+            if "/" in end and not end[0].isdigit():
+                ends.append((end, [0]))
+            else:
+                endpoint = judge._parse_ip_range(end)
+                ends.append((endpoint.name, range(endpoint.first_ip, endpoint.last_ip + 1)))
+        (source, source_ips), (destination, destination_ips) = ends
+        ips = source_ips if source == "IPv4" else destination_ips
+        for protocol, first, last in _read_description(connection.traffic):
+            for ip in ips:
+                for port in range(first, last + 1):
+                    described.add(((source, destination, protocol), ip, port))
+    assert described == _points(traffic)
+    ranges: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for connection in traffic.connections():
+        if connection.source[0].isdigit():
+            endpoint = judge._parse_ip_range(connection.source)
+            ranges.setdefault((connection.destination, "from"), []).append(
+                (endpoint.first_ip, endpoint.last_ip, connection.traffic)
+            )
+        elif connection.destination[0].isdigit():
+            endpoint = judge._parse_ip_range(connection.destination)
+            ranges.setdefault((connection.source, "to"), []).append(
+                (endpoint.first_ip, endpoint.last_ip, connection.traffic)
+            )
+    for spans in ranges.values():
+        spans.sort()
+        for a, b in zip(spans, spans[1:], strict=False):
+            assert a[1] < b[0], f"each address is described once, with all its traffic: {spans}"
+            assert a[2] != b[2] or a[1] + 1 < b[0], f"touching ranges with the same traffic are merged: {spans}"
+
+
+def _read_description(text: str) -> list[tuple[str, int, int]]:
+    if text == "all traffic":
+        return [(p, 1, 65535) for p in ("TCP", "UDP", "SCTP", "other")]
+    result = []
+    for part in text.split("; "):
+        if part == "protocols without ports":
+            result.append(("other", 1, 65535))
+            continue
+        protocol, _, ports = part.partition(" ")
+        for item in ports.split(","):
+            first, _, last = item.partition("-")
+            result.append((protocol, int(first), int(last or first)))
+    return result
+
+
+def test_addresses_read_as_one_network_or_a_range():
+    assert judge._describe("IPv4", 167772160, 167772415) == "10.0.0.0/24"
+    assert judge._describe("IPv4", 167772160, 167772416) == "10.0.0.0-10.0.1.0"
+    assert judge._describe("IPv6", 0, 2**128 - 1) == "::/0"
+    assert judge._describe("team-a/h", 0, 0) == "team-a/h"
+
+
+def test_spans_merge_when_they_touch_or_overlap_and_not_across_a_gap():
+    assert judge._merge([(3, 4), (1, 2)]) == [(1, 4)]
+    assert judge._merge([(1, 5), (2, 3)]) == [(1, 5)]
+    assert judge._merge([(1, 3), (2, 6), (8, 9)]) == [(1, 6), (8, 9)]
+    assert judge._merge([(5, 5), (5, 5)]) == [(5, 5)]
+    assert judge._merge([(1, 2), (5, 6), (6, 9)]) == [(1, 2), (5, 9)]
+    assert judge._merge([(1, 2), (5, 9), (6, 7)]) == [(1, 2), (5, 9)]
+
+
+def test_traffic_is_described_port_by_port_or_as_all():
+    assert judge._describe_traffic({"TCP": [(80, 80), (81, 90)], "UDP": [(53, 53)]}) == "TCP 80-90; UDP 53"
+    every = {p: [(1, 65535)] for p in ("TCP", "UDP", "SCTP", "other")}
+    assert judge._describe_traffic(every) == "all traffic"
+    assert judge._describe_traffic({**every, "SCTP": [(1, 65534)]}) == (
+        "TCP 1-65535; UDP 1-65535; SCTP 1-65534; protocols without ports"
+    )
+
+
+# --- reading NCA's answer ----------------------------------------------------------------------
+
+
+def test_a_complement_keeps_every_port_not_taken_and_invents_none():
+    tcp_only = [("UDP", 1, 65535), ("SCTP", 1, 65535), ("other", 1, 65535)]
+    assert judge._complement([("TCP", 1, 65535)]) == tcp_only
+    assert judge._complement([("TCP", 1, 79)]) == [("TCP", 80, 65535), *tcp_only]
+    assert judge._complement([("TCP", 2, 65534)]) == [("TCP", 1, 1), ("TCP", 65535, 65535), *tcp_only]
+    assert judge._complement([("TCP", 1, 65534)]) == [("TCP", 65535, 65535), *tcp_only]
+    assert judge._complement([("TCP", 80, 80), ("TCP", 82, 90)]) == [
+        ("TCP", 1, 79),
+        ("TCP", 81, 81),
+        ("TCP", 91, 65535),
+        *tcp_only,
+    ]
+
+
+def test_protocols_without_ports_are_read_on_every_port():
+    assert judge._parse_cubes("{protocols:ICMP,dst_ports:80}") == [("other", 1, 65535)]
+    assert judge._parse_cubes("{protocols:TCP,dst_ports:80-81,90}") == [("TCP", 80, 81), ("TCP", 90, 90)]
+
+
+@pytest.mark.parametrize("text", ["", "junk", " {protocols:TCP}", "{protocols:TCP}junk", "{protocols:TCP},"])
+def test_traffic_outside_the_braces_is_refused(text):
+    with pytest.raises(ValueError, match="unreadable traffic"):
+        judge._parse_cubes(text)
+
+
+@pytest.mark.parametrize("text", ["team-a", "/h", "team-a/", "team-a/h/x", "team-a/h,x", "team-a/h,10.0.0.1"])
+def test_an_endpoint_is_a_pod_or_ip_blocks(text):
+    with pytest.raises(ValueError, match="neither a pod nor an IP block"):
+        judge._parse_endpoint(text)
+    assert judge._parse_endpoint("team-a/h") == [_Endpoint("team-a/h")]
+
+
+@pytest.mark.parametrize("text", ["10.0.0.5-10.0.0.1", "10.0.0.1-::1", "::1-10.0.0.1"])
+def test_an_ip_range_runs_upwards_within_one_version(text):
+    with pytest.raises(ValueError, match="bad IP range"):
+        judge._parse_ip_range(text)
+    assert judge._parse_ip_range("10.0.0.1-10.0.0.1") == _Endpoint("IPv4", 167772161, 167772161)
+
+
+def test_blank_lines_are_skipped_and_errors_name_their_line():
+    traffic = judge.parse_connectivity("\n  \nteam-a/h => team-b/w : {protocols:TCP,dst_ports:80}\n")
+    assert traffic.connections() == (Connection("team-a/h", "team-b/w", "TCP 80"),)
+    with pytest.raises(NcaOutputError, match="line 3 "):
+        judge.parse_connectivity("\n\nnot a line")
+    with pytest.raises(NcaOutputError, match="line 1: "):
+        judge.parse_connectivity("team-a/h => team-b/w : {dst_ports:x}")
+
+
+# --- running NCA ---------------------------------------------------------------------------------
+
+
+def _fake_nca(tmp_path, monkeypatch, script: str) -> None:
+    executable = tmp_path / "nca"
+    executable.write_text("#!/bin/sh\n" + script)
+    executable.chmod(0o755)
+    monkeypatch.setenv(judge.NCA_ENV_VAR, str(executable))
+
+
+def _report_path() -> str:
+    return 'while [ "$1" != --file_out ]; do shift; done; out="$2"\n'
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (_report_path() + 'echo "a/b => c/d : All connections" > "$out"\nexit 1\n', "exited 1"),
+        (_report_path() + 'echo "a/b => c/d : All connections" > "$out"\nkill -9 $$\n', "exited -9"),
+        ("exit 0\n", "exited 0"),
+    ],
+    ids=["failed-with-a-report", "killed-with-a-report", "no-report"],
+)
+def test_nca_must_exit_0_and_write_its_report(tmp_path, monkeypatch, script, message):
+    _fake_nca(tmp_path, monkeypatch, script)
+    with pytest.raises(NcaError, match=message):
+        judge.run_nca([])
+
+
+def test_nca_that_does_not_answer_in_time_is_an_error(tmp_path, monkeypatch):
+    _fake_nca(tmp_path, monkeypatch, "exit 0\n")
+
+    def late(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], kwargs.get("timeout", 0))
+
+    monkeypatch.setattr(judge.subprocess, "run", late)
+    with pytest.raises(NcaError, match="did not answer within"):
+        judge.run_nca([])
+
+
+def test_nca_must_be_an_executable_file(tmp_path, monkeypatch):
+    directory = tmp_path / "venv" / "bin" / "nca"
+    directory.mkdir(parents=True)
+    monkeypatch.setenv(judge.NCA_ENV_VAR, str(tmp_path / "venv"))
+    with pytest.raises(judge.NcaUnavailable):
+        judge.nca_executable()
+    plain = tmp_path / "nca"
+    plain.write_text("#!/bin/sh\n")
+    monkeypatch.setenv(judge.NCA_ENV_VAR, str(plain))
+    with pytest.raises(judge.NcaUnavailable):
+        judge.nca_executable()
+
+
+# --- intent ------------------------------------------------------------------------------------------
+
+
+def _pod(namespace: str, name: str, **labels: str) -> dict:
+    return {"kind": "Pod", "metadata": {"namespace": namespace, "name": name, "labels": labels}}
+
+
+def _ray(namespace: str, cluster: str, node_type: str, name: str) -> dict:
+    return _pod(namespace, name, **{"ray.io/cluster": cluster, "ray.io/node-type": node_type})
+
+
+def test_workers_reach_each_other_only_where_the_ports_say_and_never_themselves():
+    pods = judge._Pods([_ray("t", "c", "head", "h"), _ray("t", "c", "worker", "w1"), _ray("t", "c", "worker", "w2")])
+    between = (tcp(10002, 10100),)
+    flows = {
+        (source.name, destination.name): ports
+        for source, destination, ports in judge._cluster_flows(
+            pods, Tenant("t", "c", ray_ports=RayPorts(between_workers=between)), "c"
+        )
+    }
+    assert flows[("t/w1", "t/w2")] == between and flows[("t/w2", "t/w1")] == between
+    assert ("t/w1", "t/w1") not in flows and ("t/w2", "t/w2") not in flows
+    closed = {(s.name, d.name) for s, d, _ in judge._cluster_flows(pods, Tenant("t", "c"), "c")}
+    assert closed == {("t/w1", "t/h"), ("t/w2", "t/h"), ("t/h", "t/w1"), ("t/h", "t/w2")}
+
+
+@pytest.mark.parametrize("admitted", ["a-own", "z-own"])
+def test_a_cluster_the_team_made_is_judged_under_its_own_assertion(admitted):
+    """Whether its name sorts before or after the platform's cluster."""
+    pods = judge._Pods(
+        [
+            _ray("t", "m-platform", "head", "ph"),
+            _ray("t", "m-platform", "worker", "pw"),
+            _ray("t", admitted, "head", "oh"),
+            _ray("t", admitted, "worker", "ow"),
+            _pod("kube-system", "dns", **{"k8s-app": "kube-dns"}),
+            _pod("kuberay-system", "operator"),
+        ]
+    )
+    expectations = IsolationExpectations(tenants=(Tenant("t", "m-platform", admitted_clusters=(admitted,)),))
+    intent = judge._intent(pods, expectations)
+    assert intent.roles == {"t/oh": ADMITTED_CLUSTERS, "t/ow": ADMITTED_CLUSTERS}
+    assert {s for (s, _, _), _ in intent.required[ADMITTED_CLUSTERS].cells() if s[:2] == "t/"} == {"t/oh", "t/ow"}
+    assert {s for (s, _, _), _ in intent.required[RAY_HEAD_WORKER].cells() if s[:2] == "t/"} == {"t/ph", "t/pw"}
+
+
+def test_the_summary_names_each_verdict_and_its_connections():
+    missing, unexpected = Connection("a/w", "a/h", "TCP 6379"), Connection("b/x", "a/h", "TCP 8265")
+    report = IsolationReport(
+        (
+            Assertion("dns", "pods resolve names", (), ()),
+            Assertion("ray", "workers reach their head", (missing,), (unexpected,)),
+        ),
+        (),
+    )
+    assert report.summary() == (
+        "PASS dns: pods resolve names\n"
+        "FAIL ray: workers reach their head\n"
+        "    missing    a/w -> a/h: TCP 6379\n"
+        "    unexpected b/x -> a/h: TCP 8265"
+    )
