@@ -35,7 +35,9 @@ def _stacks(*pools: tuple[str, dict]) -> dict[str, dict]:
     return {"gke": {"resource": {"google_container_node_pool": {p: _resource(p, body) for p, body in pools}}}}
 
 
-def _waiver(rule: str, resource: str = "gke/weak", **extra: str) -> Waiver:
+def _waiver(rule: str, resource: str = "gke/weak", **extra: Any) -> Waiver:
+    if rule == "RF003":  # a confidential-nodes waiver names the tenants its pool may carry
+        extra.setdefault("tenants", [])
     return Waiver(rule=rule, resource=resource, reason=REASON, **extra)
 
 
@@ -161,7 +163,9 @@ def test_a_wildcard_waiver_covers_what_it_matches() -> None:
 
 def test_the_first_matching_waiver_is_the_one_shown_and_the_second_is_stale() -> None:
     first = _waiver("RF003", "gke/weak")
-    second = Waiver(rule="RF003", resource="gke/*", scope="all", reason="another reason given for these pools")
+    second = Waiver(
+        rule="RF003", resource="gke/*", scope="all", reason="another reason given for these pools", tenants=[]
+    )
     report = RayfortRules([first, second]).judge_stacks(_stacks(("gke/weak", WEAK_POOL)))
     assert [e.waiver_reason for e in report.waived] == [REASON]
     assert report.unused_waivers == [second]
