@@ -20,6 +20,7 @@ these covers, and lists it: that is a hardening value only a snapshot would pin.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,12 @@ def _includes(*required: Any) -> Callable[[list[Any]], bool]:
 
 def _reference(kind: str) -> Callable[[list[Any]], bool]:
     return _all(lambda v: f"${{{kind}." in str(v))
+
+
+def _leaf_request(value: Any) -> bool:
+    """The CertificateRequest a Ray pod sends: not a CA, no signing usages, the short leaf duration."""
+    spec = json.loads(value)["spec"]
+    return spec["isCA"] is False and not {"cert sign", "crl sign"} & set(spec["usages"]) and spec["duration"] == "2160h"
 
 
 _NOT_ROOT = _all(lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0)
@@ -143,14 +150,12 @@ HARDENING: tuple[Hardening, ...] = (
     Hardening("google_access_context_manager_service_perimeter", "*.resources[]",
               "the perimeter holds the cluster project", expect=_all(lambda v: v.startswith("projects/"))),
     Hardening("google_project_iam_audit_config", "audit_log_config[].log_type",
-              "data access to the cluster, the keys and IAP is audited",
+              "data access to the cluster, the keys, IAP and the buckets is audited",
               expect=_includes("ADMIN_READ", "DATA_READ", "DATA_WRITE")),
     # --- storage, keys, registries -------------------------------------------------------------
     Hardening("google_storage_bucket", "force_destroy", "a bucket with objects is never deleted by an apply",
               expect=False),
     Hardening("google_storage_bucket", "versioning.enabled", "overwritten objects can be recovered", expect=True),
-    Hardening("google_storage_bucket", "logging.log_bucket", "bucket access is logged",
-              expect=_reference("google_storage_bucket")),
     Hardening("google_storage_bucket", "soft_delete_policy.retention_duration_seconds",
               "deleted objects are kept 30 days", expect=2592000),
     Hardening("google_artifact_registry_repository", "docker_config.immutable_tags",
@@ -196,9 +201,11 @@ HARDENING: tuple[Hardening, ...] = (
               expect=_all(lambda v: v.startswith('request.host == "'))),
     Hardening("kubernetes_manifest:Certificate", "manifest.spec.privateKey.algorithm", "Ray's CA keys are ECDSA",
               expect="ECDSA"),
-    Hardening("kubernetes_manifest:Certificate", "manifest.spec.privateKey.size", "P-256", expect=256),
+    Hardening("kubernetes_manifest:Certificate", "manifest.spec.privateKey.size",
+              "P-256 issuing CAs under a P-384 root", expect=_all(lambda v: v in (256, 384))),
     Hardening("kubernetes_manifest:Certificate", "manifest.spec.privateKey.rotationPolicy",
-              "a renewed certificate gets a new key", expect="Always"),
+              "a renewed issuing CA gets a new key; the root keeps its key (re-keyed through the trust bundle)",
+              tested_by="tests/tenant/test_ray_tls.py::test_cert_manager_keeps_a_root_and_a_rotating_issuing_ca"),
     # --- pods ----------------------------------------------------------------------------------
     Hardening(_POD, f"{_SC}.allowPrivilegeEscalation", "no setuid escalation", control="RF012", weaker=True),
     Hardening(_POD, f"{_SC}.capabilities.drop[]", "every capability dropped", control="RF012", weaker="NET_RAW"),
@@ -219,8 +226,10 @@ HARDENING: tuple[Hardening, ...] = (
               expect=_all(lambda v: v != "default")),
     Hardening(_POD, "*.volumeMounts[].readOnly", "mounted keys and certificates are read-only", expect=True),
     Hardening(_POD, "*.csi.readOnly", "the Secret Manager volume is read-only", expect=True),
-    Hardening(_POD, "*.secret.defaultMode", "secret files are readable by their owner and group only",
-              expect=_all(lambda v: v & 0o007 == 0)),
+    Hardening(_POD, "*.env.CERTIFICATE_REQUEST.value", "a pod requests a short-lived leaf that can sign nothing",
+              expect=_all(_leaf_request)),
+    Hardening(_POD, "*.serviceAccountToken.expirationSeconds",
+              "the token that requests a leaf expires in ten minutes", expect=600),
     Hardening(_POD, "*.env.RAY_USE_TLS.value", "Ray's gRPC uses TLS", expect="1"),
     Hardening(_POD, "*.env.RAY_AUTH_MODE.value", "the plain runtime requires Ray's token", expect="token"),
     Hardening(_POD, "*.env.RAY_REDIS_ADDRESS.value", "GCS reaches Redis over TLS",
@@ -277,7 +286,6 @@ NOT_HARDENING: tuple[NotHardening, ...] = (
     NotHardening("google_compute_global_address", "ip_version", "addressing"),
     NotHardening("google_redis_instance", "redis_version", "the engine version"),
     NotHardening("google_storage_bucket", "lifecycle_rule[].*", "retention housekeeping"),
-    NotHardening("google_storage_bucket", "logging.log_object_prefix", "a name"),
     NotHardening("google_access_context_manager_service_perimeter", "use_explicit_dry_run_spec",
                  "dry-run or enforced is the environment's choice; RF021 refuses no perimeter"),
     NotHardening("google_access_context_manager_service_perimeter", "*.access_levels[]", "references"),
@@ -294,12 +302,14 @@ NOT_HARDENING: tuple[NotHardening, ...] = (
     NotHardening(_POD, "*.env.RAY_AUTH_TOKEN_PATH*", "a file path"),
     NotHardening(_POD, "*.env.REDIS_PASSWORD.*", "a reference to the Secret"),
     NotHardening(_POD, "*secretKeyRef.*", "references to Secrets"),
-    NotHardening(_POD, "*.secret.secretName", "a reference"),
+    NotHardening(_POD, "*.env.TLS_DIR.value", "a file path"),
+    NotHardening(_POD, "*.serviceAccountToken.path", "a file name"),
     NotHardening(_POD, "*.csi.volumeAttributes.secretProviderClass", "a reference"),
     NotHardening(_POD, "*.configMap.defaultMode", "public certificates"),
     NotHardening("kubernetes_manifest:SecretProviderClass", "manifest.spec.parameters.secrets",
                  "which Secret Manager secrets are mounted"),
     NotHardening("kubernetes_manifest:Certificate", "manifest.spec.secretName", "a name"),
+    NotHardening("kubernetes_manifest:Issuer", "manifest.spec.ca.secretName", "a reference to the CA's Secret"),
     NotHardening("kubernetes_manifest:FrontendConfig", "manifest.spec.redirectToHttps.responseCodeName",
                  "the redirect's status code"),
     NotHardening("kubernetes_manifest:RoleBinding", "manifest.subjects[].*", "the environment's groups"),

@@ -244,47 +244,83 @@ def test_token_auth_is_checked_for_each_runtime_by_its_own_rule() -> None:
 # --- capacity -------------------------------------------------------------------------------
 
 
-def test_capacity_is_every_pool_at_max_nodes_in_each_of_its_zones() -> None:
+def test_capacity_is_every_pool_admitting_the_tenant_at_max_nodes_in_each_of_its_zones() -> None:
+    """Shared pools, a GPU pool that names the tenant; another tenant's dedicated pool is not the tenant's."""
     pools = [
         {"name": "a", "machine_type": "n2d-standard-4", "max_nodes": 3},
         {"name": "b", "machine_type": "n2d-standard-8", "max_nodes": 2, "zones": ["europe-west1-b", "europe-west1-c"]},
         {"name": "g", "machine_type": "g2-standard-8", "max_nodes": 1, "gpu": {"count": 1},
-         "confidential_instance_type": None},
+         "confidential_instance_type": None, "tenants": ["t"]},
+        {"name": "o", "machine_type": "n2d-standard-16", "max_nodes": 5, "tenants": ["other"], "dedicated": True},
     ]  # fmt: skip
-    env = _env(zones=["europe-west1-b", "europe-west1-c", "europe-west1-d"], cluster={"node_pools": pools})
-    a, b, g = (node_allocatable(p["machine_type"]) for p in pools)
-    capacity = e.cluster_capacity(env)
-    assert capacity == {
+    env = _env(
+        zones=["europe-west1-b", "europe-west1-c", "europe-west1-d"],
+        cluster={"node_pools": pools},
+        tenants=[_tenant(), _tenant("other")],
+    )
+    t, other = env.tenants
+    a, b, g, o = (node_allocatable(p["machine_type"]) for p in pools)
+    assert e.tenant_capacity(env, t) == {
         "cpu": a[0] * 3 + b[0] * 4 + g[0],
         "memory": a[1] * 3 + b[1] * 4 + g[1],
         "gpu": Decimal(1),
     }
+    # A tenant with a dedicated pool is kept off the shared ones: its pool is all it can fill.
+    assert e.tenant_capacity(env, other) == {"cpu": o[0] * 5, "memory": o[1] * 5, "gpu": Decimal(0)}
 
 
-def test_capacity_is_unknown_on_autopilot_and_for_unknown_machines() -> None:
-    assert e.cluster_capacity(_with(_env(), "cluster", mode="autopilot")) is None
-    assert e.cluster_capacity(_env(cluster={"node_pools": [{"name": "x", "machine_type": "z9-mystery-2"}]})) is None
+def test_capacity_is_unknown_on_autopilot_and_for_unknown_machines_of_the_tenants_pools() -> None:
+    t = _tenant()
+    autopilot = _with(_env(tenants=[t]), "cluster", mode="autopilot")
+    assert e.tenant_capacity(autopilot, autopilot.tenants[0]) is None
+    mystery = _env(tenants=[t], cluster={"node_pools": [{"name": "x", "machine_type": "z9-mystery-2"}]})
+    assert e.tenant_capacity(mystery, mystery.tenants[0]) is None
+    # An unknown machine in a pool the tenant may not use leaves its capacity known.
+    elsewhere = _env(
+        tenants=[t, _tenant("other")],
+        cluster={"node_pools": [{"name": "a", "max_nodes": 2},
+                                {"name": "x", "machine_type": "z9-mystery-2", "tenants": ["other"]}]},
+    )  # fmt: skip
+    cpu, memory = node_allocatable("n2d-standard-2") or (Decimal(0), Decimal(0))
+    assert e.tenant_capacity(elsewhere, elsewhere.tenants[0]) == {"cpu": cpu * 2, "memory": memory * 2, "gpu": 0}
+    assert e.tenant_capacity(elsewhere, elsewhere.tenants[1]) is None
     assert _found(e.quota_within_capacity, _with(_env(tenants=[_tenant(quota={"cpu": "100000"})]), "cluster",
                                                  mode="autopilot")) == []  # fmt: skip
 
 
-def test_a_quota_the_cluster_can_never_fill_is_refused_and_one_it_can_is_not() -> None:
-    env = _env()
-    cpu, memory = (e.cluster_capacity(env) or {})["cpu"], (e.cluster_capacity(env) or {})["memory"]
+def test_a_quota_the_tenants_pools_can_never_fill_is_refused_and_one_they_can_is_not() -> None:
+    env = _env(tenants=[_tenant()])
+    capacity = e.tenant_capacity(env, env.tenants[0]) or {}
+    cpu, memory = capacity["cpu"], capacity["memory"]
     fits = _env(tenants=[_tenant(quota={"cpu": str(cpu), "memory": str(int(memory))})])
     assert _found(e.quota_within_capacity, fits) == []
     over = _env(tenants=[_tenant(), _tenant("big", quota={"cpu": str(cpu + 1), "memory": str(int(memory) + 1)})])
     assert _found(e.quota_within_capacity, over) == [
         (
             "tenant-big/resourcequota/object",
-            f"tenants[1].quota.cpu {cpu + 1} exceeds what the cluster can hold ({cpu:.2f} at max_nodes): "
-            "it limits nothing",
+            f"tenants[1].quota.cpu {cpu + 1} exceeds what the node pools admitting big can hold "
+            f"({cpu:.2f} at max_nodes): it limits nothing",
         ),
         (
             "tenant-big/resourcequota/object",
-            f"tenants[1].quota.memory {int(memory) + 1} exceeds what the cluster can hold "
+            f"tenants[1].quota.memory {int(memory) + 1} exceeds what the node pools admitting big can hold "
             f"({memory / 2**30:.1f}Gi at max_nodes): it limits nothing",
         ),
+    ]
+
+
+def test_a_quota_is_compared_with_the_tenants_own_pools_not_the_whole_cluster() -> None:
+    """A quota larger than the tenant's dedicated pool is refused, even though the cluster could hold it."""
+    pools = [{"name": "shared", "machine_type": "n2d-standard-16", "max_nodes": 10},
+             {"name": "own", "max_nodes": 1, "tenants": ["t"], "dedicated": True}]  # fmt: skip
+    env = _env(tenants=[_tenant(quota={"cpu": "4"})], cluster={"node_pools": pools})
+    cpu = (node_allocatable("n2d-standard-2") or (Decimal(0),))[0]
+    assert _found(e.quota_within_capacity, env) == [
+        (
+            "tenant-t/resourcequota/object",
+            f"tenants[0].quota.cpu 4 exceeds what the node pools admitting t can hold ({cpu:.2f} at max_nodes): "
+            "it limits nothing",
+        )
     ]
 
 
@@ -299,7 +335,8 @@ def test_a_gpu_quota_on_a_cluster_without_gpus_is_refused() -> None:
     assert _found(e.quota_within_capacity, env) == [
         (
             "tenant-t/resourcequota/object",
-            "tenants[0].quota.gpu 1 exceeds what the cluster can hold (0.00 at max_nodes): it limits nothing",
+            "tenants[0].quota.gpu 1 exceeds what the node pools admitting t can hold (0.00 at max_nodes): "
+            "it limits nothing",
         )
-    ]  # fmt: skip
+    ]
     assert _found(e.quota_within_capacity, _env(tenants=[_tenant(quota={"gpu": 0})])) == []
