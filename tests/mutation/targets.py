@@ -69,6 +69,23 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("environment", "constructs/rayfort/controls/environment.py", "rayfort.controls.environment", _ENVIRONMENT),
     Target("engine", "constructs/rayfort/policy/engine.py", "rayfort.policy.engine", ("tests/policy/test_judging.py",)),
+    Target(
+        "rules",
+        "constructs/rayfort/policy/rules.py",
+        "rayfort.policy.rules",
+        (
+            *_POLICY,
+            "tests/policy/test_rule_records.py",
+            "tests/policy/test_catalogue.py",
+            "tests/policy/test_judging.py",
+        ),
+    ),
+    Target(
+        "environment_rules",
+        "constructs/rayfort/policy/environment_rules.py",
+        "rayfort.policy.environment_rules",
+        ("tests/policy/test_rule_records.py", "tests/policy/test_judging.py", *_ENVIRONMENT),
+    ),
     Target("diff", "tools/rayfort_tools/review/diff.py", "rayfort_tools.review.diff", _REVIEW),
     Target("gate", "tools/rayfort_tools/review/gate.py", "rayfort_tools.review.gate", _REVIEW),
     Target(

@@ -324,6 +324,14 @@ def test_a_quota_is_compared_with_the_tenants_own_pools_not_the_whole_cluster() 
     ]
 
 
+def test_a_tenant_of_unknown_capacity_does_not_end_the_check_for_the_next() -> None:
+    pools = [{"name": "a", "max_nodes": 1},
+             {"name": "x", "machine_type": "z9-mystery-2", "tenants": ["first"], "dedicated": True}]  # fmt: skip
+    env = _env(tenants=[_tenant("first"), _tenant("second", quota={"cpu": "100"})], cluster={"node_pools": pools})
+    assert e.tenant_capacity(env, env.tenants[0]) is None
+    assert [path for path, _ in _found(e.quota_within_capacity, env)] == ["tenant-second/resourcequota/object"]
+
+
 def test_only_quotas_the_tenant_sets_are_compared() -> None:
     """The default quota (16 CPUs) is larger than a small cluster: a default is not a choice to refuse."""
     env = _env(tenants=[_tenant()], cluster={"node_pools": [{"name": "a", "max_nodes": 1}]})

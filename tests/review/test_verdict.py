@@ -260,6 +260,23 @@ def test_waivers_a_change_adds_or_widens(before: list, after: list, expected: li
     assert new_waivers({"waivers": before}, {"waivers": after}) == expected
 
 
+def test_a_new_waiver_that_places_tenants_names_them_or_says_none() -> None:
+    """An RF003 waiver lets the named tenants onto a pool: the review says who, or that nobody is named."""
+    placing = _waiver("gke/pool-gpu/pool") | {"tenants": ["team-a", "team-b"]}
+    assert new_waivers({"waivers": []}, {"waivers": [placing]}) == [
+        f"added: RF003 Confidential nodes at `gke/pool-gpu/pool` for tenants team-a, team-b: {REASON}"
+    ]
+    nobody = _waiver("gke/pool-gpu/pool") | {"tenants": []}
+    assert new_waivers({"waivers": []}, {"waivers": [nobody]}) == [
+        f"added: RF003 Confidential nodes at `gke/pool-gpu/pool` for tenants none: {REASON}"
+    ]
+    one = _waiver("gke/pool-gpu/pool") | {"tenants": ["team-a"]}
+    assert new_waivers({"waivers": [one]}, {"waivers": [placing]}) == [
+        f"widened: RF003 Confidential nodes at `gke/pool-gpu/pool` now also for tenants team-b: {REASON}"
+    ]
+    assert new_waivers({"waivers": [placing]}, {"waivers": [one]}) == []
+
+
 def test_the_verdict_lists_new_waivers() -> None:
     verdict = _judged(_output(), _output(waivers=[_waiver("gke/pool-gpu/pool")]))
     assert verdict.waivers == [f"added: RF003 Confidential nodes at `gke/pool-gpu/pool`: {REASON}"]
