@@ -345,3 +345,249 @@ def test_the_summary_names_each_verdict_and_its_connections():
         "    missing    a/w -> a/h: TCP 6379\n"
         "    unexpected b/x -> a/h: TCP 8265"
     )
+
+
+# --- intent of every assertion, for a tenant that uses every feature ----------------------------------
+
+_REDIS, _APIS, _DNS_OUT, _LB = "10.1.0.5/32", "10.0.0.0/24", "10.3.0.0/24", "10.2.0.0/24"
+
+
+def _full_tenant(**changes) -> Tenant:
+    """Platform cluster p, a cluster the team made (own), Redis for p only, a submitter to p, scraped, exposed."""
+    settings = {
+        "namespace": "t",
+        "cluster": "p",
+        "exposed": True,
+        "scraped": True,
+        "admitted_clusters": ("own",),
+        # The platform-only egress comes first: skipping it for a team's cluster must not skip the rest.
+        "egress": (
+            judge.Egress(_REDIS, (tcp(6378),), frozenset({"head", "redis-cleanup"}), platform_cluster_only=True),
+            judge.Egress(_APIS, (tcp(443),)),
+            judge.Egress(_DNS_OUT, (tcp(53),), frozenset({"redis-cleanup"})),
+        ),
+        "ingress": (judge.Ingress(_LB, (tcp(10001),)),),
+        "submitters": (judge.Submitter("j", "p"),),
+    }
+    return Tenant(**(settings | changes))
+
+
+def _full_pods(*leave_out: str) -> judge._Pods:
+    crd_key, crd = judge.SUBMITTER_CRD_LABEL
+    pods = [
+        _ray("t", "p", "head", "ph"),
+        _ray("t", "p", "worker", "pw"),
+        _ray("t", "own", "head", "oh"),
+        _ray("t", "own", "worker", "ow"),
+        _ray("t", "p", "redis-cleanup", "pc"),
+        _ray("t", "own", "redis-cleanup", "oc"),
+        _pod("t", "s", **{crd_key: crd, judge.SUBMITTER_JOB_LABEL: "j"}),
+        _pod("kube-system", "dns", **{"k8s-app": "kube-dns"}),
+        _pod("kuberay-system", "operator"),
+        _pod("gmp-system", "collector"),
+    ]
+    return judge._Pods([p for p in pods if p["metadata"]["name"] not in leave_out])
+
+
+def _flows(traffic: Traffic) -> set[tuple[str, str]]:
+    return {(source, destination) for (source, destination, _), _ in traffic.cells()}
+
+
+def _described(traffic: Traffic) -> set[str]:
+    return {str(connection) for connection in traffic.connections()}
+
+
+def test_every_assertion_requires_exactly_the_flows_of_its_own_pods():
+    intent = judge._intent(_full_pods(), IsolationExpectations(tenants=(_full_tenant(),)))
+    required = intent.required
+    # Metrics: the collector scrapes the platform cluster under METRICS, the team's under its own name, on 8080.
+    assert _described(required[judge.METRICS]) == {
+        "gmp-system/collector -> t/ph: TCP 8080",
+        "gmp-system/collector -> t/pw: TCP 8080",
+    }
+    admitted = _described(required[ADMITTED_CLUSTERS])
+    assert {"gmp-system/collector -> t/oh: TCP 8080", "gmp-system/collector -> t/ow: TCP 8080"} <= admitted
+    # Ingress from the load balancer's range reaches the platform head only.
+    assert _described(required[judge.DECLARED_INGRESS]) == {f"{_LB} -> t/ph: TCP 10001"}
+    # Egress: Redis for the platform head only; Google APIs for every Ray pod, the team's under its own name.
+    assert _described(required[judge.DECLARED_EGRESS]) == {
+        f"t/ph -> {_REDIS}: TCP 6378",
+        f"t/ph -> {_APIS}: TCP 443",
+        f"t/pw -> {_APIS}: TCP 443",
+    }
+    assert {f"t/oh -> {_APIS}: TCP 443", f"t/ow -> {_APIS}: TCP 443"} <= admitted
+    assert not [c for c in admitted if _REDIS in c]
+    # Cleanup pods: the platform's reaches Redis; both reach what is declared for every cluster.
+    assert _described(required[judge.REDIS_CLEANUP]) == {
+        f"t/pc -> {_REDIS}: TCP 6378",
+        f"t/pc -> {_DNS_OUT}: TCP 53",
+        f"t/oc -> {_DNS_OUT}: TCP 53",
+    }
+    # The submitter needs its own cluster's dashboard; another of the tenant's is only tolerated.
+    assert _described(required[judge.JOB_SUBMITTERS]) == {"t/s -> t/ph: TCP 8265"}
+    assert ("t/s", "t/oh") in _flows(intent.tolerated) and ("t/s", "t/ph") not in _flows(intent.tolerated)
+    # Flows between the tenant's clusters are tolerated; flows within one are required, never merely tolerated.
+    tolerated = _flows(intent.tolerated)
+    assert {("t/ow", "t/ph"), ("t/pw", "t/oh"), ("t/ph", "t/ow"), ("t/oh", "t/pw")} <= tolerated
+    assert not {("t/pw", "t/ph"), ("t/ow", "t/oh")} & tolerated
+    assert intent.roles == {
+        "t/oh": ADMITTED_CLUSTERS,
+        "t/ow": ADMITTED_CLUSTERS,
+        "t/pc": judge.REDIS_CLEANUP,
+        "t/oc": judge.REDIS_CLEANUP,
+        "t/s": judge.JOB_SUBMITTERS,
+    }
+    assert judge.RayPorts().metrics == 8080
+
+
+@pytest.mark.parametrize(
+    ("leave_out", "tenant", "message"),
+    [
+        (("collector",), {}, "no collector pod in gmp-system to scrape t"),
+        (("pc", "oc"), {}, "egress is declared for redis-cleanup pods, but there are none"),
+        (("s",), {}, "need a submitter pod of j and its cluster's head"),
+        ((), {"submitters": (judge.Submitter("j", "elsewhere"),)}, "need a submitter pod of j and its cluster's head"),
+    ],
+)
+def test_a_pod_the_intent_needs_and_cannot_find_is_an_error(leave_out, tenant, message):
+    with pytest.raises(ValueError, match=message):
+        judge._intent(_full_pods(*leave_out), IsolationExpectations(tenants=(_full_tenant(**tenant),)))
+
+
+def test_an_unscraped_tenant_needs_no_collector():
+    intent = judge._intent(_full_pods("collector"), IsolationExpectations(tenants=(_full_tenant(scraped=False),)))
+    assert not _flows(intent.required[judge.METRICS])
+
+
+def test_egress_and_ingress_check_their_node_types():
+    every = judge.Egress(_APIS, (tcp(443),), judge.NODE_TYPES)
+    assert every.node_types == judge.NODE_TYPES and not every.platform_cluster_only
+    for wrong in (frozenset(), frozenset({"bogus"}), frozenset({"head", "bogus"})):
+        with pytest.raises(ValueError, match="node_types must be among"):
+            judge.Egress(_APIS, (tcp(443),), wrong)
+    assert judge.Ingress(_LB, (tcp(10001),)).node_types == frozenset({"head"})
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        judge.Egress(_APIS, (tcp(443),)),
+        judge.Ingress(_LB, (tcp(10001),)),
+        judge.Submitter("j", "p"),
+        Tenant("t", "p"),
+        IsolationExpectations(tenants=()),
+        Connection("a/x", "b/y", "TCP 1"),
+    ],
+    ids=lambda r: type(r).__name__,
+)
+def test_what_the_judge_expects_cannot_be_changed_once_made(record):
+    """The expectations are shared by every check of a run: none may loosen them for the next."""
+    field = next(iter(record.__dataclass_fields__))
+    with pytest.raises(AttributeError):
+        setattr(record, field, None)
+    assert hash(record) == hash(record)
+
+
+def test_a_report_passes_only_when_every_assertion_does():
+    failing = Assertion("ray", "workers reach their head", (Connection("a/w", "a/h", "TCP 6379"),), ())
+    assert IsolationReport((Assertion("dns", "d", (), ()),), ()).passed is True
+    assert IsolationReport((Assertion("dns", "d", (), ()), failing), ()).passed is False
+
+
+# --- which assertion an unexpected flow breaks -------------------------------------------------------
+
+
+def test_each_unexpected_flow_is_charged_to_the_assertion_it_breaks():
+    hc = judge._ip_endpoint("35.191.0.0/16")
+    unexpected = _traffic(
+        [
+            (("attacker-a/probe-0", "a/h", "TCP"), (0, 0, 6379, 6379)),
+            (("b/x", "a/h", "TCP"), (0, 0, 6379, 6379)),
+            (("a/x", "b/h", "TCP"), (0, 0, 6379, 6379)),
+            (("a/x", "a/cleanup", "TCP"), (0, 0, 1, 1)),
+            (("a/cleanup", "kube-system/y", "TCP"), (0, 0, 2, 2)),
+            (("IPv4", "a/h", "TCP"), (hc.first_ip + 1, hc.last_ip - 1, 8265, 8265)),
+            (("IPv4", "a/h", "UDP"), (hc.first_ip - 1, hc.first_ip + 1, 8265, 8265)),
+            (("IPv4", "a/w", "TCP"), (hc.first_ip, hc.last_ip, 8265, 8265)),
+            (("IPv4", "a/g", "TCP"), (hc.first_ip + 1, hc.last_ip + 1, 8265, 8265)),
+            (("a/x", "kube-system/y", "TCP"), (0, 0, 3, 3)),
+        ]
+    )
+    found = judge._classify(
+        unexpected,
+        {"a", "b", "c"},
+        [hc],
+        {"attacker-a/probe-0": "attacker-a/probe-0[x=y]"},
+        {"a/cleanup": judge.REDIS_CLEANUP},
+    )
+    charged = {name: _flows(traffic) for name, traffic in found.items() if traffic.boxes}
+    assert charged == {
+        judge.ATTACKER_PROBES: {("attacker-a/probe-0", "a/h")},
+        judge.CROSS_TENANT: {("b/x", "a/h"), ("a/x", "b/h")},
+        judge.REDIS_CLEANUP: {("a/x", "a/cleanup"), ("a/cleanup", "kube-system/y")},
+        judge.HEALTH_CHECKS: {("IPv4", "a/h"), ("IPv4", "a/w")},
+        judge.NOTHING_ELSE: {("IPv4", "a/h"), ("IPv4", "a/g"), ("a/x", "kube-system/y")},
+    }
+    assert {key[2] for key, _ in found[judge.HEALTH_CHECKS].cells()} == {"TCP"}
+
+
+# --- probes an attacker could create ------------------------------------------------------------------
+
+
+def _namespace(name: str, **labels: str) -> dict:
+    return {"kind": "Namespace", "metadata": {"name": name, "labels": {**labels, judge.NAMESPACE_NAME_LABEL: name}}}
+
+
+def _policy(namespace: str, pod_selector: dict, peers: list[dict]) -> dict:
+    return {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "p", "namespace": namespace},
+        "spec": {"podSelector": pod_selector, "ingress": [{"from": peers}], "egress": [{"to": peers[:1]}]},
+    }
+
+
+def test_probes_copy_forgeable_namespace_labels_and_each_tenants_pods_into_the_others():
+    name_label = judge.NAMESPACE_NAME_LABEL
+    operator = {"namespaceSelector": {"matchLabels": {name_label: "kuberay-system", "env": "prod", "zone": "z"}}}
+    analysed = [
+        _namespace("a", **{"app.kubernetes.io/part-of": "rayfort", "zone": "a"}),
+        _namespace("b"),
+        _policy(
+            "a", {"matchLabels": {"ray.io/cluster": "a"}}, [operator, {"podSelector": {"matchLabels": {"x": "1"}}}]
+        ),
+        _pod("a", "h", **{"ray.io/cluster": "a", "team": "a"}),
+        _pod("b", "h", **{"ray.io/cluster": "b"}),
+        _pod("elsewhere", "h", **{"ray.io/cluster": "z"}),
+    ]
+    resources, names = judge.attacker_probes(analysed, ["a", "b"])
+    namespaces = {r["metadata"]["name"]: r["metadata"]["labels"] for r in resources if r["kind"] == "Namespace"}
+    # A fresh namespace for each tenant: the labels policies select namespaces by, and the tenant's own.
+    assert namespaces == {
+        "attacker-a": {"env": "prod", "zone": "a", "app.kubernetes.io/part-of": "rayfort", name_label: "attacker-a"},
+        "attacker-b": {"env": "prod", "zone": "z", name_label: "attacker-b"},
+    }
+    placed: dict[str, set] = {}
+    for r in resources:
+        if r["kind"] == "Pod":
+            placed.setdefault(r["metadata"]["namespace"], set()).add(tuple(sorted(r["metadata"]["labels"].items())))
+    a_sets = {(("ray.io/cluster", "a"),), (("ray.io/cluster", "a"), ("team", "a")), (("x", "1"),)}
+    b_sets = {(("ray.io/cluster", "b"),)}
+    # A fresh namespace gets the tenant's sets and the sets of other namespaces' peers (the operator's: none).
+    assert placed["attacker-a"] == a_sets | {()}
+    assert placed["attacker-b"] == b_sets | {()}
+    # Each tenant's label sets go into the other tenant's namespace; in its own, without the Ray labels.
+    assert placed["b"] == a_sets | {()}
+    assert placed["a"] == b_sets | {(), (("team", "a"),), (("x", "1"),)}
+    assert len(names) == sum(len(sets) for sets in placed.values())
+    assert "a/probe-0" in names and names["a/probe-0"].startswith("a/probe-0[")
+
+
+def test_a_fresh_namespace_name_is_a_valid_label_at_most_63_characters():
+    tenant = "t" * 54 + "-" + "x" * 8  # 63 characters: the prefix pushes the fresh name past the limit
+    resources, _ = judge.attacker_probes([_namespace(tenant)], [tenant])
+    (fresh,) = [r["metadata"]["name"] for r in resources if r["kind"] == "Namespace"]
+    assert fresh == ("attacker-" + tenant)[:63] and len(fresh) == 63
+    short = "t" * 53 + "-x"
+    resources, _ = judge.attacker_probes([_namespace(short)], [short])
+    (fresh,) = [r["metadata"]["name"] for r in resources if r["kind"] == "Namespace"]
+    assert fresh == "attacker-" + "t" * 53 and not fresh.endswith("-")
