@@ -352,14 +352,14 @@ def test_the_summary_names_each_verdict_and_its_connections():
 _REDIS, _APIS, _DNS_OUT, _LB = "10.1.0.5/32", "10.0.0.0/24", "10.3.0.0/24", "10.2.0.0/24"
 
 
-def _full_tenant(**changes) -> Tenant:
+def _full_tenant(admitted: str = "own", **changes) -> Tenant:
     """Platform cluster p, a cluster the team made (own), Redis for p only, a submitter to p, scraped, exposed."""
     settings = {
         "namespace": "t",
         "cluster": "p",
         "exposed": True,
         "scraped": True,
-        "admitted_clusters": ("own",),
+        "admitted_clusters": (admitted,),
         # The platform-only egress comes first: skipping it for a team's cluster must not skip the rest.
         "egress": (
             judge.Egress(_REDIS, (tcp(6378),), frozenset({"head", "redis-cleanup"}), platform_cluster_only=True),
@@ -372,15 +372,15 @@ def _full_tenant(**changes) -> Tenant:
     return Tenant(**(settings | changes))
 
 
-def _full_pods(*leave_out: str) -> judge._Pods:
+def _full_pods(*leave_out: str, admitted: str = "own") -> judge._Pods:
     crd_key, crd = judge.SUBMITTER_CRD_LABEL
     pods = [
         _ray("t", "p", "head", "ph"),
         _ray("t", "p", "worker", "pw"),
-        _ray("t", "own", "head", "oh"),
-        _ray("t", "own", "worker", "ow"),
+        _ray("t", admitted, "head", "oh"),
+        _ray("t", admitted, "worker", "ow"),
         _ray("t", "p", "redis-cleanup", "pc"),
-        _ray("t", "own", "redis-cleanup", "oc"),
+        _ray("t", admitted, "redis-cleanup", "oc"),
         _pod("t", "s", **{crd_key: crd, judge.SUBMITTER_JOB_LABEL: "j"}),
         _pod("kube-system", "dns", **{"k8s-app": "kube-dns"}),
         _pod("kuberay-system", "operator"),
@@ -397,8 +397,10 @@ def _described(traffic: Traffic) -> set[str]:
     return {str(connection) for connection in traffic.connections()}
 
 
-def test_every_assertion_requires_exactly_the_flows_of_its_own_pods():
-    intent = judge._intent(_full_pods(), IsolationExpectations(tenants=(_full_tenant(),)))
+@pytest.mark.parametrize("admitted", ["own", "zz"])
+def test_every_assertion_requires_exactly_the_flows_of_its_own_pods(admitted):
+    """The team's cluster named before or after the platform's ("p")."""
+    intent = judge._intent(_full_pods(admitted=admitted), IsolationExpectations(tenants=(_full_tenant(admitted),)))
     required = intent.required
     # Metrics: the collector scrapes the platform cluster under METRICS, the team's under its own name, on 8080.
     assert _described(required[judge.METRICS]) == {
@@ -477,6 +479,9 @@ def test_egress_and_ingress_check_their_node_types():
         Tenant("t", "p"),
         IsolationExpectations(tenants=()),
         Connection("a/x", "b/y", "TCP 1"),
+        Assertion("dns", "d", (), ()),
+        IsolationReport((), ()),
+        _Endpoint("a/x"),
     ],
     ids=lambda r: type(r).__name__,
 )
@@ -511,6 +516,8 @@ def test_each_unexpected_flow_is_charged_to_the_assertion_it_breaks():
             (("IPv4", "a/w", "TCP"), (hc.first_ip, hc.last_ip, 8265, 8265)),
             (("IPv4", "a/g", "TCP"), (hc.first_ip + 1, hc.last_ip + 1, 8265, 8265)),
             (("a/x", "kube-system/y", "TCP"), (0, 0, 3, 3)),
+            # An IPv6 address is no health check's, even where its number falls in the IPv4 range.
+            (("IPv6", "a/h", "TCP"), (hc.first_ip, hc.last_ip, 8265, 8265)),
         ]
     )
     found = judge._classify(
@@ -526,7 +533,7 @@ def test_each_unexpected_flow_is_charged_to_the_assertion_it_breaks():
         judge.CROSS_TENANT: {("b/x", "a/h"), ("a/x", "b/h")},
         judge.REDIS_CLEANUP: {("a/x", "a/cleanup"), ("a/cleanup", "kube-system/y")},
         judge.HEALTH_CHECKS: {("IPv4", "a/h"), ("IPv4", "a/w")},
-        judge.NOTHING_ELSE: {("IPv4", "a/h"), ("IPv4", "a/g"), ("a/x", "kube-system/y")},
+        judge.NOTHING_ELSE: {("IPv4", "a/h"), ("IPv4", "a/g"), ("a/x", "kube-system/y"), ("IPv6", "a/h")},
     }
     assert {key[2] for key, _ in found[judge.HEALTH_CHECKS].cells()} == {"TCP"}
 
@@ -591,3 +598,35 @@ def test_a_fresh_namespace_name_is_a_valid_label_at_most_63_characters():
     resources, _ = judge.attacker_probes([_namespace(short)], [short])
     (fresh,) = [r["metadata"]["name"] for r in resources if r["kind"] == "Namespace"]
     assert fresh == "attacker-" + "t" * 53 and not fresh.endswith("-")
+
+
+def test_probes_come_from_policies_and_pods_only():
+    """Without a peer that selects every pod, no probe goes unlabelled; a pod named like a namespace is no namespace."""
+    analysed = [
+        _namespace("a", zone="a"),
+        _namespace("b"),
+        _policy("a", {"matchLabels": {"ray.io/cluster": "a"}}, [{"podSelector": {"matchLabels": {"x": "1"}}}]),
+        _pod("a", "h", **{"ray.io/cluster": "a", "team": "a"}),
+        _pod("b", "b", **{"ray.io/cluster": "b", "team": "b"}),
+        _pod("elsewhere", "h", **{"ray.io/cluster": "z"}),
+    ]
+    resources, _ = judge.attacker_probes(analysed, ["a", "b"])
+    namespaces = {r["metadata"]["name"]: r["metadata"]["labels"] for r in resources if r["kind"] == "Namespace"}
+    name_label = judge.NAMESPACE_NAME_LABEL
+    assert namespaces == {
+        "attacker-a": {"zone": "a", name_label: "attacker-a"},
+        "attacker-b": {name_label: "attacker-b"},
+    }
+    placed: dict[str, set] = {}
+    for r in resources:
+        if r["kind"] == "Pod":
+            placed.setdefault(r["metadata"]["namespace"], set()).add(tuple(sorted(r["metadata"]["labels"].items())))
+    a_sets = {(("ray.io/cluster", "a"),), (("ray.io/cluster", "a"), ("team", "a")), (("x", "1"),)}
+    assert placed["attacker-a"] == a_sets
+    assert placed["attacker-b"] == {(("ray.io/cluster", "b"), ("team", "b"))}
+
+
+def test_tenant_namespaces_must_not_repeat():
+    tenants = (Tenant("t", "p"), Tenant("t", "q"))
+    with pytest.raises(ValueError, match="tenant namespaces repeat"):
+        judge.check_tenant_isolation([], IsolationExpectations(tenants=tenants))
