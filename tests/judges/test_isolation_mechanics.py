@@ -630,3 +630,24 @@ def test_tenant_namespaces_must_not_repeat():
     tenants = (Tenant("t", "p"), Tenant("t", "q"))
     with pytest.raises(ValueError, match="tenant namespaces repeat"):
         judge.check_tenant_isolation([], IsolationExpectations(tenants=tenants))
+
+
+def test_traffic_from_a_wider_range_is_charged_to_health_checks_exactly_on_their_ranges(tmp_path, monkeypatch):
+    """NCA's answer is cut at each health-check range's first and one-past-last address, not one off."""
+    report = "0.0.0.0-255.255.255.255 => t/ph : {protocols:TCP,dst_ports:8265}"
+    _fake_nca(tmp_path, monkeypatch, _report_path() + f'echo "{report}" > "$out"\n')
+    pods = [
+        _ray("t", "p", "head", "ph"),
+        _ray("t", "p", "worker", "pw"),
+        _pod("kube-system", "dns", **{"k8s-app": "kube-dns"}),
+        _pod("kuberay-system", "operator"),
+    ]
+    found = judge.check_tenant_isolation(pods, IsolationExpectations(tenants=(Tenant("t", "p"),)))
+    unexpected = {a.name: {str(c) for c in a.unexpected} for a in found.assertions}
+    assert unexpected[judge.HEALTH_CHECKS] == {
+        "35.191.0.0/16 -> t/ph: TCP 8265",
+        "130.211.0.0/22 -> t/ph: TCP 8265",
+    }
+    assert "0.0.0.0-35.190.255.255 -> t/ph: TCP 8265" in unexpected[judge.NOTHING_ELSE]
+    assert "35.192.0.0-130.210.255.255 -> t/ph: TCP 8265" in unexpected[judge.NOTHING_ELSE]
+    assert "130.211.4.0-255.255.255.255 -> t/ph: TCP 8265" in unexpected[judge.NOTHING_ELSE]
