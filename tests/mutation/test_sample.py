@@ -82,6 +82,14 @@ SAMPLE: tuple[Sample, ...] = (
     Sample("rayfort.controls.environment", "if logs.sampling < FLOW_SAMPLING_FLOOR:", "if logs.sampling <= 0:",
            "RF029 lets the environment lower flow-log sampling",
            "tests.policy.test_environment_checks:test_flow_logs_at_the_floor_pass_and_below_it_fail"),
+    # rule records
+    Sample("rayfort.policy.rules", "if resource_type is None and len(self.checks) == 1:",
+           "if len(self.checks) == 1:", "a rule's check runs on a resource type it was not written for",
+           "tests.policy.test_rule_records:test_a_check_is_never_applied_to_a_resource_type_it_was_not_written_for"),
+    Sample("rayfort.policy.environment_rules", "    ratchet: bool = False\n", "    ratchet: bool = True\n",
+           "an environment rule made by hand lets its stale waivers stand",
+           "tests.policy.test_rule_records:test_a_rule_made_by_hand_checks_every_resource_and_is_no_ratchet",
+           again=("tests.policy.test_rule_records",)),
     # engine
     Sample("rayfort.policy.engine", "return bool(self.violations or self.unused_waivers)",
            "return bool(self.violations)", "a stale waiver stops refusing the synth",
@@ -205,4 +213,4 @@ def test_the_sample_covers_every_detector_module() -> None:
     from tests.mutation.targets import TARGETS
 
     assert {t.module for t in TARGETS} <= {s.module for s in SAMPLE}
-    assert 20 <= len(SAMPLE) <= 30
+    assert 20 <= len(SAMPLE) <= 32
