@@ -430,9 +430,8 @@ def test_an_rf003_waiver_must_name_tenants_and_others_must_not(tmp_path: Path) -
 def test_waiver_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None:
     data = _variant()
     data["waivers"][_rf003(data)]["tenants"] = ["team-a", "team-z"]
-    assert f'waivers[{_rf003(data)}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in _refused(
-        tmp_path, data
-    )
+    message = f'waivers[{_rf003(data)}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment'
+    assert message in _refused(tmp_path, data)
 
 
 def test_the_review_names_a_waiver_that_now_names_more_tenants() -> None:

@@ -159,6 +159,15 @@ WEAKENINGS: list[tuple[str, str, str, Any, Any, dict]] = [
     ("RF041", CLUSTER, "release_channel.channel", "REGULAR", "UNSPECIFIED", {}),
     ("RF042", MANIFEST, "manifest.spec.iap.enabled", True, False, _kind("BackendConfig")),
     ("RF042", MANIFEST, "manifest.spec.default.iap.enabled", True, NO, _kind("GCPBackendPolicy")),
+    ("RF043", "google_logging_project_bucket_config", "locked", True, False, {}),
+    ("RF043", "google_logging_project_bucket_config", "retention_days", 400, 30, {}),
+    ("RF043", "google_logging_project_bucket_config", "cmek_settings.kms_key_name", "${google_kms_crypto_key.k.id}",
+     NO, {}),
+    ("RF043", "google_logging_project_sink", "disabled", False, True, {}),
+    ("RF043", "google_logging_project_sink", "filter", 'logName:"cloudaudit.googleapis.com"', NO, {}),
+    ("RF045", FIREWALL, "destination_ranges", ["0.0.0.0/0"], ["10.0.0.0/8"], {"direction": "EGRESS"} | DENY),
+    ("RF046", "google_compute_network_firewall_policy_rule", "match.dest_ip_ranges", ["10.0.0.0/24"],
+     ["10.0.0.0/24", "0.0.0.0/0"], {}),
 ]  # fmt: skip
 
 
@@ -253,7 +262,7 @@ def test_computed_values_count_and_collect_what_they_say() -> None:
     secrets = next(s for s in BY_ID["RF015"].settings)
     assert secrets.value({"secret_data": "hunter2"}) == 1 and secrets.value({"secret_data": "${r}"}) == 0
     unpinned = next(s for s in BY_ID["RF026"].settings if s.extract is not None)
-    pod = {"manifest": {"kind": "Pod", "spec": {"containers": [{"image": "r:latest"}, {"image": "r:1.0"}]}}}
+    pod = {"manifest": {"kind": "Pod", "spec": {"containers": [{"image": "r:latest"}, {"image": "r:1.0.0"}]}}}
     assert unpinned.value(pod) == 1
     levels = next(s for s in BY_ID["RF021"].settings if s.extract is not None)
     level = {"basic": {"conditions": [{"ip_subnetworks": ["10.0.0.0/8"]}, {"members": ["user:a@example.com"]}]}}

@@ -115,17 +115,17 @@ def test_iap_tcp_forwarding_and_the_perimeter() -> None:
 # --- images -----------------------------------------------------------------------------------
 
 
-def test_images_beyond_rayforts_own_are_refused() -> None:
+def test_images_beyond_the_mirror_are_refused() -> None:
     env = _env(cluster={"binary_authorization_registries": ["docker.io/rayproject/ray:2.52.1", "docker.io/evil/*"]})
     assert _found(e.extra_image_patterns, env) == [
         (
             "gke/image-admission/policy",
-            "cluster.binary_authorization_registries ['docker.io/evil/*'] admit images beyond rayfort's own images",
+            "cluster.binary_authorization_registries ['docker.io/rayproject/ray:2.52.1', 'docker.io/evil/*'] admit "
+            "images beyond the mirror",
         )
     ]
     assert _found(e.extra_image_patterns, _env()) == []
-    assert "docker.io/rayproject/ray*" in e.rayfort_image_patterns(env)
-    assert "docker.io/evil/*" not in e.rayfort_image_patterns(env)
+    assert e.rayfort_image_patterns(env) == ("europe-west1-docker.pkg.dev/proj-123/rayfort-mirror/**",)
 
 
 def test_an_airgapped_allowlist_admits_the_mirror_only() -> None:
@@ -137,7 +137,9 @@ def test_an_airgapped_allowlist_admits_the_mirror_only() -> None:
     )
     ((path, message),) = _found(e.extra_image_patterns, env)
     assert path == "gke/image-admission/policy"
-    assert message.endswith("['docker.io/rayproject/ray*'] admit images beyond the mirror only (air-gapped)")
+    assert message.endswith(
+        "['docker.io/rayproject/ray*'] admit images beyond the mirror (air-gapped: the only registry it can reach)"
+    )
     assert e.rayfort_image_patterns(env) == ("europe-west1-docker.pkg.dev/proj-123/rayfort-mirror/**",)
 
 

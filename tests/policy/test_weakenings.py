@@ -197,11 +197,11 @@ def test_iap_and_cloud_armor_are_read_where_each_kind_keeps_them(kind: str, spec
 
 def test_images_skip_containers_without_one_and_read_every_kind() -> None:
     spec = {
-        "initContainers": [{"name": "init", "image": "busybox:1.36"}],
+        "initContainers": [{"name": "init", "image": "busybox:1.36.1"}],
         "containers": [{"name": "ray", "image": "rayproject/ray:2.52.1"}, {"name": "autoscaler"}, "junk"],
     }
     resource = {"manifest": {"kind": "Pod", "spec": spec}}
-    assert c.images(resource) == ["busybox:1.36", "rayproject/ray:2.52.1"]
+    assert c.images(resource) == ["busybox:1.36.1", "rayproject/ray:2.52.1"]
     assert _messages(c.pinned_images, resource) == []
 
 
