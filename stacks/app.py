@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
-from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
-from rayfort.config.kuberay import cert_manager_installed, effective_feature_gates
-from rayfort.config.org_policy import key_projects
+from rayfort.config.cluster import CreatedKeys
+from rayfort.config.derived import (
+    admitted_image_patterns,
+    cert_manager_installed,
+    effective_feature_gates,
+    key_projects,
+)
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
 from rayfort.kuberay.admission.policies import ray_admission

@@ -199,7 +199,7 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     """
     # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
     from rayfort._providers import use_lazy_provider_import
-    from rayfort.config.org_policy import configuration_problems
+    from rayfort.controls.org_policies import configuration_problems
     from rayfort.policy import RayfortRules
     from rayfort.synthesized import read_manifest, read_stacks
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rayfort.config import Environment
-from rayfort.config.cluster import admitted_image_patterns, problems
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
+from rayfort.config.checks.cluster import problems
+from rayfort.config.derived import admitted_image_patterns
 from tests.conftest import environment
 from tests.gke.variants import CONFIDENTIAL_GPU_POOL, DEV, build, dev_with
 

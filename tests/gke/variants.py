@@ -7,8 +7,7 @@ from typing import Any
 
 import yaml
 
-from rayfort.config import Environment
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
 from tests.conftest import ENVIRONMENTS
 
 DEV = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())

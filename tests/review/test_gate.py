@@ -18,8 +18,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rayfort.config import Environment
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
 from rayfort.policy import RayfortRules
 from rayfort.synth import SynthRefused
 from rayfort_tools.review.report import build_review

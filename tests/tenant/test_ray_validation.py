@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from rayfort.config import ConfigError, load_environment
-from rayfort.config.tenant import node_allocatable
+from rayfort.config.allocatable import node_allocatable
 from tests.conftest import ENVIRONMENTS
 
 # Large enough that these tests judge the node pools, not the namespace quota.

@@ -19,9 +19,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from rayfort.config import _yaml
-from rayfort.config._types import FIELD_RULE
+from rayfort.config._types import FIELD_RULE, Problem
 from rayfort.config._yaml import dotted
-from rayfort.config.environment import Environment, Problem, cross_field_problems
+from rayfort.config.checks import cross_field_problems
+from rayfort.config.environment import Environment
 
 ENV_VAR = "RAYFORT_ENV"
 DEFAULT_ENVIRONMENT = "dev"

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from rayfort.config._types import Cidr, Model, Problem, ProjectId
-
-if TYPE_CHECKING:
-    from rayfort.config.environment import Environment
-
 
 RESTRICTED_GOOGLE_APIS_CIDR = "199.36.153.4/30"
 PRIVATE_GOOGLE_APIS_CIDR = "199.36.153.8/30"
@@ -143,42 +139,7 @@ _INTERNAL_RANGES = tuple(
 )
 
 
-def problems(env: Environment) -> list[Problem]:
-    """Rules of this domain that span several fields of the environment."""
-    net = env.network
-    found: list[Problem] = []
-    if len(env.cluster.name) > MAX_NAME_PREFIX:
-        found.append(
-            Problem(
-                ("cluster", "name"),
-                env.cluster.name,
-                f"is too long to prefix the network's resource names (at most 63 characters with suffixes "
-                f"such as -allow-egress-google-apis); allowed: at most {MAX_NAME_PREFIX} characters",
-            )
-        )
-    if net.shared_vpc is not None:
-        if net.shared_vpc.host_project_id == env.project_id:
-            found.append(
-                Problem(
-                    ("network", "shared_vpc", "host_project_id"),
-                    net.shared_vpc.host_project_id,
-                    "is the cluster project itself; allowed: a separate Shared VPC host project",
-                )
-            )
-        found += [
-            Problem(
-                ("network", setting),
-                getattr(net, setting),
-                "is decided by the Shared VPC host project's network team, not here; remove it or drop shared_vpc",
-            )
-            for setting in HOST_OWNED_SETTINGS
-            if setting in net.model_fields_set
-        ]
-    found += _perimeter_problems(net.service_controls)
-    return found
-
-
-def _perimeter_problems(controls: ServiceControls) -> list[Problem]:
+def perimeter_problems(controls: ServiceControls) -> list[Problem]:
     base = ("network", "service_controls")
     found: list[Problem] = []
     levels = {level.name for level in controls.access_levels}

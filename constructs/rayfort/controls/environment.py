@@ -84,7 +84,7 @@ def internal_sources(env: Environment) -> Findings:
 
 def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
     """What Binary Authorization admits without extra registries: the mirror, and upstream images unless air-gapped."""
-    from rayfort.config.cluster import admitted_image_patterns
+    from rayfort.config.derived import admitted_image_patterns
 
     cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})
     return admitted_image_patterns(env.model_copy(update={"cluster": cluster}))
@@ -180,7 +180,7 @@ def operatorless_token_auth(env: Environment) -> Findings:
 def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decimal] | None:
     """CPU cores, memory bytes and GPUs the pools admitting the tenant can give it at max_nodes; None when unknown."""
     from rayfort.config.placement import admitted_pools
-    from rayfort.config.tenant import node_allocatable
+    from rayfort.config.allocatable import node_allocatable
 
     if env.cluster.mode == "autopilot":
         return None
@@ -198,7 +198,7 @@ def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decim
 
 def quota_within_capacity(env: Environment) -> Findings:
     """A quota the tenant's pools can never fill limits nothing: the tenant may then take every node it reaches."""
-    from rayfort.config.tenant import quantity
+    from rayfort.config.quantity import quantity
 
     for i, tenant in enumerate(env.tenants):
         capacity = tenant_capacity(env, tenant)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from rayfort.config.placement import PodPlacement
+from rayfort.config.quantity import quantity
 from rayfort.config.tenant import (
     AUTOSCALER_RESOURCES,
     RAY_FIXED_PORTS,
@@ -19,7 +20,6 @@ from rayfort.config.tenant import (
     Resources,
     TenantSettings,
     WorkerGroup,
-    quantity,
 )
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.ray_runtime import RayRuntimeInputs
