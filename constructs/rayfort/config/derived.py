@@ -63,7 +63,7 @@ def key_projects(env: Environment) -> list[tuple[tuple[str | int, ...], str]]:
             return [(("project_id",), env.project_id)]
         return [(("cluster", "kms", "create", "project_id"), kms.create.project_id)]
     assert kms.existing is not None
-    found = []
+    found: list[tuple[tuple[str | int, ...], str]] = []
     for field in ("boot_disk_key", "secrets_key"):
         match = KEY_PROJECT.match(getattr(kms.existing, field))
         if match:

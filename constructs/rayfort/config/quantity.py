@@ -33,6 +33,8 @@ def _quantity(value: str) -> str:
 def quantity(value: str) -> Decimal:
     """A Quantity as a number: cores for CPU, bytes for memory."""
     match = _QUANTITY.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")  # the settings' type admits none such
     return Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""]
 
 

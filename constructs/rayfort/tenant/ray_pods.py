@@ -137,7 +137,7 @@ def autoscaler_options(
 
 def ray_start_params(tenant: TenantSettings, node_type: NodeType) -> dict[str, str]:
     """``ray start`` flags that pin every port, so network policies can name them."""
-    params = {
+    params: dict[str, int | str] = {
         "node-manager-port": RAY_INTERNAL_PORTS["node_manager"],
         "object-manager-port": RAY_INTERNAL_PORTS["object_manager"],
         "runtime-env-agent-port": RAY_INTERNAL_PORTS["runtime_env_agent"],

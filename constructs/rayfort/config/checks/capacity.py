@@ -157,6 +157,7 @@ def _total_problems(env: Environment, pods: list[_Pods], nodes: list) -> list[Pr
     where = ", ".join(pool.name for pool, _ in nodes)
     for resource, (asked, held) in total.items():
         if asked > held:
+            asked, held = Decimal(asked), Decimal(held)
             shown = (_gib(asked), _gib(held), " GiB") if resource == "memory" else (_cores(asked), _cores(held), "")
             found.append(
                 Problem(

@@ -34,12 +34,12 @@ def problems(env: Environment) -> list[Problem]:
         elif not enabled and name in needed:
             found.append(Problem(path, enabled, f"must stay on: tenant {needed[name]} needs it"))
     if settings.install == "gke-addon":
-        for gate, tenant in sorted(needed.items()):
+        for gate_name, tenant in sorted(needed.items()):
             found.append(
                 Problem(
                     ("kuberay", "install"),
                     "gke-addon",
-                    f"cannot turn on {gate}, which tenant {tenant} needs; use install: helm or namespaced",
+                    f"cannot turn on {gate_name}, which tenant {tenant} needs; use install: helm or namespaced",
                 )
             )
     if settings.install == "namespaced" and env.tenants and all(t.ray_runtime != "kuberay" for t in env.tenants):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rayfort.config._types import Problem
 from rayfort.config.derived import key_projects
 from rayfort.config.environment import Environment
-from rayfort.config.org_policy import CONTINENT_GROUPS, KEY_PROJECT, location_allowed, unresolvable_groups
+from rayfort.config.org_policy import CONTINENT_GROUPS, KEY_PROJECT, Constraint, location_allowed, unresolvable_groups
 
 
-def _constraint_path(env: Environment, constraint: str) -> tuple[str | int, ...]:
+def _constraint_path(env: Environment, constraint: Constraint) -> tuple[str | int, ...]:
     return ("org_policies", "enforced", env.org_policies.enforced.index(constraint))
 
 
