@@ -156,6 +156,11 @@ class NodePool(Model):
         return self
 
 
+def pool_path(name: str) -> str:
+    """The construct path of a pool's node pool resource, which waivers of its settings name."""
+    return f"gke/pool-{name}/pool"
+
+
 class AuthorizedNetwork(Model):
     """A range allowed to reach the control plane's private endpoint."""
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rayfort.config.cluster import pool_path
 from rayfort.controls.checks import (
     FLOW_INTERVALS,
     FLOW_METADATA,
@@ -35,10 +36,6 @@ SUBNET_PATH = "network/vpc/nodes"
 NAT_PATH = "network/nat/nat"
 IAP_SSH_PATH = "network/firewall/allow-iap-ssh"
 PERIMETER_PATH = "network/perimeter"
-
-
-def pool_path(name: str) -> str:
-    return f"gke/pool-{name}/pool"
 
 
 def ray_head_path(tenant: TenantSettings) -> str:
@@ -179,8 +176,8 @@ def operatorless_token_auth(env: Environment) -> Findings:
 
 def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decimal] | None:
     """CPU cores, memory bytes and GPUs the pools admitting the tenant can give it at max_nodes; None when unknown."""
-    from rayfort.config.placement import admitted_pools
     from rayfort.config.allocatable import node_allocatable
+    from rayfort.config.placement import admitted_pools
 
     if env.cluster.mode == "autopilot":
         return None

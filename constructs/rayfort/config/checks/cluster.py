@@ -14,6 +14,7 @@ from rayfort.config.cluster import (
     MaintenanceWindow,
     NodePool,
     image_admitted,
+    pool_path,
 )
 from rayfort.config.derived import admitted_image_patterns
 from rayfort.config.environment import Environment
@@ -178,8 +179,6 @@ def _waived_pool_tenants(env: Environment) -> list[Problem]:
     The waiver is the one the rules apply to the pool (the first RF003 waiver whose resource matches
     it), so adding a tenant to the pool means widening that waiver, which the review shows.
     """
-    from rayfort.controls.environment import pool_path
-
     found = []
     for p, pool in enumerate(env.cluster.node_pools):
         if pool.confidential_instance_type is not None:

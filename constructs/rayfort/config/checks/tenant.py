@@ -77,7 +77,7 @@ def _chosen_pool(
     gpu = group.resources.gpu
     if not admits(env, pool, tenant.name):
         if pool.dedicated:
-            how = f"it is dedicated to {pool.tenants[0]}; choose another pool"
+            how = f"it is dedicated to {', '.join(pool.tenants or [])}; choose another pool"
         else:
             waiver = " and to the tenants of its RF003 waiver" if pool.confidential_instance_type is None else ""
             how = f"add {tenant.name} to cluster.node_pools[{p}].tenants{waiver}, or choose another pool"
