@@ -22,7 +22,7 @@ from rayfort.config.tenant import (
     WorkerGroup,
 )
 from rayfort.tenant.namespace import TENANT_LABEL
-from rayfort.tenant.ray_runtime import RayRuntimeInputs
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs
 
 NodeType = Literal["head", "worker"]
 
