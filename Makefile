@@ -103,28 +103,30 @@ $(STATIC_TOOLS): tools/setup/extract_helm.py
 synth: setup ## Synthesize ENV (default dev) into cdktf.out/stacks/ and print a summary; FRAMEWORK=cdktn on CDK Terrain.
 	@$(SYNTH) $(ENV)
 
-plan: synth ## Plan one stack: STACK=<stack> (its dependencies deployed first; see the deploy order in the summary).
+plan: synth ## Plan one stack: STACK=<stack>, after make review (its dependencies deployed first; see the deploy order in the summary).
 	@$(LIFECYCLE) check-stack $(STACK)
 	$(CDKTF) diff $(STACK) $(CDKTF_FLAGS)
 
-deploy: synth ## Deploy one stack: STACK=<stack> [AUTO_APPROVE=1], once the stacks it depends on are deployed.
+deploy: synth ## Deploy one stack: STACK=<stack> [AUTO_APPROVE=1], after make review, once the stacks it depends on are deployed.
 	@$(LIFECYCLE) check-stack $(STACK)
 	$(CDKTF) deploy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
 
 # Air-gapped, the mirror stack is followed by a step outside Terraform: filling the mirror (make mirror-commands).
 # deploy-all stops after the mirror stack and says so, until MIRROR_FILLED=1 says the mirror holds the pinned versions.
-deploy-all: synth ## Deploy every stack of ENV one by one in dependency order (read from cdktf.out/manifest.json); stops after the mirror stack until MIRROR_FILLED=1.
+deploy-all: synth ## Deploy every stack of ENV in dependency order (cdktf.out/manifest.json), after make review; stops after the mirror stack until MIRROR_FILLED=1.
+	@$(LIFECYCLE) check-reviews
 	@set -e; for stack in $$($(LIFECYCLE) order); do \
 	  echo "rayfort: deploying $$stack"; \
 	  $(CDKTF) deploy $$stack $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE); \
 	  $(LIFECYCLE) pause-after $$stack $(if $(filter 1,$(MIRROR_FILLED)),--done); \
 	done
 
-destroy: synth ## Destroy one stack: STACK=<stack>; refused while other stacks depend on it (FORCE=1 to go on).
+destroy: synth ## Destroy one stack: STACK=<stack>, after make review; refused while other stacks depend on it (FORCE=1 to go on).
 	@$(LIFECYCLE) check-destroy $(STACK) $(if $(filter 1,$(FORCE)),--force)
 	$(CDKTF) destroy $(STACK) $(CDKTF_FLAGS) $(SINGLE_STACK) $(APPROVE)
 
-synth-commit: synth ## Write ENV's stacks and lock files to deploy/<env>/ for VCS-driven runs; COMMIT=1 also commits.
+synth-commit: synth ## Review ENV, write its stacks, lock files and review records to deploy/<env>/ for VCS-driven runs; COMMIT=1 also commits.
+	@$(REVIEW) --record >/dev/null || [ $$? -eq 1 ]
 	@target=$$($(LIFECYCLE) publish-deploy) && echo "rayfort: wrote $$target/" && \
 	if [ "$(COMMIT)" = 1 ]; then \
 	  git add -A "$$target" && { git diff --cached --quiet -- "$$target" || git commit -m "Synthesize $$(basename $$target) for Terraform Cloud" -- "$$target"; }; \
@@ -143,7 +145,9 @@ bootstrap: setup ## Synthesize the Terraform Cloud bootstrap of ENV (state.backe
 # makefiles (as the recipe of an included file); its code comes back as REVIEW_EXIT, and a 1 is given back
 # through question mode (-q), the one way make exits 1. Any other goal leaves this block alone.
 # The report goes to cdktf.out/review/ (review.md and comment.md), never into the work tree;
-# REVIEW_OUTPUT=<file> writes a copy of review.md there too.
+# REVIEW_OUTPUT=<file> writes a copy of review.md there too. The review record (verdict, waivers, stack
+# digests) goes beside each stack as rayfort-review.auto.tfvars.json: Terraform plans no stack without a
+# passing one of exactly its JSON, and the next synth keeps it while the stack's JSON stays the same.
 REVIEW := $(PY) -m rayfort_tools.review --env $(ENV) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(PLAN),--plan $(PLAN)) $(if $(filter 0,$(JUDGES)),--no-judges)
 REVIEW_VERDICT := .review-verdict.mk
 ifneq ($(filter review,$(MAKECMDGOALS)),)
@@ -153,14 +157,14 @@ endif
 -include $(REVIEW_VERDICT)
 $(REVIEW_VERDICT):
 	@$(MAKE) --no-print-directory synth ENV=$(ENV) >&2 \
-	  && $(REVIEW) $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)); \
+	  && $(REVIEW) --record $(if $(REVIEW_OUTPUT),--output $(REVIEW_OUTPUT)); \
 	  echo "REVIEW_EXIT := $$?" > $@
 ifeq ($(REVIEW_EXIT),1)
 MAKEFLAGS += -q
 endif
 endif
 
-review: $(REVIEW_VERDICT) ## Review ENV into cdktf.out/review/ (review.md, comment.md); BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>, JUDGES=0.
+review: $(REVIEW_VERDICT) ## Review ENV into cdktf.out/review/ (review.md, comment.md) and write the review record plan and deploy need beside each stack; BASELINE=<cdktf.out dir | git ref>, PLAN=<terraform show -json>, JUDGES=0.
 	@rm -f $(REVIEW_VERDICT); test "$(REVIEW_EXIT)" = 0 || { echo "rayfort review: bad input (exit $(REVIEW_EXIT))" >&2; exit 2; }
 
 # The preview installs Chromium and an emoji font from Debian (needs root or sudo); not part of `make test`.

@@ -1,4 +1,4 @@
-"""One environment becomes one App with the stacks network, mirror (air-gapped), gke, kuberay, tenant-<name>, exposure.
+"""One environment becomes one App: network, audit, mirror (air-gapped), gke, kuberay, tenant-<name>, exposure.
 
 The library's stacks take typed settings and the typed refs of the stacks they
 depend on; this module is the one place that derives both from an Environment.
@@ -11,16 +11,25 @@ from rayfort.config import Environment
 from rayfort.config.cluster import CreatedKeys
 from rayfort.config.derived import (
     admitted_image_patterns,
+    audit_key_project,
     cert_manager_installed,
+    control_plane_access,
     effective_feature_gates,
+    export_routes_to_control_plane,
     key_projects,
+    private_endpoint_global_access,
 )
+from rayfort.config.kuberay import OPERATOR_NAMESPACE
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
+from rayfort.gke.cluster import ControlPlaneReach
+from rayfort.kms import MAX_ROTATION_DAYS
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
 from rayfort.stacks import (
+    AuditStack,
+    AuditStackProps,
     ClusterRefs,
     ExposureStack,
     ExposureStackProps,
@@ -45,8 +54,15 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     app = App(outdir=outdir, skip_validation=False)
     networking = network_stack(app, env)
     network = networking.refs
+    audit_trail = audit_stack(app, env)
+    # The perimeter and the organization policy guardrails are in force before the evidence's key and bucket exist.
+    audit_trail.add_dependency(networking)
+    audit = audit_trail.refs
     mirror = mirror_stack(app, env, networking)
-    cluster = gke_stack(app, env, network, mirror).refs
+    gke = gke_stack(app, env, network, mirror)
+    # The audit trail and Data Access logs exist before the first cluster is created.
+    gke.add_dependency(audit.stack)
+    cluster = gke.refs
     operator = kuberay_stack(app, env, cluster, network, mirror).refs
     tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
     exposure_stack(app, env, network, cluster, tenants)
@@ -61,9 +77,31 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
         NetworkStackProps(
             settings=env.network,
             name=env.cluster.name,
-            organization_id=env.organization_id,
+            deployer=env.deployer,
             org_policies=env.org_policies,
-            perimeter_projects=tuple(project for _, project in key_projects(env)),
+            perimeter_projects=(
+                *(project for _, project in key_projects(env)),
+                audit_key_project(env),
+                env.audit.bucket_project(env),
+            ),
+        ),
+    )
+
+
+def audit_stack(scope: Construct, env: Environment) -> AuditStack:
+    created = env.cluster.kms.create
+    return AuditStack(
+        scope,
+        "audit",
+        Platform.of(env),
+        AuditStackProps(
+            settings=env.audit,
+            name=env.cluster.name,
+            key_project_id=audit_key_project(env),
+            key_ring_prefix=created.key_ring if created is not None else env.cluster.name,
+            rotation_days=created.rotation_days if created is not None else MAX_ROTATION_DAYS,
+            cluster_key_project_id=created.project_id if created is not None else None,
+            operator_namespace=None if env.kuberay.install == "gke-addon" else OPERATOR_NAMESPACE,
         ),
     )
 
@@ -92,6 +130,12 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
             admitted_images=admitted_image_patterns(env),
             ray_operator_addon=env.kuberay.install == "gke-addon",
             gateway_api=env.exposure.api == "gateway",
+            control_plane=ControlPlaneReach(
+                access=control_plane_access(env),
+                global_access=private_endpoint_global_access(env),
+                export_routes=export_routes_to_control_plane(env),
+            ),
+            runner_ranges=tuple(env.deployer.source_ranges),
         ),
         network,
     )
@@ -140,6 +184,7 @@ def tenant_stack(
         cluster,
         operator,
         placement=tenant_placement(env, tenant),
+        alert_channels=tuple(env.audit.notification_channels),
     )
 
 

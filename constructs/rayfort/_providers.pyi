@@ -10,9 +10,6 @@ from typing import Any
 from cdktf_cdktf_provider_google.access_context_manager_access_level import (
     AccessContextManagerAccessLevel as _google_AccessContextManagerAccessLevel,
 )
-from cdktf_cdktf_provider_google.access_context_manager_access_policy import (
-    AccessContextManagerAccessPolicy as _google_AccessContextManagerAccessPolicy,
-)
 from cdktf_cdktf_provider_google.access_context_manager_service_perimeter import (
     AccessContextManagerServicePerimeter as _google_AccessContextManagerServicePerimeter,
 )
@@ -38,6 +35,18 @@ from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _googl
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
 from cdktf_cdktf_provider_google.compute_network import ComputeNetwork as _google_ComputeNetwork
+from cdktf_cdktf_provider_google.compute_network_firewall_policy import (
+    ComputeNetworkFirewallPolicy as _google_ComputeNetworkFirewallPolicy,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_association import (
+    ComputeNetworkFirewallPolicyAssociation as _google_ComputeNetworkFirewallPolicyAssociation,
+)
+from cdktf_cdktf_provider_google.compute_network_firewall_policy_rule import (
+    ComputeNetworkFirewallPolicyRule as _google_ComputeNetworkFirewallPolicyRule,
+)
+from cdktf_cdktf_provider_google.compute_network_peering_routes_config import (
+    ComputeNetworkPeeringRoutesConfig as _google_ComputeNetworkPeeringRoutesConfig,
+)
 from cdktf_cdktf_provider_google.compute_route import ComputeRoute as _google_ComputeRoute
 from cdktf_cdktf_provider_google.compute_router import ComputeRouter as _google_ComputeRouter
 from cdktf_cdktf_provider_google.compute_router_nat import ComputeRouterNat as _google_ComputeRouterNat
@@ -61,6 +70,9 @@ from cdktf_cdktf_provider_google.data_google_compute_subnetwork import (
 from cdktf_cdktf_provider_google.data_google_dns_managed_zone import (
     DataGoogleDnsManagedZone as _google_DataGoogleDnsManagedZone,
 )
+from cdktf_cdktf_provider_google.data_google_logging_project_cmek_settings import (
+    DataGoogleLoggingProjectCmekSettings as _google_DataGoogleLoggingProjectCmekSettings,
+)
 from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject as _google_DataGoogleProject
 from cdktf_cdktf_provider_google.data_google_secret_manager_secret_version import (
     DataGoogleSecretManagerSecretVersion as _google_DataGoogleSecretManagerSecretVersion,
@@ -81,6 +93,16 @@ from cdktf_cdktf_provider_google.iap_web_iam_member import IapWebIamMember as _g
 from cdktf_cdktf_provider_google.kms_crypto_key import KmsCryptoKey as _google_KmsCryptoKey
 from cdktf_cdktf_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember as _google_KmsCryptoKeyIamMember
 from cdktf_cdktf_provider_google.kms_key_ring import KmsKeyRing as _google_KmsKeyRing
+from cdktf_cdktf_provider_google.logging_metric import LoggingMetric as _google_LoggingMetric
+from cdktf_cdktf_provider_google.logging_project_bucket_config import (
+    LoggingProjectBucketConfig as _google_LoggingProjectBucketConfig,
+)
+from cdktf_cdktf_provider_google.logging_project_sink import LoggingProjectSink as _google_LoggingProjectSink
+from cdktf_cdktf_provider_google.monitoring_alert_policy import MonitoringAlertPolicy as _google_MonitoringAlertPolicy
+from cdktf_cdktf_provider_google.monitoring_dashboard import MonitoringDashboard as _google_MonitoringDashboard
+from cdktf_cdktf_provider_google.monitoring_monitored_project import (
+    MonitoringMonitoredProject as _google_MonitoringMonitoredProject,
+)
 from cdktf_cdktf_provider_google.org_policy_policy import OrgPolicyPolicy as _google_OrgPolicyPolicy
 from cdktf_cdktf_provider_google.project_iam_audit_config import ProjectIamAuditConfig as _google_ProjectIamAuditConfig
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember as _google_ProjectIamMember
@@ -153,7 +175,6 @@ class KubernetesNamespace:
 
 class _Google(ProviderNamespace):
     AccessContextManagerAccessLevel: type[_google_AccessContextManagerAccessLevel]
-    AccessContextManagerAccessPolicy: type[_google_AccessContextManagerAccessPolicy]
     AccessContextManagerServicePerimeter: type[_google_AccessContextManagerServicePerimeter]
     ArtifactRegistryRepository: type[_google_ArtifactRegistryRepository]
     ArtifactRegistryRepositoryIamMember: type[_google_ArtifactRegistryRepositoryIamMember]
@@ -165,6 +186,10 @@ class _Google(ProviderNamespace):
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]
     ComputeNetwork: type[_google_ComputeNetwork]
+    ComputeNetworkFirewallPolicy: type[_google_ComputeNetworkFirewallPolicy]
+    ComputeNetworkFirewallPolicyAssociation: type[_google_ComputeNetworkFirewallPolicyAssociation]
+    ComputeNetworkFirewallPolicyRule: type[_google_ComputeNetworkFirewallPolicyRule]
+    ComputeNetworkPeeringRoutesConfig: type[_google_ComputeNetworkPeeringRoutesConfig]
     ComputeRoute: type[_google_ComputeRoute]
     ComputeRouter: type[_google_ComputeRouter]
     ComputeRouterNat: type[_google_ComputeRouterNat]
@@ -178,6 +203,7 @@ class _Google(ProviderNamespace):
     DataGoogleComputeNetwork: type[_google_DataGoogleComputeNetwork]
     DataGoogleComputeSubnetwork: type[_google_DataGoogleComputeSubnetwork]
     DataGoogleDnsManagedZone: type[_google_DataGoogleDnsManagedZone]
+    DataGoogleLoggingProjectCmekSettings: type[_google_DataGoogleLoggingProjectCmekSettings]
     DataGoogleProject: type[_google_DataGoogleProject]
     DataGoogleSecretManagerSecretVersion: type[_google_DataGoogleSecretManagerSecretVersion]
     DataGoogleStorageProjectServiceAccount: type[_google_DataGoogleStorageProjectServiceAccount]
@@ -191,6 +217,12 @@ class _Google(ProviderNamespace):
     KmsCryptoKey: type[_google_KmsCryptoKey]
     KmsCryptoKeyIamMember: type[_google_KmsCryptoKeyIamMember]
     KmsKeyRing: type[_google_KmsKeyRing]
+    LoggingMetric: type[_google_LoggingMetric]
+    LoggingProjectBucketConfig: type[_google_LoggingProjectBucketConfig]
+    LoggingProjectSink: type[_google_LoggingProjectSink]
+    MonitoringAlertPolicy: type[_google_MonitoringAlertPolicy]
+    MonitoringDashboard: type[_google_MonitoringDashboard]
+    MonitoringMonitoredProject: type[_google_MonitoringMonitoredProject]
     OrgPolicyPolicy: type[_google_OrgPolicyPolicy]
     ProjectIamAuditConfig: type[_google_ProjectIamAuditConfig]
     ProjectIamMember: type[_google_ProjectIamMember]

@@ -87,3 +87,15 @@ def storage_service_agent(scope: Construct, construct_id: str, project_id: str) 
     """
     account = google.DataGoogleStorageProjectServiceAccount(scope, construct_id, project=project_id)
     return Principal.service_account(account.email_address, "storage-agent")
+
+
+def logging_service_agent(scope: Construct, construct_id: str, project_id: str) -> Principal:
+    """Cloud Logging's agent of ``project_id``, which encrypts its log buckets with a customer-managed key.
+
+    Read through ``google_logging_project_cmek_settings``, whose ``service_account_id``
+    is the agent (service-<number>@gcp-sa-logging); Google documents reading it
+    there before granting it a key
+    (https://cloud.google.com/logging/docs/routing/managed-encryption-storage).
+    """
+    settings = google.DataGoogleLoggingProjectCmekSettings(scope, construct_id, project=project_id)
+    return Principal.service_account(settings.service_account_id, "logging-agent")

@@ -5,9 +5,9 @@ succeeds replaces it whole. Bad input exits 2 with one message and no traceback,
 an interrupt (Ctrl-C, SIGTERM) exits 130 (143) with one line and no scratch left.
 
 A published output is readable by everyone who can read the checkout (not mkdtemp's 0700), each stack
-directory keeps the ``.terraform/`` that ``terraform init`` made in it, and holds the stack's
-``.terraform.lock.hcl``. ``synth_main`` ends with a summary, and refuses a synth that would drop a
-deployed tenant's stack (``rayfort.lifecycle.tenants``).
+directory keeps the ``.terraform/`` that ``terraform init`` made in it (and the review record while
+it approves the stack's new JSON), and holds the stack's ``.terraform.lock.hcl``. ``synth_main`` ends
+with a summary, and refuses a synth that would drop a deployed tenant's stack (``rayfort.lifecycle.tenants``).
 
 One synth at a time writes an output directory: a lock file beside it
 (``.cdktf.out.lock``) is held from the first scratch file to the publish, and a
@@ -39,6 +39,7 @@ from rayfort.lifecycle.locks import write_lock_files
 from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_record
 from rayfort.lifecycle.summary import summary
 from rayfort.lifecycle.tenants import lifecycle_problems
+from rayfort.review_record import RECORD_FILE, STACK_FILE, approves, read_review
 
 if TYPE_CHECKING:
     from rayfort._cdk import App
@@ -299,7 +300,9 @@ def _remove_leftovers(outdir: Path) -> None:
 def _carry_terraform_dirs(outdir: Path, scratch: Path) -> None:
     """Move each stack's .terraform/ into the new output, so a synth costs no new ``terraform init``.
 
-    Only for stacks that are still in the app; a renamed directory is moved, never copied.
+    Only for stacks that are still in the app; a renamed directory is moved, never copied. The review
+    record ``make review`` wrote is moved too while it was made for exactly the stack just synthesized,
+    so ``make plan`` after ``make review`` plans what was reviewed; a record of other JSON is left behind.
     """
     stacks = outdir / "stacks"
     if not stacks.is_dir():
@@ -309,6 +312,14 @@ def _carry_terraform_dirs(outdir: Path, scratch: Path) -> None:
         target = scratch / "stacks" / previous.name
         if kept.is_dir() and not kept.is_symlink() and target.is_dir() and not (target / TERRAFORM_DIR).exists():
             kept.rename(target / TERRAFORM_DIR)
+        review = previous / RECORD_FILE
+        stack_json = target / STACK_FILE
+        if (
+            review.is_file()
+            and stack_json.is_file()
+            and approves(read_review(previous), previous.name, stack_json.read_bytes())
+        ):
+            review.rename(target / RECORD_FILE)
 
 
 def _publish(scratch: Path, outdir: Path) -> None:

@@ -6,6 +6,11 @@ import pytest
 
 from rayfort.config import Environment
 from rayfort.config.cluster import ClusterSettings, KmsSettings, NodePool
+from rayfort.config.derived import (
+    control_plane_access,
+    export_routes_to_control_plane,
+    private_endpoint_global_access,
+)
 from rayfort.config.network import NetworkSettings
 from rayfort.config.schema import environment_schema
 from rayfort.config.tenant import TenantSettings, WorkerPorts
@@ -18,6 +23,10 @@ MINIMAL = {
     "region": "europe-west1",
     "zones": ["europe-west1-b"],
     "labels": {"team": "t", "cost_center": "c"},
+    # The one setting without a default: the perimeter goes in an existing access policy.
+    "network": {"service_controls": {"access_policy_id": "1"}},
+    # The hardened default pulls every image from a private mirror; without one, upstream registries need waivers.
+    "registry_mirror": {},
 }
 
 
@@ -28,8 +37,12 @@ def test_minimal_environment_is_hardened_by_default() -> None:
     assert env.network.service_controls.enabled and not env.network.service_controls.enforce
     assert env.network.iap_tcp_forwarding is False
     assert env.network.nat_logging == "ALL"
+    assert env.network.internet_egress.deny_by_default and env.network.internet_egress.allowed_fqdns == []
+    assert env.cluster.binary_authorization_registries == []
     assert env.cluster.release_channel in {"REGULAR", "STABLE"}
-    assert env.cluster.control_plane_access == "internal_ip"
+    assert control_plane_access(env) == "internal_ip" and env.deployer.runs_in == "vpc"
+    assert not private_endpoint_global_access(env) and not export_routes_to_control_plane(env)
+    assert env.cluster.vulnerability_scanning == "artifact_registry"
     assert env.cluster.master_authorized_networks == []
     assert env.cluster.kms.create is not None and env.cluster.kms.create.rotation_days <= 90
     assert env.kuberay.install == "helm" and env.kuberay.manage_crds and env.kuberay.feature_gates == {}

@@ -41,6 +41,11 @@ def _env(data: dict) -> Environment:
     return Environment.model_validate(data)
 
 
+def _rf003(data: dict) -> int:
+    """The index of the variant's RF003 waiver (its gpu-l4 pool's), which the waivers before it do not touch."""
+    return next(w for w, waiver in enumerate(data["waivers"]) if waiver["rule"] == "RF003")
+
+
 def _line(tmp_path: Path, fragment: str, after: str = "") -> int:
     """The line of ``fragment`` in the file ``_refused`` wrote (the first after ``after``)."""
     rows = (tmp_path / "env.yaml").read_text().splitlines()
@@ -159,7 +164,7 @@ def test_autopilot_chooses_no_pool() -> None:
     for tenant in data["tenants"]:
         for group in tenant["worker_groups"]:
             group.pop("node_pool", None)
-    del data["waivers"][1]
+    del data["waivers"][_rf003(data)]
     env = _env(data)
     team_a = tenant_placement(env, env.tenants[0])
     assert team_a.head.affinity() is None and team_a.of("gpu").tolerations == (GPU_TAINT,)
@@ -278,7 +283,7 @@ def test_a_dedicated_pool_is_made_only_with_dedicated_true(tmp_path: Path, chang
 def test_node_pool_is_refused_in_autopilot_mode(tmp_path: Path) -> None:
     data = shipped("variants/dev-placement")
     del data["cluster"]["node_pools"]
-    del data["waivers"][1]
+    del data["waivers"][_rf003(data)]
     data["cluster"]["mode"] = "autopilot"
     message = refused(tmp_path, data)
     assert 'tenants[0].worker_groups[1].node_pool: "gpu-l4" is not allowed: is not allowed in autopilot mode' in message
@@ -368,12 +373,12 @@ def test_a_waived_pool_admits_only_tenants_its_waiver_names(tmp_path: Path) -> N
     message = refused(tmp_path, data)
     line = _line(tmp_path, "tenants:", after="rule: RF003")
     assert (
-        f'line {line}: waivers[1].tenants: ["team-a"] is not allowed: does not name team-b, whom '
+        f'line {line}: waivers[{_rf003(data)}].tenants: ["team-a"] is not allowed: does not name team-b, whom '
         "cluster.node_pools[1] (gpu-l4) admits on nodes without confidential computing; the RF003 waiver of a pool "
         "must name every tenant the pool admits: add them here (the review shows the widened waiver), or remove "
         "them from cluster.node_pools[1].tenants"
     ) in message
-    data["waivers"][1]["tenants"].append("team-b")
+    data["waivers"][_rf003(data)]["tenants"].append("team-b")
     path = tmp_path / "widened.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     load_environment(path)
@@ -390,9 +395,10 @@ def test_the_first_matching_waiver_is_the_one_that_must_name_them(tmp_path: Path
         "reason": REASON,
         "tenants": ["team-a", "team-b"],
     }
+    first = _rf003(data)
     data["waivers"].append(broad)
-    assert "waivers[1].tenants" in refused(tmp_path, data)
-    data["waivers"].insert(1, data["waivers"].pop())
+    assert f"waivers[{first}].tenants" in refused(tmp_path, data)
+    data["waivers"].insert(first, data["waivers"].pop())
     path = tmp_path / "first.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     load_environment(path)
@@ -405,15 +411,17 @@ def test_an_rf003_waiver_must_name_tenants_and_others_must_not(tmp_path: Path) -
     with pytest.raises(ValueError, match="applies only to waivers of controls that place tenants \\(RF003\\); RF028"):
         Waiver(rule="RF028", resource="exposure/x/backend-config/object", reason=REASON, tenants=["team-a"])
     data = shipped("variants/dev-placement")
-    del data["waivers"][1]["tenants"]
+    w = _rf003(data)
+    del data["waivers"][w]["tenants"]
     message = refused(tmp_path, data)
-    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[1].tenants" in message
+    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[{w}].tenants" in message
 
 
 def test_waiver_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None:
     data = shipped("variants/dev-placement")
-    data["waivers"][1]["tenants"] = ["team-a", "team-z"]
-    assert 'waivers[1].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in refused(
+    w = _rf003(data)
+    data["waivers"][w]["tenants"] = ["team-a", "team-z"]
+    assert f'waivers[{w}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in refused(
         tmp_path, data
     )
 

@@ -100,7 +100,7 @@ def test_static_address_is_internal_in_the_node_subnet(exposure_stacks) -> None:
 def test_airgapped_keeps_internal_access_and_publishes_nothing_else(exposure_stacks) -> None:
     stack = exposure_stacks["airgapped"]
     assert [m["kind"] for m in of_kind(stack, "Service")] == ["Service"]
-    assert set(stack["resource"]) == {"kubernetes_manifest"}
+    assert set(stack["resource"]) == {"kubernetes_manifest", "terraform_data"}  # and the deploy record
     assert all(
         m["kind"] == "Service" for m in stack["resource"]["kubernetes_manifest"].values() for m in [m["manifest"]]
     )

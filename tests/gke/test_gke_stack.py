@@ -162,7 +162,8 @@ def test_existing_keys_are_referenced_not_created(synth_gke) -> None:
     existing = {"boot_disk_key": key + "boot", "secrets_key": key + "etcd"}
     data = dev_with(kms={"create": None, "existing": existing})
     data["tenants"] = []  # tenants need keys rayfort creates; the cluster alone can use existing ones
-    data["waivers"] = []  # dev's waivers name tenant constructs
+    # dev's other waivers name tenant and exposure constructs; its upstream images and hosts stay waived
+    data["waivers"] = [w for w in data["waivers"] if w["rule"] in ("RF025", "RF046")]
     stack = synth_gke(build(data))
     assert "google_kms_key_ring" not in stack["resource"] and "google_kms_crypto_key" not in stack["resource"]
     assert {g["crypto_key_id"] for g in resources(stack, "google_kms_crypto_key_iam_member")} == {
@@ -189,7 +190,18 @@ def test_data_access_audit_logs_cover_gke_iap_and_kms(shipped_gke) -> None:
 @pytest.mark.parametrize(
     ("name", "patterns"),
     [
-        ("dev", ["quay.io/kuberay/operator*", "docker.io/rayproject/ray*", "quay.io/jetstack/cert-manager-*"]),
+        (
+            "dev",
+            [
+                "quay.io/kuberay/operator",
+                "docker.io/rayproject/ray",
+                "quay.io/jetstack/cert-manager-controller",
+                "quay.io/jetstack/cert-manager-webhook",
+                "quay.io/jetstack/cert-manager-cainjector",
+                "quay.io/jetstack/cert-manager-startupapicheck",
+            ],
+        ),
+        ("prod", ["europe-west4-docker.pkg.dev/rayfort-prod-000000/rayfort-mirror/**"]),
         ("airgapped", ["europe-west3-docker.pkg.dev/rayfort-airgap-000000/rayfort-mirror/**"]),
     ],
 )

@@ -101,6 +101,9 @@ def test_autopilot_refuses_node_pools() -> None:
     assert "not allowed in autopilot mode" in found[0][1]
 
 
+DEV_REGISTRIES = list(DEV["cluster"]["binary_authorization_registries"])
+
+
 def test_autopilot_skips_pool_rules_it_refuses_wholesale() -> None:
     found = _problems(dev_with(mode="autopilot", node_pools=[{"name": "x", "sandbox": True}]))
     assert [path for path, _ in found] == [("cluster", "node_pools")]
@@ -113,8 +116,8 @@ def test_duplicate_pool_names_are_refused() -> None:
 
 @pytest.mark.parametrize("pattern", ["docker.io/**", "docker.io/*", "*", "ghcr.io", "Docker.io/x/**", "a/b/**x"])
 def test_binary_authorization_patterns_must_name_more_than_a_registry(pattern: str) -> None:
-    [(path, message)] = _problems(dev_with(binary_authorization_registries=[pattern]))
-    assert path == ("cluster", "binary_authorization_registries", 0)
+    [(path, message)] = _problems(dev_with(binary_authorization_registries=[*DEV_REGISTRIES, pattern]))
+    assert path == ("cluster", "binary_authorization_registries", len(DEV_REGISTRIES))
     assert "registry/path" in message
 
 
@@ -138,28 +141,42 @@ def test_airgapped_admits_only_the_mirror() -> None:
     )
 
 
-def test_connected_environments_admit_the_operator_ray_and_cert_manager_images() -> None:
-    assert admitted_image_patterns(environment("dev")) == (
-        "quay.io/kuberay/operator*",
-        "docker.io/rayproject/ray*",
-        "quay.io/jetstack/cert-manager-*",
+def test_prod_admits_only_its_mirror() -> None:
+    assert admitted_image_patterns(environment("prod")) == (
+        "europe-west4-docker.pkg.dev/rayfort-prod-000000/rayfort-mirror/**",
     )
 
 
-def test_cert_manager_images_are_admitted_only_when_a_tenant_needs_them() -> None:
+def test_without_a_mirror_nothing_upstream_is_admitted_unless_named() -> None:
+    """dev names its upstream repositories exactly (waived RF025); no floating repository wildcard."""
+    assert admitted_image_patterns(environment("dev")) == tuple(DEV_REGISTRIES)
+    assert not any(pattern.endswith("*") for pattern in DEV_REGISTRIES)
+
+
+def test_without_a_mirror_the_images_rayfort_runs_must_be_named() -> None:
+    [(path, message)] = _problems(dev_with(binary_authorization_registries=[]))
+    assert path == ("registry_mirror",)
+    assert "quay.io/kuberay/operator:v1.7.0" in message and "RF025" in message
+
+
+def test_cert_manager_images_are_needed_only_when_a_tenant_needs_them() -> None:
+    from rayfort.config.derived import upstream_images
+
     data = dev_with()
     data["tenants"] = []
-    assert "quay.io/jetstack/cert-manager-*" not in admitted_image_patterns(build(data))
+    assert not any("cert-manager" in image for image in upstream_images(build(data)))
+    assert any("cert-manager-webhook" in image for image in upstream_images(environment("dev")))
 
 
-def test_gke_addon_admits_no_helm_operator_image_and_extra_patterns_follow() -> None:
-    data = dev_with(binary_authorization_registries=["europe-docker.pkg.dev/corp-images/ray/**"])
+def test_gke_addon_needs_no_operator_image_and_extra_patterns_follow() -> None:
+    from rayfort.config.derived import upstream_images
+
+    extra = "europe-docker.pkg.dev/corp-images/ray/**"
+    data = dev_with(binary_authorization_registries=[*DEV_REGISTRIES, extra])
     data["kuberay"] = {"install": "gke-addon"}
-    assert admitted_image_patterns(build(data)) == (
-        "docker.io/rayproject/ray*",
-        "quay.io/jetstack/cert-manager-*",
-        "europe-docker.pkg.dev/corp-images/ray/**",
-    )
+    env = build(data)
+    assert admitted_image_patterns(env) == (*DEV_REGISTRIES, extra)
+    assert not any("kuberay/operator" in image for image in upstream_images(env))
 
 
 def test_problems_reach_the_loader(tmp_path) -> None:
@@ -181,7 +198,6 @@ def test_problems_reach_the_loader(tmp_path) -> None:
     [
         "rayproject/ray:2.52.1-py311",
         "docker.io/rayproject/ray@sha256:" + "a" * 64,
-        "docker.io/rayproject/ray-ml:2.52.1",
     ],
 )
 def test_tenant_images_from_admitted_registries_pass(image: str) -> None:
@@ -190,17 +206,25 @@ def test_tenant_images_from_admitted_registries_pass(image: str) -> None:
     build(data)
 
 
-@pytest.mark.parametrize("image", ["ghcr.io/someone/ray:latest", "ray:latest", "docker.io/rayproject/ray/extra:1"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        "ghcr.io/someone/ray:latest",
+        "ray:latest",
+        "docker.io/rayproject/ray/extra:1",
+        "docker.io/rayproject/ray-ml:2.52.1",
+    ],
+)
 def test_tenant_images_binary_authorization_would_deny_are_refused(image: str) -> None:
     data = dev_with()
     data["tenants"][0]["image"] = image
     [(path, message)] = _problems(data)
     assert path == ("tenants", 0, "image")
-    assert "docker.io/rayproject/ray*" in message and "binary_authorization_registries" in message
+    assert "docker.io/rayproject/ray," in message and "binary_authorization_registries" in message
 
 
 def test_an_extra_pattern_admits_a_custom_tenant_image() -> None:
-    data = dev_with(binary_authorization_registries=["ghcr.io/someone/**"])
+    data = dev_with(binary_authorization_registries=[*DEV_REGISTRIES, "ghcr.io/someone/**"])
     data["tenants"][0]["image"] = "ghcr.io/someone/ray:latest"
     build(data)
 

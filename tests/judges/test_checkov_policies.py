@@ -49,6 +49,8 @@ POLICY_FIXTURES = {
     "ssl_policy_tls": "CKV_RAYFORT_16",
     "gke_node_pool_confidential": "CKV2_RAYFORT_1",
     "gke_node_pool_kubelet_readonly_port": "CKV2_RAYFORT_2",
+    "audit_log_bucket_locked": "CKV_RAYFORT_18",
+    "audit_sink_locked_destination": "CKV2_RAYFORT_3",
 }
 
 # KMS rotation and deletion protection are left to strict built-ins (no custom policy).

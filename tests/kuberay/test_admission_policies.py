@@ -42,7 +42,7 @@ RESTRICTED_TEXT = (
     "allowPrivilegeEscalation: false, capabilities.drop: [ALL], runAsNonRoot: true, seccompProfile.type: "
     "RuntimeDefault; not privileged, not runAsUser 0, no added capability but NET_BIND_SERVICE"
 )
-ALLOWLIST = "docker.io/rayproject/ray*"
+ALLOWLIST = "docker.io/rayproject/ray"
 HEAD = "spec.headGroupSpec.template"
 WORKER = "spec.workerGroupSpecs[groupName=cpu].template"
 TLS_TEXT = (

@@ -71,12 +71,12 @@ JETSTACK = f"{MIRROR}/rayfort-mirror/jetstack/cert-manager"
 def test_images_to_mirror_for_the_pinned_versions() -> None:
     assert images_to_mirror(environment("airgapped")) == [
         ("docker.io/rayproject/ray:2.52.1-py311", f"{MIRROR}/rayfort-mirror/rayproject/ray:2.52.1-py311"),
-        ("https://charts.jetstack.io/cert-manager:v1.21.3", f"oci://{MIRROR}/rayfort-charts/cert-manager:v1.21.3"),
+        ("https://charts.jetstack.io/cert-manager:v1.21.1", f"oci://{MIRROR}/rayfort-charts/cert-manager:v1.21.1"),
         (
             "https://ray-project.github.io/kuberay-helm/kuberay-operator:1.7.0",
             f"oci://{MIRROR}/rayfort-charts/kuberay-operator:1.7.0",
         ),
-        *[(f"quay.io/jetstack/cert-manager-{c}:v1.21.3", f"{JETSTACK}-{c}:v1.21.3") for c in CERT_MANAGER_COMPONENTS],
+        *[(f"quay.io/jetstack/cert-manager-{c}:v1.21.1", f"{JETSTACK}-{c}:v1.21.1") for c in CERT_MANAGER_COMPONENTS],
         ("quay.io/kuberay/operator:v1.7.0", f"{MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0"),
     ]
     assert images_to_mirror(environment("dev")) == []
@@ -93,12 +93,12 @@ def test_cert_manager_is_mirrored_only_when_a_tenant_needs_it() -> None:
 def test_mirror_commands() -> None:
     assert mirror_commands(environment("airgapped")) == [
         f"crane copy docker.io/rayproject/ray:2.52.1-py311 {MIRROR}/rayfort-mirror/rayproject/ray:2.52.1-py311",
-        "helm pull cert-manager --repo https://charts.jetstack.io/ --version v1.21.3",
-        f"helm push cert-manager-v1.21.3.tgz oci://{MIRROR}/rayfort-charts",
+        "helm pull cert-manager --repo https://charts.jetstack.io/ --version v1.21.1",
+        f"helm push cert-manager-v1.21.1.tgz oci://{MIRROR}/rayfort-charts",
         "helm pull kuberay-operator --repo https://ray-project.github.io/kuberay-helm/ --version 1.7.0",
         f"helm push kuberay-operator-1.7.0.tgz oci://{MIRROR}/rayfort-charts",
         *[
-            f"crane copy quay.io/jetstack/cert-manager-{c}:v1.21.3 {JETSTACK}-{c}:v1.21.3"
+            f"crane copy quay.io/jetstack/cert-manager-{c}:v1.21.1 {JETSTACK}-{c}:v1.21.1"
             for c in CERT_MANAGER_COMPONENTS
         ],
         f"crane copy quay.io/kuberay/operator:v1.7.0 {MIRROR}/rayfort-mirror/kuberay/operator:v1.7.0",

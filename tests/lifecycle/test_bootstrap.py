@@ -22,6 +22,8 @@ from tests.conftest import environment
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = [
     "network",
+    "mirror",
+    "audit",
     "gke",
     "kuberay",
     "tenant-fraud-scoring",
@@ -78,10 +80,13 @@ def test_run_triggers_follow_the_deploy_order_without_repeats(tf_json: dict) -> 
     refs = {ref: stack for stack, ref in _workspace_refs(tf_json).items()}
     edges = sorted((refs[t["sourceable_id"]], refs[t["workspace_id"]]) for t in _resources(tf_json, "tfe_run_trigger"))
     assert edges == [
+        ("audit", "gke"),
         ("gke", "kuberay"),
         ("kuberay", "tenant-fraud-scoring"),
         ("kuberay", "tenant-risk-models"),
-        ("network", "gke"),
+        ("mirror", "gke"),
+        ("network", "audit"),
+        ("network", "mirror"),
         ("tenant-fraud-scoring", "exposure"),
         ("tenant-risk-models", "exposure"),
     ]
@@ -113,6 +118,8 @@ def test_in_cluster_stacks_run_on_the_vpc_agents(tf_json: dict) -> None:
     modes = {stack_of[s["workspace_id"]]: s["execution_mode"] for s in _resources(tf_json, "tfe_workspace_settings")}
     assert modes == {
         "network": "remote",
+        "mirror": "remote",
+        "audit": "remote",
         "gke": "remote",
         "kuberay": "agent",
         "tenant-fraud-scoring": "agent",
@@ -154,7 +161,8 @@ def test_each_workspace_impersonates_its_own_account_by_workspace_id(tf_json: di
 def test_roles_follow_the_resources_each_stack_manages(tf_json: dict, plan) -> None:
     grants = _resources(tf_json, "google_project_iam_member")
     assert {g["project"] for g in grants} == {"rayfort-prod-000000"}
-    assert plan.workspace("kuberay").project_roles == ("roles/container.admin",)
+    # prod's kuberay stack grants the nodes read access to the private mirror, which its own stack creates.
+    assert plan.workspace("kuberay").project_roles == ("roles/artifactregistry.admin", "roles/container.admin")
     assert "roles/redis.admin" in plan.workspace("tenant-risk-models").project_roles
     assert "roles/redis.admin" not in plan.workspace("gke").project_roles
     assert plan.workspace("network").organization_roles == ("roles/accesscontextmanager.policyAdmin",)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from rayfort.lifecycle import deploy_dir
+from rayfort.review_record import RECORD_FILE
+from tests.lifecycle.test_review_record import reviewed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,14 +21,18 @@ def test_the_committed_prod_tree_matches_a_fresh_synth(shipped_outdirs: dict[str
     )
 
 
-def test_each_stack_directory_holds_its_json_and_lock_file_only() -> None:
+def test_each_stack_directory_holds_its_json_lock_file_and_review_record_only() -> None:
     for stack in (ROOT / "deploy" / "prod").iterdir():
-        assert sorted(p.name for p in stack.iterdir()) == [".terraform.lock.hcl", "cdk.tf.json"], stack.name
+        assert sorted(p.name for p in stack.iterdir()) == [
+            ".terraform.lock.hcl",
+            "cdk.tf.json",
+            RECORD_FILE,
+        ], stack.name
 
 
 def test_the_check_names_what_is_stale_missing_or_left_over(shipped_outdirs: dict[str, Path], tmp_path: Path) -> None:
     root = tmp_path / "deploy"
-    target = deploy_dir.publish(shipped_outdirs["dev"], root)
+    target = deploy_dir.publish(reviewed(shipped_outdirs["dev"], tmp_path / "cdktf.out"), root)
     assert target == root / "dev" and deploy_dir.differences(shipped_outdirs["dev"], root) == []
     (target / "gke" / "cdk.tf.json").write_text("{}")
     (target / "network" / ".terraform.lock.hcl").unlink()
@@ -45,7 +51,7 @@ def test_the_check_names_what_is_stale_missing_or_left_over(shipped_outdirs: dic
     )
     assert result.returncode == 1 and "stale: deploy/dev/gke/cdk.tf.json" in result.stderr
     assert "make synth-commit" in result.stderr
-    deploy_dir.publish(shipped_outdirs["dev"], root)
+    deploy_dir.publish(tmp_path / "cdktf.out", root)
     assert deploy_dir.differences(shipped_outdirs["dev"], root) == []
     assert not list(root.glob(".dev-*"))
     shutil.rmtree(root)

@@ -100,17 +100,17 @@ def test_npx_cdktf_run_by_hand_gets_checkpoint_disable() -> None:
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 def test_make_plan_runs_offline_until_terraform_needs_the_registry(tmp_path: Path) -> None:
-    """Synth, the stack check, the cdktf CLI and terraform init all run; init stops at the provider download."""
+    """A first-time user's way: make review, then make plan. Synth, the stack and review checks, the cdktf CLI
+    and terraform init all run; init stops at the provider download."""
     (tmp_path / "terraformrc").write_text("")
-    result = _make(
-        "plan",
-        "STACK=gke",
-        env={"CDKTF_OUTDIR": str(tmp_path / "cdktf.out"), "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc")},
-        timeout=600,
-    )
+    env = {"CDKTF_OUTDIR": str(tmp_path / "cdktf.out"), "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc")}
+    review = _make("review", "JUDGES=0", env=env, timeout=600)
+    assert review.returncode == 0, review.stderr
+    assert (tmp_path / "cdktf.out" / "stacks" / "gke" / "rayfort-review.auto.tfvars.json").is_file()
+    result = _make("plan", "STACK=gke", env=env, timeout=600)
     output = " ".join((result.stdout + result.stderr).split())
     assert result.returncode != 0
-    assert "rayfort: synthesized environment dev" in output
+    assert "rayfort: synthesized environment dev" in output and "no review record" not in output
     assert "Reusing previous version of hashicorp/google from the dependency lock file" in output
     # Here the registry is out of reach; on a connected machine init gets the verified package instead.
     assert "could not connect to registry.terraform.io" in output or "Installed hashicorp/google v6.50.0" in output

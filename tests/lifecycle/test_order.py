@@ -10,6 +10,7 @@ import pytest
 
 from rayfort.lifecycle.order import dependents, deploy_order
 from rayfort.synthesized import read_manifest
+from tests.lifecycle.test_review_record import reviewed
 
 
 def _manifest(**needs: list[str]) -> dict:
@@ -27,7 +28,7 @@ def test_every_stack_comes_after_what_it_depends_on(shipped_outdirs: dict[str, P
 
 def test_the_order_is_layered_like_the_readme_says(shipped_outdirs: dict[str, Path]) -> None:
     order = deploy_order(read_manifest(shipped_outdirs["dev"]))
-    assert order == ["network", "gke", "kuberay", "tenant-team-a", "tenant-team-b", "exposure"]
+    assert order == ["network", "audit", "gke", "kuberay", "tenant-team-a", "tenant-team-b", "exposure"]
 
 
 def test_a_cycle_is_named() -> None:
@@ -51,20 +52,21 @@ def _lifecycle(outdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_destroy_is_refused_while_a_stack_depends_on_it(shipped_outdirs: dict[str, Path]) -> None:
-    refused = _lifecycle(shipped_outdirs["dev"], "check-destroy", "tenant-team-a")
+def test_destroy_is_refused_while_a_stack_depends_on_it(shipped_outdirs: dict[str, Path], tmp_path: Path) -> None:
+    outdir = reviewed(shipped_outdirs["dev"], tmp_path / "cdktf.out")  # Terraform needs the record to destroy too
+    refused = _lifecycle(outdir, "check-destroy", "tenant-team-a")
     assert refused.returncode == 2
     assert "exposure still depend on tenant-team-a" in refused.stderr and "FORCE=1" in refused.stderr
-    forced = _lifecycle(shipped_outdirs["dev"], "check-destroy", "tenant-team-a", "--force")
+    forced = _lifecycle(outdir, "check-destroy", "tenant-team-a", "--force")
     assert forced.returncode == 0 and "going on because of FORCE=1" in forced.stderr
-    assert _lifecycle(shipped_outdirs["dev"], "check-destroy", "tenant-team-b").returncode == 0
+    assert _lifecycle(outdir, "check-destroy", "tenant-team-b").returncode == 0
 
 
 def test_an_unknown_or_missing_stack_lists_the_stacks(shipped_outdirs: dict[str, Path]) -> None:
     for args in (("check-stack", "tenant-nobody"), ("check-stack",)):
         result = _lifecycle(shipped_outdirs["dev"], *args)
         assert result.returncode == 2
-        assert "network gke kuberay tenant-team-a tenant-team-b exposure" in result.stderr
+        assert "network audit gke kuberay tenant-team-a tenant-team-b exposure" in result.stderr
 
 
 def test_the_order_command_prints_one_stack_a_line(shipped_outdirs: dict[str, Path]) -> None:

@@ -59,9 +59,9 @@ def test_the_summary_names_the_environment_each_stack_its_resources_and_the_poli
     for stack in record.order:
         row = next(line for line in lines if line.split()[:1] == [stack])
         assert re.fullmatch(rf"  {stack}\s+{record.stacks[stack]['resources']}\s+{outdir}/stacks/{stack}/", row)
-    assert "  policy: passed (" in result.stdout and "waived: RF028" in result.stdout
-    assert "  deploy order: network -> gke -> kuberay -> tenant-team-a -> tenant-team-b -> exposure" in lines
-    assert lines[-1] == "  next: make plan STACK=network ENV=dev"
+    assert "  policy: passed (" in result.stdout and "waived: RF025, RF028, RF046" in result.stdout
+    assert "  deploy order: network -> audit -> gke -> kuberay -> tenant-team-a -> tenant-team-b -> exposure" in lines
+    assert lines[-1] == "  next: make review ENV=dev, then make plan STACK=network ENV=dev"
 
 
 def test_resource_counts_are_the_resources_terraform_manages(shipped_outdirs, synthesized) -> None:
@@ -75,4 +75,5 @@ def test_resource_counts_are_the_resources_terraform_manages(shipped_outdirs, sy
 def test_a_path_outside_environments_is_shown_as_given(shipped_outdirs, tmp_path) -> None:
     record = read_record(shipped_outdirs["dev"])
     text = summary(record, tmp_path / "team.yaml", shipped_outdirs["dev"])
-    assert text.splitlines()[-1] == f"  next: make plan STACK=network ENV={tmp_path / 'team.yaml'}"
+    shown = tmp_path / "team.yaml"
+    assert text.splitlines()[-1] == f"  next: make review ENV={shown}, then make plan STACK=network ENV={shown}"

@@ -24,20 +24,26 @@ BASE: dict[str, Any] = {
         "pods_cidr": "10.20.0.0/16",
         "services_cidr": "10.30.0.0/20",
         "control_plane_cidr": "172.16.0.0/28",
+        "service_controls": {"access_policy_id": "444444444"},
     },
     "cluster": {"name": "rayfort-net"},
+    # The hardened default: every image from the private mirror, so egress stays denied.
+    "registry_mirror": {},
 }
 
 
 def variant(**changes: Any) -> dict[str, Any]:
-    """BASE with top-level sections merged one level deep."""
-    data = copy.deepcopy(BASE)
+    """BASE with sections merged key by key (so a perimeter change keeps BASE's access policy)."""
+    return _merged(copy.deepcopy(BASE), changes)
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _merged(base[key], value)
         else:
-            data[key] = value
-    return data
+            base[key] = value
+    return base
 
 
 def build(data: dict[str, Any]) -> Environment:

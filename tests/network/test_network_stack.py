@@ -32,7 +32,49 @@ def test_nat_mode_has_router_logged_nat_and_a_default_route(synth_network) -> No
     routes = {route["dest_range"]: route for route in resources(tf, "google_compute_route")}
     assert set(routes) == {"0.0.0.0/0", "199.36.153.4/30"}
     assert all(route["next_hop_gateway"] == "default-internet-gateway" for route in routes.values())
-    assert "rayfort-net-deny-all-egress" not in _by_name(tf, "google_compute_firewall")
+
+
+def test_nat_mode_denies_egress_by_default_with_the_same_allows_as_air_gapped(synth_network) -> None:
+    rules = _by_name(synth_network(variant(network={"egress": "nat"})), "google_compute_firewall")
+    deny = rules["rayfort-net-deny-all-egress"]
+    assert deny["direction"] == "EGRESS" and deny["deny"] == [{"protocol": "all"}]
+    assert deny["destination_ranges"] == ["0.0.0.0/0"] and deny["priority"] == 65534
+    egress_allows = {name for name, rule in rules.items() if rule["direction"] == "EGRESS" and "allow" in rule}
+    assert egress_allows == {
+        "rayfort-net-allow-egress-google-apis",
+        "rayfort-net-allow-egress-internal",
+        "rayfort-net-allow-egress-redis",
+    }
+    assert "172.16.0.0/28" in rules["rayfort-net-allow-egress-internal"]["destination_ranges"]
+    assert resources(synth_network(variant(network={"egress": "nat"})), "google_compute_network_firewall_policy") == []
+
+
+def test_opening_nat_egress_drops_the_deny_and_its_allows(synth_network) -> None:
+    tf = synth_network(variant(network={"egress": "nat", "internet_egress": {"deny_by_default": False}}))
+    assert not any(rule["direction"] == "EGRESS" for rule in resources(tf, "google_compute_firewall"))
+
+
+def test_fqdn_allowlist_is_a_logged_https_rule_evaluated_before_the_deny(synth_network) -> None:
+    fqdns = ["pypi.org", "files.pythonhosted.org"]
+    tf = synth_network(variant(network={"egress": "nat", "internet_egress": {"allowed_fqdns": fqdns}}))
+    (rule,) = resources(tf, "google_compute_network_firewall_policy_rule")
+    assert rule["direction"] == "EGRESS" and rule["action"] == "allow" and rule["enable_logging"] is True
+    assert rule["match"] == {"dest_fqdns": fqdns, "layer4_configs": [{"ip_protocol": "tcp", "ports": ["443"]}]}
+    (association,) = resources(tf, "google_compute_network_firewall_policy_association")
+    assert association["attachment_target"].startswith("${google_compute_network.")
+    (vpc,) = resources(tf, "google_compute_network")
+    assert vpc["network_firewall_policy_enforcement_order"] == "BEFORE_CLASSIC_FIREWALL"
+    assert "rayfort-net-deny-all-egress" in _by_name(tf, "google_compute_firewall")
+
+
+def test_internet_egress_is_refused_where_it_cannot_apply() -> None:
+    from tests.network.conftest import messages
+
+    airgapped = variant(network={"egress": "none", "internet_egress": {"allowed_fqdns": ["pypi.org"]}})
+    assert any(m.startswith("network.internet_egress: has no effect") for m in messages(airgapped))
+    no_mirror = variant(network={"egress": "nat"}, registry_mirror=None)
+    assert any(m.startswith("network.internet_egress.allowed_fqdns: denies the internet") for m in messages(no_mirror))
+    assert any(m.startswith("registry_mirror: must be set") for m in messages(no_mirror))
 
 
 def test_airgapped_mode_has_no_nat_and_only_the_vip_route(synth_network) -> None:
@@ -184,6 +226,7 @@ def test_outputs_name_the_network_for_people(synth_network) -> None:
         "services-range-name",
         "control-plane-cidr",
         "dns-zone-names",
+        "deploy_record",
     }
     assert outputs["control-plane-cidr"]["value"] == "172.16.0.0/28"
     assert outputs["pods-range-name"]["value"] == "pods"

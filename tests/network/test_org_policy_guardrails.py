@@ -121,12 +121,14 @@ def test_cmek_key_projects_reads_existing_keys_and_the_default_project() -> None
                 "existing": {"boot_disk_key": key.format("disk"), "secrets_key": key.format("etcd")},
             },
         },
+        registry_mirror={"kms_key": key.format("registry")},
         org_policies=_policies("gcp.restrictCmekCryptoKeyProjects", allowed_kms_projects=["rayfort-net-000000"]),
     )
     found = messages(data)
     assert [m.split(":")[0] for m in found] == [
         "cluster.kms.existing.boot_disk_key",
         "cluster.kms.existing.secrets_key",
+        "registry_mirror.kms_key",
     ]
     assert (
         messages(

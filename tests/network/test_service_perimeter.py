@@ -59,11 +59,11 @@ def test_required_services_cover_the_issue_list() -> None:
     assert ISSUE_SERVICES <= {service.removesuffix(".googleapis.com") for service in REQUIRED_RESTRICTED_SERVICES}
 
 
-def test_default_is_a_dry_run_regular_perimeter_under_a_new_org_policy(synth_network) -> None:
+def test_default_is_a_dry_run_regular_perimeter_in_the_existing_policy(synth_network) -> None:
     tf = synth_network(variant())
-    (policy,) = resources(tf, "google_access_context_manager_access_policy")
-    assert policy["parent"] == "organizations/123456789012"
+    assert resources(tf, "google_access_context_manager_access_policy") == []
     perimeter = _perimeter(tf)
+    assert perimeter["parent"] == "accessPolicies/444444444"
     assert perimeter["perimeter_type"] == "PERIMETER_TYPE_REGULAR"
     assert perimeter["use_explicit_dry_run_spec"] is True
     assert "status" not in perimeter

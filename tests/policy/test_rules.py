@@ -90,6 +90,11 @@ CLUSTER = {
 RAY = {"manifest": {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {"authOptions": {"mode": "token"}}}}
 FIREWALL = {"direction": "INGRESS", "allow": [{"protocol": "tcp"}], "source_ranges": ["35.191.0.0/16"],
             "log_config": {"metadata": "INCLUDE_ALL_METADATA"}}  # fmt: skip
+HTTPS_ONLY = [{"ip_protocol": "tcp", "ports": ["443"]}]
+FQDN_RULE = {"direction": "EGRESS", "action": "allow", "enable_logging": True, "priority": 1000,
+             "match": {"dest_fqdns": ["pypi.org"], "layer4_configs": HTTPS_ONLY}}  # fmt: skip
+CHART = {"chart": "kuberay-operator", "version": "1.7.0",
+         "values": ["image:\n  repository: quay.io/kuberay/operator\n  tag: v1.7.0\n"]}  # fmt: skip
 LB = _service({"networking.gke.io/load-balancer-type": "Internal"}, [10001, 8265])
 LB["manifest"]["spec"]["loadBalancerSourceRanges"] = ["10.0.0.0/24"]
 SUBNET = {"private_ip_google_access": True,
@@ -107,6 +112,8 @@ QUOTA = {"manifest": {"kind": "ResourceQuota", "spec": {"hard": HARD}}}
 BUCKET = {"uniform_bucket_level_access": True, "public_access_prevention": "enforced",
           "encryption": {"default_kms_key_name": "${k.id}"}}  # fmt: skip
 KEY = {"rotation_period": "7776000s", "lifecycle": {"prevent_destroy": True}}
+LOG_BUCKET = {"locked": True, "retention_days": 400, "cmek_settings": {"kms_key_name": "${k.id}"}}
+AUDIT_CONFIG = {"audit_log_config": [{"log_type": t} for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")]}
 REDIS = {"auth_enabled": True, "transit_encryption_mode": "SERVER_AUTHENTICATION", "customer_managed_key": "${k.id}"}
 SECURE_BOOT = ("node_config", "shielded_instance_config", "enable_secure_boot")
 
@@ -172,7 +179,16 @@ CASES: dict[str, tuple[str, dict | None, list[dict]]] = {
            _with(ADMISSION, ("admission_whitelist_patterns",), [{"name_pattern": "docker.io/*"}])]),
     "RF026": ("kubernetes_manifest", _deployment(RESTRICTED_CONTAINER | {"image": "r/ray:2.52.1"}), [
         _deployment(RESTRICTED_CONTAINER | {"image": image})
-        for image in ("rayproject/ray:latest", "rayproject/ray", "localhost:5000/ray")]),
+        for image in ("rayproject/ray:latest", "rayproject/ray", "localhost:5000/ray", "rayproject/ray:2.52",
+                      "rayproject/ray:2", "rayproject/ray:nightly", "rayproject/ray:2.52.1-nightly",
+                      "rayproject/ray:py311", "rayproject/ray@sha256:abc")]),
+    "RF046": ("google_compute_network_firewall_policy_rule", FQDN_RULE, [
+        _with(FQDN_RULE, ("match", "dest_ip_ranges"), ["0.0.0.0/0"]),
+        _with(FQDN_RULE, ("match", "dest_fqdns"), MISSING),
+        _with(FQDN_RULE, ("match", "dest_fqdns"), ["*.pypi.org"]),
+        _with(FQDN_RULE, ("match", "layer4_configs"), [{"ip_protocol": "all"}]),
+        _with(FQDN_RULE, ("match", "layer4_configs"), [{"ip_protocol": "tcp", "ports": ["80", "443"]}]),
+        _with(FQDN_RULE, ("enable_logging",), False), _with(FQDN_RULE, ("enable_logging",), MISSING)]),
     "RF027": ("google_compute_ssl_policy", SSL, [
         _with(SSL, ("profile",), v) for v in ("MODERN", "COMPATIBLE", "CUSTOM", None)]
         + [_with(SSL, ("min_tls_version",), v) for v in ("TLS_1_0", "TLS_1_1", MISSING)]),
@@ -209,6 +225,14 @@ CASES: dict[str, tuple[str, dict | None, list[dict]]] = {
         for v in (MISSING, {"insecure_kubelet_readonly_port_enabled": "TRUE"})]),
     "RF041": ("google_container_cluster", CLUSTER, [
         _with(CLUSTER, ("release_channel",), v) for v in (MISSING, {"channel": "RAPID"}, {"channel": "UNSPECIFIED"})]),
+    "RF043": ("google_logging_project_bucket_config", LOG_BUCKET, [
+        _with(LOG_BUCKET, ("locked",), v) for v in (False, None, MISSING)]
+        + [_with(LOG_BUCKET, ("retention_days",), v) for v in (399, 30, None, MISSING, "400")]
+        + [_with(LOG_BUCKET, ("cmek_settings",), v) for v in (MISSING, {}, {"kms_key_name": ""})]),
+    "RF044": ("google_project_iam_audit_config", AUDIT_CONFIG, [
+        {"audit_log_config": [{"log_type": "ADMIN_READ"}]}, {},
+        {"audit_log_config": [{"log_type": t, "exempted_members": ["user:a@example.com"]}
+                              for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")]}]),
     "RF042": ("kubernetes_manifest", BACKEND, [
         _with(BACKEND, ("manifest", "spec", "iap"), v) for v in (MISSING, {"enabled": False})]),
 }  # fmt: skip
@@ -233,6 +257,37 @@ def test_rule_fails_every_way_weaker(rule_id: str, index: int) -> None:
     resource_type, _, bad = CASES[rule_id]
     rule = BY_ID[rule_id]
     assert rule.applies(bad[index]) and list(rule.check(bad[index], resource_type)), f"{rule_id} accepted {bad[index]}"
+
+
+@pytest.mark.parametrize(
+    "image", ["quay.io/kuberay/operator:v1.7.0", "r/ray:2.52.1-py311", "r/ray@sha256:" + "a" * 64, "r:1.2.3_b4"]
+)
+def test_explicit_versions_and_digests_are_pinned(image: str) -> None:
+    container = RESTRICTED_CONTAINER | {"image": image}
+    assert not list(BY_ID["RF026"].check(_deployment(container), "kubernetes_manifest"))
+
+
+def test_chart_images_pinned_by_version_pass() -> None:
+    assert BY_ID["RF026"].applies(CHART) and not list(BY_ID["RF026"].check(CHART, "helm_release"))
+
+
+@pytest.mark.parametrize(
+    "weaker",
+    [
+        _with(CHART, ("version",), MISSING),
+        _with(CHART, ("values",), ["image:\n  repository: quay.io/kuberay/operator\n  tag: latest\n"]),
+        _with(
+            CHART, ("values",), ["a:\n  image:\n    repository: quay.io/jetstack/cert-manager-webhook\n    tag: v1\n"]
+        ),
+    ],
+)
+def test_chart_images_or_versions_that_float_fail(weaker: dict) -> None:
+    assert list(BY_ID["RF026"].check(weaker, "helm_release"))
+
+
+def test_an_egress_deny_rule_is_not_an_fqdn_allow() -> None:
+    deny = _with(FQDN_RULE, ("action",), "deny") | {"match": {"dest_ip_ranges": ["0.0.0.0/0"]}}
+    assert not list(BY_ID["RF046"].check(deny, "google_compute_network_firewall_policy_rule"))
 
 
 def test_gcs_port_given_as_text_is_caught() -> None:

@@ -120,6 +120,32 @@ EXAMPLES: dict[str, tuple[str, str, str, Any]] = {
         "tenant-risk-models/resourcequota/object",
         lambda d: _tenant(d, "risk-models")["quota"].update(cpu="100000"),
     ),
+    "NAT egress opened to the whole internet": (
+        "prod",
+        "RF045",
+        "network/firewall/deny-all-egress",
+        lambda d: d["network"].setdefault("internet_egress", {}).update(deny_by_default=False),
+    ),
+    "an internet host added to the egress allowlist": (
+        "prod",
+        "RF046",
+        "network/egress-fqdns/allow-fqdns",
+        lambda d: d["network"].setdefault("internet_egress", {}).update(allowed_fqdns=["pypi.org"]),
+    ),
+    "prod admits an upstream registry beside its mirror": (
+        "prod",
+        "RF025",
+        "gke/image-admission/policy",
+        lambda d: d["cluster"].update(binary_authorization_registries=["docker.io/rayproject/ray"]),
+    ),
+    "tenant image on the floating tag 2.52": (
+        "airgapped",
+        "RF026",
+        "tenant-research/ray-raycluster-research/object",
+        lambda d: _tenant(d, "research").update(
+            image="europe-west3-docker.pkg.dev/rayfort-airgap-000000/rayfort-mirror/rayproject/ray:2.52"
+        ),
+    ),
     "tenant image rayproject/ray:latest": (
         "prod",
         "RF026",
@@ -252,9 +278,23 @@ def _weakenings(environment: str) -> st.SearchStrategy:
         st.sampled_from(["docker.io/evil/*", "docker.io/**", "quay.io/x/y", "ghcr.io/a/**"]).map(
             lambda v: ("allowlist", lambda d: d["cluster"].update(binary_authorization_registries=[v]))
         ),
-        st.sampled_from(["rayproject/ray:latest", "rayproject/ray", "docker.io/rayproject/ray:latest"]).map(
-            lambda v: ("image", lambda d: _tenant(d, tenant).update(image=v))
+        st.sampled_from(
+            [
+                "rayproject/ray:latest",
+                "rayproject/ray",
+                "docker.io/rayproject/ray:latest",
+                "rayproject/ray:2.52",
+                "rayproject/ray:2.52.1",
+                "rayproject/ray:nightly",
+            ]
+        ).map(lambda v: ("image", lambda d: _tenant(d, tenant).update(image=v))),
+        st.just(
+            ("egress open", lambda d: d["network"].setdefault("internet_egress", {}).update(deny_by_default=False))
         ),
+        st.sampled_from([["pypi.org"], ["github.com", "files.pythonhosted.org"]]).map(
+            lambda v: ("fqdns", lambda d: d["network"].setdefault("internet_egress", {}).update(allowed_fqdns=v))
+        ),
+        st.just(("mirror removed", lambda d: d.update(registry_mirror=None))),
         st.just(("token auth off", lambda d: _tenant(d, tenant).update(token_auth=False))),
         st.integers(10_000, 10_000_000).map(
             lambda v: ("quota", lambda d: _tenant(d, tenant).setdefault("quota", {}).update(cpu=str(v)))

@@ -33,8 +33,9 @@ def fifty(tmp_path_factory: pytest.TempPathFactory) -> SynthOutput:
     work = tmp_path_factory.mktemp("fifty")
     data = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
     templates, data["tenants"] = data["tenants"], []
-    (waiver,) = data["waivers"]  # dev's IAP dashboard has no Cloud Armor: each such tenant gets the same waiver
-    data["waivers"] = []
+    # dev's IAP dashboard has no Cloud Armor: each such tenant gets the same waiver; its platform waivers stay
+    (waiver,) = [w for w in data["waivers"] if w["rule"] == "RF028"]
+    data["waivers"] = [w for w in data["waivers"] if w["rule"] != "RF028"]
     for index in range(TENANTS):
         tenant = copy.deepcopy(templates[index % len(templates)])
         tenant["name"] = f"team-{index:02d}"
@@ -167,6 +168,7 @@ def test_fifty_tenants_fit_whole_with_one_node_per_kind_of_tenant(fifty: SynthOu
     nodes = re.findall(r'^  s_\w+\["([^"]+)"\]$', graph, re.MULTILINE)
     assert nodes == [
         "network",
+        "audit",
         "gke",
         "kuberay",
         "tenant-team-00 and 24 more like it",
@@ -182,7 +184,9 @@ def test_fifty_tenants_fit_whole_with_one_node_per_kind_of_tenant(fifty: SynthOu
     assert (
         f"- `tenant-team-00` and 24 more like it: **{count}** each — {manifests}\u00a0kubernetes_manifest, " in comment
     )
-    assert "Deploy order: `network` → `gke` → `kuberay` → `tenant-team-00` and 49 more → `exposure`." in comment
+    assert (
+        "Deploy order: `network` → `audit` → `gke` → `kuberay` → `tenant-team-00` and 49 more → `exposure`." in comment
+    )
 
 
 def test_fit_cuts_the_lowest_rank_first_and_keeps_structure() -> None:

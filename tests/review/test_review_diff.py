@@ -66,6 +66,7 @@ def _context(setting) -> dict:
         {},
         {"allow": [{"protocol": "tcp"}]},
         {"deny": [{"protocol": "all"}]},
+        {"direction": "EGRESS", "deny": [{"protocol": "all"}]},
         *(
             {"manifest": {"apiVersion": "v1", "kind": kind, "spec": {"type": "LoadBalancer"}}}
             for kind in ("Service", "Namespace", "RayCluster", "BackendConfig", "GCPBackendPolicy", "ResourceQuota")
@@ -144,7 +145,8 @@ def test_a_removed_block_reports_each_flag_as_gone() -> None:
         ),
         (
             "kubernetes_manifest",
-            {"manifest": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "r:1.0"}]}}}}},
+            {"manifest": {"kind": "Deployment",
+                          "spec": {"template": {"spec": {"containers": [{"image": "r:1.0.0"}]}}}}},
             {"manifest": {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "r"}]}}}}},
             "RF026",
         ),

@@ -33,7 +33,10 @@ def test_review_without_baseline_has_every_section(outputs, name: str, tmp_path:
     for heading in ("<strong>Stacks</strong>", "<strong>Resources</strong>", "<strong>Security controls</strong>"):
         assert heading in text
     assert "<strong>Judges</strong>" in text and "## Verdict" in text
-    assert "Deploy order: `network` → `gke` → `kuberay`" in text and "No control is weakened without a waiver." in text
+    assert (
+        "Deploy order: `network` → `audit` → `gke` → `kuberay`" in text
+        and "No control is weakened without a waiver." in text
+    )
     assert "RF013 Ray token authentication" in text and "RF021 VPC Service Controls perimeter" in text
 
 

@@ -163,11 +163,12 @@ def test_tenant_buckets_grant_nothing_outside_the_organization(synthesized) -> N
 
 def test_storage_data_access_logs_are_on_before_any_bucket(synthesized, shipped_outdirs) -> None:
     for env_name, stacks in synthesized.items():
-        configs = [c for c in resources(stacks["network"], "google_project_iam_audit_config")]
+        # The audit stack owns the Data Access logs of the tenants' data services (one authoritative config each).
+        configs = [c for c in resources(stacks["audit"], "google_project_iam_audit_config")]
         (storage,) = [c for c in configs if c["service"] == "storage.googleapis.com"]
         assert {c["log_type"] for c in storage["audit_log_config"]} >= {"DATA_READ", "DATA_WRITE"}
         assert not [c for c in storage["audit_log_config"] if c.get("exempted_members")]
         manifest = read_manifest(shipped_outdirs[env_name])
         order = deploy_order(manifest)
-        assert all(order.index("network") < order.index(s) for s in stacks if s.startswith("tenant-"))
+        assert all(order.index("audit") < order.index(s) for s in stacks if s.startswith("tenant-"))
         assert json.dumps(storage).count("${") == 0, "the project is known at plan time"

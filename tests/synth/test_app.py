@@ -24,7 +24,7 @@ def snapshot_json(snapshot):
 def _expected_stacks(name: str) -> set[str]:
     env = environment(name)
     mirror = {"mirror"} if env.registry_mirror is not None and env.registry_mirror.create else set()
-    return {"network", "gke", "kuberay", "exposure"} | mirror | {f"tenant-{t.name}" for t in env.tenants}
+    return {"network", "audit", "gke", "kuberay", "exposure"} | mirror | {f"tenant-{t.name}" for t in env.tenants}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -30,6 +30,7 @@ AGENTS = {
     ("google_storage_bucket", "default_kms_key_name"): "data.google_storage_project_service_account.",
     ("google_redis_instance", "customer_managed_key"): "@cloud-redis.iam.gserviceaccount.com",
     ("google_artifact_registry_repository", "kms_key_name"): "@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+    ("google_logging_project_bucket_config", "cmek_settings"): "data.google_logging_project_cmek_settings.",
 }
 
 
@@ -181,9 +182,10 @@ def test_every_kms_key_follows_a_changed_rotation_days(synth_env) -> None:
     data = environment("airgapped").model_dump(mode="json", exclude_unset=True)
     data["cluster"]["kms"] = {"create": {"rotation_days": 30}}
     periods = _keys(synth_env(Environment.model_validate(data)))
-    # The cluster's keys, the mirror's key and the tenant's key, each rotating every 30 days.
+    # The cluster's keys, the audit bucket's key, the mirror's key and the tenant's key, each rotating every 30 days.
     assert periods == {
         "network": [],
+        "audit": ["2592000s"],
         "mirror": ["2592000s"],
         "gke": ["2592000s", "2592000s"],
         "kuberay": [],
@@ -200,6 +202,7 @@ def test_users_of_existing_keys_wait_for_their_grants_too(synth_env) -> None:
         "existing": {"boot_disk_key": f"{ring}/boot", "secrets_key": f"{ring}/etcd"},
     }
     data["tenants"] = []  # tenants get keys of their own, which rayfort creates only with kms.create
+    data["registry_mirror"]["kms_key"] = f"{ring}/registry"  # the mirror then takes a key of its own too
     gke = synth_env(Environment.model_validate(data))["gke"]
     assert "google_kms_crypto_key" not in gke["resource"]
     assert {g["crypto_key_id"] for g in resources(gke, "google_kms_crypto_key_iam_member")} == {

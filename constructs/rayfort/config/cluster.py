@@ -198,8 +198,9 @@ class ClusterSettings(Model):
     """standard manages node pools here; autopilot leaves them to GKE."""
     release_channel: Literal["REGULAR", "STABLE"] = "REGULAR"
     """Release channel; never UNSPECIFIED."""
-    control_plane_access: Literal["internal_ip", "dns_endpoint", "connect_gateway"] = "internal_ip"
-    """How operators and Terraform reach the private control plane."""
+    control_plane_access: Literal["internal_ip", "dns_endpoint", "connect_gateway"] | None = None
+    """How operators and Terraform reach the private control plane; when absent, derived from
+    deployer.runs_in: internal_ip in the VPC or on premises, dns_endpoint from outside."""
     master_authorized_networks: list[AuthorizedNetwork] = []
     """Extra ranges allowed to the private endpoint; the node subnet is always allowed."""
     security_group: Email | None = None
@@ -212,6 +213,9 @@ class ClusterSettings(Model):
     """Extra image name patterns Binary Authorization admits, as registry/path with an optional trailing * or **."""
     kms: KmsSettings = KmsSettings()
     """Customer-managed encryption keys."""
+    vulnerability_scanning: Literal["artifact_registry", "enterprise"] = "artifact_registry"
+    """artifact_registry: images scanned in Artifact Registry (Artifact Analysis), GKE's own workload scanning
+    off, as GKE Standard offers no other; enterprise: GKE Enterprise's workload scanning (a paid tier)."""
 
 
 class RegistryMirror(Model):
@@ -250,6 +254,8 @@ __all__ = [
 KUBERAY_OPERATOR_IMAGE = "quay.io/kuberay/operator"
 RAY_IMAGE = "docker.io/rayproject/ray"
 CERT_MANAGER_IMAGE = "quay.io/jetstack/cert-manager-"
+CERT_MANAGER_COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesolver")
+"""Every image the cert-manager chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
 # Machine families that run each Confidential Computing technology as a GKE node (Compute Engine's
 # supported configurations); a3-highgpu-1g is TDX's one GPU shape.
 CONFIDENTIAL_MACHINE_FAMILIES: dict[str, tuple[str, ...]] = {

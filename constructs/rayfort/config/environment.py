@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from rayfort.config._types import DnsLabel, Model, OrganizationId, ProjectId, Region, Zone
+from rayfort.config.audit import AuditSettings
 from rayfort.config.cluster import ClusterSettings, RegistryMirror
+from rayfort.config.deployer import Deployer
 from rayfort.config.exposure import ExposureSettings
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.config.network import NetworkSettings
@@ -73,6 +75,10 @@ class Environment(Model):
     """Offboarded teams whose stacks were destroyed; only a tenant named here may leave tenants."""
     exposure: ExposureSettings = ExposureSettings()
     """Publishing dashboards and clients."""
+    deployer: Deployer = Deployer()
+    """Who runs Terraform and from where; the control plane access and the perimeter's ingress follow."""
+    audit: AuditSettings = AuditSettings()
+    """Locked retention of audit logs, and where alerts go."""
     waivers: list[Waiver] = []
     """Explicit, reasoned exceptions to synth-time rules."""
 

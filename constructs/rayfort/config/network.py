@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -73,8 +73,13 @@ class ServiceControls(Model):
 
     enabled: bool = True
     """On by default; turning it off needs a waiver."""
+    # rayfort never creates the access policy. An organization has at most one organization-level policy
+    # (creating a second answers 409), and creating any policy, scoped ones included, takes an
+    # organization-level Access Context Manager administrator; a project-scoped policy could not hold the
+    # KMS or Shared VPC host projects either. Source: Access Context Manager, "Scoped policies".
     access_policy_id: str | None = Field(default=None, pattern=r"^[0-9]+$")
-    """An existing organization access policy; when absent one is created."""
+    """The existing access policy (organization-level, or scoped to a folder holding rayfort's projects) the
+    perimeter goes in; required while the perimeter is enabled: rayfort never creates a policy."""
     enforce: bool = False
     """False writes a dry-run spec only; true moves the spec to enforced status."""
     extra_restricted_services: list[str] = []
@@ -85,6 +90,23 @@ class ServiceControls(Model):
     """Ingress policies, each naming identities, services and source resources."""
     egress_policies: list[PerimeterRule] = []
     """Egress policies, each naming identities, services and destination resources."""
+
+
+# A host name as Cloud NGFW FQDN objects take it: lowercase labels, no wildcard, no trailing dot.
+FQDN_PATTERN = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+# A network firewall policy rule matches at most 100 destination FQDNs (compute_network_firewall_policy_rule).
+MAX_FQDNS = 100
+
+
+class InternetEgress(Model):
+    """What nodes and pods may reach on the internet in NAT mode: nothing, unless named here and waived."""
+
+    deny_by_default: bool = True
+    """Deny all egress but Google APIs, the VPC, the control plane and Memorystore; false needs a waiver (RF045)."""
+    allowed_fqdns: list[Annotated[str, Field(pattern=FQDN_PATTERN, max_length=253)]] = Field(
+        default=[], max_length=MAX_FQDNS
+    )
+    """Internet hosts reached on TCP 443 through Cloud NAT (Cloud NGFW), such as pypi.org; needs a waiver (RF046)."""
 
 
 class NetworkSettings(Model):
@@ -110,6 +132,8 @@ class NetworkSettings(Model):
     """What Cloud NAT logs; every translation by default."""
     iap_tcp_forwarding: bool = False
     """Allow IAP TCP forwarding (35.235.240.0/20) to the nodes."""
+    internet_egress: InternetEgress = InternetEgress()
+    """Internet egress in NAT mode: denied by default, opened per host name."""
     shared_vpc: SharedVpc | None = None
     """Use a Shared VPC host project's subnet instead of creating a VPC."""
     service_controls: ServiceControls = ServiceControls()
@@ -129,7 +153,7 @@ class NetworkSettings(Model):
 # Longest suffix the network stack appends to the cluster name ("-allow-egress-google-apis").
 MAX_NAME_PREFIX = 63 - len("-allow-egress-google-apis")
 # Settings of things a Shared VPC host owns: its subnet's logs, its NAT and its firewall.
-HOST_OWNED_SETTINGS = ("flow_logs", "nat_logging", "iap_tcp_forwarding")
+HOST_OWNED_SETTINGS = ("flow_logs", "nat_logging", "iap_tcp_forwarding", "internet_egress")
 IDENTITY_PREFIXES = ("user:", "group:", "serviceAccount:", "principal:", "principalSet:")
 PERIMETER_RESOURCE_PATTERN = r"^projects/[0-9]+$"
 # Addresses an access level never sees as a request's origin (RFC 1918, shared and link-local space).

@@ -134,6 +134,11 @@ def _is_deny(resource: Resource) -> bool:
     return bool(resource.get("deny"))
 
 
+def _is_ingress_deny(resource: Resource) -> bool:
+    """Deny rules of the ingress direction (the default); the egress deny-all is RF045's."""
+    return _is_deny(resource) and resource.get("direction", "INGRESS") == "INGRESS"
+
+
 def _not_deny(resource: Resource) -> bool:
     """Allow rules, and rules whose action is not shown (a plan's partial body): wider is weaker."""
     return not _is_deny(resource)
@@ -163,6 +168,9 @@ _POOL = "google_container_node_pool"
 _CLUSTER = "google_container_cluster"
 _FIREWALL = "google_compute_firewall"
 _MANIFEST = "kubernetes_manifest"
+_FQDN_RULE = "google_compute_network_firewall_policy_rule"
+_LOG_BUCKET = "google_logging_project_bucket_config"
+_SINK = "google_logging_project_sink"
 _ON = Flag(True)
 _OFF = Flag(False, missing=False)
 
@@ -394,7 +402,11 @@ CONTROLS: tuple[Control, ...] = (
             Setting(_FIREWALL, ("source_ranges",), AddressSet(), "the rule admits more sources", _not_deny),
             Setting(_FIREWALL, ("destination_ranges",), AddressSet(), "the rule reaches more addresses", _not_deny),
             Setting(
-                _FIREWALL, ("source_ranges",), AddressSet(denies=True), "the deny rule covers fewer sources", _is_deny
+                _FIREWALL,
+                ("source_ranges",),
+                AddressSet(denies=True),
+                "the deny rule covers fewer sources",
+                _is_ingress_deny,
             ),
         ),  # fmt: skip
         presence=(
@@ -404,7 +416,7 @@ CONTROLS: tuple[Control, ...] = (
                 "a new firewall allow rule opens traffic",
                 lambda r: _is_allow(r) and not _opens_iap(r),
             ),
-            Presence(_FIREWALL, "removed", "a firewall deny rule is removed", _is_deny),
+            Presence(_FIREWALL, "removed", "a firewall deny rule is removed", _is_ingress_deny),
         ),
     ),
     Control(
@@ -484,6 +496,14 @@ CONTROLS: tuple[Control, ...] = (
         ),  # fmt: skip
         presence=(Presence("google_access_context_manager_service_perimeter", "removed", "the perimeter is removed"),),
         judged_by=("CKV_RAYFORT_11",),
+    ),
+    Control(
+        "RF047",
+        "The deployer passes the enforced perimeter",
+        "an enforced perimeter refusing Terraform itself (403 on every later plan), then switched off in a hurry",
+        "rayfort",
+        environment=("deployer.service_accounts", "network.service_controls.enforce"),
+        environment_check=e.deployer_ingress,
     ),
     Control(
         "RF022",
@@ -606,8 +626,8 @@ CONTROLS: tuple[Control, ...] = (
         "a mutable tag (latest) silently changing what runs",
         "rayfort",
         environment=("tenants[].image",),
-        checks={_MANIFEST: c.pinned_images},
-        applies=c.has_pods,
+        checks={_MANIFEST: c.pinned_images, "helm_release": c.pinned_chart},
+        applies=lambda r: "chart" in r or c.has_pods(r),
         environment_check=e.pinned_tenant_images,
         settings=(
             Setting(
@@ -619,6 +639,13 @@ CONTROLS: tuple[Control, ...] = (
                 _unpinned,
             ),
             Setting("helm_release", ("version",), Present(), "the chart version floats"),
+            Setting(
+                "helm_release",
+                ("values", "(images)"),
+                Number(stronger="lower"),
+                "a chart image is no longer pinned",
+                extract=lambda r: sum(1 for image in c.chart_images(r) if not c.image_pinned(image)),
+            ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_15",),
     ),
@@ -912,6 +939,78 @@ CONTROLS: tuple[Control, ...] = (
             ),
         ),  # fmt: skip
         judged_by=("CKV_RAYFORT_12",),
+    ),
+    Control(
+        "RF043",
+        "Audit logs kept in a locked, CMEK-encrypted log bucket",
+        "evidence of who did what deleted or shortened by whoever they were investigating",
+        "CIS GCP 2.2, 2.3",
+        environment=("audit.retention_days", "audit.locked"),
+        checks={
+            "google_logging_project_bucket_config": c.audit_retention,
+            "google_logging_project_sink": c.audit_sink,
+        },
+        environment_check=e.audit_retention,
+        settings=(
+            Setting(_LOG_BUCKET, ("locked",), _ON, "the retention can be shortened and the bucket deleted"),
+            Setting(_LOG_BUCKET, ("retention_days",), Number(stronger="higher"), "audit entries are kept less long"),
+            Setting(_LOG_BUCKET, ("cmek_settings", "kms_key_name"), Present(), "audit entries use Google-managed keys"),
+            Setting(_SINK, ("disabled",), _OFF, "the sink stops keeping audit entries"),
+            Setting(_SINK, ("filter",), Present(), "the sink keeps every entry or none"),
+        ),
+        presence=(
+            Presence(_SINK, "removed", "a sink to the audit bucket is removed"),
+            Presence(_LOG_BUCKET, "removed", "the audit bucket is removed"),
+        ),
+        judged_by=("CKV_RAYFORT_18", "CKV2_RAYFORT_3"),
+    ),
+    Control(
+        "RF044",
+        "Data Access audit logs on every service that holds data",
+        "reads of buckets, secrets, images, Redis, keys or the Kubernetes API leaving no record",
+        "CIS GCP 2.1",
+        checks={"google_project_iam_audit_config": c.data_access_logs},
+        presence=(Presence("google_project_iam_audit_config", "removed", "a service stops logging data access"),),
+    ),
+    Control(
+        "RF045",
+        "Egress denied by default in NAT mode",
+        "code a tenant runs sending data to, or fetching tools from, anywhere on the internet",
+        "rayfort (CIS GCP 3.x, NIST SP 800-41 default deny)",
+        environment=("network.internet_egress.deny_by_default",),
+        environment_check=e.egress_default_deny,
+        settings=(
+            Setting(
+                _FIREWALL,
+                ("destination_ranges",),
+                AddressSet(denies=True),
+                "the default-deny egress rule covers fewer destinations",
+                c.is_egress_deny,
+            ),
+        ),
+        presence=(Presence(_FIREWALL, "removed", "the default-deny egress rule is removed", c.is_egress_deny),),
+    ),
+    Control(
+        "RF046",
+        "Internet egress only to named hosts",
+        "an egress allowlist that names address ranges, wildcards or every port instead of the hosts teams need",
+        "rayfort",
+        environment=("network.internet_egress.allowed_fqdns",),
+        checks={_FQDN_RULE: c.fqdn_egress_rule},
+        environment_check=e.egress_fqdns,
+        settings=(
+            Setting(
+                _FQDN_RULE,
+                ("match", "dest_fqdns"),
+                Allowlist(),
+                "pods reach more internet hosts",
+                extract=lambda r: list(value_at(r, ("match", "dest_fqdns")) or []),
+            ),
+            Setting(_FQDN_RULE, ("match", "dest_ip_ranges"), AddressSet(), "pods reach more internet addresses"),
+        ),
+        presence=(
+            Presence(_FQDN_RULE, "added", "an internet egress rule is added", lambda r: r.get("action") == "allow"),
+        ),
     ),
     Control(
         "RF039",

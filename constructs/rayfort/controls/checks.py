@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import yaml
+
 from rayfort.controls.compare import (
     Levels,
     beyond,
@@ -219,14 +221,21 @@ def ray_token_auth(resource: Resource) -> Iterator[str]:
             yield f"spec.authOptions.mode is {mode or 'unset'}, not token: anyone who reaches the head can run code"
 
 
+# An explicit release: major.minor.patch, optionally v-prefixed and suffixed (2.52.1-py311, v1.7.0).
+# A partial version (2.52, 2) or a channel (latest, nightly, stable) is a floating tag.
+_VERSION_TAG = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+([-_.+][0-9A-Za-z][-_.+0-9A-Za-z]*)?$")
+_FLOATING_WORDS = re.compile(r"latest|nightly|stable|edge|dev|snapshot", re.IGNORECASE)
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
 def image_pinned(image: Any) -> bool:
-    """An image named by digest, or by a version tag that is not ``latest``."""
+    """An image named by digest, or by an explicit release version (never latest or a floating tag)."""
     if not isinstance(image, str) or is_reference(image):
         return isinstance(image, str)
-    if "@sha256:" in image:
+    if _DIGEST.search(image):
         return True
     name, _, tag = image.rpartition(":")
-    return bool(name) and "/" not in tag and tag not in ("", "latest")
+    return bool(name) and "/" not in tag and bool(_VERSION_TAG.match(tag)) and not _FLOATING_WORDS.search(tag)
 
 
 def images(resource: Resource) -> list[str]:
@@ -241,7 +250,36 @@ def images(resource: Resource) -> list[str]:
 def pinned_images(resource: Resource) -> Iterator[str]:
     for image in dict.fromkeys(images(resource)):
         if not image_pinned(image):
-            yield f"image {image} is not pinned (no digest, or the mutable tag latest)"
+            yield f"image {image} is not pinned (a digest or an explicit release version such as 2.52.1-py311)"
+
+
+def chart_images(resource: Resource) -> list[str]:
+    """Images a Helm release's values name as {repository, tag}; digests count as the tag."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("repository"), str) and ("tag" in node or "digest" in node):
+                digest = node.get("digest")
+                found.append(f"{node['repository']}@{digest}" if digest else f"{node['repository']}:{node.get('tag')}")
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    for values in resource.get("values") or []:
+        if isinstance(values, str) and not is_reference(values):
+            walk(yaml.safe_load(values))
+    return found
+
+
+def pinned_chart(resource: Resource) -> Iterator[str]:
+    if not resource.get("version"):
+        yield "version is not set: the chart floats to its newest release"
+    for image in dict.fromkeys(chart_images(resource)):
+        if not image_pinned(image):
+            yield f"values image {image} is not pinned (a digest or an explicit release version)"
 
 
 def quota_bounds(resource: Resource) -> Iterator[str]:
@@ -326,6 +364,27 @@ def iap_tcp_forwarding(resource: Resource) -> Iterator[str]:
     sources = resource.get("source_ranges") or []
     if _allows_ingress(resource) and any(covers(source, IAP_TCP_FORWARDING_RANGE) for source in sources):
         yield f"source_ranges admit IAP TCP forwarding ({IAP_TCP_FORWARDING_RANGE}): a path to the nodes' ports"
+
+
+def is_egress_deny(resource: Resource) -> bool:
+    return resource.get("direction") == "EGRESS" and bool(resource.get("deny"))
+
+
+def fqdn_egress_rule(resource: Resource) -> Iterator[str]:
+    """An egress allow of a network firewall policy names host names on 443, never address ranges or every port."""
+    if resource.get("direction") != "EGRESS" or resource.get("action") != "allow":
+        return
+    match = block(resource.get("match"))
+    if match.get("dest_ip_ranges") or not match.get("dest_fqdns"):
+        yield "match.dest_fqdns is not the only destination: the rule opens address ranges, not named hosts"
+    wildcards = [name for name in match.get("dest_fqdns") or [] if isinstance(name, str) and "*" in name]
+    if wildcards:
+        yield f"match.dest_fqdns {wildcards} hold wildcards"
+    for config in match.get("layer4_configs") or []:
+        if isinstance(config, dict) and (config.get("ip_protocol") != "tcp" or config.get("ports") != ["443"]):
+            yield f"match.layer4_configs {config} open more than TCP 443"
+    if resource.get("enable_logging") is not True:
+        yield "enable_logging is not true: connections to the named hosts go unrecorded"
 
 
 def firewall_logging(resource: Resource) -> Iterator[str]:
@@ -488,3 +547,41 @@ def redis_protection(resource: Resource) -> Iterator[str]:
         yield "auth_enabled is not true: Redis accepts unauthenticated clients"
     if resource.get("transit_encryption_mode") != "SERVER_AUTHENTICATION":
         yield "transit_encryption_mode is not SERVER_AUTHENTICATION: Redis traffic is not encrypted"
+
+
+# --- audit retention --------------------------------------------------------------------------
+
+AUDIT_RETENTION_DAYS = 400
+"""The floor of audit retention: rayfort's default (config.audit.DEFAULT_RETENTION_DAYS)."""
+
+
+def audit_retention(resource: Resource) -> Iterator[str]:
+    """A log bucket that keeps audit entries: locked, at least the default retention, encrypted with our key."""
+    if resource.get("locked") is not True:
+        yield "locked is not true: the retention can be shortened and the bucket deleted"
+    days = resource.get("retention_days")
+    if not is_reference(days) and (not isinstance(days, (int, float)) or days < AUDIT_RETENTION_DAYS):
+        yield f"retention_days is {days}, below {AUDIT_RETENTION_DAYS}"
+    if not block(resource.get("cmek_settings")).get("kms_key_name"):
+        yield "cmek_settings.kms_key_name is not set: entries use Google-managed keys"
+
+
+def audit_sink(resource: Resource) -> Iterator[str]:
+    """A sink that feeds the locked bucket: enabled, writing to a log bucket."""
+    if resource.get("disabled") is True:
+        yield "disabled is true: audit entries are no longer kept"
+    destination = resource.get("destination")
+    if not isinstance(destination, str) or not destination.startswith("logging.googleapis.com/"):
+        yield f"destination {destination} is not a log bucket"
+
+
+def data_access_logs(resource: Resource) -> Iterator[str]:
+    """Data Access audit logs for a service: reads and writes, with no one exempted."""
+    configs = resource.get("audit_log_config") or []
+    configs = configs if isinstance(configs, list) else [configs]
+    types = {c.get("log_type") for c in configs if isinstance(c, dict)}
+    missing = sorted({"ADMIN_READ", "DATA_READ", "DATA_WRITE"} - types)
+    if missing:
+        yield f"audit_log_config lacks {', '.join(missing)}"
+    if any(c.get("exempted_members") for c in configs if isinstance(c, dict)):
+        yield "audit_log_config.exempted_members is set: some principals' data access goes unrecorded"

@@ -35,7 +35,11 @@ SSL_POLICY_PATH = "exposure/edge/ssl-policy"
 SUBNET_PATH = "network/vpc/nodes"
 NAT_PATH = "network/nat/nat"
 IAP_SSH_PATH = "network/firewall/allow-iap-ssh"
+EGRESS_DENY_PATH = "network/firewall/deny-all-egress"
+EGRESS_FQDN_PATH = "network/egress-fqdns/allow-fqdns"
 PERIMETER_PATH = "network/perimeter"
+PERIMETER_RESOURCE_PATH = "network/service-controls/perimeter"
+AUDIT_BUCKET_PATH = "audit/retention/bucket"
 
 
 def ray_head_path(tenant: TenantSettings) -> str:
@@ -80,7 +84,7 @@ def internal_sources(env: Environment) -> Findings:
 
 
 def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
-    """What Binary Authorization admits without extra registries: the mirror, and upstream images unless air-gapped."""
+    """What Binary Authorization admits without a waiver: the mirror only (nothing without one)."""
     from rayfort.config.derived import admitted_image_patterns
 
     cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})
@@ -90,7 +94,7 @@ def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
 def extra_image_patterns(env: Environment) -> Findings:
     extra = beyond(list(rayfort_image_patterns(env)), env.cluster.binary_authorization_registries)
     if extra:
-        mode = "the mirror only (air-gapped)" if env.airgapped else "rayfort's own images"
+        mode = "the mirror (air-gapped: the only registry it can reach)" if env.airgapped else "the mirror"
         yield (
             ADMISSION_POLICY_PATH,
             f"cluster.binary_authorization_registries {extra} admit images beyond {mode}",
@@ -154,9 +158,40 @@ def iap_tcp_forwarding(env: Environment) -> Findings:
         yield IAP_SSH_PATH, "network.iap_tcp_forwarding is true: IAP TCP forwarding reaches the nodes' SSH port"
 
 
+def egress_default_deny(env: Environment) -> Findings:
+    net = env.network
+    if net.egress == "nat" and net.shared_vpc is None and not net.internet_egress.deny_by_default:
+        yield (
+            EGRESS_DENY_PATH,
+            "network.internet_egress.deny_by_default is false: every pod reaches the whole internet through Cloud NAT",
+        )
+
+
+def egress_fqdns(env: Environment) -> Findings:
+    net = env.network
+    if net.egress == "nat" and net.shared_vpc is None and net.internet_egress.allowed_fqdns:
+        yield (
+            EGRESS_FQDN_PATH,
+            f"network.internet_egress.allowed_fqdns {net.internet_egress.allowed_fqdns} open internet egress "
+            "to these hosts for every pod",
+        )
+
+
 def perimeter(env: Environment) -> Findings:
     if not env.network.service_controls.enabled:
         yield PERIMETER_PATH, "network.service_controls.enabled is false: no VPC Service Controls perimeter"
+
+
+def deployer_ingress(env: Environment) -> Findings:
+    """An enforced perimeter admits the Terraform runner only through an ingress policy naming its identity."""
+    controls = env.network.service_controls
+    if controls.enabled and controls.enforce and not env.deployer.service_accounts:
+        yield (
+            PERIMETER_RESOURCE_PATH,
+            "network.service_controls.enforce is true but deployer.service_accounts is empty: no ingress policy "
+            "admits Terraform, so every later plan of a restricted service (container, compute...) gets 403; "
+            "name the service accounts Terraform runs as",
+        )
 
 
 def kuberay_token_auth(env: Environment) -> Findings:
@@ -215,3 +250,14 @@ def quota_within_capacity(env: Environment) -> Findings:
                     f"tenants[{i}].quota.{name} {getattr(quota, name)} exceeds what the node pools admitting "
                     f"{tenant.name} can hold ({held} at max_nodes): it limits nothing",
                 )
+
+
+def audit_retention(env: Environment) -> Findings:
+    """Audit entries kept less than the default, or in a bucket whose retention can be undone."""
+    from rayfort.config.audit import DEFAULT_RETENTION_DAYS
+
+    audit = env.audit
+    if audit.retention_days < DEFAULT_RETENTION_DAYS:
+        yield AUDIT_BUCKET_PATH, f"audit.retention_days {audit.retention_days} is below {DEFAULT_RETENTION_DAYS}"
+    if not audit.locked:
+        yield AUDIT_BUCKET_PATH, "audit.locked is false: the retention can be shortened and the bucket deleted"

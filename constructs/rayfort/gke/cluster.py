@@ -14,6 +14,28 @@ from rayfort.iam import ServiceAgents
 from rayfort.kms import EncryptionKey
 
 ControlPlaneAccess = Literal["internal_ip", "dns_endpoint", "connect_gateway"]
+VulnerabilityScanning = Literal["artifact_registry", "enterprise"]
+# GKE Standard's workload vulnerability scanning (VULNERABILITY_BASIC) was shut down on 31 July 2025, and
+# only GKE Enterprise keeps it (VULNERABILITY_ENTERPRISE); the replacement is Artifact Analysis scanning of
+# the images in Artifact Registry. Source: GKE, "Vulnerability scanning removal from GKE"
+# (https://cloud.google.com/kubernetes-engine/docs/deprecations/vulnerability-scanning-gkee).
+VULNERABILITY_MODES: dict[str, str] = {
+    "artifact_registry": "VULNERABILITY_DISABLED",
+    "enterprise": "VULNERABILITY_ENTERPRISE",
+}
+
+
+@dataclass(frozen=True)
+class ControlPlaneReach:
+    """How Terraform and operators reach the control plane: the endpoint, and what makes it reachable."""
+
+    access: ControlPlaneAccess = "internal_ip"
+    """internal_ip by default: the endpoint is reachable only from inside the VPC (and what it routes)."""
+    global_access: bool = False
+    """Let the internal IP endpoint answer callers in other regions; off by default."""
+    export_routes: bool = False
+    """Export the VPC's custom routes (on-premises, learned over Interconnect or VPN) to the control plane's
+    peering, so its replies find the way back; off by default."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +48,8 @@ class ClusterAccess:
 
     host: str
     ca_certificate: str | None
-    """None when the endpoint presents a publicly trusted certificate (Connect Gateway)."""
+    """The cluster CA, pinned only on the cluster's own IP endpoint; None where the endpoint presents a
+    publicly trusted certificate (the DNS endpoint, Connect Gateway), which the pinned CA would fail."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +83,10 @@ class PrivateClusterProps:
     """Dedicated node service account email."""
     authorized_networks: tuple[tuple[str, str], ...] = ()
     """(cidr, name) pairs allowed to the private endpoint; empty admits only the VPC's own ranges."""
-    control_plane_access: ControlPlaneAccess = "internal_ip"
-    """internal_ip by default: the endpoint is reachable only from inside the VPC."""
+    control_plane: ControlPlaneReach = ControlPlaneReach()
+    """The internal IP endpoint by default, reachable only from inside the VPC."""
+    vulnerability_scanning: VulnerabilityScanning = "artifact_registry"
+    """Images scanned in Artifact Registry by default; enterprise turns on GKE Enterprise's workload scanning."""
     autopilot: bool = False
     """Standard by default; autopilot hands the nodes to GKE."""
     bootstrap_pool: NodePool = NodePool(name="default")
@@ -110,10 +135,10 @@ class PrivateCluster(Construct):
                 "enable_private_nodes": True,
                 "enable_private_endpoint": True,
                 "master_ipv4_cidr_block": props.control_plane_cidr,
-                "master_global_access_config": {"enabled": False},
+                "master_global_access_config": {"enabled": props.control_plane.global_access},
             },
             "control_plane_endpoints_config": {
-                "dns_endpoint_config": {"allow_external_traffic": props.control_plane_access == "dns_endpoint"},
+                "dns_endpoint_config": {"allow_external_traffic": props.control_plane.access == "dns_endpoint"},
             },
             "master_authorized_networks_config": {
                 "gcp_public_cidrs_access_enabled": False,
@@ -123,7 +148,10 @@ class PrivateCluster(Construct):
             "workload_identity_config": {"workload_pool": self._workload_pool},
             "database_encryption": {"state": "ENCRYPTED", "key_name": props.secrets_key.id},
             "binary_authorization": {"evaluation_mode": "PROJECT_SINGLETON_POLICY_ENFORCE"},
-            "security_posture_config": {"mode": "BASIC", "vulnerability_mode": "VULNERABILITY_BASIC"},
+            "security_posture_config": {
+                "mode": "BASIC",
+                "vulnerability_mode": VULNERABILITY_MODES[props.vulnerability_scanning],
+            },
             "enable_legacy_abac": False,
             "master_auth": {"client_certificate_config": {"issue_client_certificate": False}},
             "anonymous_authentication_config": {"mode": "LIMITED"},
@@ -155,7 +183,7 @@ class PrivateCluster(Construct):
         }
         if props.security_group:
             config["authenticator_groups_config"] = {"security_group": props.security_group}
-        if props.control_plane_access == "connect_gateway":
+        if props.control_plane.access == "connect_gateway":
             config["fleet"] = {"project": props.project_id}
         if props.gateway_api:
             config["gateway_api_config"] = {"channel": "CHANNEL_STANDARD"}
@@ -170,6 +198,25 @@ class PrivateCluster(Construct):
         )
         self.cluster = google.ContainerCluster(
             self, "cluster", **config, depends_on=[grant.propagated for grant in grants]
+        )
+        if props.control_plane.export_routes:
+            self._export_routes(props.network_id)
+
+    def _export_routes(self, network_id: str) -> None:
+        """The control plane's VPC learns our custom routes (on premises), so it can answer runners there.
+
+        GKE creates the peering with the cluster; its name is known only then. The network's project and
+        name come from its id, projects/<project>/global/networks/<name> (a Shared VPC host's network too).
+        """
+        parts = Fn.split("/", network_id)
+        google.ComputeNetworkPeeringRoutesConfig(
+            self,
+            "control-plane-routes",
+            project=Fn.element(parts, 1),
+            network=Fn.element(parts, 4),
+            peering=self.cluster.private_cluster_config.peering_name,
+            export_custom_routes=True,
+            import_custom_routes=False,
         )
 
     @staticmethod
@@ -231,15 +278,20 @@ class PrivateCluster(Construct):
     @property
     def endpoint(self) -> str:
         """The address in-cluster stacks use, per the chosen control plane access."""
-        if self._props.control_plane_access == "dns_endpoint":
+        if self._props.control_plane.access == "dns_endpoint":
             return self.cluster.control_plane_endpoints_config.dns_endpoint_config.endpoint
-        if self._props.control_plane_access == "connect_gateway":
+        if self._props.control_plane.access == "connect_gateway":
             # //gkehub.googleapis.com/projects/N/locations/L/memberships/ID becomes the gateway's path.
             path = Fn.replace(self.cluster.fleet.membership, "//gkehub.googleapis.com/", "")
             return "connectgateway.googleapis.com/v1/" + Fn.replace(path, "/memberships/", "/gkeMemberships/")
         return self.cluster.private_cluster_config.private_endpoint
 
     def access(self) -> ClusterAccess:
-        """What the kuberay, tenant and exposure stacks need to configure their providers."""
-        through_gateway = self._props.control_plane_access == "connect_gateway"
-        return ClusterAccess(host=self.endpoint, ca_certificate=None if through_gateway else self.ca_certificate)
+        """What the kuberay, tenant and exposure stacks need to configure their providers.
+
+        Only the IP endpoint serves a certificate the cluster's own CA signs. The DNS endpoint
+        (``*.gke.goog``) and Connect Gateway serve publicly trusted ones: pinning the cluster CA there
+        fails every handshake (x509: certificate signed by unknown authority), at plan time already.
+        """
+        own_ip = self._props.control_plane.access == "internal_ip"
+        return ClusterAccess(host=self.endpoint, ca_certificate=self.ca_certificate if own_ip else None)

@@ -20,7 +20,7 @@ import yaml
 
 from rayfort._cdk import Construct
 from rayfort._providers import helm
-from rayfort.config.cluster import CERT_MANAGER_IMAGE
+from rayfort.config.cluster import CERT_MANAGER_COMPONENTS, CERT_MANAGER_IMAGE
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.k8s.network_policy import api_server_egress, dns_egress, pods_in
@@ -35,8 +35,7 @@ NAMESPACE = "cert-manager"
 RELEASE_NAME = "cert-manager"
 """Release name; the chart names its objects and labels its pods with it."""
 IMAGE_PREFIX = CERT_MANAGER_IMAGE
-COMPONENTS = ("controller", "webhook", "cainjector", "startupapicheck", "acmesolver")
-"""Every image the chart names; acmesolver runs only for ACME issuers, which rayfort does not create."""
+COMPONENTS = CERT_MANAGER_COMPONENTS
 WEBHOOK_PORT = 10250
 """The webhook's serving port; GKE's control plane may reach nodes on 10250 without an extra firewall rule."""
 KONNECTIVITY_AGENT = ("kube-system", {"k8s-app": "konnectivity-agent"})

@@ -1,14 +1,17 @@
 """Commands the Makefile's deploy targets run on a synthesized app (``python -m rayfort.lifecycle ...``).
 
   order                      the stacks in deploy order, one a line
-  check-stack STACK          exit 2 unless STACK is a stack of the app
-  check-destroy STACK        exit 2 while other stacks of the app still depend on STACK (--force: warn only)
+  check-stack STACK          exit 2 unless STACK is a stack of the app with a passing review record
+  check-reviews              exit 2 unless every stack has a passing review record
+  check-destroy STACK        exit 2 while other stacks of the app still depend on STACK (--force: warn only),
+                             or STACK has no passing review record
   pause-after STACK          exit 3, saying what to do, when a step outside Terraform comes after STACK
                              (filling the mirror); --done: it is done, go on
   publish-deploy             copy the stacks to deploy/<env>/, print that directory
   check-deploy               exit 1 when deploy/<env>/ differs from the synth
 
-The synthesized app is $CDKTF_OUTDIR, or cdktf.out.
+The synthesized app is $CDKTF_OUTDIR, or cdktf.out. Terraform refuses a stack without a passing
+review record of exactly its JSON (``make review`` writes them); the checks say so before Terraform runs.
 """
 
 from __future__ import annotations
@@ -21,13 +24,23 @@ from pathlib import Path
 from rayfort.lifecycle import deploy_dir
 from rayfort.lifecycle.order import dependents, deploy_order, pause_after
 from rayfort.lifecycle.record import read_record
+from rayfort.review_record import review_problem
 from rayfort.synthesized import read_manifest
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rayfort.lifecycle", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "command", choices=["order", "check-stack", "check-destroy", "pause-after", "publish-deploy", "check-deploy"]
+        "command",
+        choices=[
+            "order",
+            "check-stack",
+            "check-reviews",
+            "check-destroy",
+            "pause-after",
+            "publish-deploy",
+            "check-deploy",
+        ],
     )
     parser.add_argument("stack", nargs="?", default="")
     parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
@@ -43,8 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "order":
         print("\n".join(deploy_order(manifest)))
         return 0
+    if args.command == "check-reviews":
+        return _check_reviews(args.outdir, manifest, deploy_order(manifest))
     if args.command == "publish-deploy":
-        print(deploy_dir.publish(args.outdir, args.deploy_root))
+        try:
+            print(deploy_dir.publish(args.outdir, args.deploy_root))
+        except deploy_dir.NotReviewed as exc:
+            print(f"rayfort: {exc}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "check-deploy":
         found = deploy_dir.differences(args.outdir, args.deploy_root)
@@ -70,8 +89,30 @@ def main(argv: list[str] | None = None) -> int:
                 f"(reverse deploy order: {' '.join(reversed(order))})"
             )
             print(message + ("; going on because of FORCE=1" if args.force else "; FORCE=1 to go on"), file=sys.stderr)
-            return 0 if args.force else 2
-    return 0
+            if not args.force:
+                return 2
+    return _check_reviews(args.outdir, manifest, [args.stack])
+
+
+def _check_reviews(outdir: Path, manifest: dict, stacks: list[str]) -> int:
+    """Exit 2, saying what to run, unless each of ``stacks`` has a passing review record of its JSON."""
+    problems = [
+        problem
+        for stack in stacks
+        if (problem := review_problem(outdir / manifest["stacks"][stack]["workingDirectory"], stack)) is not None
+    ]
+    if not problems:
+        return 0
+    record = read_record(outdir)
+    environment = record.environment if record is not None else "<env>"
+    print("rayfort: Terraform plans only stacks a passing review approved, byte for byte:", file=sys.stderr)
+    print("\n".join(f"  - {problem}" for problem in problems), file=sys.stderr)
+    print(
+        f"  run `make review ENV={environment}` (it writes the record beside each stack), fix what it reports, "
+        "then plan or deploy the stacks it reviewed",
+        file=sys.stderr,
+    )
+    return 2
 
 
 PAUSED = 3

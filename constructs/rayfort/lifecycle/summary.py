@@ -33,8 +33,10 @@ def summary(record: SynthRecord, source: Path, outdir: Path) -> str:
     verdict = "passed" if not policy.violated else f"{policy.violated} violated"
     lines.append(f"  policy: {verdict} ({policy.on} checks on{waived})")
     shipped = source.parent.name == "environments" and source.stem == record.environment
-    lines.append(f"  deploy order: {' -> '.join(_steps(record, record.environment if shipped else _shown(source)))}")
-    lines.append(f"  next: make plan STACK={record.order[0]} ENV={record.environment if shipped else _shown(source)}")
+    env = record.environment if shipped else _shown(source)
+    lines.append(f"  deploy order: {' -> '.join(_steps(record, env))}")
+    # Terraform plans only reviewed stacks: the review writes the record each stack is planned with.
+    lines.append(f"  next: make review ENV={env}, then make plan STACK={record.order[0]} ENV={env}")
     return "\n".join(lines)
 
 

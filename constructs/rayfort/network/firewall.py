@@ -23,7 +23,15 @@ _LOGGED = {"metadata": "INCLUDE_ALL_METADATA"}
 
 @dataclass(frozen=True)
 class EgressLockdown:
-    """Destinations an air-gapped node may still reach; everything else is denied."""
+    """Destinations a node may still reach when egress is denied (air-gapped, and NAT by default).
+
+    GKE creates ingress rules only and relies on the implied egress allow; with an
+    egress deny-all, nodes and pods need explicit allows to each other and to the
+    control plane on TCP 443 (GKE, "Automatically created firewall rules":
+    https://cloud.google.com/kubernetes-engine/docs/concepts/firewall-rules).
+    The metadata server (169.254.169.254: credentials, DNS, NTP) is always allowed
+    and no VPC rule can block it (https://cloud.google.com/firewall/docs/firewalls#alwaysallowed).
+    """
 
     google_apis_cidr: str
     """The restricted (or private) Google APIs VIP, reached on 443."""
@@ -52,7 +60,7 @@ class NodeFirewallProps:
     iap_tcp_forwarding: bool = False
     """Off: no SSH through IAP to the nodes."""
     egress_lockdown: EgressLockdown | None = None
-    """None leaves egress to routing (Cloud NAT); set, it denies all egress but the listed destinations."""
+    """Set (the default in every mode): deny all egress but the listed destinations; None leaves it to routing."""
 
 
 class NodeFirewall(Construct):
@@ -110,7 +118,7 @@ class NodeFirewall(Construct):
     def _lock_down_egress(self, lockdown: EgressLockdown) -> None:
         self._rule(
             "deny-all-egress",
-            "Air-gapped: no egress unless a higher-priority rule allows it",
+            "Default deny: no egress unless a higher-priority rule allows it",
             direction="EGRESS",
             priority=DENY_PRIORITY,
             destination_ranges=["0.0.0.0/0"],
@@ -118,7 +126,7 @@ class NodeFirewall(Construct):
         )
         self._rule(
             "allow-egress-google-apis",
-            "Air-gapped: HTTPS to the Google APIs VIP only",
+            "HTTPS to the Google APIs VIP (Private Google Access; restricted inside a perimeter)",
             direction="EGRESS",
             priority=ALLOW_PRIORITY,
             destination_ranges=[lockdown.google_apis_cidr],
@@ -126,7 +134,7 @@ class NodeFirewall(Construct):
         )
         self._rule(
             "allow-egress-internal",
-            "Air-gapped: traffic inside the VPC's own ranges and to the control plane",
+            "Nodes, pods and services to each other on any port, and to the control plane endpoint (443)",
             direction="EGRESS",
             priority=ALLOW_PRIORITY,
             destination_ranges=list(lockdown.internal_cidrs),
@@ -134,7 +142,7 @@ class NodeFirewall(Construct):
         )
         self._rule(
             "allow-egress-redis",
-            "Air-gapped: Memorystore for Redis over TLS in the private services range",
+            "Memorystore for Redis over TLS in the private services access range",
             direction="EGRESS",
             priority=ALLOW_PRIORITY,
             destination_ranges=[lockdown.private_services_cidr],

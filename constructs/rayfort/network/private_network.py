@@ -30,6 +30,8 @@ class PrivateNetworkProps:
     """Name of the pods secondary range, referenced by the cluster."""
     services_range_name: str = "services"
     """Name of the services secondary range, referenced by the cluster."""
+    firewall_policy_first: bool = False
+    """Off: VPC firewall rules first (GCP's default); on when a firewall policy must allow before the deny-all."""
 
 
 class PrivateNetwork(Construct, NodeNetworkReferences):
@@ -49,6 +51,9 @@ class PrivateNetwork(Construct, NodeNetworkReferences):
             routing_mode="REGIONAL",
             delete_default_routes_on_create=True,
             description="rayfort private VPC: custom subnets only, no default internet route",
+            network_firewall_policy_enforcement_order=(
+                "BEFORE_CLASSIC_FIREWALL" if props.firewall_policy_first else None
+            ),
         )
         self.subnet = google.ComputeSubnetwork(
             self,

@@ -1,4 +1,4 @@
-"""VPC Service Controls: an access policy, access levels and a regular perimeter, dry-run first."""
+"""VPC Service Controls: access levels and a regular perimeter in an existing access policy, dry-run first."""
 
 from __future__ import annotations
 
@@ -37,17 +37,28 @@ REQUIRED_RESTRICTED_SERVICES = (
 
 
 @dataclass(frozen=True)
+class DeployerIngress:
+    """How the Terraform runner enters the perimeter: its identities, calling from these sources."""
+
+    identities: tuple[str, ...]
+    """Members Terraform runs as, such as serviceAccount:tfc-prod-gke@<project>.iam.gserviceaccount.com."""
+    networks: tuple[str, ...] = ()
+    """Private sources: projects/<number> or //compute.googleapis.com/projects/<id>/global/networks/<name>."""
+    access_levels: tuple[str, ...] = ()
+    """Public sources: names of the perimeter's access levels."""
+
+
+@dataclass(frozen=True)
 class ServicePerimeterProps:
     """Inputs of ServicePerimeter; the defaults write a dry-run perimeter only."""
 
     name: str
     """Perimeter name: letters, digits and underscores."""
-    organization_id: str
-    """Organization under which an access policy is created when none is given."""
     project_numbers: tuple[str, ...]
     """Projects inside the perimeter (cluster, KMS, Shared VPC host), as numbers or number tokens."""
-    access_policy_id: str | None = None
-    """An existing access policy; None creates one under the organization."""
+    access_policy_id: str
+    """An existing access policy: an organization has only one organization-level policy, and creating any
+    policy takes organization-level rights, so the policy is a prerequisite, never created here."""
     enforce: bool = False
     """False: the configuration is written as a dry-run spec only. True: it is also enforced."""
     extra_restricted_services: tuple[str, ...] = ()
@@ -58,6 +69,8 @@ class ServicePerimeterProps:
     """Ingress policies."""
     egress_policies: tuple[PerimeterRule, ...] = ()
     """Egress policies."""
+    deployer: DeployerIngress | None = None
+    """The Terraform runner's ingress; an enforced perimeter without it refuses every later plan."""
 
 
 class ServicePerimeter(Construct):
@@ -71,13 +84,7 @@ class ServicePerimeter(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: ServicePerimeterProps) -> None:
         super().__init__(scope, construct_id)
-        if props.access_policy_id is None:
-            self.access_policy = google.AccessContextManagerAccessPolicy(
-                self, "policy", parent=f"organizations/{props.organization_id}", title=f"rayfort {props.name}"
-            )
-            self.policy_name = f"accessPolicies/{self.access_policy.name}"
-        else:
-            self.policy_name = f"accessPolicies/{props.access_policy_id}"
+        self.policy_name = f"accessPolicies/{props.access_policy_id}"
         self.access_levels = {
             level.name: google.AccessContextManagerAccessLevel(
                 self,
@@ -113,11 +120,28 @@ class ServicePerimeter(Construct):
         }
         if self.access_levels:
             config["access_levels"] = [level.name for level in self.access_levels.values()]
-        if props.ingress_policies:
-            config["ingress_policies"] = [self._ingress(rule) for rule in props.ingress_policies]
+        ingress = [self._ingress(rule) for rule in props.ingress_policies]
+        if props.deployer is not None:
+            ingress.insert(0, self._deployer_ingress(props.deployer, restricted))
+        if ingress:
+            config["ingress_policies"] = ingress
         if props.egress_policies:
             config["egress_policies"] = [_egress(rule) for rule in props.egress_policies]
         return config
+
+    def _deployer_ingress(self, deployer: DeployerIngress, restricted: list[str]) -> dict[str, Any]:
+        """Terraform's identities, from their own sources only, to every restricted service it manages."""
+        sources = [{"resource": network} for network in deployer.networks]
+        sources += [{"access_level": self.access_levels[level].name} for level in deployer.access_levels]
+        return {
+            "ingress_from": {"identities": list(deployer.identities), "sources": sources},
+            "ingress_to": {
+                "resources": ["*"],
+                "operations": [
+                    {"service_name": service, "method_selectors": [{"method": "*"}]} for service in restricted
+                ],
+            },
+        }
 
     def _ingress(self, rule: PerimeterRule) -> dict[str, Any]:
         sources: list[dict[str, str]] = [{"resource": resource} for resource in rule.resources]

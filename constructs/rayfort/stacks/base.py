@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rayfort._cdk import CloudBackend, Construct, Fn, GcsBackend, LocalBackend, NamedCloudWorkspace, TerraformStack
 from rayfort._providers import google, helm, kubernetes
+from rayfort.audit.deploy_record import DeployRecord
 from rayfort.config import Environment
 from rayfort.config.environment import ResourceLabels
 from rayfort.config.state import CloudState, GcsState, LocalState, StateBackend
@@ -44,6 +45,7 @@ class RayfortStack(TerraformStack):
         # Set as an override: the provider's typed map argument has its keys snake-cased by the framework
         # (hashicorp/terraform-cdk#2681), which would turn `cost-center` into `cost_center`.
         provider.add_override("default_labels", provider_labels(platform, stack_id))
+        DeployRecord(self, "deploy-record", stack_id)
 
     def use_cluster(self, access: ClusterAccess) -> None:
         """Configure the kubernetes and helm providers with a short-lived token for ``access``."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rayfort._cdk import Construct, TerraformOutput
+from rayfort._providers import google
 from rayfort.config.cluster import ClusterSettings, NodePool
 from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.gke.binary_authorization import ImageAdmissionPolicy, ImageAdmissionPolicyProps
-from rayfort.gke.cluster import ClusterAccess, PrivateCluster, PrivateClusterProps
+from rayfort.gke.cluster import ClusterAccess, ControlPlaneReach, PrivateCluster, PrivateClusterProps
 from rayfort.gke.keys import ClusterKeys, ClusterKeysProps
 from rayfort.gke.node_identity import NodeServiceAccount, NodeServiceAccountProps
 from rayfort.gke.node_pool import HardenedNodePool, HardenedNodePoolProps
 from rayfort.iam import Principal, ServiceAgents
+from rayfort.registry.mirror import SCANNING_API
 from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.network import NetworkRefs
 
@@ -47,6 +49,10 @@ class GkeStackProps:
     """Run GKE's managed Ray operator instead of installing KubeRay with Helm."""
     gateway_api: bool = False
     """Turn on the Gateway API CRDs, for dashboards published through a Gateway."""
+    control_plane: ControlPlaneReach = ControlPlaneReach()
+    """The endpoint Terraform uses and what makes it reachable from where Terraform runs."""
+    runner_ranges: tuple[str, ...] = ()
+    """The Terraform runner's addresses, authorized on the internal IP endpoint."""
 
 
 class GkeStack(RayfortStack):
@@ -80,6 +86,10 @@ class GkeStack(RayfortStack):
             ImageAdmissionPolicyProps(project_id=project, admitted_patterns=props.admitted_images),
         )
         DataAccessAuditLogs(self, "audit-logs", DataAccessAuditLogsProps(project_id=project))
+        if settings.vulnerability_scanning == "artifact_registry":
+            # GKE Standard scans no workloads any more: Artifact Analysis scans every image pushed to the
+            # project's Artifact Registry repositories instead (see VULNERABILITY_MODES).
+            google.ProjectService(self, "scanning-api", project=project, service=SCANNING_API, disable_on_destroy=False)
         if keys.project_id != project:
             DataAccessAuditLogs(
                 self,
@@ -88,6 +98,8 @@ class GkeStack(RayfortStack):
             )
         authorized = [(network.subnet_cidr, "node-subnet")]
         authorized += [(n.cidr, n.display_name) for n in settings.master_authorized_networks]
+        listed = {cidr for cidr, _ in authorized}
+        authorized += [(cidr, "terraform-runner") for cidr in props.runner_ranges if cidr not in listed]
         standard = settings.mode == "standard"
         cluster = PrivateCluster(
             self,
@@ -106,7 +118,8 @@ class GkeStack(RayfortStack):
                 service_agents=agents,
                 node_service_account=node_identity.email,
                 authorized_networks=tuple(authorized),
-                control_plane_access=settings.control_plane_access,
+                control_plane=props.control_plane,
+                vulnerability_scanning=settings.vulnerability_scanning,
                 autopilot=not standard,
                 bootstrap_pool=_bootstrap_pool(settings.node_pools),
                 release_channel=settings.release_channel,
@@ -137,17 +150,22 @@ class GkeStack(RayfortStack):
                     ),
                 )
         self.refs = ClusterRefs(access=cluster.access(), nodes=node_identity.principal)
-        self._outputs(platform, settings, cluster, node_identity)
+        self._outputs(platform, settings, props.control_plane, cluster, node_identity)
 
     def _outputs(
-        self, platform: Platform, settings: ClusterSettings, cluster: PrivateCluster, nodes: NodeServiceAccount
+        self,
+        platform: Platform,
+        settings: ClusterSettings,
+        reach: ControlPlaneReach,
+        cluster: PrivateCluster,
+        nodes: NodeServiceAccount,
     ) -> None:
         """What people need: which cluster, where, its identities, and how to get credentials."""
         TerraformOutput(self, "cluster_name", value=cluster.name, description="GKE cluster name")
         TerraformOutput(self, "cluster_location", value=cluster.location, description="GKE cluster region")
         TerraformOutput(self, "workload_pool", value=cluster.workload_pool, description="Workload Identity pool")
         TerraformOutput(self, "node_service_account", value=nodes.email, description="Node service account")
-        access = settings.control_plane_access
+        access = reach.access
         flag = CREDENTIALS_FLAG[access]
         if flag is None:
             command = (

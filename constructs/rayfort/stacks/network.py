@@ -6,19 +6,18 @@ from dataclasses import dataclass
 
 from rayfort._cdk import Construct, Fn, TerraformOutput
 from rayfort._providers import google
+from rayfort.config.deployer import Deployer
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
-from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.network.egress import CloudNat, CloudNatProps, GoogleApisAccess, GoogleApisAccessProps
+from rayfort.network.egress_fqdns import FqdnEgress, FqdnEgressProps
 from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallProps
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
 from rayfort.network.private_network import PrivateNetwork, PrivateNetworkProps
 from rayfort.network.private_service_access import PrivateServiceAccess, PrivateServiceAccessProps
-from rayfort.network.service_perimeter import ServicePerimeter, ServicePerimeterProps
+from rayfort.network.service_perimeter import DeployerIngress, ServicePerimeter, ServicePerimeterProps
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
 from rayfort.stacks.base import Platform, RayfortStack
-
-STORAGE_API = "storage.googleapis.com"
 
 
 @dataclass(frozen=True)
@@ -54,12 +53,12 @@ class NetworkStackProps:
     """The VPC, its ranges, egress and VPC Service Controls."""
     name: str
     """Prefix of every network resource's name (the cluster's name)."""
-    organization_id: str
-    """Numeric organization id, for the VPC-SC access policy."""
+    deployer: Deployer = Deployer()
+    """Who runs Terraform: the perimeter admits its service accounts from where it runs."""
     org_policies: OrgPolicies = OrgPolicies()
     """Constraints in force; set on the project when ``manage`` is on."""
     perimeter_projects: tuple[str, ...] = ()
-    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS project."""
+    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS and audit projects."""
 
 
 class NetworkStack(RayfortStack):
@@ -96,14 +95,16 @@ class NetworkStack(RayfortStack):
             self._vpc, private_service_access = self._own_network(platform, net, name)
         controls = net.service_controls
         if controls.enabled:
+            if controls.access_policy_id is None:
+                raise ValueError("the perimeter goes in an existing access policy: set access_policy_id")
             ServicePerimeter(
                 self,
                 "service-controls",
                 ServicePerimeterProps(
                     name=name.replace("-", "_"),
-                    organization_id=props.organization_id,
                     project_numbers=self._perimeter_projects(platform, props),
                     access_policy_id=controls.access_policy_id,
+                    deployer=self._deployer_ingress(props.deployer),
                     enforce=controls.enforce,
                     extra_restricted_services=tuple(controls.extra_restricted_services),
                     access_levels=tuple(controls.access_levels),
@@ -127,13 +128,6 @@ class NetworkStack(RayfortStack):
             ),
         )
         self._outputs()
-        # Who read or wrote which object of the tenants' buckets: Data Access audit logs, on before any bucket
-        # exists (usage logs would need a grant to a Google group that Domain Restricted Sharing refuses).
-        DataAccessAuditLogs(
-            self,
-            "storage-audit-logs",
-            DataAccessAuditLogsProps(project_id=platform.project_id, services=(STORAGE_API,)),
-        )
         policies = props.org_policies
         if policies.manage and policies.enforced:
             ProjectOrgPolicies(
@@ -150,6 +144,8 @@ class NetworkStack(RayfortStack):
     def _own_network(
         self, platform: Platform, net: NetworkSettings, name: str
     ) -> tuple[PrivateNetwork, PrivateServiceAccess]:
+        nat = net.egress == "nat"
+        fqdns = tuple(net.internet_egress.allowed_fqdns)
         vpc = PrivateNetwork(
             self,
             "vpc",
@@ -160,16 +156,17 @@ class NetworkStack(RayfortStack):
                 pods_cidr=net.pods_cidr,
                 services_cidr=net.services_cidr,
                 flow_logs=net.flow_logs,
+                firewall_policy_first=nat and bool(fqdns),
             ),
         )
         lockdown = None
-        if net.egress == "none":
+        if not nat or net.internet_egress.deny_by_default:
             lockdown = EgressLockdown(
                 google_apis_cidr=net.google_apis_cidr,
                 internal_cidrs=(net.subnet_cidr, net.pods_cidr, net.services_cidr, net.control_plane_cidr),
                 private_services_cidr=net.private_services_cidr,
             )
-        else:
+        if nat:
             CloudNat(
                 self,
                 "nat",
@@ -181,6 +178,8 @@ class NetworkStack(RayfortStack):
                     log_filter=net.nat_logging,
                 ),
             )
+            if fqdns:
+                FqdnEgress(self, "egress-fqdns", FqdnEgressProps(name=name, network=vpc.network_id, fqdns=fqdns))
         self._google_apis = GoogleApisAccess(
             self,
             "google-apis",
@@ -228,8 +227,22 @@ class NetworkStack(RayfortStack):
         for output_id, (value, description) in values.items():
             TerraformOutput(self, output_id, value=value, description=description)
 
+    def _deployer_ingress(self, deployer: Deployer) -> DeployerIngress | None:
+        """Terraform's identities from the sources it names; by default from this VPC, which its
+        Interconnect or VPN (or its own subnet) brings its calls through."""
+        if not deployer.service_accounts:
+            return None
+        levels, networks = deployer.access_level_sources, deployer.network_sources
+        if not (levels or networks):
+            networks = (f"//compute.googleapis.com/{self._vpc.network_id}",)
+        return DeployerIngress(
+            identities=tuple(f"serviceAccount:{account}" for account in deployer.service_accounts),
+            networks=networks,
+            access_levels=levels,
+        )
+
     def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
-        """Numbers of the cluster project, a separate KMS project and a Shared VPC host."""
+        """Numbers of the cluster project, separate KMS and audit projects, and a Shared VPC host."""
         project_ids = [platform.project_id, *props.perimeter_projects]
         if props.settings.shared_vpc is not None:
             project_ids.append(props.settings.shared_vpc.host_project_id)

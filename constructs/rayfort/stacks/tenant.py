@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from rayfort._cdk import Construct, TerraformOutput, TerraformStack
+from rayfort.audit.tenant import TenantMonitoring, TenantMonitoringProps
 from rayfort.config.cluster import CreatedKeys
 from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
@@ -58,6 +59,7 @@ class TenantStack(RayfortStack):
     the refs of the network, gke and kuberay stacks; it deploys after the kuberay stack. ``placement``
     (``config.placement.tenant_placement``) keeps each Ray pod to the node pools that admit the tenant;
     None: no pool is chosen, as in Autopilot.
+    The tenant's alerts notify ``alert_channels`` (Cloud Monitoring channels of the platform's project).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class TenantStack(RayfortStack):
         operator: OperatorRefs,
         *,
         placement: TenantPlacement | None = None,
+        alert_channels: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
@@ -176,6 +179,13 @@ class TenantStack(RayfortStack):
         )
         for obj in ray_runtime_objects(runtime):
             KubernetesObject(self, f"ray-{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
+        TenantMonitoring(
+            self,
+            "monitoring",
+            TenantMonitoringProps.for_tenant(
+                tenant, project_id=project, environment=platform.environment, notification_channels=alert_channels
+            ),
+        )
         self._outputs(runtime)
         self.refs = TenantRefs(
             settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self

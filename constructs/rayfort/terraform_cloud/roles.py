@@ -33,6 +33,7 @@ PROJECT_ROLES: tuple[tuple[str, str], ...] = (
     ("kubernetes_", "roles/container.admin"),
     ("helm_", "roles/container.admin"),
     ("time_", ""),
+    ("terraform_data", ""),  # the deploy record: Terraform's own, no Google role
 )
 """(resource type prefix, role); the first matching prefix wins; an empty role: granted at the organization."""
 

@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"where {REPORT} (the full report) and {COMMENT} (the pull-request comment) go (default: OUT/review)",
     )
     parser.add_argument("--output", type=Path, help="also write the full report to this file")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the deploy record (verdict, waivers, stack digests) beside each stack for Terraform to read",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -76,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rayfort review: wrote {report_dir / REPORT} and {report_dir / COMMENT}", file=sys.stderr)
     if args.output:
         args.output.write_text(review.markdown, encoding="utf-8")
+    if args.record:
+        from rayfort_tools.review.record import deploy_record, write_record
+
+        advisory = frozenset(result.judge for result in judges or [] if result.advisory)
+        write_record(output, deploy_record(output, review.verdict, args.env, review.markdown, advisory))
     return review.exit_code
 
 

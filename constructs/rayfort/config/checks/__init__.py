@@ -7,13 +7,23 @@ they sit above it (the models below never see an Environment).
 from __future__ import annotations
 
 from rayfort.config._types import Problem
-from rayfort.config.checks import cluster, environment, exposure, kuberay, network, org_policy, tenant
+from rayfort.config.checks import (
+    audit,
+    cluster,
+    deployer,
+    environment,
+    exposure,
+    kuberay,
+    network,
+    org_policy,
+    tenant,
+)
 from rayfort.config.environment import Environment
 
 
 def cross_field_problems(env: Environment) -> list[Problem]:
     """Every rule that a single field's type cannot express."""
     problems = environment.problems(env)
-    for domain in (network, org_policy, cluster, kuberay, tenant, exposure):
+    for domain in (network, deployer, org_policy, cluster, kuberay, tenant, exposure, audit):
         problems += domain.problems(env)
     return problems

@@ -16,7 +16,7 @@ from rayfort.config.cluster import (
     image_admitted,
     pool_path,
 )
-from rayfort.config.derived import admitted_image_patterns
+from rayfort.config.derived import admitted_image_patterns, control_plane_access, upstream_images
 from rayfort.config.environment import Environment
 from rayfort.config.placement import admitted_tenants, pool_taints
 from rayfort.config.recurrence import least_per_32_days
@@ -41,6 +41,7 @@ def problems(env: Environment) -> list[Problem]:
     found += _maintenance_window(env.cluster.maintenance_window)
     found += _image_patterns(env)
     found += _tenant_images(env)
+    found += _platform_images(env)
     found += _google_groups(env)
     return found
 
@@ -210,7 +211,7 @@ def _waived_pool_tenants(env: Environment) -> list[Problem]:
 def _dns_endpoint_perimeter(env: Environment) -> list[Problem]:
     """The DNS endpoint answers from anywhere; IAM and an enforced perimeter are what keep strangers out."""
     perimeter = env.network.service_controls
-    if env.cluster.control_plane_access == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
+    if control_plane_access(env) == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
         return [
             Problem(
                 ("cluster", "control_plane_access"),
@@ -285,6 +286,23 @@ def _tenant_images(env: Environment) -> list[Problem]:
         )
         for i, tenant in enumerate(env.tenants)
         if tenant.image is not None and not any(image_admitted(tenant.image, p) for p in patterns)
+    ]
+
+
+def _platform_images(env: Environment) -> list[Problem]:
+    """Without a mirror, the upstream images rayfort runs must be admitted, or their pods are denied."""
+    patterns = admitted_image_patterns(env)
+    denied = [image for image in upstream_images(env) if not any(image_admitted(image, p) for p in patterns)]
+    if not denied:
+        return []
+    return [
+        Problem(
+            ("registry_mirror",),
+            None,
+            f"must be set, or rayfort's upstream images ({', '.join(denied)}) are denied by Binary Authorization; "
+            "add registry_mirror and fill it (make mirror-commands), the hardened choice, or name their "
+            "repositories in cluster.binary_authorization_registries with a waiver of rule RF025",
+        )
     ]
 
 

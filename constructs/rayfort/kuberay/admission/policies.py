@@ -25,8 +25,9 @@ from rayfort.tenant.namespace import TENANT_LABEL
 _LABELS = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "rayfort-admission"}
 
 
-_PLATFORM_IMAGES = (KUBERAY_OPERATOR_IMAGE + "*", CERT_MANAGER_IMAGE + "*")
-"""Admitted for the platform's own components, never for a team's pods."""
+def _platform_pattern(pattern: str) -> bool:
+    """A pattern admitted for the platform's own components (operator, cert-manager), never for a team's pods."""
+    return pattern.startswith((KUBERAY_OPERATOR_IMAGE, CERT_MANAGER_IMAGE))
 
 
 def ray_admission(env: Environment) -> RayAdmission:
@@ -35,7 +36,7 @@ def ray_admission(env: Environment) -> RayAdmission:
     Teams may run what Binary Authorization admits, less the operator's and cert-manager's images.
     """
     return RayAdmission(
-        image_patterns=tuple(p for p in admitted_image_patterns(env) if p not in _PLATFORM_IMAGES),
+        image_patterns=tuple(p for p in admitted_image_patterns(env) if not _platform_pattern(p)),
         operator_tls=effective_feature_gates(env).get("RayClusterMTLS", False),
         unauthenticated_clusters=tuple(
             f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth

@@ -47,6 +47,7 @@ SERVICE_AGENTS: tuple[tuple[str, frozenset[str]], ...] = (
 _AGENT_IDENTITIES = {
     "google_storage_project_service_account": "gs-project-accounts",
     "google_bigquery_default_service_account": "bigquery-encryption",
+    "google_logging_project_cmek_settings": "gcp-sa-logging",
 }
 _SERVICE_IDENTITY_AGENTS = {
     "artifactregistry.googleapis.com": "gcp-sa-artifactregistry",
