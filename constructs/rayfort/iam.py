@@ -72,6 +72,17 @@ class ServiceAgents:
         return self._agent("gcp-sa-artifactregistry.iam.gserviceaccount.com", "registry-agent")
 
     @property
+    def secret_manager(self) -> Principal:
+        """Secret Manager's agent: encrypts secret payloads with a customer-managed key.
+
+        Secret Manager's CMEK guide (https://cloud.google.com/secret-manager/docs/cmek)
+        creates it with ``gcloud beta services identity create --service=secretmanager.googleapis.com``,
+        once per project: a prerequisite, as the pinned google provider has no resource for it
+        (``google_project_service_identity`` is google-beta's).
+        """
+        return self._agent("gcp-sa-secretmanager.iam.gserviceaccount.com", "secret-manager-agent")
+
+    @property
     def google_apis(self) -> Principal:
         """The Google APIs service agent (<number>@cloudservices): creates node instance groups."""
         return Principal.service_account(

@@ -220,6 +220,25 @@ MODEL_CASES: dict[str, BadInput] = {
         "must be an email address",
         field="tenants[1].groups.developers[0]",
     ),
+    "developer token expiry that is no time": _case(
+        _dev(
+            "      viewers: [ray-team-a-view@example.com]\n",
+            "      viewers: [ray-team-a-view@example.com]\n      developer_token_expiry: next-friday\n",
+        ),
+        "developer_token_expiry",
+        "must be an RFC 3339 time with its zone",
+        field="tenants[0].groups.developer_token_expiry",
+    ),
+    "developer token expiry on a KubeRay tenant": _case(
+        _dev(
+            "      viewers: [ray-team-a-view@example.com]\n",
+            "      viewers: [ray-team-a-view@example.com]\n      developer_token_expiry: 2027-01-31T18:00:00Z\n",
+        ),
+        "developer_token_expiry",
+        "which only an operatorless tenant",
+        "no expiry",
+        field="tenants[0].groups.developer_token_expiry",
+    ),
     "bad project id": _case(
         _dev("project_id: rayfort-dev-000000", "project_id: Rayfort_Dev"),
         "project_id:",

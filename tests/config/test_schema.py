@@ -27,6 +27,7 @@ MODELS_ONLY = {
     "repeated worker group": "compares items of a list by one field",
     "worker ports overlap": "compares a range with Ray's fixed ports",
     "CIDR with host bits": "arithmetic on the address and the prefix length",
+    "developer token expiry on a KubeRay tenant": "depends on the tenant's runtime and token settings",
 }
 
 

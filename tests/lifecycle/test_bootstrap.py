@@ -22,8 +22,8 @@ from tests.conftest import environment
 ROOT = Path(__file__).resolve().parents[2]
 WORKSPACES = [
     "network",
-    "mirror",
     "audit",
+    "mirror",
     "gke",
     "kuberay",
     "tenant-fraud-scoring",

@@ -87,7 +87,7 @@ def test_prods_enforced_perimeter_admits_each_deployer_account_to_the_restricted
     assert perimeter["status"] == perimeter["spec"]
     deployer = perimeter["status"]["ingress_policies"][0]
     accounts = environment("prod").deployer.service_accounts
-    assert len(accounts) == 6
+    assert len(accounts) == len(synthesized["prod"])  # one Terraform Cloud workspace account per stack
     assert deployer["ingress_from"]["identities"] == [f"serviceAccount:{a}" for a in accounts]
     # The agents call Google through this VPC (Interconnect): the network, not "any source".
     (source,) = deployer["ingress_from"]["sources"]

@@ -231,6 +231,22 @@ def test_a_bucket_without_cmek_is_refused(compliant) -> None:
     )
 
 
+def test_a_secret_without_cmek_is_refused(compliant) -> None:
+    env, stacks = compliant
+    broken = copy.deepcopy(stacks)
+    replicas = {"replicas": [{"location": "europe-west4"}]}
+    secret = {"secret_id": "token", "replication": {"user_managed": replicas}}
+    broken["network"].setdefault("resource", {})["google_secret_manager_secret"] = {"token": secret}
+    assert any(
+        problem.startswith(
+            "constraints/gcp.restrictNonCmekServices is in force: network: google_secret_manager_secret.token: "
+            "replication.user_managed.replicas.customer_managed_encryption.kms_key_name is not set"
+        )
+        and "(RF033;" in problem
+        for problem in configuration_problems(env, broken)
+    )
+
+
 def test_a_service_account_key_is_refused(compliant) -> None:
     env, stacks = compliant
     broken = copy.deepcopy(stacks)
@@ -274,7 +290,8 @@ def test_managed_policies_set_each_enforced_constraint(synth_network) -> None:
         {"values": {"allowed_values": ["under:projects/rayfort-net-000000"]}}
     ]
     assert rules["compute.vmExternalIpAccess"] == [{"deny_all": "TRUE"}]
-    assert "container.googleapis.com" in rules["gcp.restrictNonCmekServices"][0]["values"]["denied_values"]
+    denied = rules["gcp.restrictNonCmekServices"][0]["values"]["denied_values"]
+    assert {"container.googleapis.com", "secretmanager.googleapis.com"} <= set(denied)
 
 
 def test_policies_are_not_set_unless_managed(synth_network) -> None:

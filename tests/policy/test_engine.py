@@ -182,6 +182,20 @@ def test_token_auth_off_is_caught_for_operatorless_tenants(tmp_path: Path) -> No
     assert ("RF022", "tenant-t/ray") in {(e.rule, e.path) for e in report.violations}
 
 
+def test_workers_that_may_delete_objects_need_a_waiver_naming_their_grant(tmp_path: Path) -> None:
+    tenant = {"name": "t", "cost_center": "c", "groups": {"developers": ["a@example.com"]}}
+    env = _environment(tenants=[{**tenant, "workers_delete_objects": True}])
+    report = RayfortRules(environment=env).attach(app := _empty_app(tmp_path)).synth(app)
+    assert ("RF048", "tenant-t/bucket/ray-workers") in {(e.rule, e.path) for e in report.violations}
+    waiver = Waiver(rule="RF048", resource="tenant-t/bucket/ray-workers", reason="jobs prune their own checkpoints")
+    report = RayfortRules([waiver], environment=env).attach(app := _empty_app(tmp_path / "w")).synth(app)
+    assert not report.refused
+    report = (
+        RayfortRules(environment=_environment(tenants=[tenant])).attach(app := _empty_app(tmp_path / "d")).synth(app)
+    )
+    assert "RF048" not in {e.rule for e in report.violations}
+
+
 def test_secure_environment_records_its_controls_on(tmp_path: Path) -> None:
     report = RayfortRules(environment=_environment()).attach(app := _empty_app(tmp_path)).synth(app)
     assert {(e.rule, e.status) for e in report.evaluations if e.resource_type == "environment"} == {

@@ -107,25 +107,46 @@ def test_keys_are_per_tenant_rotated_and_kept(synthesized):
         assert key["lifecycle"]["prevent_destroy"] is True
         assert key["rotation_period"] == f"{created.rotation_days * 86_400}s"
         members = {g["member"] for g in resources(tf_json, "google_kms_crypto_key_iam_member")}
-        assert members == {
+        agents = {
             "serviceAccount:${data.google_storage_project_service_account.storage-agent.email_address}",
             "serviceAccount:service-${data.google_project.project.number}@cloud-redis.iam.gserviceaccount.com",
         }
+        if resources(tf_json, "google_secret_manager_secret"):
+            # Secret Manager's agent only where the tenant keeps secrets there.
+            agents.add(
+                "serviceAccount:service-${data.google_project.project.number}@gcp-sa-secretmanager.iam.gserviceaccount.com"
+            )
+        assert members == agents
 
 
-def test_workload_identity_is_bound_on_the_tenant_gsa_only(synthesized):
+def gsas(tf_json: dict) -> dict[str, str]:
+    """{"head": member, "workers": member} of a tenant stack's two Google service accounts, by their account ids."""
+    found = {}
+    for name, account in tf_json["resource"]["google_service_account"].items():
+        role = "workers" if account["account_id"].startswith("rayw-") else "head"
+        assert role not in found
+        found[role] = f"serviceAccount:${{google_service_account.{name}.email}}"
+    assert set(found) == {"head", "workers"}
+    return found
+
+
+def test_workload_identity_binds_each_ksa_to_its_own_gsa_only(synthesized):
     for env_name, _, tf_json, tenant in tenant_stacks(synthesized):
         project = environment(env_name).project_id
         bindings = resources(tf_json, "google_service_account_iam_member")
-        assert {b["member"] for b in bindings} == {
-            f"serviceAccount:{project}.svc.id.goog[{tenant.name}/ray-head]",
-            f"serviceAccount:{project}.svc.id.goog[{tenant.name}/ray-worker]",
+        accounts = {f"serviceAccount:{b['service_account_id'].replace('.name}', '.email}')}": b for b in bindings}
+        head, workers = gsas(tf_json)["head"], gsas(tf_json)["workers"]
+        assert {a: b["member"] for a, b in accounts.items()} == {
+            head: f"serviceAccount:{project}.svc.id.goog[{tenant.name}/ray-head]",
+            workers: f"serviceAccount:{project}.svc.id.goog[{tenant.name}/ray-worker]",
         }
         assert {b["role"] for b in bindings} == {"roles/iam.workloadIdentityUser"}
-        assert all(b["service_account_id"].startswith("${google_service_account.") for b in bindings)
-        accounts = [o for o in manifests(tf_json) if o["kind"] == "ServiceAccount"]
-        assert sorted(a["metadata"]["name"] for a in accounts) == ["ray-head", "ray-worker"]
-        assert all(a["automountServiceAccountToken"] is False for a in accounts)
+        ksas = {o["metadata"]["name"]: o for o in manifests(tf_json) if o["kind"] == "ServiceAccount"}
+        assert sorted(ksas) == ["ray-head", "ray-worker"]
+        assert all(a["automountServiceAccountToken"] is False for a in ksas.values())
+        annotation = "iam.gke.io/gcp-service-account"
+        assert f"serviceAccount:{ksas['ray-head']['metadata']['annotations'][annotation]}" == head
+        assert f"serviceAccount:{ksas['ray-worker']['metadata']['annotations'][annotation]}" == workers
 
 
 def test_project_level_grants_are_cluster_viewer_for_the_groups_only(synthesized):
@@ -137,14 +158,38 @@ def test_project_level_grants_are_cluster_viewer_for_the_groups_only(synthesized
         }
 
 
-def test_pods_get_only_object_access_on_their_own_bucket(synthesized):
-    for _, _, tf_json, _ in tenant_stacks(synthesized):
+def test_workers_read_and_create_objects_but_never_delete_them(synthesized):
+    for _, _, tf_json, tenant in tenant_stacks(synthesized):
+        assert not tenant.workers_delete_objects  # the shipped environments keep the default
         grants = {(g["role"], g["member"]) for g in resources(tf_json, "google_storage_bucket_iam_member")}
-        gsa = next(iter(tf_json["resource"]["google_service_account"]))
+        accounts = gsas(tf_json)
         # Nothing for usage logs: Data Access audit logs record bucket access (tests/stacks/test_deploy_order.py).
         assert grants == {
-            ("roles/storage.objectUser", f"serviceAccount:${{google_service_account.{gsa}.email}}"),
+            ("roles/storage.objectUser", accounts["head"]),
+            ("roles/storage.objectViewer", accounts["workers"]),
+            ("roles/storage.objectCreator", accounts["workers"]),
         }
+
+
+def test_workers_delete_objects_only_where_the_environment_says_so_with_a_waiver(synth_env):
+    data = environment("dev").model_dump(mode="json", exclude_unset=True)
+    data["tenants"][0]["workers_delete_objects"] = True
+    data.setdefault("waivers", []).append(
+        {
+            "rule": "RF048",
+            "resource": "tenant-team-a/bucket/ray-workers",
+            "reason": "checkpoints are pruned by the jobs themselves, reviewed by the data owner",
+        }
+    )
+    from rayfort.config import Environment
+
+    stacks = synth_env(Environment.model_validate(data))
+    accounts = gsas(stacks["tenant-team-a"])
+    grants = {(g["role"], g["member"]) for g in resources(stacks["tenant-team-a"], "google_storage_bucket_iam_member")}
+    assert ("roles/storage.objectUser", accounts["workers"]) in grants
+    accounts = gsas(stacks["tenant-team-b"])
+    grants = {(g["role"], g["member"]) for g in resources(stacks["tenant-team-b"], "google_storage_bucket_iam_member")}
+    assert ("roles/storage.objectUser", accounts["workers"]) not in grants
 
 
 def test_secret_manager_secrets_have_no_versions_and_per_secret_access(synthesized):
@@ -153,8 +198,8 @@ def test_secret_manager_secrets_have_no_versions_and_per_secret_access(synthesiz
     assert secret["secret_id"] == "fraud-scoring-ray-auth-token"
     assert "google_secret_manager_secret_version" not in prod["resource"]
     members = {g["member"] for g in resources(prod, "google_secret_manager_secret_iam_member")}
-    gsa = next(iter(prod["resource"]["google_service_account"]))
-    assert members == {"group:ray-fraud-dev@example.com", f"serviceAccount:${{google_service_account.{gsa}.email}}"}
+    # Every Ray process authenticates with the token: the head and the workers read it.
+    assert members == {"group:ray-fraud-dev@example.com", *gsas(prod).values()}
 
 
 def test_developers_may_read_the_kuberay_token_secret_and_no_other(synthesized):
@@ -176,9 +221,11 @@ def test_outputs_give_the_address_and_the_quick_test_where_reachable(synthesized
 
 
 def test_air_gapped_pods_read_the_mirror_only(synthesized):
-    (grant,) = resources(synthesized["airgapped"]["tenant-research"], "google_artifact_registry_repository_iam_member")
-    assert grant["role"] == "roles/artifactregistry.reader"
-    assert grant["repository"] == environment("airgapped").registry_mirror.repository
+    stack = synthesized["airgapped"]["tenant-research"]
+    grants = resources(stack, "google_artifact_registry_repository_iam_member")
+    assert {g["member"] for g in grants} == set(gsas(stack).values())
+    assert {g["role"] for g in grants} == {"roles/artifactregistry.reader"}
+    assert {g["repository"] for g in grants} == {environment("airgapped").registry_mirror.repository}
 
 
 @pytest.mark.slow
@@ -197,3 +244,19 @@ def test_checkov_passes_the_tenant_stacks(synthesized, tmp_path: Path):
     result = run_checkov(directories)
     assert result.ok, result.summary()
     assert result.passed > 0
+
+
+def test_developers_token_access_ends_where_the_environment_asks(synth_env, synthesized):
+    from rayfort.config import Environment
+
+    data = environment("prod").model_dump(mode="json", exclude_unset=True)
+    [plain] = [t for t in data["tenants"] if t.get("ray_runtime") == "plain"]
+    plain["groups"]["developer_token_expiry"] = "2027-01-31T19:00:00+01:00"
+    stack = synth_env(Environment.model_validate(data))[f"tenant-{plain['name']}"]
+    grants = {g["member"]: g for g in resources(stack, "google_secret_manager_secret_iam_member")}
+    [developers] = [g for member, g in grants.items() if member.startswith("group:")]
+    assert developers["condition"]["expression"] == 'request.time < timestamp("2027-01-31T18:00:00Z")'
+    # The pods' access never ends; nor does the developers' where the environment sets no end.
+    assert all("condition" not in g for member, g in grants.items() if member.startswith("serviceAccount:"))
+    shipped = synthesized["prod"][f"tenant-{plain['name']}"]
+    assert all("condition" not in g for g in resources(shipped, "google_secret_manager_secret_iam_member"))

@@ -66,6 +66,7 @@ CMEK_SERVICES = (
     "compute.googleapis.com",
     "container.googleapis.com",
     "redis.googleapis.com",
+    "secretmanager.googleapis.com",
     "storage.googleapis.com",
 )
 

@@ -13,6 +13,7 @@ from rayfort.config._types import (
     Email,
     LabelValue,
     Model,
+    Rfc3339Time,
     field_error,
 )
 from rayfort.config.quantity import Quantity
@@ -43,6 +44,8 @@ class TenantGroups(Model):
     """May manage RayClusters and RayJobs in the namespace."""
     viewers: list[Email] = []
     """May read the namespace."""
+    developer_token_expiry: Rfc3339Time | None = None
+    """Developers' access to an operatorless tenant's Ray token (Secret Manager) ends then; no end by default."""
 
 
 class Resources(Model):
@@ -177,6 +180,8 @@ class TenantSettings(Model):
     """Ray token authentication; off needs a waiver."""
     tls: Literal["cert-manager", "kuberay", "secret-manager"] = "cert-manager"
     """Where the certificates for Ray's gRPC TLS come from."""
+    workers_delete_objects: bool = False
+    """Workers may also delete and overwrite objects in the tenant bucket; off: read and create only (RF048)."""
     head: Resources = Resources()
     """Head resources."""
     worker_groups: list[WorkerGroup] = [WorkerGroup(name="cpu")]

@@ -787,12 +787,13 @@ CONTROLS: tuple[Control, ...] = (
     Control(
         "RF033",
         "CMEK on every service that stores data",
-        "secrets, images or Redis data readable with Google-managed keys only",
+        "Kubernetes and Secret Manager secrets, images or Redis data readable with Google-managed keys only",
         "CIS GKE 5.3.1",
         checks={
             _CLUSTER: c.cluster_secrets_cmek,
             "google_artifact_registry_repository": c.key_named("kms_key_name"),
             "google_redis_instance": c.key_named("customer_managed_key"),
+            "google_secret_manager_secret": c.secret_cmek,
         },
         settings=(
             Setting(
@@ -804,6 +805,13 @@ CONTROLS: tuple[Control, ...] = (
             Setting(_CLUSTER, ("database_encryption", "key_name"), Present(), "secrets lose their key"),
             Setting("google_artifact_registry_repository", ("kms_key_name",), Present(), "images use Google keys"),
             Setting("google_redis_instance", ("customer_managed_key",), Present(), "Redis data uses Google keys"),
+            Setting(
+                "google_secret_manager_secret",
+                ("replication", "user_managed", "replicas", "customer_managed_encryption", "kms_key_name"),
+                Present(),
+                "secret payloads use Google keys",
+                extract=c.secret_replica_keys,
+            ),
         ),  # fmt: skip
         org_policies={
             "gcp.restrictNonCmekServices": (
@@ -811,6 +819,8 @@ CONTROLS: tuple[Control, ...] = (
                 "kms_key_name",
                 "customer_managed_key",
                 "cluster_autoscaling.auto_provisioning_defaults.boot_disk_kms_key",
+                c.SECRET_REPLICA_KEY,
+                c.SECRET_AUTO_KEY,
             )
         },
         judged_by=("CKV_RAYFORT_5",),
@@ -1011,6 +1021,14 @@ CONTROLS: tuple[Control, ...] = (
         presence=(
             Presence(_FQDN_RULE, "added", "an internet egress rule is added", lambda r: r.get("action") == "allow"),
         ),
+    ),
+    Control(
+        "RF048",
+        "Ray workers cannot delete the tenant's artifacts",
+        "a job's code on any worker deleting or overwriting every object the team keeps in its bucket",
+        "rayfort (least privilege)",
+        environment=("tenants[].workers_delete_objects",),
+        environment_check=e.workers_delete_objects,
     ),
     Control(
         "RF039",

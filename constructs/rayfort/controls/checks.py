@@ -523,6 +523,37 @@ def key_named(*path: str) -> Check:
     return check
 
 
+SECRET_REPLICA_KEY = "replication.user_managed.replicas.customer_managed_encryption.kms_key_name"
+SECRET_AUTO_KEY = "replication.auto.customer_managed_encryption.kms_key_name"
+
+
+def _replica_keys(resource: Resource) -> list[tuple[str, Any]]:
+    """(attribute, key) of every place a secret's payloads are stored: each user-managed replica, or auto."""
+    replication = block(resource.get("replication"))
+    if "auto" in replication:
+        return [
+            (SECRET_AUTO_KEY, block(block(replication["auto"]).get("customer_managed_encryption")).get("kms_key_name"))
+        ]
+    replicas = block(replication.get("user_managed")).get("replicas")
+    replicas = replicas if isinstance(replicas, list) else [replicas]
+    return [
+        (SECRET_REPLICA_KEY, block(block(replica).get("customer_managed_encryption")).get("kms_key_name"))
+        for replica in replicas
+    ] or [(SECRET_REPLICA_KEY, None)]
+
+
+def secret_replica_keys(resource: Resource) -> list[Any] | None:
+    """The key of every replica of a secret; None when one replica has none."""
+    keys = [key for _, key in _replica_keys(resource)]
+    return keys if all(keys) else None
+
+
+def secret_cmek(resource: Resource) -> Iterator[str]:
+    for path, key in _replica_keys(resource):
+        if not key:
+            yield f"{path} is not set: secret payloads use Google-managed keys"
+
+
 AUTOPILOT_BOOT_DISK_KEY = ("cluster_autoscaling", "auto_provisioning_defaults", "boot_disk_kms_key")
 
 

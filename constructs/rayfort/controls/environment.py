@@ -209,6 +209,20 @@ def operatorless_token_auth(env: Environment) -> Findings:
             )
 
 
+def workers_bucket_grant_path(tenant: TenantSettings) -> str:
+    """The grant that lets a tenant's workers delete objects (TenantBucket.grant_read_write to ``ray-workers``)."""
+    return f"tenant-{tenant.name}/bucket/ray-workers"
+
+
+def workers_delete_objects(env: Environment) -> Findings:
+    for i, tenant in enumerate(env.tenants):
+        if tenant.workers_delete_objects:
+            yield (
+                workers_bucket_grant_path(tenant),
+                f"tenants[{i}].workers_delete_objects is true: code on any worker can delete the team's artifacts",
+            )
+
+
 def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decimal] | None:
     """CPU cores, memory bytes and GPUs the pools admitting the tenant can give it at max_nodes; None when unknown."""
     from rayfort.config.allocatable import node_allocatable

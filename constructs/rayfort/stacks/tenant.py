@@ -13,6 +13,7 @@ from rayfort.config.tenant import TenantSettings
 from rayfort.exposure.internal_access import internal_service_name
 from rayfort.iam import Principal, ServiceAgents, storage_service_agent
 from rayfort.k8s.manifest import KubernetesObject
+from rayfort.kms import EncryptionKey
 from rayfort.registry.images import ray_image
 from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.gke import ClusterRefs
@@ -131,7 +132,11 @@ class TenantStack(RayfortStack):
                 labels=labels,
             ),
         )
-        bucket.grant_read_write(identity.principal)
+        bucket.grant_read_write(identity.head)
+        if tenant.workers_delete_objects:
+            bucket.grant_read_write(identity.workers)
+        else:
+            bucket.grant_read_create(identity.workers)
         redis = TenantRedis(
             self,
             "redis",
@@ -165,7 +170,7 @@ class TenantStack(RayfortStack):
             ),
         )
 
-        self._secrets(platform, tenant, labels, identity.principal)
+        self._secrets(platform, tenant, labels, identity.pods, key, agents.secret_manager)
         runtime = RayRuntimeInputs(
             tenant=tenant,
             image=self._ray_image(tenant, operator, identity),
@@ -191,8 +196,16 @@ class TenantStack(RayfortStack):
             settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self
         )
 
-    def _secrets(self, platform: Platform, tenant: TenantSettings, labels: dict[str, str], pods: Principal) -> None:
-        """The Secret Manager secrets the pods mount, readable by the pods (and the token by developers)."""
+    def _secrets(
+        self,
+        platform: Platform,
+        tenant: TenantSettings,
+        labels: dict[str, str],
+        pods: tuple[Principal, ...],
+        key: EncryptionKey,
+        agent: Principal,
+    ) -> None:
+        """Secret Manager secrets the pods mount, under the tenant key; readable by the pods (token: developers)."""
         secrets = TenantSecrets(
             self,
             "secrets",
@@ -200,17 +213,25 @@ class TenantStack(RayfortStack):
                 project_id=platform.project_id,
                 region=platform.region,
                 secret_ids=secret_manager_secret_ids(tenant),
+                kms_key=key,
+                service_agent=agent,
                 labels=labels,
             ),
         )
         for secret_id in secrets.secrets:
-            secrets.grant_access(f"{secret_id}-{pods.name}", secret_id, pods.member)
+            for principal in pods:
+                secrets.grant_access(f"{secret_id}-{principal.name}", secret_id, principal.member)
         if tenant.ray_runtime == "plain" and tenant.token_auth:
             # Without KubeRay the token lives only in Secret Manager; developers read it to submit jobs.
             token = auth_token_secret_id(tenant)
             for email in tenant.groups.developers:
                 developers = Principal.group(email, group_id_part(email))
-                secrets.grant_access(f"{token}-{developers.name}", token, developers.member)
+                secrets.grant_access(
+                    f"{token}-{developers.name}",
+                    token,
+                    developers.member,
+                    expires=tenant.groups.developer_token_expiry,
+                )
 
     def _ray_image(self, tenant: TenantSettings, operator: OperatorRefs, identity: TenantIdentity) -> str:
         """The tenant's image, else the pinned Ray image, from the mirror when there is one."""

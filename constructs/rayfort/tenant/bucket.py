@@ -19,6 +19,8 @@ from rayfort.kms import EncryptionKey
 from rayfort.names import short_name
 
 OBJECT_USER = "roles/storage.objectUser"
+OBJECT_CREATOR = "roles/storage.objectCreator"
+OBJECT_VIEWER = "roles/storage.objectViewer"
 _BUCKET_NAME_MAX = 63
 SECONDS_PER_DAY = 86_400
 
@@ -85,6 +87,13 @@ class TenantBucket(Construct):
         google.StorageBucketIamMember(
             self, principal.name, bucket=self.bucket.name, role=OBJECT_USER, member=principal.member
         )
+
+    def grant_read_create(self, principal: Principal) -> None:
+        """Let one identity read objects and create new ones, never delete or overwrite one (which takes delete)."""
+        for suffix, role in (("read", OBJECT_VIEWER), ("create", OBJECT_CREATOR)):
+            google.StorageBucketIamMember(
+                self, f"{principal.name}-{suffix}", bucket=self.bucket.name, role=role, member=principal.member
+            )
 
 
 def _protected(props: TenantBucketProps, contents: str) -> dict[str, Any]:

@@ -16,6 +16,17 @@ def problems(env: Environment) -> list[Problem]:
     """Rules of this domain that span several fields of the environment."""
     found: list[Problem] = []
     for i, tenant in enumerate(env.tenants):
+        expiry = tenant.groups.developer_token_expiry
+        if expiry is not None and not (tenant.ray_runtime == "plain" and tenant.token_auth):
+            found.append(
+                Problem(
+                    ("tenants", i, "groups", "developer_token_expiry"),
+                    expiry,
+                    "ends developers' IAM access to the Ray token in Secret Manager, which only an operatorless "
+                    "tenant (ray_runtime: plain, token_auth: true) has; KubeRay's token is a Kubernetes Secret "
+                    "read through RBAC, which has no expiry: remove the setting",
+                )
+            )
         if tenant.tls == "kuberay" and tenant.ray_runtime == "plain":
             found.append(
                 Problem(
