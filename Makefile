@@ -204,9 +204,11 @@ test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad i
 mutation: setup ## Mutation-test the detector modules; MODULES=compare,diff or CHANGED=<git ref> (only what differs from it).
 	$(PY) -m tests.mutation.run $(if $(MODULES),--modules $(MODULES)) $(if $(CHANGED),--changed $(CHANGED))
 
-lint: setup ## ruff (lint and format check) over the library, the tools, the app and the tests.
+lint: setup ## ruff (lint and format check) everywhere, import contracts (.importlinter), and mypy on the library.
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 judge: setup tools ## Synthesize every shipped environment and judge it; prints one table.
 	$(PY) -m rayfort_tools.judges --require-all

@@ -67,6 +67,11 @@ def many_tenants(base: Path, count: int, target: Path) -> Path:
         tenant["groups"] = {"developers": [f"ray-team-{index:02d}@example.com"]}
         tenant.pop("exposure", None)
         tenants.append(tenant)
+    # Waivers of the replaced tenants' resources would match nothing, which synth refuses.
+    replaced = [f"-{tenant['name']}-" for tenant in data["tenants"]] + [
+        f"/{tenant['name']}-" for tenant in data["tenants"]
+    ]
+    data["waivers"] = [w for w in data.get("waivers", []) if not any(name in w["resource"] for name in replaced)]
     data["tenants"] = tenants
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     return target

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def autoscaler_spec(environment: str = "dev") -> dict:
     """The autoscaler container of the environment's first RayCluster tenant, and what rayfort adds to it."""
     from rayfort.config import load_environment
-    from rayfort.tenant.ray_cluster import ray_cluster
-    from rayfort.tenant.ray_runtime import RayRuntimeInputs
+    from rayfort.tenant.runtime.inputs import RayRuntimeInputs
+    from rayfort.tenant.runtime.kuberay import ray_cluster
     from rayfort_tools.judges.workloads import autoscaler_container
 
     env = load_environment(ROOT / "environments" / f"{environment}.yaml")

@@ -106,7 +106,7 @@ print("CA_ROLL_NODES %d" % len(alive()), flush=True)
 
 
 def tls_env(directory: str) -> dict:
-    """The Ray container's TLS settings (rayfort.tenant.ray_tls.tls_env), on this node's files."""
+    """The Ray container's TLS settings (rayfort.tenant.runtime.tls.tls_env), on this node's files."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(
         RAY_USE_TLS="1",

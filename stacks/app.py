@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
-from rayfort.config.audit import key_project
-from rayfort.config.cluster import CreatedKeys, admitted_image_patterns
-from rayfort.config.deployer import (
+from rayfort.config.cluster import CreatedKeys
+from rayfort.config.derived import (
+    admitted_image_patterns,
+    audit_key_project,
+    cert_manager_installed,
     control_plane_access,
+    effective_feature_gates,
     export_routes_to_control_plane,
+    key_projects,
     private_endpoint_global_access,
 )
-from rayfort.config.kuberay import OPERATOR_NAMESPACE, cert_manager_installed, effective_feature_gates
-from rayfort.config.org_policy import key_projects
+from rayfort.config.kuberay import OPERATOR_NAMESPACE
 from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
 from rayfort.gke.cluster import ControlPlaneReach
@@ -78,7 +81,7 @@ def network_stack(scope: Construct, env: Environment) -> NetworkStack:
             org_policies=env.org_policies,
             perimeter_projects=(
                 *(project for _, project in key_projects(env)),
-                key_project(env),
+                audit_key_project(env),
                 env.audit.bucket_project(env),
             ),
         ),
@@ -94,7 +97,7 @@ def audit_stack(scope: Construct, env: Environment) -> AuditStack:
         AuditStackProps(
             settings=env.audit,
             name=env.cluster.name,
-            key_project_id=key_project(env),
+            key_project_id=audit_key_project(env),
             key_ring_prefix=created.key_ring if created is not None else env.cluster.name,
             rotation_days=created.rotation_days if created is not None else MAX_ROTATION_DAYS,
             cluster_key_project_id=created.project_id if created is not None else None,

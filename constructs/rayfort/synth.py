@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any
 from rayfort.config import ConfigError, Environment, load_environment, resolve_environment_path
 from rayfort.lifecycle.locks import write_lock_files
 from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_record
-from rayfort.lifecycle.review_record import RECORD_FILE, STACK_FILE, approves, read_review
 from rayfort.lifecycle.summary import summary
 from rayfort.lifecycle.tenants import lifecycle_problems
+from rayfort.review_record import RECORD_FILE, STACK_FILE, approves, read_review
 
 if TYPE_CHECKING:
     from rayfort._cdk import App
@@ -200,7 +200,7 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     """
     # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
     from rayfort._providers import use_lazy_provider_import
-    from rayfort.config.org_policy import configuration_problems
+    from rayfort.controls.org_policies import configuration_problems
     from rayfort.policy import RayfortRules
     from rayfort.synthesized import read_manifest, read_stacks
 

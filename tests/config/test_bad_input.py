@@ -14,10 +14,7 @@ from rayfort.config import ConfigError, Environment, load_environment
 from rayfort.config.cluster import NodePool
 from tests.config.bad_inputs import _MERGED, CASES, DEV
 from tests.conftest import ENVIRONMENTS, ROOT
-
-
-def _dev() -> dict:
-    return yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
+from tests.environments import shipped
 
 
 def _write(tmp_path: Path, data: dict | str) -> Path:
@@ -51,7 +48,7 @@ def test_repeated_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_key_suggests_the_intended_one(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["cluster"]["relase_channel"] = "STABLE"
     message = _problems(tmp_path, data)
     assert "cluster.relase_channel: unknown key (did you mean 'release_channel'?)" in message
@@ -59,21 +56,21 @@ def test_unknown_key_suggests_the_intended_one(tmp_path: Path) -> None:
 
 
 def test_unknown_key_inside_a_list_item(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["tenants"][1]["group"] = {}
     message = _problems(tmp_path, data)
     assert "tenants[1].group: unknown key (did you mean 'groups'?)" in message
 
 
 def test_unknown_key_in_a_discriminated_union(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["state"] = {"backend": "gcs", "bucket": "b-state", "prefx": "x"}
     message = _problems(tmp_path, data)
     assert "state.prefx: unknown key (did you mean 'prefix'?)" in message
 
 
 def test_wrong_type_shows_value_and_expectation(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["tenants"][0]["worker_groups"][0]["max_replicas"] = "many"
     message = _problems(tmp_path, data)
     assert 'tenants[0].worker_groups[0].max_replicas: "many" is not allowed' in message
@@ -81,42 +78,42 @@ def test_wrong_type_shows_value_and_expectation(tmp_path: Path) -> None:
 
 
 def test_invalid_cidr(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["network"]["subnet_cidr"] = "10.10.0.1/20"
     message = _problems(tmp_path, data)
     assert 'network.subnet_cidr: "10.10.0.1/20" is not allowed: must be an IPv4 CIDR range' in message
 
 
 def test_overlapping_cidrs_name_both_fields(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["network"]["services_cidr"] = "10.20.128.0/20"
     message = _problems(tmp_path, data)
     assert "network.services_cidr" in message and "overlaps network.pods_cidr (10.20.0.0/16)" in message
 
 
 def test_overlap_with_a_peered_range(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["network"]["peered_cidrs"] = ["10.0.0.0/8"]
     message = _problems(tmp_path, data)
     assert "network.peered_cidrs[0]" in message and "overlaps network.subnet_cidr" in message
 
 
 def test_tenant_name_must_be_a_dns_label(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["tenants"][0]["name"] = "Team_A"
     message = _problems(tmp_path, data)
     assert 'tenants[0].name: "Team_A" is not allowed: must be a DNS-1123 label' in message
 
 
 def test_duplicate_tenant(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["tenants"][1]["name"] = "team-a"
     message = _problems(tmp_path, data)
     assert 'tenants[1].name: "team-a" is not allowed: duplicate tenant' in message
 
 
 def test_zone_outside_region(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["zones"] = ["europe-west4-a"]
     message = _problems(tmp_path, data)
     assert 'zones[0]: "europe-west4-a" is not allowed: zone is not in region europe-west1' in message
@@ -130,7 +127,7 @@ def test_messages_carry_the_line_number(tmp_path: Path) -> None:
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
-    data = _dev()
+    data = shipped("dev")
     data["region"] = "nowhere"
     data["project_id"] = "X"
     message = _problems(tmp_path, data)
@@ -146,7 +143,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     ],
 )
 def test_cli_exits_2_with_one_message_and_writes_nothing(tmp_path: Path, mutate, expected: str) -> None:
-    data = _dev()
+    data = shipped("dev")
     mutate(data)
     path = _write(tmp_path, data)
     outdir = tmp_path / "cdktf.out"

@@ -6,7 +6,7 @@ import pytest
 
 from rayfort.config import Environment
 from rayfort.config.cluster import ClusterSettings, KmsSettings, NodePool
-from rayfort.config.deployer import (
+from rayfort.config.derived import (
     control_plane_access,
     export_routes_to_control_plane,
     private_endpoint_global_access,

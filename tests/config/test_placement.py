@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rayfort.config import ConfigError, Environment, load_environment
+from rayfort.config import Environment, load_environment
 from rayfort.config.cluster import NodePool
 from rayfort.config.placement import (
     GPU_TAINT,
@@ -31,25 +31,19 @@ from rayfort.config.waivers import Waiver
 from rayfort.controls.environment import quota_within_capacity
 from rayfort.tenant.namespace import TENANT_LABEL
 from tests.conftest import ENVIRONMENTS, ROOT
+from tests.environments import refused, shipped
 
 VARIANT = ENVIRONMENTS / "variants" / "dev-placement.yaml"
 REASON = "L4 GPUs have no confidential variant at all"
-
-
-def _variant() -> dict:
-    return yaml.safe_load(VARIANT.read_text())
 
 
 def _env(data: dict) -> Environment:
     return Environment.model_validate(data)
 
 
-def _refused(tmp_path: Path, data: dict) -> str:
-    path = tmp_path / "env.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(ConfigError) as caught:
-        load_environment(path)
-    return str(caught.value)
+def _rf003(data: dict) -> int:
+    """The index of the variant's RF003 waiver (its gpu-l4 pool's), which the waivers before it do not touch."""
+    return next(w for w, waiver in enumerate(data["waivers"]) if waiver["rule"] == "RF003")
 
 
 def _line(tmp_path: Path, fragment: str, after: str = "") -> int:
@@ -96,7 +90,7 @@ def test_the_variant_admits_as_its_file_says(variant: Environment) -> None:
 def test_only_a_plain_shared_confidential_cpu_pool_admits_tenants_it_does_not_name(
     pool: dict, admits_unnamed: bool
 ) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"] = [pool]
     env = _env(data)
     assert admits(env, env.cluster.node_pools[0], None) is admits_unnamed
@@ -149,7 +143,7 @@ def test_each_pod_goes_to_its_pools_and_tolerates_exactly_their_taints(variant: 
 
 
 def test_a_tainted_pool_takes_only_the_groups_that_name_it() -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][0]["tenants"] = ["team-a"]
     data["cluster"]["node_pools"].append(
         {"name": "batch", "taints": [{"key": "example.com/batch"}], "tenants": ["team-a"]}
@@ -164,13 +158,13 @@ def test_a_tainted_pool_takes_only_the_groups_that_name_it() -> None:
 
 
 def test_autopilot_chooses_no_pool() -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     del data["cluster"]["node_pools"]
     data["cluster"]["mode"] = "autopilot"
     for tenant in data["tenants"]:
         for group in tenant["worker_groups"]:
             group.pop("node_pool", None)
-    del data["waivers"][1]
+    del data["waivers"][_rf003(data)]
     env = _env(data)
     team_a = tenant_placement(env, env.tenants[0])
     assert team_a.head.affinity() is None and team_a.of("gpu").tolerations == (GPU_TAINT,)
@@ -180,9 +174,9 @@ def test_autopilot_chooses_no_pool() -> None:
 
 
 def test_a_group_may_name_only_an_existing_pool(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["tenants"][0]["worker_groups"][1]["node_pool"] = "gpu-a100"
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     line = _line(tmp_path, "node_pool: gpu-a100")
     assert (
         f'line {line}: tenants[0].worker_groups[1].node_pool: "gpu-a100" is not allowed: is not a node pool of this '
@@ -191,9 +185,9 @@ def test_a_group_may_name_only_an_existing_pool(tmp_path: Path) -> None:
 
 
 def test_a_group_may_name_only_a_pool_that_admits_its_tenant(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["tenants"][1]["worker_groups"][1]["node_pool"] = "gpu-l4"
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     line = _line(tmp_path, "node_pool: gpu-l4", after="cost_center: cc-1002")
     assert (
         f'line {line}: tenants[1].worker_groups[1].node_pool: "gpu-l4" is not allowed: does not admit tenant team-b '
@@ -203,10 +197,10 @@ def test_a_group_may_name_only_a_pool_that_admits_its_tenant(tmp_path: Path) -> 
 
 
 def test_another_tenants_dedicated_pool_is_refused(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["tenants"][0]["worker_groups"][0]["node_pool"] = "team-b"
     assert "does not admit tenant team-a (it admits: team-b); it is dedicated to team-b; choose another pool" in (
-        _refused(tmp_path, data)
+        refused(tmp_path, data)
     )
 
 
@@ -228,15 +222,15 @@ def test_another_tenants_dedicated_pool_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_a_named_pool_must_have_the_groups_gpus_or_none(tmp_path: Path, group: int, pool: str, expected: str) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["tenants"][0]["worker_groups"][group]["node_pool"] = pool
-    assert expected in _refused(tmp_path, data)
+    assert expected in refused(tmp_path, data)
 
 
 def test_a_gpu_group_without_an_admitting_gpu_pool_is_refused(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][2]["tenants"] = []
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     assert (
         "tenants[1].worker_groups[1].node_pool: null is not allowed: no GPU node pool takes the workers of group h100 "
         "of tenant team-b (GPU pools: gpu-l4 admits team-a; gpu-h100 admits none); set node_pool to a pool that "
@@ -245,11 +239,11 @@ def test_a_gpu_group_without_an_admitting_gpu_pool_is_refused(tmp_path: Path) ->
 
 
 def test_a_head_without_an_admitting_cpu_pool_is_refused(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][0]["tenants"] = ["team-b"]
     data["cluster"]["node_pools"] = [data["cluster"]["node_pools"][0], *data["cluster"]["node_pools"][1:3]]
     data["tenants"][1]["worker_groups"] = data["tenants"][1]["worker_groups"][1:]
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     assert (
         "tenants[0].head: null is not allowed: no CPU node pool takes the head of tenant team-a (CPU pools: default "
         "admits team-b); add team-a to the tenants of a CPU pool (cluster.node_pools[].tenants)"
@@ -257,9 +251,9 @@ def test_a_head_without_an_admitting_cpu_pool_is_refused(tmp_path: Path) -> None
 
 
 def test_pool_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][2]["tenants"] = ["team-b", "team-c"]
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     line = _line(tmp_path, "- team-c")
     assert (
         f'line {line}: cluster.node_pools[2].tenants[1]: "team-c" is not allowed: is not a tenant of this '
@@ -281,25 +275,25 @@ def test_pool_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None
     ],
 )
 def test_a_dedicated_pool_is_made_only_with_dedicated_true(tmp_path: Path, change: dict, expected: str) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][3].update(change)
-    assert expected in _refused(tmp_path, data)
+    assert expected in refused(tmp_path, data)
 
 
 def test_node_pool_is_refused_in_autopilot_mode(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     del data["cluster"]["node_pools"]
-    del data["waivers"][1]
+    del data["waivers"][_rf003(data)]
     data["cluster"]["mode"] = "autopilot"
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     assert 'tenants[0].worker_groups[1].node_pool: "gpu-l4" is not allowed: is not allowed in autopilot mode' in message
 
 
 def test_a_cluster_keeps_a_pool_without_taints_for_the_system_pods(tmp_path: Path) -> None:
     """Dedicating the last untainted pool would leave kube-dns, the operator and cert-manager unschedulable."""
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][0].update({"tenants": ["team-a"], "dedicated": True})
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     assert (
         f"line {_line(tmp_path, 'node_pools:')}: cluster.node_pools: "
         '["default", "gpu-l4", "gpu-h100", "team-b"] is not allowed: has no pool without taints '
@@ -350,7 +344,7 @@ def test_a_cluster_keeps_a_pool_without_taints_for_the_system_pods(tmp_path: Pat
 def test_the_cli_refuses_bad_placement_with_exit_2_at_the_line(
     tmp_path: Path, mutate, at: tuple[str, str], expected: str
 ) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     mutate(data)
     path = tmp_path / "env.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -373,15 +367,10 @@ def test_the_cli_refuses_bad_placement_with_exit_2_at_the_line(
 # --- waivers that name tenants ---------------------------------------------------------------
 
 
-def _rf003(data: dict) -> int:
-    """The index of the variant's RF003 waiver (the others waive registries, egress and Cloud Armor)."""
-    return next(i for i, waiver in enumerate(data["waivers"]) if waiver["rule"] == "RF003")
-
-
 def test_a_waived_pool_admits_only_tenants_its_waiver_names(tmp_path: Path) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][1]["tenants"] = ["team-a", "team-b"]
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     line = _line(tmp_path, "tenants:", after="rule: RF003")
     assert (
         f'line {line}: waivers[{_rf003(data)}].tenants: ["team-a"] is not allowed: does not name team-b, whom '
@@ -397,7 +386,7 @@ def test_a_waived_pool_admits_only_tenants_its_waiver_names(tmp_path: Path) -> N
 
 def test_the_first_matching_waiver_is_the_one_that_must_name_them(tmp_path: Path) -> None:
     """The rules apply the first waiver whose resource matches; the tenants it names are the ones that count."""
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][1]["tenants"] = ["team-a", "team-b"]
     broad = {
         "rule": "RF003",
@@ -408,7 +397,7 @@ def test_the_first_matching_waiver_is_the_one_that_must_name_them(tmp_path: Path
     }
     first = _rf003(data)
     data["waivers"].append(broad)
-    assert f"waivers[{first}].tenants" in _refused(tmp_path, data)
+    assert f"waivers[{first}].tenants" in refused(tmp_path, data)
     data["waivers"].insert(first, data["waivers"].pop())
     path = tmp_path / "first.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -421,17 +410,20 @@ def test_an_rf003_waiver_must_name_tenants_and_others_must_not(tmp_path: Path) -
     assert Waiver(rule="RF003", resource="gke/pool-gpu/pool", reason=REASON, tenants=[]).tenants == []
     with pytest.raises(ValueError, match="applies only to waivers of controls that place tenants \\(RF003\\); RF028"):
         Waiver(rule="RF028", resource="exposure/x/backend-config/object", reason=REASON, tenants=["team-a"])
-    data = _variant()
-    del data["waivers"][_rf003(data)]["tenants"]
-    message = _refused(tmp_path, data)
-    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[{_rf003(data)}].tenants" in message
+    data = shipped("variants/dev-placement")
+    w = _rf003(data)
+    del data["waivers"][w]["tenants"]
+    message = refused(tmp_path, data)
+    assert f"line {_line(tmp_path, 'rule: RF003')}: waivers[{w}].tenants" in message
 
 
 def test_waiver_tenants_must_be_tenants_of_the_environment(tmp_path: Path) -> None:
-    data = _variant()
-    data["waivers"][_rf003(data)]["tenants"] = ["team-a", "team-z"]
-    message = f'waivers[{_rf003(data)}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment'
-    assert message in _refused(tmp_path, data)
+    data = shipped("variants/dev-placement")
+    w = _rf003(data)
+    data["waivers"][w]["tenants"] = ["team-a", "team-z"]
+    assert f'waivers[{w}].tenants[1]: "team-z" is not allowed: is not a tenant of this environment' in refused(
+        tmp_path, data
+    )
 
 
 def test_the_review_names_a_waiver_that_now_names_more_tenants() -> None:
@@ -459,14 +451,14 @@ def test_the_review_names_a_waiver_that_now_names_more_tenants() -> None:
 
 def test_a_pod_is_judged_against_the_nodes_of_its_own_pools(tmp_path: Path) -> None:
     """team-b's workers fit the default pool's nodes too, but they may run only on the dedicated pool."""
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["cluster"]["node_pools"][3]["machine_type"] = "n2d-standard-2"
     data["tenants"][1]["worker_groups"][0]["resources"] = {"cpu": "1", "memory": "6Gi"}
     data["tenants"][1]["head"] = {"cpu": "1", "memory": "4Gi"}
     data["cluster"]["node_pools"][0]["machine_type"] = "n2d-standard-8"
     accepted = copy.deepcopy(data)
     data["tenants"][1]["worker_groups"][0]["resources"] = {"cpu": "2", "memory": "6Gi"}
-    message = _refused(tmp_path, data)
+    message = refused(tmp_path, data)
     assert "a worker of group cpu fits no node of the pools it may run on: team-b (n2d-standard-2: 1.93 CPU" in message
     path = tmp_path / "fits.yaml"
     path.write_text(yaml.safe_dump(accepted, sort_keys=False))
@@ -474,7 +466,7 @@ def test_a_pod_is_judged_against_the_nodes_of_its_own_pools(tmp_path: Path) -> N
 
 
 def test_a_quota_is_bounded_by_the_pools_that_admit_the_tenant(variant: Environment) -> None:
-    data = _variant()
+    data = shipped("variants/dev-placement")
     data["tenants"][0]["quota"] = {"gpu": 3}
     found = list(quota_within_capacity(_env(data)))
     assert found == [
@@ -492,7 +484,7 @@ def test_the_readme_excerpt_is_the_variant() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Node pools: where each tenant runs", 1)[1].split("\n## ", 1)[0]
     excerpt = yaml.safe_load(section.split("<!-- environment-excerpt -->\n```yaml\n", 1)[1].split("```", 1)[0])
-    data = _variant()
+    data = shipped("variants/dev-placement")
 
     def contained(part, whole) -> bool:
         if isinstance(part, dict):

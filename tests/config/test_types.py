@@ -9,7 +9,6 @@ which refuse it at apply instead of at load, without a line number.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 
@@ -22,14 +21,12 @@ from rayfort.config._types import (
     _label_value,
     _node_label_key,
     _project_id,
-    _quantity,
     _region,
     _rfc3339,
     _secret_reference,
     _taint_key,
     _zone,
     parse_time,
-    quantity,
     zone_region,
 )
 
@@ -56,7 +53,6 @@ def _refused(validator, value: str, message: str) -> None:
         (_taint_key, "example.com/gpu", "must be a Kubernetes taint key"),
         (_rfc3339, "2026-01-03T02:00:00Z", "must be an RFC 3339 time with its zone"),
         (_secret_reference, "projects/proj-123/secrets/oauth", "must be a Secret Manager secret"),
-        (_quantity, "8Gi", "must be a Kubernetes quantity"),
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
@@ -197,23 +193,6 @@ def test_secret_references(value: str, ok: bool) -> None:
         assert _secret_reference(value) == value
     else:
         _refused(_secret_reference, value, "projects/<project id or number>/secrets/<id>")
-
-
-@pytest.mark.parametrize(
-    ("value", "amount"),
-    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1.5", Decimal("1.5")), ("1Ki", Decimal(1024)),
-     ("1Mi", Decimal(2**20)), ("8Gi", Decimal(8 * 2**30)), ("1Ti", Decimal(2**40)), ("0.001", Decimal("0.001")),
-     ("1m", Decimal("0.001")), ("9223372036854775807", Decimal(2**63 - 1))],
-)  # fmt: skip
-def test_quantities_and_their_amounts(value: str, amount: Decimal) -> None:
-    assert _quantity(value) == value and quantity(value) == amount
-
-
-@pytest.mark.parametrize(
-    "value", ["0.0001", "1.5m", "9223372036854775808", "8Gb", "8 Gi", "-1", "1e3", "8GiB", "8388608Ti", ".5"]
-)
-def test_quantities_the_api_server_refuses(value: str) -> None:
-    _refused(_quantity, value, "at most 2^63-1 and with no more precision than a thousandth (1m)")
 
 
 def test_a_problem_is_an_immutable_value() -> None:

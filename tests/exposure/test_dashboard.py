@@ -9,7 +9,7 @@ import pytest
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
 from rayfort.exposure.iap_ingress import backend_config, frontend_config, managed_certificate
 from rayfort.k8s.pod_security import check_object
-from rayfort.tenant.ray_pods import head_selector
+from rayfort.tenant.runtime.pods import head_selector
 from rayfort_tools.judges.k8s_schema import validate_manifest, validate_stack
 from tests.conftest import resources
 from tests.exposure.conftest import ALL, manifests, of_kind

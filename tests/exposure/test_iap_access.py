@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from rayfort.config.exposure import dashboard_host
+from rayfort.config.derived import dashboard_host
 from rayfort.exposure.iap_access import ACCESSOR_ROLE, host_condition
 from tests.conftest import resources
 from tests.exposure.conftest import exposure_environment

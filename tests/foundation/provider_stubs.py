@@ -57,12 +57,16 @@ class ProviderNamespace:
     def __init__(self, provider: str) -> None: ...
     def __getattr__(self, class_name: str) -> Any: ...
 
+class KubernetesManifest(TerraformResource):
+    @property
+    def manifest(self) -> Any: ...
+
 class KubernetesNamespace:
     package: str
     @staticmethod
     def Manifest(
         scope: Construct, id_: str, /, *, manifest: Any, field_manager: dict[str, Any] | None = None, **meta: Any
-    ) -> TerraformResource: ...
+    ) -> KubernetesManifest: ...
     @staticmethod
     def DataKubernetesResource(
         scope: Construct, id_: str, /, *, api_version: str, kind: str, metadata: dict[str, Any]

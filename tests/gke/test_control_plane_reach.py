@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from rayfort.config.deployer import (
+from rayfort.config import cross_field_problems
+from rayfort.config.derived import (
     control_plane_access,
     export_routes_to_control_plane,
     private_endpoint_global_access,
 )
-from rayfort.config.environment import cross_field_problems
 from tests.conftest import environment, resources
 from tests.gke.variants import DEV, build, dev_with
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rayfort.config import Environment
-from rayfort.config.cluster import admitted_image_patterns, problems
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
+from rayfort.config.checks.cluster import problems
+from rayfort.config.derived import admitted_image_patterns
 from tests.conftest import environment
 from tests.gke.variants import CONFIDENTIAL_GPU_POOL, DEV, build, dev_with
 
@@ -160,7 +160,7 @@ def test_without_a_mirror_the_images_rayfort_runs_must_be_named() -> None:
 
 
 def test_cert_manager_images_are_needed_only_when_a_tenant_needs_them() -> None:
-    from rayfort.config.cluster import upstream_images
+    from rayfort.config.derived import upstream_images
 
     data = dev_with()
     data["tenants"] = []
@@ -169,7 +169,7 @@ def test_cert_manager_images_are_needed_only_when_a_tenant_needs_them() -> None:
 
 
 def test_gke_addon_needs_no_operator_image_and_extra_patterns_follow() -> None:
-    from rayfort.config.cluster import upstream_images
+    from rayfort.config.derived import upstream_images
 
     extra = "europe-docker.pkg.dev/corp-images/ray/**"
     data = dev_with(binary_authorization_registries=[*DEV_REGISTRIES, extra])

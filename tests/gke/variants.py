@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-import yaml
+from rayfort.config import Environment, cross_field_problems
+from tests.environments import shipped, shipped_with
 
-from rayfort.config import Environment
-from rayfort.config.environment import cross_field_problems
-from tests.conftest import ENVIRONMENTS
-
-DEV = yaml.safe_load((ENVIRONMENTS / "dev.yaml").read_text())
+DEV = shipped("dev")
 
 # A pool GKE can run confidentially with a GPU: one H100 on a3-highgpu-1g, Intel TDX, Spot.
 CONFIDENTIAL_GPU_POOL = {
@@ -26,10 +22,8 @@ CONFIDENTIAL_GPU_POOL = {
 
 
 def dev_with(**cluster: Any) -> dict[str, Any]:
-    """The dev environment's data with cluster settings replaced."""
-    data = copy.deepcopy(DEV)
-    data["cluster"].update(cluster)
-    return data
+    """The dev environment's data with these cluster settings."""
+    return shipped_with("dev", cluster=cluster)
 
 
 def build(data: dict[str, Any]) -> Environment:

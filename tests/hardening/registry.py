@@ -6,7 +6,7 @@ kept by something other than a snapshot, because ``--snapshot-update`` accepts
 any change:
 
 - a catalogue setting (``rayfort.controls``) ranks it, so the review reports a
-  weaker value, and ``tests/policy/test_catalogue_meaning.py`` proves the ranking;
+  weaker value, and ``tests/controls/test_catalogue_meaning.py`` proves the ranking;
 - a ``Hardening`` entry here with ``control``: weakening it in a synthesized
   resource makes that control's rule refuse it or the review report it (checked);
 - a ``Hardening`` entry with ``expect``: an intent assertion on every shipped
@@ -212,7 +212,7 @@ HARDENING: tuple[Hardening, ...] = (
               "P-256 issuing CAs under a P-384 root", expect=_all(lambda v: v in (256, 384))),
     Hardening("kubernetes_manifest:Certificate", "manifest.spec.privateKey.rotationPolicy",
               "a renewed issuing CA gets a new key; the root keeps its key (re-keyed through the trust bundle)",
-              tested_by="tests/tenant/test_ray_tls.py::test_cert_manager_keeps_a_root_and_a_rotating_issuing_ca"),
+              tested_by="tests/tenant/runtime/test_ray_tls.py::test_cert_manager_keeps_a_root_and_a_rotating_issuing_ca"),
     # --- pods ----------------------------------------------------------------------------------
     Hardening(_POD, f"{_SC}.allowPrivilegeEscalation", "no setuid escalation", control="RF012", weaker=True),
     Hardening(_POD, f"{_SC}.capabilities.drop[]", "every capability dropped", control="RF012", weaker="NET_RAW"),
@@ -226,7 +226,7 @@ HARDENING: tuple[Hardening, ...] = (
     Hardening(_POD, "*.image", "images pinned by version or digest", control="RF026", weaker="rayproject/ray:latest"),
     Hardening(_POD, "*spec.automountServiceAccountToken",
               "only the Ray head (its autoscaler talks to the API server) mounts a service account token",
-              tested_by="tests/tenant/test_ray_cluster.py::test_identity_and_token_mounts"),
+              tested_by="tests/tenant/runtime/test_ray_cluster.py::test_identity_and_token_mounts"),
     Hardening("kubernetes_manifest:ServiceAccount", "manifest.automountServiceAccountToken",
               "service accounts do not hand out tokens", expect=False),
     Hardening(_POD, "*.serviceAccountName", "pods run as their own service account, never default",

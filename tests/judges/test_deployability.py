@@ -25,6 +25,7 @@ from rayfort_tools.judges.deployability import Deployment, HelmUnavailable, Outc
 from rayfort_tools.judges.deployability.terraform import interpolations, parse_refs
 from rayfort_tools.judges.reference import ReferenceMissing
 from tests.app import synthesize
+from tests.environments import changed
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACED_VARIANT = ROOT / "environments" / "variants" / "dev-namespaced.yaml"
@@ -694,17 +695,10 @@ VARIANT_DIFFERENCES = {
 }
 
 
-def _merged(base: dict, update: dict) -> dict:
-    merged = dict(base)
-    for key, value in update.items():
-        merged[key] = _merged(base[key], value) if isinstance(value, dict) and key in base else value
-    return merged
-
-
 def test_the_judged_variants_are_dev_with_only_their_difference() -> None:
     """The variants must follow dev.yaml: a drifted copy would judge a configuration nobody ships."""
     dev = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
     assert sorted(Path(v).name for v in runner.VARIANTS) == sorted(VARIANT_DIFFERENCES)
     for variant in runner.VARIANTS:
         written = yaml.safe_load((ROOT / variant).read_text())
-        assert written == _merged(dev, VARIANT_DIFFERENCES[Path(variant).name]), variant
+        assert written == changed(dev, VARIANT_DIFFERENCES[Path(variant).name]), variant

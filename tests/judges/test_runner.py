@@ -181,8 +181,8 @@ def test_checkov_accepts_only_what_a_waiver_of_the_control_it_judges_accepts(tmp
 
 def test_schema_judge_checks_the_certificate_request_a_pod_sends(tmp_path: Path) -> None:
     """The Ray pods' init containers send a CertificateRequest built from their environment: it is judged too."""
-    from rayfort.tenant.ray_tls import REQUEST_ENV, leaf_request
-    from tests.tenant.test_ray_objects import inputs
+    from rayfort.tenant.runtime.tls import REQUEST_ENV, leaf_request
+    from tests.tenant.runtime.test_ray_objects import inputs
 
     def pod_sending(request: dict) -> dict:
         pod = json.loads(json.dumps(ROOT_POD))

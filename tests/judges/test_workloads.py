@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from rayfort.config.tenant import quantity
+from rayfort.config.quantity import quantity
 from rayfort.k8s.pod_security import check_pod_spec
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort_tools.judges.k8s_schema import validate_manifest

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from rayfort.config import Environment
-from rayfort.config.kuberay import cert_manager_needed
+from rayfort.config.derived import cert_manager_needed
 from rayfort.k8s.namespace import restricted_namespace
 from rayfort.k8s.pod_security import check_object, check_pod_spec
 from rayfort.kuberay.cert_manager import (

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from rayfort.config import ConfigError, load_environment
-from rayfort.config.kuberay import FEATURE_GATES, effective_feature_gates
+from rayfort.config.derived import effective_feature_gates
+from rayfort.config.kuberay import FEATURE_GATES
 from rayfort_tools.judges.helm_values import chart_schema
 from tests.conftest import ENVIRONMENTS
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rayfort.lifecycle import deploy_dir
-from rayfort.lifecycle.review_record import RECORD_FILE
+from rayfort.review_record import RECORD_FILE
 from tests.lifecycle.test_review_record import reviewed
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 
 from rayfort import synth
 from rayfort.lifecycle import deploy_dir
-from rayfort.lifecycle.review_record import RECORD_FILE, review_problem
+from rayfort.review_record import RECORD_FILE, review_problem
 from rayfort_tools.review.gate import Verdict
 from rayfort_tools.review.record import deploy_record, write_record
 from rayfort_tools.review.synth_output import SynthOutput

@@ -39,9 +39,9 @@ class Target:
 
 _POLICY = (
     "tests/policy/test_rules.py",
-    "tests/policy/test_compare.py",
-    "tests/policy/test_comparators.py",
-    "tests/policy/test_weakenings.py",
+    "tests/controls/test_compare.py",
+    "tests/controls/test_comparators.py",
+    "tests/controls/test_weakenings.py",
 )
 _REVIEW = (
     "tests/review/test_review_diff.py",
@@ -49,10 +49,10 @@ _REVIEW = (
     "--deselect=tests/review/test_review.py::test_cli_help_and_bad_usage",
     "tests/review/test_verdict.py",
     "tests/review/test_diff_edges.py",
-    "tests/policy/test_catalogue_meaning.py",
+    "tests/controls/test_catalogue_meaning.py",
 )
 _ENVIRONMENT = (
-    "tests/policy/test_environment_checks.py",
+    "tests/controls/test_environment_checks.py",
     "tests/review/test_gate.py::test_weakening_one_or_two_fields_is_never_silent",
     "tests/review/test_gate.py::test_harmless_changes_are_not_refused",
     "tests/review/test_gate.py::test_each_example_is_refused_at_synth_naming_the_control_and_the_waiver",
@@ -65,7 +65,7 @@ TARGETS: tuple[Target, ...] = (
         "catalogue",
         "constructs/rayfort/controls/catalogue.py",
         "rayfort.controls.catalogue",
-        (*_POLICY, "tests/policy/test_catalogue.py", *_REVIEW),
+        (*_POLICY, "tests/controls/test_catalogue.py", *_REVIEW),
     ),
     Target("environment", "constructs/rayfort/controls/environment.py", "rayfort.controls.environment", _ENVIRONMENT),
     Target("engine", "constructs/rayfort/policy/engine.py", "rayfort.policy.engine", ("tests/policy/test_judging.py",)),
@@ -76,7 +76,7 @@ TARGETS: tuple[Target, ...] = (
         (
             *_POLICY,
             "tests/policy/test_rule_records.py",
-            "tests/policy/test_catalogue.py",
+            "tests/controls/test_catalogue.py",
             "tests/policy/test_judging.py",
         ),
     ),
@@ -95,6 +95,18 @@ TARGETS: tuple[Target, ...] = (
         (
             "tests/config/test_types.py",
             "tests/config/test_models.py",
+            "tests/config/test_schema.py",
+            "tests/config/test_bad_input.py",
+            "--deselect=tests/config/test_bad_input.py::test_cli_exits_2_with_one_message_and_writes_nothing",
+            "--deselect=tests/config/test_bad_input.py::test_cli_leaves_previous_output_untouched_on_failure",
+        ),
+    ),
+    Target(
+        "quantity",
+        "constructs/rayfort/config/quantity.py",
+        "rayfort.config.quantity",
+        (
+            "tests/config/test_quantity.py",
             "tests/config/test_schema.py",
             "tests/config/test_bad_input.py",
             "--deselect=tests/config/test_bad_input.py::test_cli_exits_2_with_one_message_and_writes_nothing",

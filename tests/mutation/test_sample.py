@@ -48,9 +48,9 @@ SAMPLE: tuple[Sample, ...] = (
     Sample("rayfort.controls.compare", "self.order.index(value) if value in self.order else -1",
            "self.order.index(value) if value in self.order else len(self.order)",
            "an unknown or missing level ranks above every known one",
-           "tests.policy.test_compare:test_levels", (("COMPATIBLE", "MODERN", "RESTRICTED"), "RESTRICTED", "MODERN")),
+           "tests.controls.test_compare:test_levels", (("COMPATIBLE", "MODERN", "RESTRICTED"), "RESTRICTED", "MODERN")),
     Sample("rayfort.controls.compare", 'return float("-inf") if self.stronger == "higher" else float("inf")',
-           "return 0.0", "a missing rotation period ranks as the shortest", "tests.policy.test_compare:test_numbers"),
+           "return 0.0", "a missing rotation period ranks as the shortest", "tests.controls.test_compare:test_numbers"),
     # checks
     Sample("rayfort.controls.checks", 'if shielded.get("enable_secure_boot") is not True:',
            'if shielded.get("enable_secure_boot") is False:', "RF001 passes a pool whose secure boot is missing",
@@ -78,10 +78,10 @@ SAMPLE: tuple[Sample, ...] = (
     # environment
     Sample("rayfort.controls.environment", "if pool.confidential_instance_type is None:",
            'if pool.confidential_instance_type == "NONE":', "RF003 passes a pool with confidential nodes off",
-           "tests.policy.test_environment_checks:test_confidential_pools"),
+           "tests.controls.test_environment_checks:test_confidential_pools"),
     Sample("rayfort.controls.environment", "if logs.sampling < FLOW_SAMPLING_FLOOR:", "if logs.sampling <= 0:",
            "RF029 lets the environment lower flow-log sampling",
-           "tests.policy.test_environment_checks:test_flow_logs_at_the_floor_pass_and_below_it_fail"),
+           "tests.controls.test_environment_checks:test_flow_logs_at_the_floor_pass_and_below_it_fail"),
     # rule records
     Sample("rayfort.policy.rules", "if resource_type is None and len(self.checks) == 1:",
            "if len(self.checks) == 1:", "a rule's check runs on a resource type it was not written for",
@@ -121,6 +121,9 @@ SAMPLE: tuple[Sample, ...] = (
            "an email with trailing junk passes", "tests.mutation.test_sample:email"),
     Sample("rayfort.config._types", "if len(value) > 63 or not _DNS_LABEL", "if len(value) > 64 or not _DNS_LABEL",
            "a 64-character name passes as a DNS label", "tests.config.test_types:test_dns_labels", ("a" * 64, False)),
+    Sample("rayfort.config.quantity", "    match = _QUANTITY.fullmatch(value)\n    amount",
+           "    match = _QUANTITY.match(value)\n    amount", "a quantity with a trailing newline passes",
+           "tests.config.test_quantity:test_trailing_junk_is_refused_and_has_no_amount", ("\n",)),
     # tenant isolation
     Sample("rayfort_tools.judges.tenant_isolation", "placements[fresh] |= own | foreign",
            "placements[fresh] |= set()",
@@ -146,7 +149,7 @@ SAMPLE: tuple[Sample, ...] = (
 
 
 def catalogue_meaning(index: int) -> None:
-    meaning = importlib.import_module("tests.policy.test_catalogue_meaning")
+    meaning = importlib.import_module("tests.controls.test_catalogue_meaning")
     meaning.test_the_weaker_value_is_reported_under_its_control(meaning.WEAKENINGS[index])
 
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from rayfort._cdk import App
-from rayfort.config import Environment
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
 from tests.conftest import stacks_in
 
 BASE: dict[str, Any] = {

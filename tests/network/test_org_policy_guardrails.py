@@ -6,7 +6,8 @@ import copy
 
 import pytest
 
-from rayfort.config.org_policy import configuration_problems, location_allowed
+from rayfort.config.org_policy import location_allowed
+from rayfort.controls.org_policies import configuration_problems
 from tests.conftest import resources
 from tests.network.conftest import build, messages, variant
 

@@ -18,20 +18,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rayfort.config import Environment
-from rayfort.config.environment import cross_field_problems
+from rayfort.config import Environment, cross_field_problems
 from rayfort.policy import RayfortRules
 from rayfort.synth import SynthRefused
 from rayfort_tools.review.report import build_review
 from rayfort_tools.review.synth_output import SynthOutput
 from tests.app import synthesize
-from tests.conftest import ENVIRONMENTS, ROOT
+from tests.conftest import ROOT
+from tests.environments import shipped
 
 REASON = "accepted for this test by the platform security team"
-
-
-def _data(name: str) -> dict[str, Any]:
-    return yaml.safe_load((ENVIRONMENTS / f"{name}.yaml").read_text())
 
 
 def _refusal(data: dict[str, Any]) -> str | None:
@@ -161,7 +157,7 @@ EXAMPLES: dict[str, tuple[str, str, str, Any]] = {
 
 def _variant(name: str) -> dict[str, Any]:
     environment, _, _, change = EXAMPLES[name]
-    data = _data(environment)
+    data = shipped(environment)
     change(data)
     return data
 
@@ -209,7 +205,7 @@ def test_waivers_that_mean_nothing_are_refused_at_load(waiver: dict, expected: s
 
 
 def _waived(environment: str) -> dict[str, Any]:
-    data = _data(environment)
+    data = shipped(environment)
     waivers = []
     for name, (env_name, control, path, change) in EXAMPLES.items():
         if env_name == environment:
@@ -327,7 +323,7 @@ def _confidential_off(data: dict) -> None:
 def test_weakening_one_or_two_fields_is_never_silent(environment: str, data: st.DataObject) -> None:
     count = data.draw(st.integers(1, 2))
     changes = [data.draw(_weakenings(environment)) for _ in range(count)]
-    env_data = _data(environment)
+    env_data = shipped(environment)
     for name, change in changes:
         change(env_data)
         if name == "confidential off":
@@ -349,13 +345,13 @@ HARMLESS = st.one_of(
 @settings(max_examples=40, deadline=None)
 @given(environment=st.sampled_from(["prod", "airgapped"]), change=HARMLESS)
 def test_harmless_changes_are_not_refused(environment: str, change) -> None:
-    env_data = _data(environment)
+    env_data = shipped(environment)
     change(env_data)
     assert _refusal(env_data) is None
 
 
 def test_harmless_changes_pass_the_review_with_exit_0(shipped_outdirs, tmp_path: Path) -> None:
-    data = _data("prod")
+    data = shipped("prod")
     data["labels"]["team"] = "risk-platform"
     data["tenants"][0]["cost_center"] = "cc-9999"
     data["cluster"]["master_authorized_networks"][0]["display_name"] = "tfc-agents-renamed"

@@ -3,7 +3,7 @@
 The CAs and the leaves are made here: a root, the issuing CA it certifies, the issuing CA's yearly
 successor (a new key under the same root) and, for a re-key of the root itself, a second root with its
 own issuing CA. Each pod's files come from the Ray pod's real init container program
-(``rayfort.tenant.ray_tls``) against a stand-in cert-manager that signs the way its CA issuer does
+(``rayfort.tenant.runtime.tls``) against a stand-in cert-manager that signs the way its CA issuer does
 (tests/tenant/cert_manager_standin.py). smoke/ca_roll.py then runs a Ray head and worker nodes with
 those files and moves objects both ways between them.
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.tenant.ray_tls import ray_tls
+from rayfort.tenant.runtime.tls import ray_tls
 from tests.tenant.cert_manager_standin import cert_manager_standin, make_ca, run_init
-from tests.tenant.test_ray_objects import inputs
+from tests.tenant.runtime.test_ray_objects import inputs
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_PYTHON = REPO / ".venv-smoke" / "bin" / "python"

@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from rayfort.tenant.ray_pods import TLS_DIR
-from rayfort.tenant.ray_tls import API_DIR, TRUST_DIR
+from rayfort.tenant.runtime.pods import TLS_DIR
+from rayfort.tenant.runtime.tls import API_DIR, TRUST_DIR
 
 _LEAF_EXTENSIONS = (
     "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"

@@ -17,13 +17,13 @@ from rayfort.config import Environment, load_environment
 from rayfort.config.placement import NODE_POOL_LABEL, TENANT_NODE_KEY, admitted_pools, pool_taints, tenant_placement
 from rayfort.kuberay.admission.policies import admission_objects, ray_admission
 from rayfort.synthesized import read_stacks
-from rayfort.tenant.ray_runtime import ray_runtime_objects
+from rayfort.tenant.runtime import ray_runtime_objects
 from rayfort_tools.judges import runner
 from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
 from tests.app import synthesize
 from tests.conftest import ENVIRONMENTS, SHIPPED, environment
 from tests.kuberay.admission_harness import evaluate
-from tests.tenant.test_ray_objects import inputs
+from tests.tenant.runtime.test_ray_objects import inputs
 
 VARIANT = ENVIRONMENTS / "variants" / "dev-placement.yaml"
 
@@ -176,7 +176,7 @@ def test_operatorless_deployments_are_placed_like_a_raycluster() -> None:
 
 def test_without_an_environment_only_gpu_pods_tolerate_the_gpu_taint() -> None:
     """Constructs composed without an environment's pools choose no pool (as in Autopilot)."""
-    from rayfort.tenant.ray_cluster import ray_cluster
+    from rayfort.tenant.runtime.kuberay import ray_cluster
 
     cluster = ray_cluster(inputs())
     cpu, gpu = cluster["spec"]["workerGroupSpecs"]

@@ -30,8 +30,9 @@ import pytest
 from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS, TenantSettings
 from rayfort.tenant.namespace import TENANT_LABEL, tenant_namespace
 from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_network_policies
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
-from rayfort.tenant.ray_runtime import RayRuntimeInputs, ray_runtime_objects
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs
+from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS
 from rayfort_tools.judges import tenant_isolation as judge
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from rayfort_tools.judges.tenant_isolation import (

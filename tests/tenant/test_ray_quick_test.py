@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from rayfort.tenant.quick_test import quick_test_command
-from tests.tenant.test_ray_objects import inputs
+from tests.tenant.runtime.test_ray_objects import inputs
 
 ADDRESS = "10.10.0.40"
 

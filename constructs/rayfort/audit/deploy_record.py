@@ -22,7 +22,7 @@ from rayfort._cdk import (
     TerraformVariable,
     TerraformVariableValidationConfig,
 )
-from rayfort.lifecycle.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE
+from rayfort.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE
 
 
 class DeployRecord(Construct):

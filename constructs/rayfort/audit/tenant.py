@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rayfort._cdk import Construct
 from rayfort.audit.alerts import AlertPolicies, AlertPoliciesProps, TenantQuotaUse, tenant_alerts
 from rayfort.audit.dashboard import MonitoringDashboard, MonitoringDashboardProps, TenantDashboardSpec, tenant_dashboard
-from rayfort.config.tenant import quantity
+from rayfort.config.quantity import quantity
 
 if TYPE_CHECKING:
     from rayfort.config.tenant import TenantSettings

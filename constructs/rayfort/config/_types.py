@@ -11,7 +11,6 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
@@ -58,11 +57,6 @@ _RFC3339 = re.compile(
 # secret data sources take the id (the provider's project) or projects/<project>/secrets/<id>.
 _SECRET_ID = r"[A-Za-z0-9_-]{1,255}"
 _SECRET_REFERENCE = re.compile(rf"^(projects/([a-z][-a-z0-9]{{4,28}}[a-z0-9]|[0-9]{{1,20}})/secrets/)?{_SECRET_ID}$")
-# A Kubernetes quantity: "no quantity may represent a number greater than 2^63-1 in magnitude, nor may
-# it have more than 3 decimal places" (k8s.io/apimachinery/pkg/api/resource/quantity.go).
-_QUANTITY = re.compile(r"^([0-9]{1,19}(\.[0-9]{1,19})?)(m|Ki|Mi|Gi|Ti)?$")
-_QUANTITY_FACTORS = {"": Decimal(1), "m": Decimal("0.001"), "Ki": Decimal(2**10), "Mi": Decimal(2**20)}
-_QUANTITY_FACTORS |= {"Gi": Decimal(2**30), "Ti": Decimal(2**40)}
 INT32_MAX = 2**31 - 1
 """Kubernetes counts (replicas, ports) and most Google API integers are int32."""
 FIELD_RULE = "field_rule"
@@ -200,42 +194,24 @@ def _secret_reference(value: str) -> str:
     return value
 
 
-def _quantity(value: str) -> str:
-    match = _QUANTITY.fullmatch(value)
-    amount = Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""] if match else None
-    if amount is None or amount > 2**63 - 1 or (amount * 1000) % 1:
-        raise ValueError(
-            "must be a Kubernetes quantity: a number with an optional suffix m, Ki, Mi, Gi or Ti, such as 500m, "
-            "2 or 8Gi, at most 2^63-1 and with no more precision than a thousandth (1m)"
-        )
-    return value
-
-
-def quantity(value: str) -> Decimal:
-    """A Quantity as a number: cores for CPU, bytes for memory."""
-    match = _QUANTITY.fullmatch(value)
-    return Decimal(match.group(1)) * _QUANTITY_FACTORS[match.group(3) or ""]
-
-
-def _text(validator: Any, pattern: str, **schema: Any) -> tuple[AfterValidator, WithJsonSchema]:
+def validated_text(validator: Any, pattern: str, **schema: Any) -> tuple[AfterValidator, WithJsonSchema]:
     """A validator with readable messages, and the JSON Schema that says as much of it as a pattern can."""
     return AfterValidator(validator), WithJsonSchema({"type": "string", "pattern": pattern, **schema})
 
 
-DnsLabel = Annotated[str, *_text(_dns_label, _DNS_LABEL.pattern, maxLength=63)]
-Cidr = Annotated[str, *_text(_cidr, _CIDR_SHAPE)]
-ProjectId = Annotated[str, *_text(_project_id, _PROJECT_ID.pattern)]
-Region = Annotated[str, *_text(_region, _REGION.pattern)]
-Zone = Annotated[str, *_text(_zone, _ZONE.pattern)]
-Email = Annotated[str, *_text(_email, _EMAIL.pattern, format="email")]
-LabelValue = Annotated[str, *_text(_label_value, _LABEL_VALUE.pattern)]
-NodeLabelKey = Annotated[str, *_text(_node_label_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
-TaintKey = Annotated[str, *_text(_taint_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
-KubernetesLabelValue = Annotated[str, *_text(_k8s_label_value, _K8S_LABEL_VALUE_SHAPE, maxLength=63)]
-Rfc3339Time = Annotated[str, *_text(_rfc3339, _RFC3339.pattern, format="date-time")]
-SecretReference = Annotated[str, *_text(_secret_reference, _SECRET_REFERENCE.pattern)]
+DnsLabel = Annotated[str, *validated_text(_dns_label, _DNS_LABEL.pattern, maxLength=63)]
+Cidr = Annotated[str, *validated_text(_cidr, _CIDR_SHAPE)]
+ProjectId = Annotated[str, *validated_text(_project_id, _PROJECT_ID.pattern)]
+Region = Annotated[str, *validated_text(_region, _REGION.pattern)]
+Zone = Annotated[str, *validated_text(_zone, _ZONE.pattern)]
+Email = Annotated[str, *validated_text(_email, _EMAIL.pattern, format="email")]
+LabelValue = Annotated[str, *validated_text(_label_value, _LABEL_VALUE.pattern)]
+NodeLabelKey = Annotated[str, *validated_text(_node_label_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
+TaintKey = Annotated[str, *validated_text(_taint_key, _QUALIFIED_NAME_SHAPE, maxLength=317)]
+KubernetesLabelValue = Annotated[str, *validated_text(_k8s_label_value, _K8S_LABEL_VALUE_SHAPE, maxLength=63)]
+Rfc3339Time = Annotated[str, *validated_text(_rfc3339, _RFC3339.pattern, format="date-time")]
+SecretReference = Annotated[str, *validated_text(_secret_reference, _SECRET_REFERENCE.pattern)]
 OrganizationId = Annotated[str, Field(pattern=r"^[0-9]{6,20}$")]
-Quantity = Annotated[str, *_text(_quantity, _QUANTITY.pattern)]
 
 
 def zone_region(zone: str) -> str:

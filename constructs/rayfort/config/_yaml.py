@@ -307,6 +307,7 @@ class _Expander:
         if self.budget < 0:
             if self.alias is not None or isinstance(item, Alias):
                 alias = self.alias or item
+                assert isinstance(alias, Alias)
                 raise YamlProblem(
                     f"the alias *{alias.name} expands to more than {MAX_VALUES:,} values (aliases nested in "
                     "aliases multiply); an environment has a few thousand at most: share smaller blocks",

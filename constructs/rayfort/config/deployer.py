@@ -15,12 +15,9 @@ on-premises: export the peering's custom routes; global access); GKE, "About DNS
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from rayfort.config._types import Cidr, Email, Model, Problem, Region
-
-if TYPE_CHECKING:
-    from rayfort.config.environment import Environment
+from rayfort.config._types import Cidr, Email, Model, Region
 
 RunnerLocation = Literal["vpc", "on_premises", "outside"]
 ControlPlaneAccess = Literal["internal_ip", "dns_endpoint", "connect_gateway"]
@@ -28,7 +25,7 @@ ControlPlaneAccess = Literal["internal_ip", "dns_endpoint", "connect_gateway"]
 # IngressSource.resource: "projects/{project_number}" or
 # "//compute.googleapis.com/projects/{id}/global/networks/{name}").
 PROJECT_SOURCE = re.compile(r"^projects/[0-9]+$")
-_RESOURCE_PREFIXES = ("projects/", "//")
+RESOURCE_PREFIXES = ("projects/", "//")
 NETWORK_SOURCE = re.compile(
     r"^//compute\.googleapis\.com/projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/networks/[-a-z0-9]+$"
 )
@@ -57,105 +54,9 @@ class Deployer(Model):
     @property
     def access_level_sources(self) -> tuple[str, ...]:
         """The perimeter sources that name access levels."""
-        return tuple(s for s in self.perimeter_sources if not s.startswith(_RESOURCE_PREFIXES))
+        return tuple(s for s in self.perimeter_sources if not s.startswith(RESOURCE_PREFIXES))
 
     @property
     def network_sources(self) -> tuple[str, ...]:
         """The perimeter sources that name projects or networks."""
-        return tuple(s for s in self.perimeter_sources if s.startswith(_RESOURCE_PREFIXES))
-
-
-def control_plane_access(env: Environment) -> ControlPlaneAccess:
-    """The endpoint Terraform and operators use: the one set explicitly, else the one where Terraform runs reaches."""
-    if env.cluster.control_plane_access is not None:
-        return env.cluster.control_plane_access
-    return "dns_endpoint" if env.deployer.runs_in == "outside" else "internal_ip"
-
-
-def private_endpoint_global_access(env: Environment) -> bool:
-    """The internal IP endpoint answers callers from other regions only with global access; off unless needed."""
-    region = env.deployer.region
-    return control_plane_access(env) == "internal_ip" and region is not None and region != env.region
-
-
-def export_routes_to_control_plane(env: Environment) -> bool:
-    """On-premises runners reach the internal IP endpoint only if the control plane's VPC learns their routes."""
-    return control_plane_access(env) == "internal_ip" and env.deployer.runs_in == "on_premises"
-
-
-def problems(env: Environment) -> list[Problem]:
-    """Combinations from which Terraform cannot reach the control plane, or the perimeter cannot admit it."""
-    deployer = env.deployer
-    base = ("deployer",)
-    found: list[Problem] = []
-    access = control_plane_access(env)
-    if deployer.runs_in == "outside" and access == "internal_ip":
-        found.append(
-            Problem(
-                ("cluster", "control_plane_access"),
-                access,
-                "cannot be reached by Terraform running outside the VPC (deployer.runs_in: outside): the internal "
-                "IP endpoint answers only the VPC and networks connected to it; allowed: dns_endpoint or "
-                "connect_gateway (or leave it out to derive dns_endpoint), or run Terraform in the VPC or on premises",
-            )
-        )
-    if access == "internal_ip" and deployer.runs_in == "on_premises" and not deployer.source_ranges:
-        found.append(
-            Problem(
-                (*base, "source_ranges"),
-                [],
-                "is required for a runner on premises reaching the internal IP endpoint: the control plane admits "
-                "only authorized networks; allowed: the runner's on-premises ranges",
-            )
-        )
-    if deployer.runs_in == "outside":
-        found += [
-            Problem(
-                (*base, field),
-                getattr(deployer, field),
-                "applies only to a runner in the VPC or on premises, which reaches the internal IP endpoint; "
-                "remove it, or set runs_in",
-            )
-            for field in ("source_ranges", "region")
-            if field in deployer.model_fields_set and getattr(deployer, field)
-        ]
-    found += _perimeter_sources(env)
-    return found
-
-
-def _perimeter_sources(env: Environment) -> list[Problem]:
-    deployer, controls = env.deployer, env.network.service_controls
-    levels = {level.name for level in controls.access_levels}
-    found = []
-    for i, source in enumerate(deployer.perimeter_sources):
-        if source.startswith(_RESOURCE_PREFIXES):
-            if not (PROJECT_SOURCE.match(source) or NETWORK_SOURCE.match(source)):
-                found.append(
-                    Problem(
-                        ("deployer", "perimeter_sources", i),
-                        source,
-                        "allowed: projects/<project number> or "
-                        "//compute.googleapis.com/projects/<project id>/global/networks/<name>",
-                    )
-                )
-        elif source not in levels:
-            found.append(
-                Problem(
-                    ("deployer", "perimeter_sources", i),
-                    source,
-                    f"is not an access level of network.service_controls.access_levels; allowed: "
-                    f"{', '.join(sorted(levels)) or 'none declared'}, or a project or network",
-                )
-            )
-    outside_without_level = deployer.runs_in == "outside" and not deployer.access_level_sources
-    if controls.enabled and deployer.service_accounts and outside_without_level:
-        found.append(
-            Problem(
-                ("deployer", "perimeter_sources"),
-                deployer.perimeter_sources,
-                "must name an access level for a runner outside the VPC: its calls come from public addresses, "
-                "which only an access level (ip_subnetworks) matches; declare one in "
-                "network.service_controls.access_levels and name it here",
-            )
-        )
-    return found
+        return tuple(s for s in self.perimeter_sources if s.startswith(RESOURCE_PREFIXES))

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from rayfort.config._types import INT32_MAX, Cidr, Model, Problem, SecretReference
+from rayfort.config._types import INT32_MAX, Cidr, Model, SecretReference
 
 if TYPE_CHECKING:
-    from rayfort.config.environment import Environment
     from rayfort.config.tenant import TenantSettings
 
 # A ManagedCertificate domain, and so a dashboard host on Ingress, is at most 63 characters.
@@ -60,57 +59,3 @@ class ExposureSettings(Model):
     def tenant_dashboard_host(self, tenant: TenantSettings) -> str:
         """The host a tenant's IAP dashboard is published on: its own setting, or <tenant>.<zone domain>."""
         return tenant.exposure.iap.host or f"{tenant.name}.{self.dns_zone.dns_name}"
-
-
-def dashboard_host(env: Environment, tenant: TenantSettings) -> str:
-    """The host of a tenant's IAP dashboard in ``env``."""
-    return env.exposure.tenant_dashboard_host(tenant)
-
-
-def problems(env: Environment) -> list[Problem]:
-    """Rules of this domain that span several fields of the environment."""
-    found: list[Problem] = []
-    settings = env.exposure
-    domain = settings.dns_zone.dns_name
-    seen: dict[str, str] = {}
-    for i, tenant in enumerate(env.tenants):
-        exposed = tenant.exposure.iap.enabled or tenant.exposure.internal.static_ip
-        resource_name = f"{env.cluster.name}-{tenant.name}{LONGEST_TENANT_SUFFIX}"
-        if exposed and len(resource_name) > MAX_RESOURCE_NAME:
-            found.append(
-                Problem(
-                    ("tenants", i, "name"),
-                    tenant.name,
-                    f"makes the load balancer resource name {resource_name} longer than "
-                    f"{MAX_RESOURCE_NAME} characters; shorten the tenant or cluster name",
-                )
-            )
-        if not tenant.exposure.iap.enabled:
-            continue
-        path = ("tenants", i, "exposure", "iap", "host")
-        host = dashboard_host(env, tenant)
-        if not host.endswith(f".{domain}"):
-            found.append(Problem(path, host, f"is not in the dashboard zone; allowed: names ending in .{domain}"))
-        if host in seen:
-            found.append(
-                Problem(path, host, f"is already tenant {seen[host]}'s dashboard; each tenant needs its own host")
-            )
-        seen.setdefault(host, tenant.name)
-        if settings.api == "ingress" and len(host) > MAX_CERTIFICATE_DOMAIN:
-            found.append(
-                Problem(
-                    path,
-                    host,
-                    f"is longer than {MAX_CERTIFICATE_DOMAIN} characters, "
-                    "the most a ManagedCertificate domain may have; choose a shorter host",
-                )
-            )
-    if settings.cloud_armor.enabled and not settings.cloud_armor.allowed_ranges:
-        found.append(
-            Problem(
-                ("exposure", "cloud_armor", "allowed_ranges"),
-                [],
-                "must list at least one range when Cloud Armor is enabled: it denies every other source",
-            )
-        )
-    return found

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from rayfort.config import _yaml
-from rayfort.config._types import FIELD_RULE
+from rayfort.config._types import FIELD_RULE, Problem
 from rayfort.config._yaml import dotted
-from rayfort.config.environment import Environment, Problem, cross_field_problems
+from rayfort.config.checks import cross_field_problems
+from rayfort.config.environment import Environment
 
 ENV_VAR = "RAYFORT_ENV"
 DEFAULT_ENVIRONMENT = "dev"
@@ -128,14 +130,14 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _error_path(error: dict[str, Any], data: dict) -> Path_:
+def _error_path(error: ErrorDetails, data: dict) -> Path_:
     if error["type"] == FIELD_RULE:
         # A rule across fields of one model, reported at the field it names rather than at the model.
         return _data_path((*error["loc"], *error["ctx"]["field"]), data)
     return _data_path(error["loc"], data)
 
 
-def _format_pydantic_error(error: dict[str, Any], document: _yaml.Document) -> str:
+def _format_pydantic_error(error: ErrorDetails, document: _yaml.Document) -> str:
     data, lines = document.data, document.lines
     kind = error["type"]
     path = _error_path(error, data)
@@ -188,7 +190,12 @@ def _allowed_keys(path: Path_, data: dict) -> list[str]:
     model: Any = Environment
     current: Any = data
     for part in path:
-        current = current[part] if isinstance(current, (dict, list)) else None
+        if isinstance(current, dict):
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int):
+            current = current[part]
+        else:
+            current = None
         if isinstance(part, int):
             model = _item_type(model)
         else:
@@ -226,6 +233,6 @@ def _model_options(annotation: Any, value: Any) -> list[type[BaseModel]]:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         options = [o for arg in typing.get_args(annotation) for o in _model_options(arg, value)]
         tag = value.get("backend") if isinstance(value, dict) else None
-        tagged = [o for o in options if tag in typing.get_args(o.model_fields.get("backend").annotation or ())]
+        tagged = [o for o in options if tag in typing.get_args(o.model_fields["backend"].annotation or ())]
         return tagged or options
     return []

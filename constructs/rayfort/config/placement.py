@@ -28,8 +28,6 @@ NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 """The label GKE gives every node: the name of its pool."""
 TENANT_NODE_KEY = "rayfort.dev/tenant"
 """Taint and label key of a dedicated pool's nodes; the same key labels tenant namespaces and pods."""
-RESERVED_KEY_PREFIX = "rayfort.dev/"
-"""Node label and taint keys rayfort sets itself; a pool's own labels and taints may not use them."""
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
 
 

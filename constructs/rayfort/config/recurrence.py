@@ -56,7 +56,7 @@ def parse(rule: str) -> dict[str, list[str]]:
         for item in values:
             match = pattern.match(item)
             number = match.group(1) if match and bounds and match.group(1) else None
-            if not match or (number is not None and not bounds[0] <= int(number) <= bounds[1]):
+            if not match or (number is not None and bounds is not None and not bounds[0] <= int(number) <= bounds[1]):
                 raise ValueError(f"{name}={value} is not a valid {name} value in RFC 5545")
         parts[name] = values
     _rules_between_parts(parts)

@@ -125,7 +125,14 @@ def _number(value: Any) -> float | None:
 
         match = re.fullmatch(r"([0-9.]+)(m|Ki|Mi|Gi|Ti)?", value)
         if match:
-            scale = {None: 1, "m": Decimal("0.001"), "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+            scale: dict[str | None, Decimal | int] = {
+                None: 1,
+                "m": Decimal("0.001"),
+                "Ki": 2**10,
+                "Mi": 2**20,
+                "Gi": 2**30,
+                "Ti": 2**40,
+            }
             try:
                 return float(Decimal(match[1]) * scale[match[2]])
             except InvalidOperation:

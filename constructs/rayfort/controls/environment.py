@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rayfort.config.cluster import pool_path
 from rayfort.controls.checks import (
     FLOW_INTERVALS,
     FLOW_METADATA,
@@ -39,10 +40,6 @@ EGRESS_FQDN_PATH = "network/egress-fqdns/allow-fqdns"
 PERIMETER_PATH = "network/perimeter"
 PERIMETER_RESOURCE_PATH = "network/service-controls/perimeter"
 AUDIT_BUCKET_PATH = "audit/retention/bucket"
-
-
-def pool_path(name: str) -> str:
-    return f"gke/pool-{name}/pool"
 
 
 def ray_head_path(tenant: TenantSettings) -> str:
@@ -88,7 +85,7 @@ def internal_sources(env: Environment) -> Findings:
 
 def rayfort_image_patterns(env: Environment) -> tuple[str, ...]:
     """What Binary Authorization admits without a waiver: the mirror only (nothing without one)."""
-    from rayfort.config.cluster import admitted_image_patterns
+    from rayfort.config.derived import admitted_image_patterns
 
     cluster = env.cluster.model_copy(update={"binary_authorization_registries": []})
     return admitted_image_patterns(env.model_copy(update={"cluster": cluster}))
@@ -228,8 +225,8 @@ def workers_delete_objects(env: Environment) -> Findings:
 
 def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decimal] | None:
     """CPU cores, memory bytes and GPUs the pools admitting the tenant can give it at max_nodes; None when unknown."""
+    from rayfort.config.allocatable import node_allocatable
     from rayfort.config.placement import admitted_pools
-    from rayfort.config.tenant import node_allocatable
 
     if env.cluster.mode == "autopilot":
         return None
@@ -247,7 +244,7 @@ def tenant_capacity(env: Environment, tenant: TenantSettings) -> dict[str, Decim
 
 def quota_within_capacity(env: Environment) -> Findings:
     """A quota the tenant's pools can never fill limits nothing: the tenant may then take every node it reaches."""
-    from rayfort.config.tenant import quantity
+    from rayfort.config.quantity import quantity
 
     for i, tenant in enumerate(env.tenants):
         capacity = tenant_capacity(env, tenant)

@@ -8,6 +8,7 @@ custom OAuth client read from Secret Manager.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rayfort._cdk import Construct, Fn
 from rayfort._providers import google
@@ -33,6 +34,7 @@ class DashboardEdge(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: DashboardEdgeProps) -> None:
         super().__init__(scope, construct_id)
         settings = props.settings
+        self.zone: Any  # google.DataGoogleDnsManagedZone or google.DnsManagedZone: a name and a DNS name
         if settings.dns_zone.existing is not None:
             self.zone = google.DataGoogleDnsManagedZone(self, "zone", name=settings.dns_zone.existing)
         else:

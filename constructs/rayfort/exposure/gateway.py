@@ -257,6 +257,7 @@ class DashboardGateway(Construct):
         if edge.oauth_client is not None:
             oauth_secret_name = f"{t.tenant}-iap-oauth-client"
             # GCPBackendPolicy reads the client secret from the key "key"; the id is in the policy itself.
+            assert edge.oauth_client_secret is not None  # with the client
             KubernetesObject(
                 self,
                 f"{t.tenant}-oauth-secret",

@@ -177,6 +177,7 @@ class IapDashboard(Construct):
         oauth_secret_name = None
         if edge.oauth_client is not None:
             oauth_secret_name = f"{props.tenant}-iap-oauth-client"
+            assert edge.oauth_client_id is not None and edge.oauth_client_secret is not None  # with the client
             KubernetesObject(
                 self,
                 "oauth-secret",

@@ -226,7 +226,7 @@ class CertManager(Construct):
             )
             for policy in cert_manager_network_policies(props.control_plane_cidr)
         ]
-        credentials: dict[str, str] = {}
+        credentials: dict[str, Any] = {}
         if props.access_token is not None:
             credentials = {"repository_username": REGISTRY_USERNAME, "repository_password": props.access_token}
         self.release = helm.Release(

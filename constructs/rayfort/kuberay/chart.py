@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rayfort.versions import KUBERAY_VERSION
 
@@ -24,16 +25,16 @@ class ChartSource:
     access_token: str | None = None
     """Token for an Artifact Registry OCI source; None for the public repository."""
 
-    def helm_arguments(self) -> dict[str, object]:
+    def helm_arguments(self) -> dict[str, Any]:
         """Arguments shared by the release and the template data source."""
-        arguments: dict[str, object] = {"chart": CHART_NAME, "repository": self.repository, "version": self.version}
+        arguments: dict[str, Any] = {"chart": CHART_NAME, "repository": self.repository, "version": self.version}
         if self.access_token is not None:
             arguments["repository_username"] = REGISTRY_USERNAME
             arguments["repository_password"] = self.access_token
         return arguments
 
 
-def release_safeguards(timeout_seconds: int) -> dict[str, object]:
+def release_safeguards(timeout_seconds: int) -> dict[str, Any]:
     """Settings every rayfort Helm release carries: all-or-nothing, waited for, CRDs never left to Helm."""
     return {
         "create_namespace": False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rayfort._cdk import Construct
+from rayfort._cdk import Construct, TerraformResource
 from rayfort._providers import helm
 from rayfort.kuberay.chart import ChartSource, release_safeguards
 from rayfort.kuberay.values import OPERATOR_NAME, OperatorValues
@@ -29,7 +29,12 @@ class KubeRayOperator(Construct):
     """The operator release; ``skip_crds`` because KubeRayCrds (or a cluster admin) owns the CRDs."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, props: KubeRayOperatorProps, *, after: Sequence[object] = ()
+        self,
+        scope: Construct,
+        construct_id: str,
+        props: KubeRayOperatorProps,
+        *,
+        after: Sequence[TerraformResource] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.values = props.values

@@ -24,7 +24,7 @@ from pathlib import Path
 from rayfort.lifecycle import deploy_dir
 from rayfort.lifecycle.order import dependents, deploy_order, pause_after
 from rayfort.lifecycle.record import read_record
-from rayfort.lifecycle.review_record import review_problem
+from rayfort.review_record import review_problem
 from rayfort.synthesized import read_manifest
 
 

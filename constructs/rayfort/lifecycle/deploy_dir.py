@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rayfort.lifecycle.locks import LOCK_FILE
 from rayfort.lifecycle.record import read_record
-from rayfort.lifecycle.review_record import RECORD_FILE, STACK_FILE, review_problem
+from rayfort.review_record import RECORD_FILE, STACK_FILE, review_problem
 from rayfort.synthesized import read_manifest
 
 DEPLOYED_FILES = (STACK_FILE, LOCK_FILE)

@@ -87,7 +87,7 @@ def lifecycle_problems(env: Environment, outdir: Path, project_dir: Path) -> lis
     for name in env.retired_tenants:
         state = _state_file(env, project_dir, name)
         count = _resources_in_state(state) if state is not None else 0
-        if count:
+        if state is not None and count:
             problems.append(
                 f"  - retired_tenants: {name} still has {count} resources in {state.relative_to(project_dir)}; "
                 f"put it back in tenants, destroy its stack (make destroy STACK={TENANT_STACK_PREFIX}{name}), "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from rayfort._cdk import Construct
 from rayfort._providers import google
@@ -95,7 +96,7 @@ class GoogleApisAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: GoogleApisAccessProps) -> None:
         super().__init__(scope, construct_id)
         addresses = [str(ip) for ip in ipaddress.IPv4Network(props.vip_cidr)]
-        self.zones: dict[str, object] = {}
+        self.zones: dict[str, Any] = {}  # google.DnsManagedZone, by zone id
         for zone_id, domain in GOOGLE_API_DOMAINS.items():
             zone = google.DnsManagedZone(
                 self,

@@ -51,10 +51,8 @@ class PrivateNetwork(Construct, NodeNetworkReferences):
             routing_mode="REGIONAL",
             delete_default_routes_on_create=True,
             description="rayfort private VPC: custom subnets only, no default internet route",
-            **(
-                {"network_firewall_policy_enforcement_order": "BEFORE_CLASSIC_FIREWALL"}
-                if props.firewall_policy_first
-                else {}
+            network_firewall_policy_enforcement_order=(
+                "BEFORE_CLASSIC_FIREWALL" if props.firewall_policy_first else None
             ),
         )
         self.subnet = google.ComputeSubnetwork(

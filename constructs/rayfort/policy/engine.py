@@ -133,9 +133,9 @@ class RayfortRules:
             Aspects.of(Construct(stack, GUARD_ID)).add(self)
         if self._environment is not None:
             for path, refusal in self._judge_environment(self._environment):
-                stack = stacks.get(path.split("/", 1)[0])
-                if stack is not None:
-                    Annotations.of(stack).add_error(refusal)
+                owner = stacks.get(path.split("/", 1)[0])
+                if owner is not None:
+                    Annotations.of(owner).add_error(refusal)
         return self
 
     def judge_output(self, outdir: Path) -> PolicyReport:

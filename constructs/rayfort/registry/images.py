@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rayfort.config import Environment
 from rayfort.config.cluster import RegistryMirror
-from rayfort.config.kuberay import cert_manager_needed
+from rayfort.config.derived import cert_manager_needed
 from rayfort.kuberay import cert_manager
 from rayfort.kuberay.chart import CHART_NAME, PUBLIC_REPOSITORY
 from rayfort.kuberay.values import OPERATOR_IMAGE

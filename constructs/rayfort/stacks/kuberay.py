@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rayfort._cdk import Construct, TerraformStack
+from rayfort._cdk import Construct, TerraformResource, TerraformStack
 from rayfort._providers import google
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.config.tenant import TenantSettings
@@ -122,7 +122,7 @@ class KubeRayStack(RayfortStack):
             )
             for obj in namespace_guardrails(operator_network, values)
         ]
-        after = [namespace.manifest, *(guard.manifest for guard in guards)]
+        after: list[TerraformResource] = [namespace.manifest, *(guard.manifest for guard in guards)]
         if namespaced:
             after += [self._tenant_namespace(tenant) for tenant in props.tenants]
         if settings.manage_crds:
@@ -135,7 +135,7 @@ class KubeRayStack(RayfortStack):
             after=after,
         )
 
-    def _tenant_namespace(self, tenant: TenantSettings) -> object:
+    def _tenant_namespace(self, tenant: TenantSettings) -> TerraformResource:
         """A watched tenant's namespace, as its tenant stack would make it: the release's Roles go there.
 
         Here rather than in the tenant stack, which deploys after this one: the

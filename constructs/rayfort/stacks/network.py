@@ -212,7 +212,7 @@ class NetworkStack(RayfortStack):
 
     def _outputs(self) -> None:
         """What people wiring other systems to this network need; stacks use the attributes instead."""
-        values = {
+        values: dict[str, tuple[str | list[str], str]] = {
             "network-self-link": (self._vpc.network_self_link, "The VPC the cluster lives in"),
             "subnet-self-link": (self._vpc.subnet_self_link, "The node subnet"),
             "pods-range-name": (self._vpc.pods_range_name, "Secondary range of the pods"),

@@ -26,16 +26,12 @@ from rayfort.tenant.namespace import TenantNamespace, tenant_labels
 from rayfort.tenant.network_policies import TenantNetworkPolicies, TenantNetworkPolicyProps
 from rayfort.tenant.quick_test import quick_test_command
 from rayfort.tenant.quota import tenant_quota_objects
-from rayfort.tenant.ray_cluster import kuberay_auth_secret_name
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS, head_selector, head_service_name
-from rayfort.tenant.ray_runtime import (
-    RayRuntimeInputs,
-    auth_token_secret_id,
-    ray_runtime_objects,
-    secret_manager_secret_ids,
-)
 from rayfort.tenant.rbac import TenantRbac, TenantRbacProps, group_id_part
 from rayfort.tenant.redis import TenantRedis, TenantRedisProps, instance_id
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs, auth_token_secret_id, secret_manager_secret_ids
+from rayfort.tenant.runtime.kuberay import kuberay_auth_secret_name
+from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS, head_selector, head_service_name
 from rayfort.tenant.secrets import TenantSecrets, TenantSecretsProps
 
 REDIS_AUTH_SECRET = "redis-auth"

@@ -10,7 +10,7 @@ from rayfort._providers import google
 from rayfort.iam import Principal
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.names import short_name
-from rayfort.tenant.ray_runtime import HEAD_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
+from rayfort.tenant.runtime.inputs import HEAD_SERVICE_ACCOUNT, WORKER_SERVICE_ACCOUNT
 
 WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"

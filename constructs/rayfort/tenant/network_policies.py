@@ -31,7 +31,7 @@ from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
 from rayfort.tenant.namespace import TENANT_LABEL
-from rayfort.tenant.ray_tls import issues_per_pod
+from rayfort.tenant.runtime.tls import issues_per_pod
 
 GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 # With Dataplane V2 the GKE metadata server, which serves Workload Identity tokens, answers here.
@@ -212,7 +212,7 @@ def tenant_network_policies(props: TenantNetworkPolicyProps) -> list[dict[str, A
         ),
     ]
     if props.certificate_requests:
-        # Each node's init container creates a CertificateRequest for its own leaf (rayfort.tenant.ray_tls).
+        # Each node's init container creates a CertificateRequest for its own leaf (rayfort.tenant.runtime.tls).
         policies.append(
             _policy(
                 props,

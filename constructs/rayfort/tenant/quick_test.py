@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 from rayfort.config.tenant import RAY_FIXED_PORTS
-from rayfort.tenant.ray_cluster import kuberay_auth_secret_name
-from rayfort.tenant.ray_runtime import RayRuntimeInputs, auth_token_secret_id
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs, auth_token_secret_id
+from rayfort.tenant.runtime.kuberay import kuberay_auth_secret_name
 
 PI_SAMPLES = 2_000_000
 PI_TASKS = 8

@@ -18,7 +18,7 @@ from rayfort.iam import Principal
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.kms import EncryptionKey
 from rayfort.names import short_name
-from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY
+from rayfort.tenant.runtime.inputs import REDIS_PASSWORD_KEY
 
 REDIS_VERSION = "REDIS_7_2"
 _INSTANCE_ID_MAX = 40

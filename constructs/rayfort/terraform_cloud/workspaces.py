@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rayfort._cdk import Construct
 from rayfort._providers import tfe
@@ -37,10 +38,10 @@ class TerraformCloudWorkspaces(Construct):
             name=state.project or f"{state.workspace_prefix}-{plan.environment}",
             description=f"rayfort environment {plan.environment}, managed by its bootstrap",
         )
-        self.workspaces: dict[str, object] = {}
+        self.workspaces: dict[str, Any] = {}
         for workspace in plan.workspaces:
             directory = f"deploy/{plan.environment}/{workspace.stack}"
-            vcs = (
+            vcs: dict[str, Any] = (
                 {
                     "vcs_repo": {
                         "identifier": state.vcs.repository,

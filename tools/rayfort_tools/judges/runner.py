@@ -217,11 +217,11 @@ def judge_ca_custody(envs: list[Synthesized]) -> JudgeResult:
 
 
 def _sent_by_pods(where: str, manifest: dict) -> Iterator[tuple[str, dict]]:
-    """The CertificateRequests a manifest's pods send (rayfort.tenant.ray_tls.REQUEST_ENV), as they send them.
+    """The CertificateRequests a manifest's pods send (rayfort.tenant.runtime.tls.REQUEST_ENV), as they send them.
 
     The pod adds its name, owner and CSR; the CSR (the one required field of those) is stood in for here.
     """
-    from rayfort.tenant.ray_tls import REQUEST_ENV
+    from rayfort.tenant.runtime.tls import REQUEST_ENV
 
     for path, spec in pod_security.pod_templates(manifest):
         for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
@@ -273,7 +273,7 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
     own clusters) and RayClusters besides the platform's, which get the platform cluster's flows.
     """
     from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
-    from rayfort.tenant.ray_tls import issues_per_pod
+    from rayfort.tenant.runtime.tls import issues_per_pod
     from rayfort_tools.judges.tenant_isolation import (
         Egress,
         Ingress,

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from rayfort.lifecycle.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE, stack_digest
+from rayfort.review_record import PASS, RECORD_FILE, RECORD_VARIABLE, STACK_FILE, stack_digest
 from rayfort_tools.review.gate import Verdict
 from rayfort_tools.review.synth_output import SynthOutput
 

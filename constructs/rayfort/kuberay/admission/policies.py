@@ -14,8 +14,8 @@ import yaml
 
 from rayfort._cdk import Construct
 from rayfort.config import Environment
-from rayfort.config.cluster import CERT_MANAGER_IMAGE, KUBERAY_OPERATOR_IMAGE, admitted_image_patterns
-from rayfort.config.kuberay import effective_feature_gates
+from rayfort.config.cluster import CERT_MANAGER_IMAGE, KUBERAY_OPERATOR_IMAGE
+from rayfort.config.derived import admitted_image_patterns, effective_feature_gates
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.kuberay.admission.node_pools import node_placement_rules
 from rayfort.kuberay.admission.ray_workloads import RayAdmission, ray_workload_policy

@@ -1,6 +1,6 @@
 """What a RayCluster, RayJob or RayService in a tenant namespace must carry to be admitted.
 
-The checks are those of the platform's own RayCluster (``rayfort.tenant.ray_cluster``): token auth,
+The checks are those of the platform's own RayCluster (``rayfort.tenant.runtime.kuberay``): token auth,
 gRPC TLS, images from the environment's allowlist, restricted containers (the autoscaler sidecar's
 too), requests and limits, the tenant label the network policies select by, no exposure beyond a
 ClusterIP head Service, a RayJob submission Pod Security admits, and pods kept to the node pools
@@ -23,7 +23,7 @@ from rayfort.kuberay.admission.images import admitted
 from rayfort.kuberay.admission.node_pools import NodePlacementRules
 from rayfort.kuberay.admission.services import service_problems
 from rayfort.tenant.namespace import TENANT_LABEL
-from rayfort.tenant.ray_tls import tls_env
+from rayfort.tenant.runtime.tls import tls_env
 
 RAY_POLICY = "rayfort-ray-workloads"
 RAY_KINDS = ("rayclusters", "rayjobs", "rayservices")

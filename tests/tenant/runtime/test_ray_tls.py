@@ -16,9 +16,10 @@ import pytest
 
 from rayfort.k8s.pod_security import pod_templates
 from rayfort.tenant.network_policies import TenantNetworkPolicyProps, tenant_network_policies
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
-from rayfort.tenant.ray_runtime import ray_runtime_objects, secret_manager_secret_ids
-from rayfort.tenant.ray_tls import (
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.inputs import secret_manager_secret_ids
+from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS
+from rayfort.tenant.runtime.tls import (
     ISSUING_CA_DURATION,
     ISSUING_CA_OVERLAP,
     LEAF_DURATION,
@@ -30,7 +31,7 @@ from rayfort.tenant.ray_tls import (
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import environment
 from tests.tenant.cert_manager_standin import cert_manager_standin, make_ca, run_init
-from tests.tenant.test_ray_objects import inputs
+from tests.tenant.runtime.test_ray_objects import inputs
 
 PER_POD = [(runtime, tls) for runtime in ("kuberay", "plain") for tls in ("cert-manager", "secret-manager")]
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from rayfort.config.placement import PodPlacement
+from rayfort.config.quantity import quantity
 from rayfort.config.tenant import (
     AUTOSCALER_RESOURCES,
     RAY_FIXED_PORTS,
@@ -19,10 +20,9 @@ from rayfort.config.tenant import (
     Resources,
     TenantSettings,
     WorkerGroup,
-    quantity,
 )
 from rayfort.tenant.namespace import TENANT_LABEL
-from rayfort.tenant.ray_runtime import RayRuntimeInputs
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs
 
 NodeType = Literal["head", "worker"]
 
@@ -137,7 +137,7 @@ def autoscaler_options(
 
 def ray_start_params(tenant: TenantSettings, node_type: NodeType) -> dict[str, str]:
     """``ray start`` flags that pin every port, so network policies can name them."""
-    params = {
+    params: dict[str, int | str] = {
         "node-manager-port": RAY_INTERNAL_PORTS["node_manager"],
         "object-manager-port": RAY_INTERNAL_PORTS["object_manager"],
         "runtime-env-agent-port": RAY_INTERNAL_PORTS["runtime_env_agent"],

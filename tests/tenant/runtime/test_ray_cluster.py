@@ -7,10 +7,10 @@ import pytest
 from rayfort.config.tenant import RAY_FIXED_PORTS, RAY_INTERNAL_PORTS
 from rayfort.k8s.pod_security import pod_templates
 from rayfort.tenant.namespace import TENANT_LABEL
-from rayfort.tenant.ray_cluster import kuberay_auth_secret_name, ray_cluster
-from rayfort.tenant.ray_pods import RAY_PINNED_PORTS
-from rayfort.tenant.ray_runtime import ray_runtime_objects
-from tests.tenant.test_ray_objects import IMAGE, inputs
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.kuberay import kuberay_auth_secret_name, ray_cluster
+from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS
+from tests.tenant.runtime.test_ray_objects import IMAGE, inputs
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_every_random_port_is_pinned(cluster: dict) -> None:
 
 
 def test_tls_sources() -> None:
-    """The Ray containers' TLS switches; where the files come from is tests/tenant/test_ray_tls.py."""
+    """The Ray containers' TLS switches; where the files come from is tests/tenant/runtime/test_ray_tls.py."""
     assert ray_cluster(inputs(tls="kuberay"))["spec"]["tlsOptions"] == {"enabled": True}
     for tls in ("cert-manager", "secret-manager"):
         cluster = ray_cluster(inputs(tls=tls))

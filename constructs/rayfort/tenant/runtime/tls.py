@@ -50,7 +50,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rayfort.config.tenant import Resources, TenantSettings
-from rayfort.tenant.ray_pods import (
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs
+from rayfort.tenant.runtime.pods import (
     TLS_DIR,
     NodeType,
     common_labels,
@@ -58,7 +59,6 @@ from rayfort.tenant.ray_pods import (
     head_service_name,
     resource_requirements,
 )
-from rayfort.tenant.ray_runtime import RayRuntimeInputs
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 CERT_MANAGER_GROUP = "cert-manager.io"

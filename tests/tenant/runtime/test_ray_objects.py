@@ -14,7 +14,8 @@ import pytest
 
 from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.pod_security import check_object, pod_templates
-from rayfort.tenant.ray_runtime import RayRuntimeInputs, ray_runtime_objects
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.inputs import RayRuntimeInputs
 from rayfort_tools.judges.field_checks import registered
 from rayfort_tools.judges.k8s_schema import validate_manifest
 

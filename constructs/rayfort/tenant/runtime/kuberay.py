@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from rayfort.config.tenant import WorkerGroup
-from rayfort.tenant.ray_pods import (
+from rayfort.tenant.runtime.inputs import REDIS_PASSWORD_KEY, RayRuntimeInputs
+from rayfort.tenant.runtime.pods import (
     HEAD_GROUP,
     autoscaler_options,
     base_env,
@@ -25,8 +26,7 @@ from rayfort.tenant.ray_pods import (
     redis_ca_volume,
     template_labels,
 )
-from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY, RayRuntimeInputs
-from rayfort.tenant.ray_tls import RayTls, ray_tls
+from rayfort.tenant.runtime.tls import RayTls, ray_tls
 
 
 def kuberay_auth_secret_name(name: str) -> str:

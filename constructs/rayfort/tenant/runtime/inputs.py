@@ -8,7 +8,6 @@ stack never needs to know whether the cluster is a RayCluster or Deployments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
@@ -78,14 +77,3 @@ def secret_manager_secret_ids(tenant: TenantSettings) -> tuple[str, ...]:
     if tenant.ray_runtime == "plain" and tenant.token_auth:
         return (auth_token_secret_id(tenant),)
     return ()
-
-
-def ray_runtime_objects(inputs: RayRuntimeInputs) -> list[dict[str, Any]]:
-    """Every Kubernetes object of the tenant's Ray runtime, in a stable order."""
-    # Imported here: both runtimes import this module for RayRuntimeInputs.
-    from rayfort.tenant.plain_runtime import plain_runtime_objects
-    from rayfort.tenant.ray_cluster import kuberay_runtime_objects
-
-    if inputs.tenant.ray_runtime == "plain":
-        return plain_runtime_objects(inputs)
-    return kuberay_runtime_objects(inputs)

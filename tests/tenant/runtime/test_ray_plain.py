@@ -5,10 +5,11 @@ from __future__ import annotations
 import shlex
 
 from rayfort.k8s.pod_security import pod_templates
-from rayfort.tenant.plain_runtime import head_deployment, head_service, worker_deployment
-from rayfort.tenant.ray_cluster import ray_cluster
-from rayfort.tenant.ray_runtime import ray_runtime_objects, secret_manager_secret_ids
-from tests.tenant.test_ray_objects import inputs
+from rayfort.tenant.runtime import ray_runtime_objects
+from rayfort.tenant.runtime.inputs import secret_manager_secret_ids
+from rayfort.tenant.runtime.kuberay import ray_cluster
+from rayfort.tenant.runtime.plain import head_deployment, head_service, worker_deployment
+from tests.tenant.runtime.test_ray_objects import inputs
 
 
 def _plain(**overrides):

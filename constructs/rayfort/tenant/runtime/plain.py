@@ -12,7 +12,8 @@ import shlex
 from typing import Any
 
 from rayfort.config.tenant import RAY_FIXED_PORTS, WorkerGroup
-from rayfort.tenant.ray_pods import (
+from rayfort.tenant.runtime.inputs import REDIS_PASSWORD_KEY, RayRuntimeInputs, auth_token_secret_id
+from rayfort.tenant.runtime.pods import (
     AUTH_TOKEN_DIR,
     HEAD_GROUP,
     NodeType,
@@ -31,8 +32,7 @@ from rayfort.tenant.ray_pods import (
     secret_store_volume,
     template_labels,
 )
-from rayfort.tenant.ray_runtime import REDIS_PASSWORD_KEY, RayRuntimeInputs, auth_token_secret_id
-from rayfort.tenant.ray_tls import RayTls, ray_tls
+from rayfort.tenant.runtime.tls import RayTls, ray_tls
 
 # How long a worker keeps retrying the GCS while the head restarts; its state is safe in Redis.
 _WORKER_GCS_RECONNECT_SECONDS = "600"

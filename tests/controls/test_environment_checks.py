@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from rayfort.config import Environment
+from rayfort.config.allocatable import node_allocatable
 from rayfort.config.cluster import AuthorizedNetwork
 from rayfort.config.network import SharedVpc
-from rayfort.config.tenant import node_allocatable
 from rayfort.controls import environment as e
 from tests.config.test_models import MINIMAL
 
