@@ -112,6 +112,47 @@ def test_iap_tcp_forwarding_and_the_perimeter() -> None:
     ]
 
 
+def test_an_enforced_perimeter_needs_the_identities_terraform_runs_as() -> None:
+    enforced = {"service_controls": {"access_policy_id": "1", "enforce": True}}
+    message = "network.service_controls.enforce is true but deployer.service_accounts is empty"
+    ((path, found),) = _found(e.deployer_ingress, _env(network=enforced))
+    assert path == "network/service-controls/perimeter" and found.startswith(message)
+    named = _env(network=enforced, deployer={"service_accounts": ["tf@proj-123.iam.gserviceaccount.com"]})
+    assert _found(e.deployer_ingress, named) == []
+    assert _found(e.deployer_ingress, _env()) == []  # dry run: the perimeter denies nothing yet
+    # Without a perimeter, enforce has nothing to enforce and nothing can lock Terraform out.
+    off = _with(_env(network=enforced), "network", service_controls=_env().network.service_controls.model_copy(
+        update={"enabled": False, "enforce": True}))  # fmt: skip
+    assert _found(e.deployer_ingress, off) == []
+
+
+# --- internet egress --------------------------------------------------------------------------
+
+
+def test_internet_egress_is_denied_by_default_and_opened_per_host_only_with_a_finding() -> None:
+    assert _found(e.egress_default_deny, _env()) == [] and _found(e.egress_fqdns, _env()) == []
+    open_ = _env(network={"internet_egress": {"deny_by_default": False}})
+    assert _found(e.egress_default_deny, open_) == [
+        ("network/firewall/deny-all-egress", "network.internet_egress.deny_by_default is false: every pod reaches "
+         "the whole internet through Cloud NAT")
+    ]  # fmt: skip
+    assert _found(e.egress_fqdns, open_) == []
+    hosts = _env(network={"internet_egress": {"allowed_fqdns": ["pypi.org", "files.pythonhosted.org"]}})
+    assert _found(e.egress_fqdns, hosts) == [
+        ("network/egress-fqdns/allow-fqdns", "network.internet_egress.allowed_fqdns ['pypi.org', "
+         "'files.pythonhosted.org'] open internet egress to these hosts for every pod")
+    ]  # fmt: skip
+    assert _found(e.egress_default_deny, hosts) == []
+
+
+def test_internet_egress_is_no_finding_where_rayfort_builds_no_internet_path() -> None:
+    """Air-gapped (no NAT) or a Shared VPC (the host project's firewall): the settings build nothing to refuse."""
+    both = _env(network={"internet_egress": {"deny_by_default": False, "allowed_fqdns": ["pypi.org"]}})
+    assert _found(e.egress_default_deny, both) and _found(e.egress_fqdns, both)
+    for elsewhere in (_with(both, "network", egress="none"), _shared_vpc(both)):
+        assert _found(e.egress_default_deny, elsewhere) == [] and _found(e.egress_fqdns, elsewhere) == []
+
+
 # --- images -----------------------------------------------------------------------------------
 
 
@@ -241,6 +282,15 @@ def test_token_auth_is_checked_for_each_runtime_by_its_own_rule() -> None:
     message = "token_auth is false: anyone who reaches the head can run code"
     assert _found(e.kuberay_token_auth, env) == [("tenant-a/ray-raycluster-a/object", f"tenants[0].{message}")]
     assert _found(e.operatorless_token_auth, env) == [("tenant-b/ray", f"tenants[1].{message}")]
+
+
+def test_workers_that_may_delete_objects_are_named_per_tenant() -> None:
+    env = _env(tenants=[_tenant("a"), _tenant("b", workers_delete_objects=True), _tenant("c")])
+    assert _found(e.workers_delete_objects, env) == [
+        ("tenant-b/bucket/ray-workers", "tenants[1].workers_delete_objects is true: code on any worker can delete "
+         "the team's artifacts")
+    ]  # fmt: skip
+    assert _found(e.workers_delete_objects, _env(tenants=[_tenant("a")])) == []
 
 
 # --- capacity -------------------------------------------------------------------------------
