@@ -68,6 +68,12 @@ TARGETS: tuple[Target, ...] = (
         (*_POLICY, "tests/controls/test_catalogue.py", *_REVIEW),
     ),
     Target("environment", "constructs/rayfort/controls/environment.py", "rayfort.controls.environment", _ENVIRONMENT),
+    Target(
+        "org_policies",
+        "constructs/rayfort/controls/org_policies.py",
+        "rayfort.controls.org_policies",
+        ("tests/controls/test_org_policies.py",),
+    ),
     Target("engine", "constructs/rayfort/policy/engine.py", "rayfort.policy.engine", ("tests/policy/test_judging.py",)),
     Target(
         "rules",

@@ -82,6 +82,11 @@ SAMPLE: tuple[Sample, ...] = (
     Sample("rayfort.controls.environment", "if logs.sampling < FLOW_SAMPLING_FLOOR:", "if logs.sampling <= 0:",
            "RF029 lets the environment lower flow-log sampling",
            "tests.controls.test_environment_checks:test_flow_logs_at_the_floor_pass_and_below_it_fail"),
+    # organization policies
+    Sample("rayfort.controls.org_policies", "for stack, tf_json in sorted(stacks.items()):",
+           "for stack, tf_json in sorted(stacks.items())[:1]:",
+           "a constraint in force is checked in the first stack only: a tenant stack's unshielded pool passes",
+           "tests.controls.test_org_policies:test_every_stack_and_every_resource_is_read_in_order"),
     # rule records
     Sample("rayfort.policy.rules", "if resource_type is None and len(self.checks) == 1:",
            "if len(self.checks) == 1:", "a rule's check runs on a resource type it was not written for",
@@ -216,4 +221,4 @@ def test_the_sample_covers_every_detector_module() -> None:
     from tests.mutation.targets import TARGETS
 
     assert {t.module for t in TARGETS} <= {s.module for s in SAMPLE}
-    assert 20 <= len(SAMPLE) <= 32
+    assert 20 <= len(SAMPLE) <= 36
