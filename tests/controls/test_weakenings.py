@@ -342,3 +342,140 @@ def test_admission_requires_attestation_or_denies(mode, weak: bool) -> None:
 def test_keys_rotating_within_90_days_pass(period, weak: bool) -> None:
     key = {"rotation_period": period, "lifecycle": {"prevent_destroy": True}}
     assert _messages(c.key_rotation, key) == ([f"rotation_period {period or 'unset'} exceeds 90 days"] if weak else [])
+
+
+# --- chart images ------------------------------------------------------------------------------
+
+
+def test_chart_images_are_read_from_every_level_of_the_values_and_only_where_a_repository_is_named() -> None:
+    values = """
+image: {repository: quay.io/kuberay/operator, tag: v1.7.0}
+sidecars:
+  - image: {repository: docker.io/library/busybox, digest: "sha256:abc"}
+  - [{repository: ghcr.io/x/y, tag: "1"}]
+notAnImage: {tag: "2"}
+alsoNot: {repository: quay.io/x/z}
+"""
+    assert c.chart_images({"values": [values]}) == [
+        "quay.io/kuberay/operator:v1.7.0",
+        "docker.io/library/busybox@sha256:abc",
+        "ghcr.io/x/y:1",
+    ]
+
+
+def test_chart_values_that_are_references_or_not_text_hold_no_image() -> None:
+    assert c.chart_images({"values": ["${file(values.yaml)}", None, 7]}) == []
+    assert c.chart_images({}) == []
+
+
+# --- internet egress ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "deny"),
+    [
+        ({"direction": "EGRESS", "deny": [{"protocol": "all"}]}, True),
+        ({"direction": "INGRESS", "deny": [{"protocol": "all"}]}, False),
+        ({"direction": "EGRESS", "allow": [{"protocol": "tcp"}]}, False),
+        ({"direction": "EGRESS", "deny": []}, False),
+        ({"deny": [{"protocol": "all"}]}, False),  # a firewall rule is INGRESS unless it says otherwise
+    ],
+)
+def test_the_default_deny_egress_rule_is_an_egress_rule_that_denies(rule: dict, deny: bool) -> None:
+    assert c.is_egress_deny(rule) is deny
+
+
+FQDN_RULE = {
+    "direction": "EGRESS",
+    "action": "allow",
+    "enable_logging": True,
+    "match": {"dest_fqdns": ["pypi.org"], "layer4_configs": [{"ip_protocol": "tcp", "ports": ["443"]}]},
+}
+
+
+def _fqdn_rule(**layer4: object) -> dict:
+    config = {**FQDN_RULE["match"]["layer4_configs"][0], **layer4}
+    return {**FQDN_RULE, "match": {**FQDN_RULE["match"], "layer4_configs": [config]}}
+
+
+@pytest.mark.parametrize(
+    "layer4", [{"ip_protocol": "udp"}, {"ip_protocol": "all"}, {"ports": ["1-65535"]}, {"ports": ["443", "80"]},
+               {"ports": ["80"]}, {"ports": []}],
+)  # fmt: skip
+def test_an_fqdn_rule_opening_more_than_tcp_443_fails(layer4: dict) -> None:
+    assert _messages(c.fqdn_egress_rule, FQDN_RULE) == []
+    (message,) = _messages(c.fqdn_egress_rule, _fqdn_rule(**layer4))
+    assert message.startswith("match.layer4_configs ") and message.endswith(" open more than TCP 443")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"direction": "INGRESS"}, {"action": "deny"}, {"action": "goto_next"}, {"direction": None}, {"action": None}],
+)
+def test_rules_that_allow_no_egress_are_not_fqdn_rules(other: dict) -> None:
+    wide = {**FQDN_RULE, "match": {"dest_ip_ranges": ["0.0.0.0/0"], "layer4_configs": [{"ip_protocol": "all"}]}}
+    assert _messages(c.fqdn_egress_rule, wide)
+    assert _messages(c.fqdn_egress_rule, {**wide, **other}) == []
+
+
+# --- secrets under our key ---------------------------------------------------------------------
+
+KEY = "${google_kms_crypto_key.secrets.id}"
+
+
+def _replica(key: str | None = KEY) -> dict:
+    return {"location": "europe-west1", "customer_managed_encryption": {"kms_key_name": key} if key else {}}
+
+
+def test_every_replica_of_a_secret_is_under_our_key() -> None:
+    both = {"replication": {"user_managed": {"replicas": [_replica(), _replica()]}}}
+    assert _messages(c.secret_cmek, both) == [] and c.secret_replica_keys(both) == [KEY, KEY]
+    one_without = {"replication": {"user_managed": {"replicas": [_replica(), _replica(None)]}}}
+    assert _messages(c.secret_cmek, one_without) == [
+        f"{c.SECRET_REPLICA_KEY} is not set: secret payloads use Google-managed keys"
+    ]
+    assert c.secret_replica_keys(one_without) is None
+    single = {"replication": {"user_managed": {"replicas": _replica(None)}}}  # one replica, written as an object
+    assert len(_messages(c.secret_cmek, single)) == 1
+    assert _messages(c.secret_cmek, {"replication": {"user_managed": {"replicas": _replica()}}}) == []
+
+
+def test_a_secret_without_replicas_or_automatic_without_our_key_fails() -> None:
+    for nowhere in ({}, {"replication": {"user_managed": {"replicas": []}}}):
+        assert _messages(c.secret_cmek, nowhere) == [f"{c.SECRET_REPLICA_KEY} is not set: secret payloads use "
+                                                     "Google-managed keys"]  # fmt: skip
+        assert c.secret_replica_keys(nowhere) is None
+    auto = {"replication": {"auto": {"customer_managed_encryption": {"kms_key_name": KEY}}}}
+    assert _messages(c.secret_cmek, auto) == [] and c.secret_replica_keys(auto) == [KEY]
+    assert _messages(c.secret_cmek, {"replication": {"auto": {}}}) == [
+        f"{c.SECRET_AUTO_KEY} is not set: secret payloads use Google-managed keys"
+    ]
+
+
+# --- audit retention ---------------------------------------------------------------------------
+
+BUCKET = {"locked": True, "retention_days": c.AUDIT_RETENTION_DAYS, "cmek_settings": {"kms_key_name": KEY}}
+SINK = {"destination": "logging.googleapis.com/projects/p/locations/europe-west1/buckets/audit"}
+
+
+@pytest.mark.parametrize(("days", "kept"), [(400, True), (3650, True), (399, False), ("400", False), (None, False)])
+def test_audit_retention_at_or_above_the_floor_passes(days: object, kept: bool) -> None:
+    found = _messages(c.audit_retention, {**BUCKET, "retention_days": days})
+    assert found == ([] if kept else [f"retention_days is {days}, below {c.AUDIT_RETENTION_DAYS}"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({}, None),
+        ({"disabled": False}, None),
+        ({"disabled": True}, "disabled is true: audit entries are no longer kept"),
+        (
+            {"destination": "storage.googleapis.com/audit"},
+            "destination storage.googleapis.com/audit is not a log bucket",
+        ),
+        ({"destination": None}, "destination None is not a log bucket"),
+    ],
+)
+def test_the_audit_sink_is_enabled_and_writes_to_a_log_bucket(change: dict, message: str | None) -> None:
+    assert _messages(c.audit_sink, {**SINK, **change}) == ([message] if message else [])
