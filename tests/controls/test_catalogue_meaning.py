@@ -283,3 +283,32 @@ def test_catalogue_entries_are_immutable() -> None:
 
 def test_value_at_an_empty_list_is_absent() -> None:
     assert value_at({"a": []}, ("a", "b")) is None and value_at({"a": [[1]]}, ("a", "b")) is None
+
+
+def test_egress_rules_are_claimed_by_the_egress_controls_only() -> None:
+    """Removing the default-deny egress rule is RF045's, not RF017's (ingress); adding an FQDN allow is RF046's."""
+    from rayfort_tools.review.diff import _presence
+
+    egress_deny = DENY | {"direction": "EGRESS", "destination_ranges": ["0.0.0.0/0"]}
+    assert _presence(FIREWALL, egress_deny, "removed")[1] == "RF045"
+    assert _presence(FIREWALL, DENY | {"direction": "INGRESS", "source_ranges": ["0.0.0.0/0"]}, "removed")[1] == "RF017"
+    rule = "google_compute_network_firewall_policy_rule"
+    fqdn = {"direction": "EGRESS", "action": "allow", "match": {"dest_fqdns": ["pypi.org"]}}
+    assert _presence(rule, fqdn, "added")[1] == "RF046"
+    for action in ("deny", "goto_next", "apply_security_profile_group"):
+        assert _presence(rule, {**fqdn, "action": action}, "added") is None, action
+
+
+def test_unpinned_chart_images_are_counted_one_each() -> None:
+    unpinned = next(s for s in BY_ID["RF026"].settings if s.resource_type == "helm_release" and s.extract)
+    values = "\n".join(
+        ("image: {repository: quay.io/a, tag: latest}", "b: {repository: quay.io/b, tag: v1.7.0}", "c: {repository: x}")
+    )
+    assert unpinned.value({"values": [values]}) == 1
+    assert unpinned.value({"values": [values + "\nd: {repository: quay.io/d, tag: main}"]}) == 2
+    assert unpinned.value({"values": ["b: {repository: quay.io/b, tag: v1.7.0}"]}) == 0
+
+
+def test_only_confidential_nodes_take_waivers_that_name_tenants() -> None:
+    """A waived RF003 pool admits only the tenants its waiver names; no other control places tenants."""
+    assert [control.id for control in CONTROLS if control.waiver_names_tenants] == ["RF003"]
