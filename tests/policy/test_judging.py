@@ -240,6 +240,14 @@ def test_the_record_is_deterministic_json() -> None:
     assert [e["resource_type"] for e in json.loads(PolicyReport(by_type).to_json())["evaluations"]] == ["t1", "t2"]
 
 
+def test_the_record_leaves_out_what_a_waiver_does_not_say() -> None:
+    """A waiver without tenants is recorded without the key, as it was written: not as ``tenants: null``."""
+    waiver = _waiver("RF019", "tenant-x/b")
+    document = json.loads(PolicyReport([], unused_waivers=[waiver], waivers=[waiver]).to_json())
+    written = {"rule": "RF019", "resource": "tenant-x/b", "scope": "path", "reason": REASON}
+    assert document["unused_waivers"] == [written] == document["waivers"]
+
+
 # --- the environment ------------------------------------------------------------------------
 
 
