@@ -79,7 +79,10 @@ def test_a_resource_the_control_is_not_about_is_not_read() -> None:
     autopilot = {"enable_autopilot": True}
     assert configuration_problems(_env("compute.requireShieldedVm"), _stacks(gke={CLUSTER: {"c": autopilot}})) == []
     standard = {"enable_autopilot": False}
-    assert configuration_problems(_env("compute.requireShieldedVm"), _stacks(gke={CLUSTER: {"c": standard}}))
+    both = _stacks(gke={CLUSTER: {"a": autopilot, "b": standard}})  # the one skipped ends nothing
+    assert {p.split(": ")[2] for p in configuration_problems(_env("compute.requireShieldedVm"), both)} == {
+        f"{CLUSTER}.b"
+    }
 
 
 def test_each_problem_is_named_once_and_every_constraint_in_force_is_read() -> None:
