@@ -69,9 +69,11 @@ VARIANTS = (
     "environments/variants/dev-namespaced.yaml",
     "environments/variants/dev-dns-endpoint.yaml",
     "environments/variants/dev-placement.yaml",
+    "environments/variants/dev-shared-vpc.yaml",
 )
-"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, and dev with
-tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another)."""
+"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, dev with
+tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another), and dev in a
+Shared VPC subnet, joining its network team's perimeter."""
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
