@@ -248,7 +248,13 @@ OWN_VPC_RANGES = {
     "private_services_cidr": "shared_vpc.private_services_range",
 }
 # Settings of a perimeter rayfort owns; a joined perimeter is configured by its owners.
-OWN_PERIMETER_SETTINGS = ("enforce", "extra_restricted_services", "access_levels", "ingress_policies", "egress_policies")
+OWN_PERIMETER_SETTINGS = (
+    "enforce",
+    "extra_restricted_services",
+    "access_levels",
+    "ingress_policies",
+    "egress_policies",
+)
 IDENTITY_PREFIXES = ("user:", "group:", "serviceAccount:", "principal:", "principalSet:")
 PERIMETER_RESOURCE_PATTERN = r"^projects/[0-9]+$"
 # Addresses an access level never sees as a request's origin (RFC 1918, shared and link-local space).

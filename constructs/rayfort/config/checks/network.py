@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rayfort.config._types import Problem
-from rayfort.config.environment import Environment
 from rayfort.config.derived import control_plane_access
+from rayfort.config.environment import Environment
 from rayfort.config.network import (
     HOST_OWNED_SETTINGS,
     MAX_NAME_PREFIX,
@@ -104,7 +104,7 @@ def _shared_vpc_problems(env: Environment) -> list[Problem]:
                 "on_premises",
                 "reaches the internal IP endpoint only if GKE's peering in the host's VPC exports the on-premises "
                 "routes, a change to the host project rayfort does not make; allowed: cluster.control_plane_access "
-                "dns_endpoint or connect_gateway, or runs_in vpc (a runner inside the host's VPC)",
+                "connect_gateway, or runs_in vpc (a runner inside the host's VPC)",
             )
         )
     return found
@@ -134,7 +134,7 @@ def _joined_perimeter_problems(env: Environment) -> list[Problem]:
                 ("deployer", "perimeter_sources"),
                 env.deployer.perimeter_sources,
                 "shapes the ingress policy of a perimeter rayfort owns; a joined perimeter's network team admits the "
-                "deployer (README, \"Shared VPC\"), so remove it or drop network.service_controls.join",
+                'deployer (README, "Shared VPC"), so remove it or drop network.service_controls.join',
             )
         )
     return found
