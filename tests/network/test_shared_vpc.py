@@ -7,6 +7,7 @@ once and scan every stack.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -150,8 +151,10 @@ def test_a_host_range_is_validated_with_file_line_and_field(tmp_path: Path) -> N
 # --- the network stack -----------------------------------------------------
 
 
-def test_shared_vpc_network_stack_creates_nothing_in_the_host(synth_network) -> None:
-    tf = synth_network(shared_vpc_variant())
+@pytest.mark.parametrize("egress", ["nat", "none"])
+def test_shared_vpc_network_stack_creates_nothing_in_the_host(synth_network, egress: str) -> None:
+    """Whether the host's VPC has internet egress or not, its NAT, routes and DNS are the network team's."""
+    tf = synth_network(shared_vpc_variant(network={"egress": egress}))
     created = {kind for kind in tf["resource"] if kind != "terraform_data"}
     assert created == {"google_access_context_manager_service_perimeter_resource"}
     assert HOST not in json.dumps(tf["resource"])
@@ -231,20 +234,44 @@ def _host_data_sources(stacks: dict[str, dict]) -> dict[str, set[str]]:
     return found
 
 
-def test_no_resource_of_any_stack_touches_the_host(variant_stacks) -> None:
-    """Issue 20.1: no perimeter, IAM, firewall, route or DNS resource in the host; the host id appears only in reads."""
-    env, stacks = variant_stacks
-    assert env.network.shared_vpc is not None and env.network.shared_vpc.host_project_id == VARIANT_HOST
-    readers = _host_data_sources(stacks)
-    assert set(readers) == {"network"}, "only the network stack reads the host"
+def _host_touches(stacks: dict[str, dict]) -> list[str]:
+    """Every resource that names the host project, or is of a forbidden kind and acts on the host's network."""
+    found = []
     for name, tf in stacks.items():
         for kind, items in tf.get("resource", {}).items():
             for local, body in items.items():
                 text = json.dumps(body)
-                assert VARIANT_HOST not in text, f"{name}: {kind}.{local} names the host project"
-                if HOST_FORBIDDEN.search(kind):
-                    # Forbidden kinds may exist in our own project, never pointed at the host's network.
-                    assert "shared-vpc_" not in text, f"{name}: {kind}.{local} acts on the host's network"
+                if VARIANT_HOST in text:
+                    found.append(f"{name}: {kind}.{local} names the host project")
+                elif HOST_FORBIDDEN.search(kind) and "shared-vpc_" in text:
+                    found.append(f"{name}: {kind}.{local} acts on the host's network")
+    return found
+
+
+def test_no_resource_of_any_stack_touches_the_host(variant_stacks) -> None:
+    """Issue 20.1: no perimeter, IAM, firewall, route or DNS resource in the host; the host id appears only in reads."""
+    env, stacks = variant_stacks
+    assert env.network.shared_vpc is not None and env.network.shared_vpc.host_project_id == VARIANT_HOST
+    assert set(_host_data_sources(stacks)) == {"network"}, "only the network stack reads the host"
+    assert _host_touches(stacks) == []
+
+
+def test_the_host_scan_finds_a_grant_or_a_rule_in_the_host(variant_stacks) -> None:
+    """The scan above can fail: the grant rayfort used to make, and a firewall rule on the host's network."""
+    _, stacks = variant_stacks
+    network = copy.deepcopy(stacks["network"])
+    (network_id,) = network["data"]["google_compute_network"]
+    network["resource"]["google_project_iam_member"] = {
+        "grant": {"project": VARIANT_HOST, "role": "roles/container.hostServiceAgentUser", "member": "x"}
+    }
+    network["resource"]["google_compute_firewall"] = {
+        "rule": {"name": "r", "network": f"${{data.google_compute_network.{network_id}.id}}"}
+    }
+    found = _host_touches({**stacks, "network": network})
+    assert found == [
+        "network: google_project_iam_member.grant names the host project",
+        "network: google_compute_firewall.rule acts on the host's network",
+    ]
 
 
 def test_the_host_is_used_only_where_gke_redis_and_addresses_attach_to_it(variant_stacks) -> None:

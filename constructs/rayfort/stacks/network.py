@@ -75,6 +75,9 @@ class NetworkStack(RayfortStack):
 
     Offers ``refs`` (NetworkRefs): the VPC and subnet, their ranges and the
     private service access reservation. Needs only its platform and settings.
+    With a Shared VPC it creates nothing in the host project: it reads the host's
+    network, subnet and ranges, and rayfort's projects join the network team's
+    perimeter (``service_controls.join``) instead of a perimeter of its own.
     """
 
     def __init__(self, scope: Construct, stack_id: str, platform: Platform, props: NetworkStackProps) -> None:
