@@ -125,6 +125,14 @@ def test_route_export_to_the_control_plane_would_change_the_host_and_is_refused(
     assert messages(ok) == []
 
 
+def test_the_dns_endpoint_is_refused_with_advice_that_fits_a_joined_perimeter() -> None:
+    (found,) = messages(shared_vpc_variant(cluster={"control_plane_access": "dns_endpoint"}))
+    assert found.startswith("cluster.control_plane_access: needs an enforced VPC Service Controls perimeter")
+    assert found.endswith(
+        "a joined perimeter's enforcement is not rayfort's to guarantee; use internal_ip or connect_gateway"
+    )
+
+
 def test_host_ranges_must_not_overlap_the_control_plane() -> None:
     found = messages(shared_vpc_variant(network={"control_plane_cidr": "10.68.0.0/28"}))
     assert found == [
