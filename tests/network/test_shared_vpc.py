@@ -224,11 +224,22 @@ def test_references_carry_the_hosts_ranges() -> None:
 
 
 @pytest.fixture(scope="module")
-def variant_stacks(synth_env, tmp_path_factory: pytest.TempPathFactory) -> tuple[Environment, dict[str, dict]]:
+def variant_outdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Environment, Path]:
+    from tests.app import synthesize
     from tests.environments import loaded
 
-    env = loaded(tmp_path_factory.mktemp("shared-vpc"), shipped(VARIANT))
-    return env, synth_env(env)
+    root = tmp_path_factory.mktemp("shared-vpc")
+    env = loaded(root, shipped(VARIANT))
+    synthesize(env, root / "cdktf.out")
+    return env, root / "cdktf.out"
+
+
+@pytest.fixture(scope="module")
+def variant_stacks(variant_outdir) -> tuple[Environment, dict[str, dict]]:
+    from tests.conftest import stacks_in
+
+    env, outdir = variant_outdir
+    return env, stacks_in(outdir)
 
 
 def _host_data_sources(stacks: dict[str, dict]) -> dict[str, set[str]]:
@@ -331,3 +342,36 @@ def test_the_own_vpc_environments_are_unchanged_in_kind(synth_network) -> None:
     assert resources(tf, "google_access_context_manager_service_perimeter")
     assert resources(tf, "google_access_context_manager_service_perimeter_resource") == []
     assert resources(tf, "google_service_networking_connection")
+
+
+def test_the_deployability_judge_finds_no_change_to_the_host(variant_outdir) -> None:
+    """The judge's foreign-network check reads the host off the data sources, by kind, and passes the variant."""
+    from rayfort_tools.judges.deployability import Deployment, foreign_network
+
+    _, outdir = variant_outdir
+    deployment = Deployment.from_outdir(outdir)
+    projects, _ = foreign_network.foreign_networks(deployment)
+    assert projects == {VARIANT_HOST}
+    outcomes = list(foreign_network.check(deployment))
+    assert outcomes and all(outcome.passed for outcome in outcomes)
+
+
+def test_the_deployability_judge_fails_a_grant_or_a_rule_in_the_host(variant_outdir) -> None:
+    """A grant in the host project, and a firewall rule on its network from another stack (through remote state)."""
+    from rayfort_tools.judges.deployability import Deployment, foreign_network
+
+    _, outdir = variant_outdir
+    read = Deployment.from_outdir(outdir)
+    stacks = copy.deepcopy({name: stack.tf for name, stack in read.stacks.items()})
+    stacks["network"]["resource"]["google_project_iam_member"] = {
+        "grant": {"project": VARIANT_HOST, "role": "roles/container.hostServiceAgentUser", "member": "x"}
+    }
+    tenant = stacks["tenant-team-a"]
+    (redis,) = tenant["resource"]["google_redis_instance"].values()
+    tenant["resource"]["google_compute_firewall"] = {"rule": {"name": "r", "network": redis["authorized_network"]}}
+    failed = [o for o in foreign_network.check(Deployment(stacks, read.dependencies)) if not o.passed]
+    assert [(o.stack, o.address) for o in failed] == [
+        ("network", "google_project_iam_member.grant"),
+        ("tenant-team-a", "google_compute_firewall.rule"),
+    ]
+    assert "changes project netteam-host-000000" in failed[0].problem
