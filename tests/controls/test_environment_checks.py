@@ -247,7 +247,8 @@ def test_flow_logs_at_the_floor_pass_and_below_it_fail() -> None:
 
 
 def _shared_vpc(env: Environment) -> Environment:
-    shared = SharedVpc(host_project_id="host-123", network="net", subnetwork="sub")
+    """``env`` in a Shared VPC: the checks read only that there is one."""
+    shared = SharedVpc.model_construct(host_project_id="host-123", network="net", subnetwork="sub")
     return _with(env, "network", shared_vpc=shared)
 
 
