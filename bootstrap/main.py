@@ -25,8 +25,9 @@ OUTDIR = Path(__file__).resolve().parent / "cdktf.out"
 
 def main(argv: list[str]) -> int:
     from rayfort._cdk import FRAMEWORK
+    from rayfort._providers import UNPUBLISHED
 
-    if FRAMEWORK != "cdktf":
+    if "tfe" in UNPUBLISHED[FRAMEWORK]:
         # The stacks synthesize on both frameworks; only this app needs the tfe provider.
         print(
             f"rayfort: the Terraform Cloud bootstrap needs the tfe provider, which {FRAMEWORK} does not publish; "
