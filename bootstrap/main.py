@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
         print(
             f"  {workspace.name}: after {', '.join(workspace.run_after) or '-'}; "
             f"state read by {', '.join(workspace.read_by) or 'none'}"
-            + ("; runs on the agent pool" if workspace.in_cluster and env.state.agent_pool_id else "")
+            + ("; runs on the agent pool" if workspace.on_agents else "")
         )
         if workspace.organization_roles:
             print(f"    an organization admin grants its account: {', '.join(workspace.organization_roles)}")

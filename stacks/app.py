@@ -136,6 +136,7 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
                 export_routes=export_routes_to_control_plane(env),
             ),
             runner_ranges=tuple(env.deployer.source_ranges),
+            scanning_enabled_by=mirror.scanning_project if mirror is not None else None,
         ),
         network,
     )

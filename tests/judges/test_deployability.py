@@ -514,6 +514,45 @@ def test_an_organization_level_access_policy_fails_and_a_scoped_one_passes(dev) 
     assert len(dev.outcomes("singletons")) == 2
 
 
+# --- one owner per cloud object -------------------------------------------------------
+
+
+def test_every_object_of_the_shipped_apps_has_one_owner(apps) -> None:
+    for name in ("dev", "prod", "airgapped"):
+        assert apps[name].outcomes("ownership"), f"{name}: the ownership check runs"
+        assert not apps[name].failures("ownership"), name
+
+
+def test_an_api_enabled_by_two_stacks_fails_in_the_later_one(apps) -> None:
+    prod = apps["prod"].copy()
+    (owner,) = prod.stacks_with("google_project_service")[:1]
+    name, body = next(iter(prod.blocks(owner, "google_project_service").items()))
+    (later,) = [s for s in prod.tenant_stacks()][:1]
+    prod.blocks(later, "google_project_service")["copy"] = copy.deepcopy(body)
+    failed = prod.failures("ownership")
+    assert [(o.stack, o.address) for o in failed] == [(later, "google_project_service.copy")]
+    assert f"the same object as {owner}/google_project_service.{name}" in failed[0].problem
+
+
+def test_two_grants_of_one_role_to_one_member_fail_unless_the_member_differs(dev) -> None:
+    (stack,) = dev.stacks_with("google_project_iam_member")[:1]
+    grants = dev.blocks(stack, "google_project_iam_member")
+    name, body = next(iter(grants.items()))
+    grants["twin"] = copy.deepcopy(body)
+    grants["other"] = {**copy.deepcopy(body), "member": "group:someone-else@example.com"}
+    assert _addresses(dev.failures("ownership")) == {"google_project_iam_member.twin"}
+
+
+def test_names_known_only_at_apply_time_are_compared_as_written(dev) -> None:
+    (stack,) = dev.stacks_with("google_project_iam_member")[:1]
+    grants = dev.blocks(stack, "google_project_iam_member")
+    body = next(iter(grants.values()))
+    grants["computed-a"] = {**copy.deepcopy(body), "member": "serviceAccount:${google_service_account.a.email}"}
+    grants["computed-b"] = {**copy.deepcopy(body), "member": "serviceAccount:${google_service_account.b.email}"}
+    grants["computed-a-again"] = copy.deepcopy(grants["computed-a"])
+    assert _addresses(dev.failures("ownership")) == {"google_project_iam_member.computed-a-again"}
+
+
 # --- namespaced mode -----------------------------------------------------------------
 
 

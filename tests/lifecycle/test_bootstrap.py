@@ -117,19 +117,13 @@ def test_state_is_shared_only_with_the_stacks_that_read_it(tf_json: dict, synthe
     assert "kuberay" not in readers_from_json["network"]
 
 
-def test_in_cluster_stacks_run_on_the_vpc_agents(tf_json: dict) -> None:
+def test_every_stack_runs_on_the_agents_that_the_enforced_perimeter_admits(tf_json: dict) -> None:
+    """prod's perimeter admits the deployer only through its VPC: a hosted runner's plan of network would 403."""
     stack_of = {ref: stack for stack, ref in _workspace_refs(tf_json).items()}
-    modes = {stack_of[s["workspace_id"]]: s["execution_mode"] for s in _resources(tf_json, "tfe_workspace_settings")}
-    assert modes == {
-        "network": "remote",
-        "mirror": "remote",
-        "audit": "remote",
-        "gke": "remote",
-        "kuberay": "agent",
-        "tenant-fraud-scoring": "agent",
-        "tenant-risk-models": "agent",
-        "exposure": "agent",
-    }
+    settings = {stack_of[s["workspace_id"]]: s for s in _resources(tf_json, "tfe_workspace_settings")}
+    assert sorted(settings) == sorted(WORKSPACES)
+    assert {s["execution_mode"] for s in settings.values()} == {"agent"}
+    assert {s["agent_pool_id"] for s in settings.values()} == {environment("prod").state.agent_pool_id}
 
 
 def test_the_identity_provider_trusts_only_this_organization_project_and_workspaces(tf_json: dict) -> None:
@@ -164,11 +158,19 @@ def test_each_workspace_impersonates_its_own_account_by_workspace_id(tf_json: di
 
 def test_roles_follow_the_resources_each_stack_manages(tf_json: dict, plan) -> None:
     grants = _resources(tf_json, "google_project_iam_member")
-    assert {g["project"] for g in grants} == {"rayfort-prod-000000"}
+    prod, kms, audit = "rayfort-prod-000000", "rayfort-prod-kms-000000", "rayfort-prod-audit-000000"
+    assert {g["project"] for g in grants} == {prod, kms, audit}
     # prod's kuberay stack grants the nodes read access to the private mirror, which its own stack creates.
-    assert plan.workspace("kuberay").project_roles == ("roles/artifactregistry.admin", "roles/container.admin")
-    assert "roles/redis.admin" in plan.workspace("tenant-risk-models").project_roles
-    assert "roles/redis.admin" not in plan.workspace("gke").project_roles
+    assert plan.workspace("kuberay").roles_in(prod) == ("roles/artifactregistry.admin", "roles/container.admin")
+    assert "roles/redis.admin" in plan.workspace("tenant-risk-models").roles_in(prod)
+    assert "roles/redis.admin" not in plan.workspace("gke").roles_in(prod)
+    # Keys live in the KMS project and the evidence in the audit project: the roles go where the resources are.
+    assert plan.workspace("gke").roles_in(kms) == ("roles/cloudkms.admin", "roles/resourcemanager.projectIamAdmin")
+    assert "roles/cloudkms.admin" not in plan.workspace("gke").roles_in(prod)
+    assert "roles/logging.configWriter" in plan.workspace("audit").roles_in(audit)
+    # Adding the cluster project to the audit project's metrics scope needs metricsScopes.link in both.
+    for project in (prod, audit):
+        assert "roles/monitoring.admin" in plan.workspace("audit").roles_in(project)
     assert plan.workspace("network").organization_roles == ("roles/accesscontextmanager.policyAdmin",)
     assert all(not w.unknown_types for w in plan.workspaces)
     assert not any(g["role"] in {"roles/owner", "roles/editor"} for g in grants)

@@ -53,6 +53,8 @@ class GkeStackProps:
     """The endpoint Terraform uses and what makes it reachable from where Terraform runs."""
     runner_ranges: tuple[str, ...] = ()
     """The Terraform runner's addresses, authorized on the internal IP endpoint."""
+    scanning_enabled_by: str | None = None
+    """The project where another stack of the app (the mirror's) already enables container scanning."""
 
 
 class GkeStack(RayfortStack):
@@ -86,9 +88,10 @@ class GkeStack(RayfortStack):
             ImageAdmissionPolicyProps(project_id=project, admitted_patterns=props.admitted_images),
         )
         DataAccessAuditLogs(self, "audit-logs", DataAccessAuditLogsProps(project_id=project))
-        if settings.vulnerability_scanning == "artifact_registry":
+        if settings.vulnerability_scanning == "artifact_registry" and props.scanning_enabled_by != project:
             # GKE Standard scans no workloads any more: Artifact Analysis scans every image pushed to the
-            # project's Artifact Registry repositories instead (see VULNERABILITY_MODES).
+            # project's Artifact Registry repositories instead (see VULNERABILITY_MODES). One owner per API:
+            # where the mirror stack (deployed first) enables it in this project, it is that stack's.
             google.ProjectService(self, "scanning-api", project=project, service=SCANNING_API, disable_on_destroy=False)
         if keys.project_id != project:
             DataAccessAuditLogs(
