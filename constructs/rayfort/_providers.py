@@ -333,6 +333,8 @@ class _KubernetesProvider(TerraformProvider):
 _register(KubernetesNamespace.package)
 
 google = ProviderNamespace("google")
+google_beta = ProviderNamespace("google_beta")
+"""google-beta, for what the GA provider lacks: only GKE Sandbox node pools (``sandbox_config``) use it."""
 helm = ProviderNamespace("helm")
 kubernetes = KubernetesNamespace()
 tfe = ProviderNamespace("tfe")
@@ -344,6 +346,7 @@ __all__ = [
     "ProviderClass",
     "ProviderNamespace",
     "google",
+    "google_beta",
     "helm",
     "kubernetes",
     "provider_package",

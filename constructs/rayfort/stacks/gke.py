@@ -147,6 +147,7 @@ class GkeStack(RayfortStack):
                         service_account=node_identity.email,
                         boot_disk_key=keys.boot_disk,
                         compute_agent=agents.compute,
+                        google_beta=self.use_google_beta() if pool.sandbox else None,
                     ),
                 )
         self.refs = ClusterRefs(access=cluster.access(), nodes=node_identity.principal)

@@ -69,16 +69,7 @@ def _pool_names(env: Environment) -> list[Problem]:
 
 
 def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]:
-    found = []
-    if pool.sandbox:
-        found.append(
-            Problem(
-                (*path, "sandbox"),
-                True,
-                "GKE Sandbox (gVisor) needs node_config.sandbox_config, which only the google-beta provider has; "
-                "rayfort pins the GA google provider, so the only allowed value is false",
-            )
-        )
+    found: list[Problem] = []
     tech = pool.confidential_instance_type
     if tech is None:
         return found
