@@ -54,8 +54,8 @@ class ClusterConnectRoleProps:
 class ClusterConnectRole(Construct):
     """A project custom role with only what fetching the cluster's credentials needs.
 
-    A deleted custom role keeps its id for 37 days (IAM's soft delete), so recreating the cluster
-    under the same name within that time needs the role undeleted (``gcloud iam roles undelete``).
+    A deleted custom role keeps its id for 37 days (IAM's soft delete); the provider undeletes and
+    updates it when the same cluster name is deployed again within that time.
     """
 
     def __init__(self, scope: Construct, construct_id: str, props: ClusterConnectRoleProps) -> None:
