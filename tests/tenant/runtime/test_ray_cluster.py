@@ -12,7 +12,6 @@ from rayfort.tenant.runtime.kuberay import kuberay_auth_secret_name, ray_cluster
 from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS, SERVICE_ACCOUNT_DIR, autoscaler_api_access
 from tests.tenant.runtime.test_ray_objects import IMAGE, inputs
 
-
 _, API_MOUNT = autoscaler_api_access()
 
 
@@ -140,7 +139,7 @@ def test_identity_and_token_mounts(cluster: dict) -> None:
 
 
 def test_only_the_autoscaler_sidecar_mounts_the_heads_api_token(cluster: dict) -> None:
-    """Issue 20.5: KubeRay v1.7 appends autoscalerOptions.volumeMounts to the sidecar alone (mergeAutoscalerOverrides)."""
+    """Issue 20.5: KubeRay v1.7 adds autoscalerOptions.volumeMounts to the sidecar only (mergeAutoscalerOverrides)."""
     assert API_MOUNT in cluster["spec"]["autoscalerOptions"]["volumeMounts"]
     head = cluster["spec"]["headGroupSpec"]["template"]["spec"]
     [volume] = [v for v in head["volumes"] if v["name"] == API_MOUNT["name"]]
