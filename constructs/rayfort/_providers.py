@@ -344,6 +344,8 @@ class _KubernetesProvider(TerraformProvider):
 _register(KubernetesNamespace.package)
 
 google = ProviderNamespace("google")
+google_beta = ProviderNamespace("google_beta")
+"""google-beta, for what the GA provider lacks: only GKE Sandbox node pools (``sandbox_config``) use it."""
 helm = ProviderNamespace("helm")
 kubernetes = KubernetesNamespace()
 tfe = ProviderNamespace("tfe")
@@ -356,6 +358,7 @@ __all__ = [
     "ProviderNamespace",
     "UNPUBLISHED",
     "google",
+    "google_beta",
     "helm",
     "kubernetes",
     "provider_package",

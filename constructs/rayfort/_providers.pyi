@@ -111,6 +111,7 @@ from cdktf_cdktf_provider_google.monitoring_monitored_project import (
 )
 from cdktf_cdktf_provider_google.org_policy_policy import OrgPolicyPolicy as _google_OrgPolicyPolicy
 from cdktf_cdktf_provider_google.project_iam_audit_config import ProjectIamAuditConfig as _google_ProjectIamAuditConfig
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole as _google_ProjectIamCustomRole
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember as _google_ProjectIamMember
 from cdktf_cdktf_provider_google.project_service import ProjectService as _google_ProjectService
 from cdktf_cdktf_provider_google.provider import GoogleProvider as _google_GoogleProvider
@@ -130,6 +131,10 @@ from cdktf_cdktf_provider_google.storage_bucket import StorageBucket as _google_
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import (
     StorageBucketIamMember as _google_StorageBucketIamMember,
 )
+from cdktf_cdktf_provider_google_beta.google_container_node_pool import (
+    GoogleContainerNodePool as _google_beta_GoogleContainerNodePool,
+)
+from cdktf_cdktf_provider_google_beta.provider import GoogleBetaProvider as _google_beta_GoogleBetaProvider
 from cdktf_cdktf_provider_helm.data_helm_template import DataHelmTemplate as _helm_DataHelmTemplate
 from cdktf_cdktf_provider_helm.provider import HelmProvider as _helm_HelmProvider
 from cdktf_cdktf_provider_helm.release import Release as _helm_Release
@@ -235,6 +240,7 @@ class _Google(ProviderNamespace):
     MonitoringMonitoredProject: type[_google_MonitoringMonitoredProject]
     OrgPolicyPolicy: type[_google_OrgPolicyPolicy]
     ProjectIamAuditConfig: type[_google_ProjectIamAuditConfig]
+    ProjectIamCustomRole: type[_google_ProjectIamCustomRole]
     ProjectIamMember: type[_google_ProjectIamMember]
     ProjectService: type[_google_ProjectService]
     RedisInstance: type[_google_RedisInstance]
@@ -245,6 +251,10 @@ class _Google(ProviderNamespace):
     ServiceNetworkingConnection: type[_google_ServiceNetworkingConnection]
     StorageBucket: type[_google_StorageBucket]
     StorageBucketIamMember: type[_google_StorageBucketIamMember]
+
+class _Google_Beta(ProviderNamespace):
+    GoogleBetaProvider: type[_google_beta_GoogleBetaProvider]
+    GoogleContainerNodePool: type[_google_beta_GoogleContainerNodePool]
 
 class _Helm(ProviderNamespace):
     DataHelmTemplate: type[_helm_DataHelmTemplate]
@@ -264,6 +274,7 @@ class _Time(ProviderNamespace):
     TimeProvider: type[_time_TimeProvider]
 
 google: _Google
+google_beta: _Google_Beta
 helm: _Helm
 tfe: _Tfe
 time: _Time

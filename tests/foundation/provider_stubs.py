@@ -22,6 +22,7 @@ STUB = LIBRARY / "_providers.pyi"
 SCANNED = (LIBRARY, ROOT / "stacks", ROOT / "main.py", ROOT / "bootstrap")
 STUB_PACKAGES = {
     "google": "cdktf_cdktf_provider_google",
+    "google_beta": "cdktf_cdktf_provider_google_beta",
     "helm": "cdktf_cdktf_provider_helm",
     "tfe": "cdktf_cdktf_provider_tfe",
     "time": "cdktf_cdktf_provider_time",

@@ -718,6 +718,21 @@ def _placement_difference() -> dict:
     }
 
 
+def _sandbox_difference() -> dict:
+    """dev-sandbox: a GKE Sandbox pool, team-a's untrusted code on it, and one sandboxed group of team-b's."""
+    dev = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    team_a, team_b = copy.deepcopy(dev["tenants"])
+    team_a["untrusted_code"] = True
+    team_b["worker_groups"].append(
+        {"name": "notebooks", "max_replicas": 2, "resources": {"cpu": "1", "memory": "4Gi"}, "sandbox": True}
+    )
+    pools = [
+        {"name": "default"},
+        {"name": "sandbox", "machine_type": "n2d-standard-4", "min_nodes": 0, "max_nodes": 3, "sandbox": True},
+    ]
+    return {"name": "dev-sandbox", "cluster": {"node_pools": pools}, "tenants": [team_a, team_b]}
+
+
 def _shared_vpc_difference(dev: dict) -> dict:
     """dev-shared-vpc: the host's subnet and ranges instead of rayfort's VPC, its perimeter joined, a runner in
     its VPC; without the settings a Shared VPC refuses (own ranges, internet egress and its waiver)."""
@@ -752,6 +767,7 @@ VARIANT_DIFFERENCES = {
         },
     },
     "dev-placement.yaml": _placement_difference(),
+    "dev-sandbox.yaml": _sandbox_difference(),
     "dev-shared-vpc.yaml": _shared_vpc_difference,
 }
 

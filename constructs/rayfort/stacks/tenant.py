@@ -96,6 +96,7 @@ class TenantStack(RayfortStack):
             TenantRbacProps(
                 namespace=namespace,
                 project_id=project,
+                connect_role=cluster.connect_role,
                 developers=tuple(tenant.groups.developers),
                 viewers=tuple(tenant.groups.viewers),
                 # Submitting a job needs the token KubeRay generates; reading it is all developers get of Secrets.
