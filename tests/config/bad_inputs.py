@@ -159,7 +159,9 @@ MODEL_CASES: dict[str, BadInput] = {
     ),
     "wildcard certificate deeper than one label": _case(
         _dev("exposure:\n  api: gateway\n", "exposure:\n  api: gateway\n  certificates: wildcard\n").replace(
-            "      iap:\n        enabled: true\n", "      iap:\n        enabled: true\n        host: a.b.ray.dev.example.com\n", 1
+            "      iap:\n        enabled: true\n",
+            "      iap:\n        enabled: true\n        host: a.b.ray.dev.example.com\n",
+            1,
         ),
         "host: a.b.ray.dev.example.com",
         "is not covered by the wildcard certificate *.ray.dev.example.com",

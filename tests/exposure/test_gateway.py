@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
-import json
-
 from rayfort.exposure.gateway import (
     GATEWAY_CLASS,
     GATEWAY_NAME,
