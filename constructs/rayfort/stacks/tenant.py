@@ -346,7 +346,7 @@ class TenantStack(RayfortStack):
             description="In-cluster DNS name of the Ray head (client 10001, dashboard 8265)",
         )
         if tenant.exposure.internal.enabled:
-            # The load balancer is the exposure stack's; its address is read where the command runs.
+            # The internal load balancer's address is GKE's to assign; it is read where the command runs.
             address = (
                 f"$(kubectl -n {tenant.name} get service {internal_service_name(tenant.name)} "
                 "-o jsonpath='{.status.loadBalancer.ingress[0].ip}')"
