@@ -154,7 +154,7 @@ MODEL_CASES: dict[str, BadInput] = {
     "quota exceeded": _case(
         DEV + "quotas:\n  forwarding_rules: 1\n",
         "forwarding_rules: 1",
-        "is exceeded: this environment needs 2 (the shared Gateway's HTTPS rule and 1 internal load balancers)",
+        "this environment needs 2 (the shared Gateway's HTTPS rule and 1 internal load balancers), more than",
         field="quotas.forwarding_rules",
     ),
     "wildcard certificate deeper than one label": _case(

@@ -83,8 +83,8 @@ def problems(env: Environment) -> list[Problem]:
                 Problem(
                     ("quotas", use.quota),
                     limit,
-                    f"is exceeded: this environment needs {use.count} ({use.what}); raise the project's quota and "
-                    f"set quotas.{use.quota} to it, or publish fewer tenants",
+                    f"this environment needs {use.count} ({use.what}), more than the project's quota; raise the "
+                    f"quota and set quotas.{use.quota} to it, or publish fewer tenants",
                 )
             )
     return found
