@@ -37,6 +37,9 @@ from cdktf_cdktf_provider_google.certificate_manager_certificate_map import (
 from cdktf_cdktf_provider_google.certificate_manager_certificate_map_entry import (
     CertificateManagerCertificateMapEntry as _google_CertificateManagerCertificateMapEntry,
 )
+from cdktf_cdktf_provider_google.certificate_manager_dns_authorization import (
+    CertificateManagerDnsAuthorization as _google_CertificateManagerDnsAuthorization,
+)
 from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _google_ComputeAddress
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
@@ -197,6 +200,7 @@ class _Google(ProviderNamespace):
     CertificateManagerCertificate: type[_google_CertificateManagerCertificate]
     CertificateManagerCertificateMap: type[_google_CertificateManagerCertificateMap]
     CertificateManagerCertificateMapEntry: type[_google_CertificateManagerCertificateMapEntry]
+    CertificateManagerDnsAuthorization: type[_google_CertificateManagerDnsAuthorization]
     ComputeAddress: type[_google_ComputeAddress]
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]

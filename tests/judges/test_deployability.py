@@ -623,13 +623,17 @@ def test_references_are_parsed_as_terraform_reads_them() -> None:
 def test_a_namespace_read_through_remote_state_resolves_to_the_producers_literal(dev) -> None:
     deployment = Deployment(dev.stacks, dev.dependencies)
     read_remotely = [
-        (deployment.stack(stack), body["manifest"]["metadata"]["namespace"])
+        (deployment.stack(stack), namespace)
         for stack in dev.stacks
         for body in dev.blocks(stack, "kubernetes_manifest").values()
         if isinstance(body.get("manifest"), dict)
-        and "terraform_remote_state" in str(body["manifest"]["metadata"].get("namespace", ""))
+        for namespace in (
+            body["manifest"]["metadata"].get("namespace", ""),
+            *(p.get("namespace", "") for p in body["manifest"].get("spec", {}).get("parentRefs", [])),
+        )
+        if "terraform_remote_state" in str(namespace)
     ]
-    assert read_remotely, "the exposure stack reads its tenants' namespaces from their state"
+    assert read_remotely, "a tenant's route names the shared Gateway's namespace, read from the exposure state"
     for stack, namespace in read_remotely:
         assert stack.literal(namespace) in _namespaces(dev)
 

@@ -27,10 +27,10 @@ WORKSPACES = [
     "audit",
     "mirror",
     "gke",
+    "exposure",
     "kuberay",
     "tenant-fraud-scoring",
     "tenant-risk-models",
-    "exposure",
 ]
 
 
@@ -85,14 +85,14 @@ def test_run_triggers_follow_the_deploy_order_without_repeats(tf_json: dict) -> 
     edges = sorted((refs[t["sourceable_id"]], refs[t["workspace_id"]]) for t in _resources(tf_json, "tfe_run_trigger"))
     assert edges == [
         ("audit", "gke"),
+        ("exposure", "tenant-risk-models"),
+        ("gke", "exposure"),
         ("gke", "kuberay"),
         ("kuberay", "tenant-fraud-scoring"),
         ("kuberay", "tenant-risk-models"),
         ("mirror", "gke"),
         ("network", "audit"),
         ("network", "mirror"),
-        ("tenant-fraud-scoring", "exposure"),
-        ("tenant-risk-models", "exposure"),
     ]
 
 

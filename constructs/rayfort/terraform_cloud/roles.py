@@ -12,6 +12,7 @@ PROJECT_ROLES: tuple[tuple[str, str], ...] = (
     ("google_access_context_manager_", ""),
     ("google_org_policy_", ""),
     ("google_binary_authorization_", "roles/binaryauthorization.policyEditor"),
+    ("google_certificate_manager_", "roles/certificatemanager.editor"),
     ("google_compute_firewall", "roles/compute.securityAdmin"),
     ("google_compute_security_policy", "roles/compute.securityAdmin"),
     ("google_compute_ssl_policy", "roles/compute.securityAdmin"),
