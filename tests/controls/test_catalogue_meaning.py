@@ -168,6 +168,8 @@ WEAKENINGS: list[tuple[str, str, str, Any, Any, dict]] = [
     ("RF045", FIREWALL, "destination_ranges", ["0.0.0.0/0"], ["10.0.0.0/8"], {"direction": "EGRESS"} | DENY),
     ("RF046", "google_compute_network_firewall_policy_rule", "match.dest_ip_ranges", ["10.0.0.0/24"],
      ["10.0.0.0/24", "0.0.0.0/0"], {}),
+    ("RF049", POOL, "node_config.sandbox_config.sandbox_type", "gvisor", NO, {}),
+    ("RF049", POOL, "node_config.sandbox_config.sandbox_type", "gvisor", None, {}),
 ]  # fmt: skip
 
 
@@ -236,6 +238,9 @@ def test_presence_weakenings_are_what_the_catalogue_says() -> None:
     assert _presence("google_binary_authorization_policy", {}, "removed")[1] == "RF025"
     assert _presence("google_compute_ssl_policy", {}, "removed")[1] == "RF027"
     assert _presence("google_access_context_manager_service_perimeter", {}, "removed")[1] == "RF021"
+    sandbox = {"node_config": {"sandbox_config": {"sandbox_type": "gvisor"}}}
+    assert _presence(POOL, sandbox, "removed")[1] == "RF049"
+    assert (_presence(POOL, {"node_config": {}}, "removed") or ("", ""))[1] != "RF049"
 
 
 def test_ratchet_controls_are_those_that_widen_above_their_floor() -> None:
