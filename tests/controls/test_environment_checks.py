@@ -87,12 +87,12 @@ def test_internal_sources_name_the_tenant_and_global_access() -> None:
     ]
     assert _found(e.internal_sources, _env(tenants=tenants)) == [
         (
-            "exposure/b-internal/service/object",
+            "tenant-b/internal/service/object",
             "tenants[1].exposure.internal.source_ranges ['0.0.0.0/0'] admit the internet at large "
             "from every region (global_access)",
         ),
         (
-            "exposure/c-internal/service/object",
+            "tenant-c/internal/service/object",
             "tenants[2].exposure.internal.source_ranges ['0.0.0.0/1', '128.0.0.0/1'] admit the internet at large",
         ),
     ]
@@ -213,8 +213,8 @@ def test_tls_profile_matters_only_with_dashboards() -> None:
 @pytest.mark.parametrize(
     ("api", "path"),
     [
-        ("ingress", "exposure/b-dashboard/backend-config/object"),
-        ("gateway", "exposure/gateway/b-backend-policy/object"),
+        ("ingress", "tenant-b/dashboard/backend-config/object"),
+        ("gateway", "tenant-b/dashboard/backend-policy/object"),
     ],
 )
 def test_cloud_armor_for_each_iap_dashboard(api: str, path: str) -> None:

@@ -79,7 +79,7 @@ EXAMPLES: dict[str, tuple[str, str, str, Any]] = {
     "internal load balancer from 0.0.0.0/0 with global access": (
         "prod",
         "RF024",
-        "exposure/fraud-scoring-internal/service/object",
+        "tenant-fraud-scoring/internal/service/object",
         lambda d: _tenant(d, "fraud-scoring")["exposure"]["internal"].update(
             source_ranges=["0.0.0.0/0"], global_access=True
         ),
@@ -87,7 +87,7 @@ EXAMPLES: dict[str, tuple[str, str, str, Any]] = {
     "Cloud Armor removed": (
         "prod",
         "RF028",
-        "exposure/risk-models-dashboard/backend-config/object",
+        "tenant-risk-models/dashboard/backend-policy/object",
         lambda d: d["exposure"]["cloud_armor"].update(enabled=False),
     ),
     "SSL profile RESTRICTED to MODERN": (
