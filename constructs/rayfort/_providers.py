@@ -50,6 +50,7 @@ from rayfort._cdk import (
     TerraformProvider,
     TerraformProviderGeneratorMetadata,
     TerraformResource,
+    Token,
 )
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
@@ -290,7 +291,9 @@ class _Manifest(TerraformResource):
         super().__init__(
             scope, id_, terraform_resource_type="kubernetes_manifest", terraform_generator_metadata=_KUBERNETES, **meta
         )
-        self._attributes = attributes
+        # cdktf asks for the attributes twice per synth (preparing the stack, then writing it), a call back into
+        # Python each time: handed over once here, as a value held by the jsii runtime, each answer is a reference.
+        self._attributes = {name: Token.as_any(value) for name, value in attributes.items()}
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._attributes
