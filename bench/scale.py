@@ -148,7 +148,8 @@ def read_stacks(outdir: Path) -> dict[str, bytes]:
     """{stack id: cdk.tf.json bytes} of every stack the manifest lists."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     return {
-        name: (outdir / entry["synthesizedStackPath"]).read_bytes() for name, entry in sorted(manifest["stacks"].items())
+        name: (outdir / entry["synthesizedStackPath"]).read_bytes()
+        for name, entry in sorted(manifest["stacks"].items())
     }
 
 
@@ -300,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the generated environments and outputs here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a synth goal is missed")
     args = parser.parse_args(argv)
-    base_path = Path(args.base) if args.base.endswith((".yaml", ".yml")) else ROOT / "environments" / f"{args.base}.yaml"
+    base_path = (
+        Path(args.base) if args.base.endswith((".yaml", ".yml")) else ROOT / "environments" / f"{args.base}.yaml"
+    )
     base = yaml.safe_load(base_path.read_text())
     counts = _counts(args.counts)
     diff_counts = set(counts if args.diff_counts is None else _counts(args.diff_counts))
@@ -331,7 +334,10 @@ def report(count: int, run: Synth) -> None:
     tenant_sizes = sorted(size.resources for name, size in sizes.items() if name.startswith("tenant-"))
     print(f"\n{count} tenants: {run.wall_s:.1f} s wall, {run.cpu_s:.1f} s CPU, {run.peak_rss_mb:.0f} MB peak RSS")
     print(f"  stacks: {len(sizes)}, resources: {total}; largest: {largest} ({sizes[largest].resources} resources)")
-    print("  shared stacks (resources/data sources): " + ", ".join(f"{n} {s.resources}/{s.data}" for n, s in shared.items()))
+    print(
+        "  shared stacks (resources/data sources): "
+        + ", ".join(f"{n} {s.resources}/{s.data}" for n, s in shared.items())
+    )
     if tenant_sizes:
         print(f"  tenant stacks: {tenant_sizes[0]}..{tenant_sizes[-1]} resources each")
     print(f"  load balancers: {edge.line(edge.load_balancers)}")
@@ -357,7 +363,10 @@ def summary(timings: Mapping[int, Synth], check: bool) -> int:
         low, high = timings[large[0]], timings[large[-1]]
         span = large[-1] - large[0]
         wall, cpu = (high.wall_s - low.wall_s) / span, (high.cpu_s - low.cpu_s) / span
-        print(f"slope {large[0]}..{large[-1]} tenants: {wall:.3f} s wall, {cpu:.3f} s CPU per tenant (goal <= {GOAL_SLOPE_S})")
+        print(
+            f"slope {large[0]}..{large[-1]} tenants: {wall:.3f} s wall, {cpu:.3f} s CPU per tenant "
+            f"(goal <= {GOAL_SLOPE_S})"
+        )
         if wall > GOAL_SLOPE_S:
             missed.append(f"slope {wall:.3f} s per tenant")
     largest = timings[measured[-1]]

@@ -292,8 +292,9 @@ class _Manifest(TerraformResource):
             scope, id_, terraform_resource_type="kubernetes_manifest", terraform_generator_metadata=_KUBERNETES, **meta
         )
         # cdktf asks for the attributes twice per synth (preparing the stack, then writing it), a call back into
-        # Python each time: handed over once here, as a value held by the jsii runtime, each answer is a reference.
-        self._attributes = {name: Token.as_any(value) for name, value in attributes.items()}
+        # Python each time: the manifest, handed over once here as a value held by the jsii runtime, is then
+        # answered with a reference.
+        self._attributes = {**attributes, "manifest": Token.as_any(attributes["manifest"])}
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._attributes

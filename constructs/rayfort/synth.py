@@ -282,7 +282,7 @@ def framework_problems(stacks: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _providers_used(tf_json: dict[str, Any]) -> set[str]:
-    """Local names of the providers the stack's resources and data sources need (their meta-argument, or type prefix)."""
+    """Local names of the providers the stack's resources and data sources need: meta-argument, or type prefix."""
     used = set()
     for block in ("resource", "data"):
         for resource_type, named in tf_json.get(block, {}).items():
