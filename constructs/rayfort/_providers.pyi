@@ -13,6 +13,12 @@ from cdktf_cdktf_provider_google.access_context_manager_access_level import (
 from cdktf_cdktf_provider_google.access_context_manager_service_perimeter import (
     AccessContextManagerServicePerimeter as _google_AccessContextManagerServicePerimeter,
 )
+from cdktf_cdktf_provider_google.access_context_manager_service_perimeter_dry_run_resource import (
+    AccessContextManagerServicePerimeterDryRunResource as _google_AccessContextManagerServicePerimeterDryRunResource,
+)
+from cdktf_cdktf_provider_google.access_context_manager_service_perimeter_resource import (
+    AccessContextManagerServicePerimeterResource as _google_AccessContextManagerServicePerimeterResource,
+)
 from cdktf_cdktf_provider_google.artifact_registry_repository import (
     ArtifactRegistryRepository as _google_ArtifactRegistryRepository,
 )
@@ -53,13 +59,13 @@ from cdktf_cdktf_provider_google.compute_router_nat import ComputeRouterNat as _
 from cdktf_cdktf_provider_google.compute_security_policy import ComputeSecurityPolicy as _google_ComputeSecurityPolicy
 from cdktf_cdktf_provider_google.compute_ssl_policy import ComputeSslPolicy as _google_ComputeSslPolicy
 from cdktf_cdktf_provider_google.compute_subnetwork import ComputeSubnetwork as _google_ComputeSubnetwork
-from cdktf_cdktf_provider_google.compute_subnetwork_iam_member import (
-    ComputeSubnetworkIamMember as _google_ComputeSubnetworkIamMember,
-)
 from cdktf_cdktf_provider_google.container_cluster import ContainerCluster as _google_ContainerCluster
 from cdktf_cdktf_provider_google.container_node_pool import ContainerNodePool as _google_ContainerNodePool
 from cdktf_cdktf_provider_google.data_google_client_config import (
     DataGoogleClientConfig as _google_DataGoogleClientConfig,
+)
+from cdktf_cdktf_provider_google.data_google_compute_global_address import (
+    DataGoogleComputeGlobalAddress as _google_DataGoogleComputeGlobalAddress,
 )
 from cdktf_cdktf_provider_google.data_google_compute_network import (
     DataGoogleComputeNetwork as _google_DataGoogleComputeNetwork,
@@ -176,6 +182,8 @@ class KubernetesNamespace:
 class _Google(ProviderNamespace):
     AccessContextManagerAccessLevel: type[_google_AccessContextManagerAccessLevel]
     AccessContextManagerServicePerimeter: type[_google_AccessContextManagerServicePerimeter]
+    AccessContextManagerServicePerimeterDryRunResource: type[_google_AccessContextManagerServicePerimeterDryRunResource]
+    AccessContextManagerServicePerimeterResource: type[_google_AccessContextManagerServicePerimeterResource]
     ArtifactRegistryRepository: type[_google_ArtifactRegistryRepository]
     ArtifactRegistryRepositoryIamMember: type[_google_ArtifactRegistryRepositoryIamMember]
     BinaryAuthorizationPolicy: type[_google_BinaryAuthorizationPolicy]
@@ -196,10 +204,10 @@ class _Google(ProviderNamespace):
     ComputeSecurityPolicy: type[_google_ComputeSecurityPolicy]
     ComputeSslPolicy: type[_google_ComputeSslPolicy]
     ComputeSubnetwork: type[_google_ComputeSubnetwork]
-    ComputeSubnetworkIamMember: type[_google_ComputeSubnetworkIamMember]
     ContainerCluster: type[_google_ContainerCluster]
     ContainerNodePool: type[_google_ContainerNodePool]
     DataGoogleClientConfig: type[_google_DataGoogleClientConfig]
+    DataGoogleComputeGlobalAddress: type[_google_DataGoogleComputeGlobalAddress]
     DataGoogleComputeNetwork: type[_google_DataGoogleComputeNetwork]
     DataGoogleComputeSubnetwork: type[_google_DataGoogleComputeSubnetwork]
     DataGoogleDnsManagedZone: type[_google_DataGoogleDnsManagedZone]

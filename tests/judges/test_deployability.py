@@ -679,6 +679,27 @@ def _placement_difference() -> dict:
     }
 
 
+def _shared_vpc_difference(dev: dict) -> dict:
+    """dev-shared-vpc: the host's subnet and ranges instead of rayfort's VPC, its perimeter joined, a runner in
+    its VPC; without the settings a Shared VPC refuses (own ranges, internet egress and its waiver)."""
+    network = dev["network"]
+    for own in ("subnet_cidr", "pods_cidr", "services_cidr", "internet_egress"):
+        del network[own]
+    network["shared_vpc"] = {
+        "host_project_id": "netteam-host-000000",
+        "network": "hub",
+        "subnetwork": "ray-nodes",
+        "pods_range": {"name": "ray-pods", "cidr": "10.64.0.0/14"},
+        "services_range": {"name": "ray-services", "cidr": "10.68.0.0/20"},
+        "private_services_range": {"name": "hub-private-services", "cidr": "10.72.0.0/16"},
+        "google_apis_vip": "restricted",
+    }
+    network["service_controls"]["join"] = {"name": "netteam_shared_vpc"}
+    dev["deployer"]["runs_in"] = "vpc"
+    dev["waivers"] = [waiver for waiver in dev["waivers"] if waiver["rule"] != "RF046"]
+    return {**dev, "name": "dev-shared-vpc"}
+
+
 VARIANT_DIFFERENCES = {
     "dev-namespaced.yaml": {"name": "dev-namespaced", "kuberay": {"install": "namespaced", "manage_crds": False}},
     "dev-dns-endpoint.yaml": {
@@ -692,6 +713,7 @@ VARIANT_DIFFERENCES = {
         },
     },
     "dev-placement.yaml": _placement_difference(),
+    "dev-shared-vpc.yaml": _shared_vpc_difference,
 }
 
 
@@ -701,4 +723,6 @@ def test_the_judged_variants_are_dev_with_only_their_difference() -> None:
     assert sorted(Path(v).name for v in runner.VARIANTS) == sorted(VARIANT_DIFFERENCES)
     for variant in runner.VARIANTS:
         written = yaml.safe_load((ROOT / variant).read_text())
-        assert written == changed(dev, VARIANT_DIFFERENCES[Path(variant).name]), variant
+        difference = VARIANT_DIFFERENCES[Path(variant).name]
+        expected = difference(copy.deepcopy(dev)) if callable(difference) else changed(dev, difference)
+        assert written == expected, variant

@@ -32,6 +32,27 @@ BASE: dict[str, Any] = {
 }
 
 
+# A subnet of a Shared VPC host, as its network team reserved it, in the network team's perimeter.
+SHARED_VPC: dict[str, Any] = {
+    "host_project_id": "rayfort-host-000000",
+    "network": "hub",
+    "subnetwork": "ray-nodes",
+    "pods_range": {"name": "ray-pods", "cidr": "10.64.0.0/14"},
+    "services_range": {"name": "ray-services", "cidr": "10.68.0.0/20"},
+    "private_services_range": {"name": "hub-private-services", "cidr": "10.72.0.0/16"},
+    "google_apis_vip": "restricted",
+}
+JOINED = {"name": "netteam_perimeter"}
+
+
+def shared_vpc_variant(**changes: Any) -> dict[str, Any]:
+    """BASE in SHARED_VPC's subnet, joining the network team's perimeter: without rayfort's own ranges."""
+    data = variant(network=copy.deepcopy({"shared_vpc": SHARED_VPC, "service_controls": {"join": JOINED}}))
+    for own in ("subnet_cidr", "pods_cidr", "services_cidr"):
+        del data["network"][own]
+    return _merged(data, changes)
+
+
 def variant(**changes: Any) -> dict[str, Any]:
     """BASE with sections merged key by key (so a perimeter change keeps BASE's access policy)."""
     return _merged(copy.deepcopy(BASE), changes)

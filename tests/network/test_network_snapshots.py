@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.network.conftest import variant
+from tests.network.conftest import shared_vpc_variant, variant
 
 VARIANTS = {
     "nat-dry-run": variant(),
     "airgapped": variant(network={"egress": "none"}, registry_mirror={}),
-    "shared-vpc": variant(
-        network={"shared_vpc": {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}}
-    ),
+    "shared-vpc": shared_vpc_variant(),
     "vpc-sc-enforced": variant(
         network={
             "service_controls": {

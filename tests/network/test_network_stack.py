@@ -171,40 +171,6 @@ def test_private_service_access_reserves_the_private_services_range(synth_networ
     ) and peering_range.endswith(".name}")
 
 
-def test_shared_vpc_references_the_host_and_grants_only_the_service_agents(synth_network) -> None:
-    shared = {
-        "host_project_id": "rayfort-host-000000",
-        "network": "hub",
-        "subnetwork": "ray-nodes",
-        "pods_range_name": "ray-pods",
-        "services_range_name": "ray-services",
-    }
-    tf = synth_network(variant(network={"shared_vpc": shared}))
-    for absent in (
-        "google_compute_network",
-        "google_compute_subnetwork",
-        "google_compute_firewall",
-        "google_compute_router_nat",
-        "google_compute_route",
-        "google_dns_managed_zone",
-    ):
-        assert resources(tf, absent) == [], absent
-    (subnet,) = tf["data"]["google_compute_subnetwork"].values()
-    assert (subnet["project"], subnet["name"], subnet["region"]) == ("rayfort-host-000000", "ray-nodes", "europe-west4")
-    (network,) = tf["data"]["google_compute_network"].values()
-    assert (network["project"], network["name"]) == ("rayfort-host-000000", "hub")
-    grants = resources(tf, "google_compute_subnetwork_iam_member")
-    assert {g["role"] for g in grants} == {"roles/compute.networkUser"}
-    members = sorted(g["member"] for g in grants)
-    assert members[0].endswith("@cloudservices.gserviceaccount.com")
-    assert members[1].endswith("@container-engine-robot.iam.gserviceaccount.com")
-    (host,) = resources(tf, "google_project_iam_member")
-    assert (host["project"], host["role"]) == ("rayfort-host-000000", "roles/container.hostServiceAgentUser")
-    assert host["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
-    (perimeter,) = resources(tf, "google_access_context_manager_service_perimeter")
-    assert len(perimeter["spec"]["resources"]) == 2
-
-
 def test_network_stack_offers_typed_references() -> None:
     from rayfort._cdk import App
     from stacks.app import network_stack
@@ -231,39 +197,6 @@ def test_outputs_name_the_network_for_people(synth_network) -> None:
     assert outputs["control-plane-cidr"]["value"] == "172.16.0.0/28"
     assert outputs["pods-range-name"]["value"] == "pods"
     assert outputs["network-self-link"]["value"].startswith("${google_compute_network.")
-
-
-def test_shared_vpc_host_must_be_another_project() -> None:
-    from tests.network.conftest import messages
-
-    shared = {"host_project_id": "rayfort-net-000000", "network": "hub", "subnetwork": "ray-nodes"}
-    assert messages(variant(network={"shared_vpc": shared})) == [
-        "network.shared_vpc.host_project_id: is the cluster project itself; allowed: a separate Shared VPC host project"
-    ]
-
-
-def test_shared_vpc_stack_leaves_peering_and_dns_to_the_host(synth_network) -> None:
-    from rayfort._cdk import App
-    from stacks.app import network_stack
-    from tests.network.conftest import build
-
-    shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}
-    refs = network_stack(App(), build(variant(network={"shared_vpc": shared}))).refs
-    assert refs.private_services_range is None
-    assert refs.subnet_id.startswith("${TfToken")
-    created = set(synth_network(variant(network={"shared_vpc": shared}))["resource"])
-    assert not created & {"google_service_networking_connection", "google_dns_managed_zone"}
-
-
-def test_shared_vpc_refuses_settings_the_host_owns() -> None:
-    from tests.network.conftest import messages
-
-    shared = {"host_project_id": "rayfort-host-000000", "network": "hub", "subnetwork": "ray-nodes"}
-    found = messages(variant(network={"shared_vpc": shared, "iap_tcp_forwarding": True}))
-    assert found == [
-        "network.iap_tcp_forwarding: is decided by the Shared VPC host project's network team, not here; "
-        "remove it or drop shared_vpc"
-    ]
 
 
 def test_cluster_name_must_leave_room_for_network_resource_names() -> None:

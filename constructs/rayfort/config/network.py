@@ -27,19 +27,49 @@ class FlowLogs(Model):
     """Whether records carry VM and network metadata."""
 
 
+NAME_PATTERN = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class HostRange(Model):
+    """A range the Shared VPC host project reserved: its name there, and its CIDR.
+
+    The CIDR is a literal so that the tenants' network policies can name it and be analysed; the network
+    stack reads the host's range at plan time and fails the plan when it differs.
+    """
+
+    name: str = Field(pattern=NAME_PATTERN)
+    """Its name in the host project (a secondary range of the subnet, or a global address)."""
+    cidr: Cidr
+    """Its range, exactly as the host declares it."""
+
+
 class SharedVpc(Model):
-    """Consume a subnet of a Shared VPC host project instead of creating a VPC."""
+    """Consume a subnet of a Shared VPC host project instead of creating a VPC.
+
+    Everything in the host belongs to its network team: rayfort reads it and changes nothing there (the
+    grants, firewall rules and DNS it needs are prerequisites, listed in the README).
+    """
 
     host_project_id: ProjectId
     """The host project that owns the VPC."""
-    network: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+    network: str = Field(pattern=NAME_PATTERN)
     """Name of the host project's VPC network."""
-    subnetwork: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+    subnetwork: str = Field(pattern=NAME_PATTERN)
     """Name of the host project's subnet the cluster uses, in the environment's region."""
-    pods_range_name: str = Field(default="pods", pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-    """Name of the subnet's secondary range for pods."""
-    services_range_name: str = Field(default="services", pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-    """Name of the subnet's secondary range for services."""
+    pods_range: HostRange
+    """The subnet's secondary range for pods (name and CIDR); required."""
+    services_range: HostRange
+    """The subnet's secondary range for services (name and CIDR); required."""
+    private_services_range: HostRange
+    """The host's private service access range (its global address and CIDR) Memorystore is placed in;
+    required: the tenants' Redis egress names it."""
+    google_apis_vip: Literal["restricted", "private"]
+    """The VIP the host's DNS answers *.googleapis.com with (restricted.googleapis.com inside a perimeter);
+    required: the tenants' Google APIs egress names it."""
+
+    @property
+    def google_apis_cidr(self) -> str:
+        return RESTRICTED_GOOGLE_APIS_CIDR if self.google_apis_vip == "restricted" else PRIVATE_GOOGLE_APIS_CIDR
 
 
 class AccessLevel(Model):
@@ -68,6 +98,23 @@ class PerimeterRule(Model):
     """For ingress: an access level name the source must satisfy."""
 
 
+class JoinedPerimeter(Model):
+    """An existing regular perimeter, the network team's, that rayfort's projects join instead of one of its own.
+
+    A project can be in only one regular perimeter, and a Shared VPC host already sits in its network
+    team's; the service project must share it for its VPC's calls to reach its data.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,49}$")
+    """Short name of the perimeter in ``access_policy_id`` (accessPolicies/<id>/servicePerimeters/<name>)."""
+    membership: Literal["rayfort", "prerequisite"] = "rayfort"
+    """rayfort: the network stack adds rayfort's projects (never the host) to the perimeter, one
+    membership each, which needs the Access Context Manager editor role on the policy; prerequisite: the
+    network team adds them before the first deploy (README, "Shared VPC")."""
+    dry_run: bool = False
+    """Also add the projects to the perimeter's explicit dry-run spec; only for a perimeter that has one."""
+
+
 class ServiceControls(Model):
     """The VPC Service Controls perimeter around the cluster project."""
 
@@ -90,6 +137,8 @@ class ServiceControls(Model):
     """Ingress policies, each naming identities, services and source resources."""
     egress_policies: list[PerimeterRule] = []
     """Egress policies, each naming identities, services and destination resources."""
+    join: JoinedPerimeter | None = None
+    """Join this existing perimeter instead of creating one; required with shared_vpc, whose host is in it."""
 
 
 # A host name as Cloud NGFW FQDN objects take it: lowercase labels, no wildcard, no trailing dot.
@@ -141,8 +190,45 @@ class NetworkSettings(Model):
 
     @property
     def google_apis_cidr(self) -> str:
-        """The VIP nodes reach Google APIs through: restricted inside a VPC-SC perimeter, private otherwise."""
+        """The VIP nodes reach Google APIs through: restricted inside a VPC-SC perimeter, private otherwise;
+        with a Shared VPC, the one the host's DNS answers."""
+        if self.shared_vpc is not None:
+            return self.shared_vpc.google_apis_cidr
         return RESTRICTED_GOOGLE_APIS_CIDR if self.service_controls.enabled else PRIVATE_GOOGLE_APIS_CIDR
+
+    @property
+    def private_services(self) -> str:
+        """The range Memorystore instances are placed in: ours, or the host's."""
+        if self.shared_vpc is not None:
+            return self.shared_vpc.private_services_range.cidr
+        return self.private_services_cidr
+
+    def named_ranges(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every range of the network with the setting that declares it; they must all be disjoint."""
+        shared = self.shared_vpc
+        control_plane = (("network", "control_plane_cidr"), self.control_plane_cidr)
+        named: list[tuple[tuple[str | int, ...], str]]
+        if shared is None:
+            named = [
+                (("network", "subnet_cidr"), self.subnet_cidr),
+                (("network", "pods_cidr"), self.pods_cidr),
+                (("network", "services_cidr"), self.services_cidr),
+                control_plane,
+                (("network", "private_services_cidr"), self.private_services_cidr),
+            ]
+        else:
+            # The host's subnet's primary range is read at plan time, so it cannot be checked here.
+            named = [
+                *(
+                    (("network", "shared_vpc", field, "cidr"), getattr(shared, field).cidr)
+                    for field in ("pods_range", "services_range", "private_services_range")
+                ),
+                control_plane,
+            ]
+        return [
+            *named,
+            *((("network", "peered_cidrs", i), cidr) for i, cidr in enumerate(self.peered_cidrs)),
+        ]
 
     @property
     def google_apis_host(self) -> str:
@@ -154,6 +240,21 @@ class NetworkSettings(Model):
 MAX_NAME_PREFIX = 63 - len("-allow-egress-google-apis")
 # Settings of things a Shared VPC host owns: its subnet's logs, its NAT and its firewall.
 HOST_OWNED_SETTINGS = ("flow_logs", "nat_logging", "iap_tcp_forwarding", "internet_egress")
+# Ranges of rayfort's own VPC, and where a Shared VPC environment declares the host's instead.
+OWN_VPC_RANGES = {
+    "subnet_cidr": "the host's subnet, read from shared_vpc.subnetwork",
+    "pods_cidr": "shared_vpc.pods_range",
+    "services_cidr": "shared_vpc.services_range",
+    "private_services_cidr": "shared_vpc.private_services_range",
+}
+# Settings of a perimeter rayfort owns; a joined perimeter is configured by its owners.
+OWN_PERIMETER_SETTINGS = (
+    "enforce",
+    "extra_restricted_services",
+    "access_levels",
+    "ingress_policies",
+    "egress_policies",
+)
 IDENTITY_PREFIXES = ("user:", "group:", "serviceAccount:", "principal:", "principalSet:")
 PERIMETER_RESOURCE_PATTERN = r"^projects/[0-9]+$"
 # Addresses an access level never sees as a request's origin (RFC 1918, shared and link-local space).

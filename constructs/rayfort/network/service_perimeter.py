@@ -173,3 +173,43 @@ def _egress(rule: PerimeterRule) -> dict[str, Any]:
         "egress_from": {"identities": list(rule.identities)},
         "egress_to": {"resources": list(rule.resources), "operations": _operations(rule)},
     }
+
+
+@dataclass(frozen=True)
+class PerimeterMembershipProps:
+    """Inputs of PerimeterMembership: which projects join which existing perimeter."""
+
+    access_policy_id: str
+    """The access policy that holds the perimeter."""
+    perimeter: str
+    """Short name of the existing regular perimeter (the network team's)."""
+    project_numbers: dict[str, str]
+    """Projects to add, as {project id: number or number token}; never the host, which is already in it."""
+    dry_run: bool = False
+    """Also add them to the perimeter's explicit dry-run spec."""
+
+
+class PerimeterMembership(Construct):
+    """rayfort's projects as members of a perimeter someone else owns, one membership per project.
+
+    ``google_access_context_manager_service_perimeter_resource`` adds one resource
+    to the perimeter's enforced configuration and nothing else: the perimeter's
+    restricted services, VPC accessible services, access levels and ingress and
+    egress policies stay its owners'. Its owners' Terraform must ignore
+    ``status[0].resources`` (and ``spec[0].resources`` with ``dry_run``) or the
+    two fight over the list (provider docs of both membership resources).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, props: PerimeterMembershipProps) -> None:
+        super().__init__(scope, construct_id)
+        self.perimeter_name = f"accessPolicies/{props.access_policy_id}/servicePerimeters/{props.perimeter}"
+        self.members: dict[str, Any] = {}
+        for project_id, number in props.project_numbers.items():
+            resource = f"projects/{number}"
+            self.members[project_id] = google.AccessContextManagerServicePerimeterResource(
+                self, f"member-{project_id}", perimeter_name=self.perimeter_name, resource=resource
+            )
+            if props.dry_run:
+                google.AccessContextManagerServicePerimeterDryRunResource(
+                    self, f"dry-run-member-{project_id}", perimeter_name=self.perimeter_name, resource=resource
+                )

@@ -15,7 +15,13 @@ from rayfort.network.firewall import EgressLockdown, NodeFirewall, NodeFirewallP
 from rayfort.network.org_policies import ProjectOrgPolicies, ProjectOrgPoliciesProps
 from rayfort.network.private_network import PrivateNetwork, PrivateNetworkProps
 from rayfort.network.private_service_access import PrivateServiceAccess, PrivateServiceAccessProps
-from rayfort.network.service_perimeter import DeployerIngress, ServicePerimeter, ServicePerimeterProps
+from rayfort.network.service_perimeter import (
+    DeployerIngress,
+    PerimeterMembership,
+    PerimeterMembershipProps,
+    ServicePerimeter,
+    ServicePerimeterProps,
+)
 from rayfort.network.shared_vpc import SharedVpcSubnet, SharedVpcSubnetProps
 from rayfort.stacks.base import Platform, RayfortStack
 
@@ -39,10 +45,11 @@ class NetworkRefs:
     google_apis_cidr: str
     """The Google APIs VIP the nodes reach (restricted inside a perimeter, private otherwise)."""
     private_services_cidr: str
-    """The range reserved for private service access (Memorystore), as a literal for network policies."""
+    """The range reserved for private service access (Memorystore), as a literal for network policies:
+    ours, or the Shared VPC host's."""
     private_services_range: str | None
-    """Name of that reservation, read off the peering so instances follow it; None with a Shared VPC,
-    whose host owns the peering (instances then take any range of the host's connection)."""
+    """Name of that reservation, so instances are placed in it: read off our peering, or the host's range
+    as the environment names it (and the network stack checks at plan time)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,8 @@ class NetworkStackProps:
     org_policies: OrgPolicies = OrgPolicies()
     """Constraints in force; set on the project when ``manage`` is on."""
     perimeter_projects: tuple[str, ...] = ()
-    """Projects inside the perimeter besides the platform's and a Shared VPC host: the KMS and audit projects."""
+    """Projects inside the perimeter besides the platform's: the KMS and audit projects (never a Shared VPC
+    host, which is in its network team's perimeter)."""
 
 
 class NetworkStack(RayfortStack):
@@ -67,6 +75,9 @@ class NetworkStack(RayfortStack):
 
     Offers ``refs`` (NetworkRefs): the VPC and subnet, their ranges and the
     private service access reservation. Needs only its platform and settings.
+    With a Shared VPC it creates nothing in the host project: it reads the host's
+    network, subnet and ranges, and rayfort's projects join the network team's
+    perimeter (``service_controls.join``) instead of a perimeter of its own.
     """
 
     def __init__(self, scope: Construct, stack_id: str, platform: Platform, props: NetworkStackProps) -> None:
@@ -74,44 +85,60 @@ class NetworkStack(RayfortStack):
         net = props.settings
         name = props.name
         self._google_apis: GoogleApisAccess | None = None
-        private_service_access: PrivateServiceAccess | None = None
         self._vpc: PrivateNetwork | SharedVpcSubnet
         if net.shared_vpc is not None:
-            # The host project's network team owns its routes, NAT, DNS, firewall and peerings.
+            # The host project's network team owns its routes, NAT, DNS, firewall, peerings and perimeter: the
+            # stack reads the host and changes nothing there (README, "Shared VPC").
+            shared = net.shared_vpc
             self._vpc = SharedVpcSubnet(
                 self,
                 "shared-vpc",
                 SharedVpcSubnetProps(
-                    host_project_id=net.shared_vpc.host_project_id,
-                    service_project_id=platform.project_id,
-                    network=net.shared_vpc.network,
-                    subnetwork=net.shared_vpc.subnetwork,
+                    host_project_id=shared.host_project_id,
+                    network=shared.network,
+                    subnetwork=shared.subnetwork,
                     region=platform.region,
-                    pods_range_name=net.shared_vpc.pods_range_name,
-                    services_range_name=net.shared_vpc.services_range_name,
+                    pods_range=shared.pods_range,
+                    services_range=shared.services_range,
+                    private_services_range=shared.private_services_range,
                 ),
             )
+            private_services_range: str | None = self._vpc.private_services_range_name
         else:
             self._vpc, private_service_access = self._own_network(platform, net, name)
+            private_services_range = Fn.element(private_service_access.connection.reserved_peering_ranges, 0)
         controls = net.service_controls
         if controls.enabled:
             if controls.access_policy_id is None:
                 raise ValueError("the perimeter goes in an existing access policy: set access_policy_id")
-            ServicePerimeter(
-                self,
-                "service-controls",
-                ServicePerimeterProps(
-                    name=name.replace("-", "_"),
-                    project_numbers=self._perimeter_projects(platform, props),
-                    access_policy_id=controls.access_policy_id,
-                    deployer=self._deployer_ingress(props.deployer),
-                    enforce=controls.enforce,
-                    extra_restricted_services=tuple(controls.extra_restricted_services),
-                    access_levels=tuple(controls.access_levels),
-                    ingress_policies=tuple(controls.ingress_policies),
-                    egress_policies=tuple(controls.egress_policies),
-                ),
-            )
+            if controls.join is not None:
+                if controls.join.membership == "rayfort":
+                    PerimeterMembership(
+                        self,
+                        "service-controls",
+                        PerimeterMembershipProps(
+                            access_policy_id=controls.access_policy_id,
+                            perimeter=controls.join.name,
+                            project_numbers=self._perimeter_projects(platform, props),
+                            dry_run=controls.join.dry_run,
+                        ),
+                    )
+            else:
+                ServicePerimeter(
+                    self,
+                    "service-controls",
+                    ServicePerimeterProps(
+                        name=name.replace("-", "_"),
+                        project_numbers=tuple(self._perimeter_projects(platform, props).values()),
+                        access_policy_id=controls.access_policy_id,
+                        deployer=self._deployer_ingress(props.deployer),
+                        enforce=controls.enforce,
+                        extra_restricted_services=tuple(controls.extra_restricted_services),
+                        access_levels=tuple(controls.access_levels),
+                        ingress_policies=tuple(controls.ingress_policies),
+                        egress_policies=tuple(controls.egress_policies),
+                    ),
+                )
         self.refs = NetworkRefs(
             network_id=self._vpc.network_id,
             subnet_id=self._vpc.subnet_id,
@@ -120,12 +147,8 @@ class NetworkStack(RayfortStack):
             services_range_name=self._vpc.services_range_name,
             control_plane_cidr=net.control_plane_cidr,
             google_apis_cidr=net.google_apis_cidr,
-            private_services_cidr=net.private_services_cidr,
-            private_services_range=(
-                None
-                if private_service_access is None
-                else Fn.element(private_service_access.connection.reserved_peering_ranges, 0)
-            ),
+            private_services_cidr=net.private_services,
+            private_services_range=private_services_range,
         )
         self._outputs()
         policies = props.org_policies
@@ -241,13 +264,12 @@ class NetworkStack(RayfortStack):
             access_levels=levels,
         )
 
-    def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> tuple[str, ...]:
-        """Numbers of the cluster project, separate KMS and audit projects, and a Shared VPC host."""
+    def _perimeter_projects(self, platform: Platform, props: NetworkStackProps) -> dict[str, str]:
+        """{project id: number} of the cluster project and separate KMS and audit projects; never a Shared VPC
+        host, which sits in its network team's perimeter already."""
         project_ids = [platform.project_id, *props.perimeter_projects]
-        if props.settings.shared_vpc is not None:
-            project_ids.append(props.settings.shared_vpc.host_project_id)
-        numbers = []
+        numbers = {}
         for project_id in dict.fromkeys(project_ids):
             project = google.DataGoogleProject(self, f"perimeter-project-{project_id}", project_id=project_id)
-            numbers.append(project.number)
-        return tuple(numbers)
+            numbers[project_id] = project.number
+        return numbers

@@ -39,8 +39,9 @@ class TenantRedisProps:
     secret_name: str
     """Name of that Secret; the runtime reads key ``password`` from it."""
     reserved_range: str | None = None
-    """The private service access range to allocate from, read off the peering connection so the
-    instance follows it; any range of the VPC's connection when absent (a Shared VPC host's)."""
+    """The private service access range to allocate from (read off our peering connection, or the Shared
+    VPC host's range the environment names), so the instance lands where the network policies allow;
+    any range of the VPC's connection when absent."""
     kms_key: EncryptionKey | None = None
     """Customer-managed key; granted here to ``service_agent``."""
     service_agent: Principal | None = None

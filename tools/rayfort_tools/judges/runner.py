@@ -69,9 +69,11 @@ VARIANTS = (
     "environments/variants/dev-namespaced.yaml",
     "environments/variants/dev-dns-endpoint.yaml",
     "environments/variants/dev-placement.yaml",
+    "environments/variants/dev-shared-vpc.yaml",
 )
-"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, and dev with
-tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another)."""
+"""Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, dev with
+tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another), and dev in a
+Shared VPC subnet, joining its network team's perimeter."""
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
@@ -299,10 +301,13 @@ def isolation_expectations(env: Environment, manifests: Iterable[dict] = ()) -> 
         to_worker = (tcp(ports["metrics"]), *mesh)
         # The platform cluster's GCS writes to Redis; KubeRay's cleanup Job deletes its data when it is deleted.
         redis_users = frozenset({"head", "redis-cleanup"} if operator_managed else {"head"})
+        # Memorystore sits in the private service access range: ours, or the Shared VPC host's.
+        shared = env.network.shared_vpc
+        redis_range = env.network.private_services_cidr if shared is None else shared.private_services_range.cidr
         egress = [
             Egress(GKE_METADATA_SERVER, (tcp(988),)),
             Egress(env.network.google_apis_cidr, (tcp(443),)),
-            Egress(env.network.private_services_cidr, (tcp(6378),), redis_users, platform_cluster_only=True),
+            Egress(redis_range, (tcp(6378),), redis_users, platform_cluster_only=True),
         ]
         # The in-tree autoscaler on the head talks to the API server; with per-pod TLS leaves every node
         # does too, as it starts (its init container requests the leaf).

@@ -211,17 +211,22 @@ def _waived_pool_tenants(env: Environment) -> list[Problem]:
 def _dns_endpoint_perimeter(env: Environment) -> list[Problem]:
     """The DNS endpoint answers from anywhere; IAM and an enforced perimeter are what keep strangers out."""
     perimeter = env.network.service_controls
-    if control_plane_access(env) == "dns_endpoint" and not (perimeter.enabled and perimeter.enforce):
-        return [
-            Problem(
-                ("cluster", "control_plane_access"),
-                "dns_endpoint",
-                "needs an enforced VPC Service Controls perimeter (network.service_controls.enabled and "
-                "enforce true): the DNS endpoint accepts requests from the internet, guarded only by IAM and "
-                "the perimeter; enforce it, or use internal_ip or connect_gateway",
-            )
-        ]
-    return []
+    if control_plane_access(env) != "dns_endpoint" or (perimeter.enabled and perimeter.enforce):
+        return []
+    if perimeter.join is not None:
+        # A joined perimeter's enforcement is its network team's, and no data source reads it at plan time.
+        remedy = "a joined perimeter's enforcement is not rayfort's to guarantee; use internal_ip or connect_gateway"
+    else:
+        remedy = "enforce it, or use internal_ip or connect_gateway"
+    return [
+        Problem(
+            ("cluster", "control_plane_access"),
+            "dns_endpoint",
+            "needs an enforced VPC Service Controls perimeter (network.service_controls.enabled and "
+            "enforce true): the DNS endpoint accepts requests from the internet, guarded only by IAM and "
+            f"the perimeter; {remedy}",
+        )
+    ]
 
 
 def _key_locations(env: Environment) -> list[Problem]:

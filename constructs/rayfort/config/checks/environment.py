@@ -37,14 +37,7 @@ def _zones_in_region(env: Environment) -> list[Problem]:
 
 def _overlapping_ranges(env: Environment) -> list[Problem]:
     net = env.network
-    named = [
-        (("network", "subnet_cidr"), net.subnet_cidr),
-        (("network", "pods_cidr"), net.pods_cidr),
-        (("network", "services_cidr"), net.services_cidr),
-        (("network", "control_plane_cidr"), net.control_plane_cidr),
-        (("network", "private_services_cidr"), net.private_services_cidr),
-        *((("network", "peered_cidrs", i), cidr) for i, cidr in enumerate(net.peered_cidrs)),
-    ]
+    named = net.named_ranges()
     problems = []
     for (path_a, a), (path_b, b) in combinations(named, 2):
         if ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)):
