@@ -67,12 +67,13 @@ tools: .venv-checkov/.installed .venv-nca/.installed .venv-smoke/.installed $(ST
 	@touch $@
 
 # pipenv installs into the venv named by VIRTUAL_ENV; rayfort and its tools go beside the lock without
-# their dependencies, since their package metadata names the default framework. Not precompiled: the
+# their dependencies, since their package metadata names the default framework. The venv is made the way
+# pipenv makes .venv (virtualenv, which seeds the setuptools the wheel test builds with). Not precompiled: the
 # tests' one synth per environment compiles only what it imports.
 .venv-cdktn/.synced: frameworks/cdktn/Pipfile.lock constructs/pyproject.toml tools/pyproject.toml
 	$(STAGE) "pipenv $(PIPENV_VERSION)" bash -c '$(PIPENV) --version || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"'
 	@rm -rf .venv-cdktn
-	$(STAGE) ".venv-cdktn: virtualenv" $(PYTHON) -m venv .venv-cdktn
+	$(STAGE) ".venv-cdktn: virtualenv" $(PYTHON) -m virtualenv --quiet .venv-cdktn
 	$(STAGE) ".venv-cdktn: pipenv sync --dev (CDK Terrain)" env -u PIPENV_ACTIVE -u PIPENV_IGNORE_VIRTUALENVS \
 	  PIPENV_PIPFILE=frameworks/cdktn/Pipfile VIRTUAL_ENV=$(CURDIR)/.venv-cdktn $(PIPENV) sync --dev
 	$(STAGE) ".venv-cdktn: rayfort and its tools" .venv-cdktn/bin/python -m pip install --quiet \

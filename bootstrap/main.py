@@ -25,8 +25,9 @@ OUTDIR = Path(__file__).resolve().parent / "cdktf.out"
 
 def main(argv: list[str]) -> int:
     from rayfort._cdk import FRAMEWORK
+    from rayfort._providers import UNPUBLISHED
 
-    if FRAMEWORK != "cdktf":
+    if "tfe" in UNPUBLISHED[FRAMEWORK]:
         # The stacks synthesize on both frameworks; only this app needs the tfe provider.
         print(
             f"rayfort: the Terraform Cloud bootstrap needs the tfe provider, which {FRAMEWORK} does not publish; "
@@ -83,7 +84,7 @@ def main(argv: list[str]) -> int:
         print(
             f"  {workspace.name}: after {', '.join(workspace.run_after) or '-'}; "
             f"state read by {', '.join(workspace.read_by) or 'none'}"
-            + ("; runs on the agent pool" if workspace.in_cluster and env.state.agent_pool_id else "")
+            + ("; runs on the agent pool" if workspace.on_agents else "")
         )
         if workspace.organization_roles:
             print(f"    an organization admin grants its account: {', '.join(workspace.organization_roles)}")

@@ -14,6 +14,7 @@ from rayfort.config.derived import (
     audit_key_project,
     cert_manager_installed,
     control_plane_access,
+    dashboard_host,
     effective_feature_gates,
     export_routes_to_control_plane,
     key_projects,
@@ -31,6 +32,7 @@ from rayfort.stacks import (
     AuditStack,
     AuditStackProps,
     ClusterRefs,
+    ExposureRefs,
     ExposureStack,
     ExposureStackProps,
     GkeStack,
@@ -44,7 +46,6 @@ from rayfort.stacks import (
     NetworkStackProps,
     OperatorRefs,
     Platform,
-    TenantRefs,
     TenantStack,
 )
 
@@ -66,8 +67,10 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     gke.add_dependency(audit.stack)
     cluster = gke.refs
     operator = kuberay_stack(app, env, cluster, network, mirror).refs
-    tenants = [tenant_stack(app, env, tenant, network, cluster, operator).refs for tenant in env.tenants]
-    exposure_stack(app, env, network, cluster, tenants)
+    # The shared edge comes before the tenants: each tenant's route, record and IAP grant join it.
+    exposure = exposure_stack(app, env, cluster).refs
+    for tenant in env.tenants:
+        tenant_stack(app, env, tenant, network, cluster, operator, exposure)
     return app
 
 
@@ -138,6 +141,7 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
                 export_routes=export_routes_to_control_plane(env),
             ),
             runner_ranges=tuple(env.deployer.source_ranges),
+            scanning_enabled_by=mirror.scanning_project if mirror is not None else None,
         ),
         network,
     )
@@ -159,6 +163,7 @@ def kuberay_stack(
             settings=env.kuberay,
             admission=ray_admission(env),
             tenants=tuple(t for t in env.tenants if t.ray_runtime == "kuberay"),
+            dashboard_hosts=tuple((t.name, dashboard_host(env, t)) for t in env.tenants if t.exposure.iap.enabled),
             feature_gates=tuple(sorted(effective_feature_gates(env).items())),
             cert_manager=cert_manager_installed(env),
         ),
@@ -175,6 +180,7 @@ def tenant_stack(
     network: NetworkRefs,
     cluster: ClusterRefs,
     operator: OperatorRefs,
+    exposure: ExposureRefs | None = None,
 ) -> TenantStack:
     return TenantStack(
         scope,
@@ -187,20 +193,22 @@ def tenant_stack(
         operator,
         placement=tenant_placement(env, tenant),
         alert_channels=tuple(env.audit.notification_channels),
+        exposure=exposure,
+        dashboard_host=dashboard_host(env, tenant) if tenant.exposure.iap.enabled else None,
     )
 
 
-def exposure_stack(
-    scope: Construct, env: Environment, network: NetworkRefs, cluster: ClusterRefs, tenants: list[TenantRefs]
-) -> ExposureStack:
+def exposure_stack(scope: Construct, env: Environment, cluster: ClusterRefs) -> ExposureStack:
     return ExposureStack(
         scope,
         "exposure",
         Platform.of(env),
-        ExposureStackProps(settings=env.exposure, resource_prefix=env.cluster.name),
-        network,
+        ExposureStackProps(
+            settings=env.exposure,
+            resource_prefix=env.cluster.name,
+            published=any(t.exposure.iap.enabled for t in env.tenants),
+        ),
         cluster,
-        tenants,
     )
 
 

@@ -57,6 +57,9 @@ EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
 
 _PACKAGE_NAMES = {"cdktf": "cdktf_cdktf_provider_{}", "cdktn": "cdktn_provider_{}"}
 
+UNPUBLISHED = {"cdktf": frozenset[str](), "cdktn": frozenset({"tfe"})}
+"""Providers whose prebuilt bindings a framework does not publish (there is no ``cdktn-provider-tfe``)."""
+
 
 def provider_package(provider: str) -> str:
     """The importable package of ``provider``'s prebuilt bindings under the selected framework."""
@@ -217,14 +220,22 @@ class ProviderNamespace:
     """The resource, data source and provider classes of one prebuilt provider, imported on first use."""
 
     def __init__(self, provider: str) -> None:
+        self.provider = provider
         self.package = provider_package(provider)
         self._provider_class = "".join(part.title() for part in provider.split("_")) + "Provider"
         self._loaded: dict[str, ProviderClass] = {}
-        _register(self.package)
+        if provider not in UNPUBLISHED[FRAMEWORK]:
+            _register(self.package)
 
     def __getattr__(self, class_name: str) -> ProviderClass:
         if class_name.startswith("_"):
             raise AttributeError(class_name)
+        if self.provider in UNPUBLISHED[FRAMEWORK]:
+            raise ModuleNotFoundError(
+                f"{FRAMEWORK} publishes no {self.provider} provider bindings, so {class_name} is not available "
+                "under it; use the default framework (cdktf) for what needs it",
+                name=self.package,
+            )
         loaded = self._loaded.get(class_name)
         if loaded is None:
             module = importlib.import_module(f"{self.package}.{_module_for(class_name, self._provider_class)}")
@@ -337,6 +348,8 @@ class _KubernetesProvider(TerraformProvider):
 _register(KubernetesNamespace.package)
 
 google = ProviderNamespace("google")
+google_beta = ProviderNamespace("google_beta")
+"""google-beta, for what the GA provider lacks: only GKE Sandbox node pools (``sandbox_config``) use it."""
 helm = ProviderNamespace("helm")
 kubernetes = KubernetesNamespace()
 tfe = ProviderNamespace("tfe")
@@ -347,7 +360,9 @@ __all__ = [
     "KubernetesNamespace",
     "ProviderClass",
     "ProviderNamespace",
+    "UNPUBLISHED",
     "google",
+    "google_beta",
     "helm",
     "kubernetes",
     "provider_package",

@@ -37,6 +37,9 @@ from cdktf_cdktf_provider_google.certificate_manager_certificate_map import (
 from cdktf_cdktf_provider_google.certificate_manager_certificate_map_entry import (
     CertificateManagerCertificateMapEntry as _google_CertificateManagerCertificateMapEntry,
 )
+from cdktf_cdktf_provider_google.certificate_manager_dns_authorization import (
+    CertificateManagerDnsAuthorization as _google_CertificateManagerDnsAuthorization,
+)
 from cdktf_cdktf_provider_google.compute_address import ComputeAddress as _google_ComputeAddress
 from cdktf_cdktf_provider_google.compute_firewall import ComputeFirewall as _google_ComputeFirewall
 from cdktf_cdktf_provider_google.compute_global_address import ComputeGlobalAddress as _google_ComputeGlobalAddress
@@ -111,6 +114,7 @@ from cdktf_cdktf_provider_google.monitoring_monitored_project import (
 )
 from cdktf_cdktf_provider_google.org_policy_policy import OrgPolicyPolicy as _google_OrgPolicyPolicy
 from cdktf_cdktf_provider_google.project_iam_audit_config import ProjectIamAuditConfig as _google_ProjectIamAuditConfig
+from cdktf_cdktf_provider_google.project_iam_custom_role import ProjectIamCustomRole as _google_ProjectIamCustomRole
 from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember as _google_ProjectIamMember
 from cdktf_cdktf_provider_google.project_service import ProjectService as _google_ProjectService
 from cdktf_cdktf_provider_google.provider import GoogleProvider as _google_GoogleProvider
@@ -130,6 +134,10 @@ from cdktf_cdktf_provider_google.storage_bucket import StorageBucket as _google_
 from cdktf_cdktf_provider_google.storage_bucket_iam_member import (
     StorageBucketIamMember as _google_StorageBucketIamMember,
 )
+from cdktf_cdktf_provider_google_beta.google_container_node_pool import (
+    GoogleContainerNodePool as _google_beta_GoogleContainerNodePool,
+)
+from cdktf_cdktf_provider_google_beta.provider import GoogleBetaProvider as _google_beta_GoogleBetaProvider
 from cdktf_cdktf_provider_helm.data_helm_template import DataHelmTemplate as _helm_DataHelmTemplate
 from cdktf_cdktf_provider_helm.provider import HelmProvider as _helm_HelmProvider
 from cdktf_cdktf_provider_helm.release import Release as _helm_Release
@@ -145,6 +153,7 @@ from cdktf_cdktf_provider_time.sleep import Sleep as _time_Sleep
 from rayfort._cdk import Construct, TerraformDataSource, TerraformProvider, TerraformResource
 
 EAGER_ENV: str
+UNPUBLISHED: dict[str, frozenset[str]]
 
 def provider_package(provider: str) -> str: ...
 def use_lazy_provider_import() -> None: ...
@@ -156,6 +165,7 @@ class ProviderClass:
     def __getattr__(self, name: str) -> Any: ...
 
 class ProviderNamespace:
+    provider: str
     package: str
     def __init__(self, provider: str) -> None: ...
     def __getattr__(self, class_name: str) -> Any: ...
@@ -190,6 +200,7 @@ class _Google(ProviderNamespace):
     CertificateManagerCertificate: type[_google_CertificateManagerCertificate]
     CertificateManagerCertificateMap: type[_google_CertificateManagerCertificateMap]
     CertificateManagerCertificateMapEntry: type[_google_CertificateManagerCertificateMapEntry]
+    CertificateManagerDnsAuthorization: type[_google_CertificateManagerDnsAuthorization]
     ComputeAddress: type[_google_ComputeAddress]
     ComputeFirewall: type[_google_ComputeFirewall]
     ComputeGlobalAddress: type[_google_ComputeGlobalAddress]
@@ -233,6 +244,7 @@ class _Google(ProviderNamespace):
     MonitoringMonitoredProject: type[_google_MonitoringMonitoredProject]
     OrgPolicyPolicy: type[_google_OrgPolicyPolicy]
     ProjectIamAuditConfig: type[_google_ProjectIamAuditConfig]
+    ProjectIamCustomRole: type[_google_ProjectIamCustomRole]
     ProjectIamMember: type[_google_ProjectIamMember]
     ProjectService: type[_google_ProjectService]
     RedisInstance: type[_google_RedisInstance]
@@ -243,6 +255,10 @@ class _Google(ProviderNamespace):
     ServiceNetworkingConnection: type[_google_ServiceNetworkingConnection]
     StorageBucket: type[_google_StorageBucket]
     StorageBucketIamMember: type[_google_StorageBucketIamMember]
+
+class _Google_Beta(ProviderNamespace):
+    GoogleBetaProvider: type[_google_beta_GoogleBetaProvider]
+    GoogleContainerNodePool: type[_google_beta_GoogleContainerNodePool]
 
 class _Helm(ProviderNamespace):
     DataHelmTemplate: type[_helm_DataHelmTemplate]
@@ -262,6 +278,7 @@ class _Time(ProviderNamespace):
     TimeProvider: type[_time_TimeProvider]
 
 google: _Google
+google_beta: _Google_Beta
 helm: _Helm
 tfe: _Tfe
 time: _Time

@@ -151,6 +151,22 @@ MODEL_CASES: dict[str, BadInput] = {
         "FREQ=HOURLY is not supported by GKE",
         field="cluster.maintenance_window.recurrence",
     ),
+    "quota exceeded": _case(
+        DEV + "quotas:\n  forwarding_rules: 1\n",
+        "forwarding_rules: 1",
+        "this environment needs 2 (the shared Gateway's HTTPS rule and 1 internal load balancers), more than",
+        field="quotas.forwarding_rules",
+    ),
+    "wildcard certificate deeper than one label": _case(
+        _dev("exposure:\n  api: gateway\n", "exposure:\n  api: gateway\n  certificates: wildcard\n").replace(
+            "      iap:\n        enabled: true\n",
+            "      iap:\n        enabled: true\n        host: a.b.ray.dev.example.com\n",
+            1,
+        ),
+        "host: a.b.ray.dev.example.com",
+        "is not covered by the wildcard certificate *.ray.dev.example.com",
+        field="tenants[0].exposure.iap.host",
+    ),
     "secret path traversal": _case(
         _dev("exposure:\n  api", "exposure:\n  custom_oauth_secret: ../../../etc/passwd\n  api"),
         "custom_oauth_secret",

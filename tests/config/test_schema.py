@@ -28,6 +28,8 @@ MODELS_ONLY = {
     "worker ports overlap": "compares a range with Ray's fixed ports",
     "CIDR with host bits": "arithmetic on the address and the prefix length",
     "developer token expiry on a KubeRay tenant": "depends on the tenant's runtime and token settings",
+    "quota exceeded": "counts what every tenant's settings create",
+    "wildcard certificate deeper than one label": "compares a tenant's host with the zone and the certificate mode",
 }
 
 

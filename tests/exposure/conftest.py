@@ -1,4 +1,8 @@
-"""Exposure stacks of the shipped environments and of the test environments here, synthesized once."""
+"""Exposure and tenant stacks of the shipped environments and of the test environments here, synthesized once.
+
+The exposure stack holds the shared edge; each tenant's route, policies, record, certificate, IAP grant and
+internal load balancer are in its own stack, so tests of what a tenant publishes read ``published_stacks``.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,36 @@ def exposure_outdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
 def exposure_stacks(exposure_outdirs: dict[str, Path]) -> dict[str, dict]:
     """{env: the exposure stack's Terraform JSON}."""
     return {name: stacks_in(outdir)["exposure"] for name, outdir in exposure_outdirs.items()}
+
+
+@pytest.fixture(scope="session")
+def all_stacks(exposure_outdirs: dict[str, Path]) -> dict[str, dict[str, dict]]:
+    """{env: {stack: Terraform JSON}}."""
+    return {name: stacks_in(outdir) for name, outdir in exposure_outdirs.items()}
+
+
+@pytest.fixture(scope="session")
+def published_stacks(all_stacks: dict[str, dict[str, dict]]) -> dict[str, dict]:
+    """{env: the exposure and tenant stacks' resources and data merged into one Terraform JSON}.
+
+    Block names are unique across these stacks only by chance, so each is kept under <stack>/<name>.
+    """
+    merged: dict[str, dict] = {}
+    for name, stacks in all_stacks.items():
+        out: dict[str, dict] = {"resource": {}, "data": {}}
+        for stack, tf_json in stacks.items():
+            if stack != "exposure" and not stack.startswith("tenant-"):
+                continue
+            for block in ("resource", "data"):
+                for kind, bodies in tf_json.get(block, {}).items():
+                    for address, body in bodies.items():
+                        out[block].setdefault(kind, {})[f"{stack}/{address}"] = body
+        merged[name] = out
+    return merged
+
+
+def tenant_stack(all_stacks: dict[str, dict[str, dict]], env: str, tenant: str) -> dict:
+    return all_stacks[env][f"tenant-{tenant}"]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""checkov, built-in and rayfort checks, passes every exposure stack, SSL policy and Cloud Armor included.
+"""checkov, built-in and rayfort checks, passes every exposure stack and the tenant stacks that publish on it.
 
 A crafted public or GCS-exposing LoadBalancer Service, written the way the
 stack writes its Services, is refused by CKV_RAYFORT_13.
@@ -27,13 +27,15 @@ EXPECTED_VERDICTS = {
 }
 
 
-def _stack_file(outdir: Path) -> Path:
-    return outdir / "stacks" / "exposure" / "cdk.tf.json"
+def _stack_files(outdir: Path) -> list[Path]:
+    """The exposure stack and every tenant stack (each tenant's route, policies and load balancers)."""
+    stacks = outdir / "stacks"
+    return [stacks / "exposure" / "cdk.tf.json", *sorted(stacks.glob("tenant-*/cdk.tf.json"))]
 
 
 def _crafted(tmp_path: Path, exposure_outdirs: dict[str, Path]) -> Path:
-    """The dev exposure stack with its internal Service made public and given the GCS port."""
-    tf = json.loads(_stack_file(exposure_outdirs["dev"]).read_text())
+    """Dev's team-a stack with its internal Service made public and given the GCS port."""
+    tf = json.loads((exposure_outdirs["dev"] / "stacks" / "tenant-team-a" / "cdk.tf.json").read_text())
     for body in list(tf["resource"]["kubernetes_manifest"].values()):
         manifest = body["manifest"]
         if manifest["kind"] == "Service" and manifest["spec"]["type"] == "LoadBalancer":
@@ -56,14 +58,14 @@ def verdicts(exposure_outdirs, tmp_path_factory) -> tuple[judge.CheckovResult, P
     if judge.checkov_executable() is None:
         pytest.skip("checkov's virtualenv is missing")
     crafted = _crafted(tmp_path_factory.mktemp("checkov"), exposure_outdirs)
-    paths = [_stack_file(exposure_outdirs[name]) for name in ALL]
+    paths = [path for name in ALL for path in _stack_files(exposure_outdirs[name])]
     return judge.run_checkov([*paths, crafted]), crafted
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_every_exposure_stack_passes(verdicts, exposure_outdirs, name: str) -> None:
     result, _ = verdicts
-    findings = result.for_file(_stack_file(exposure_outdirs[name]))
+    findings = [f for path in _stack_files(exposure_outdirs[name]) for f in result.for_file(path)]
     assert findings
     failed = [finding.describe() for finding in findings if finding.result == judge.FAILED]
     assert failed == []

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from rayfort.exposure.dashboard_backend import HEALTH_CHECK_PATH
-from rayfort.exposure.gateway import GATEWAY_CLASS, backend_policy, health_check_policy, http_route, tenant_listener
+from rayfort.exposure.gateway import (
+    GATEWAY_CLASS,
+    GATEWAY_NAME,
+    GATEWAY_NAMESPACE,
+    backend_policy,
+    health_check_policy,
+    http_route,
+    shared_listener,
+)
+from rayfort.exposure.host_admission import host_policy
+from rayfort.k8s.namespace import DASHBOARD_HOST_ANNOTATION
 from rayfort_tools.judges.field_checks import registered
 from rayfort_tools.judges.k8s_schema import NoSchema, validate_manifest
 from tests.conftest import resources
-from tests.exposure.conftest import of_kind
+from tests.exposure.conftest import of_kind, tenant_stack
 
 HOSTS = {"team-a": "team-a.ray.example.com", "team-b": "models.ray.example.com"}
 
@@ -21,9 +32,13 @@ def gateway_stack(exposure_stacks) -> dict:
     return exposure_stacks["gateway"]
 
 
-def _by_namespace_token(manifests: list[dict], tenant: str) -> dict:
-    (found,) = [m for m in manifests if f"tenant-{tenant}." in m["metadata"]["namespace"]]
-    return found
+@pytest.fixture
+def published(published_stacks) -> dict:
+    return published_stacks["gateway"]
+
+
+def _tenant(all_stacks, tenant: str) -> dict:
+    return tenant_stack(all_stacks, "gateway", tenant)
 
 
 def test_one_gateway_of_the_managed_global_class_on_a_reserved_address(gateway_stack) -> None:
@@ -36,15 +51,41 @@ def test_one_gateway_of_the_managed_global_class_on_a_reserved_address(gateway_s
     )
 
 
-def test_each_tenant_has_an_https_listener_only_its_namespace_can_use(gateway_stack) -> None:
+def test_one_https_listener_for_the_zone_that_only_tenant_namespaces_may_use(gateway_stack) -> None:
     (gateway,) = of_kind(gateway_stack, "Gateway")
-    listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
-    assert set(listeners) == set(HOSTS)
-    for tenant, listener in listeners.items():
-        assert listener["protocol"] == "HTTPS" and listener["port"] == 443
-        assert listener["hostname"] == HOSTS[tenant]
-        namespaces = listener["allowedRoutes"]["namespaces"]
-        assert namespaces == {"from": "Selector", "selector": {"matchLabels": {"kubernetes.io/metadata.name": tenant}}}
+    (listener,) = gateway["spec"]["listeners"]
+    assert listener["protocol"] == "HTTPS" and listener["port"] == 443
+    assert listener["hostname"] == "*.ray.example.com"
+    assert all(host.endswith(".ray.example.com") for host in HOSTS.values())
+    namespaces = listener["allowedRoutes"]["namespaces"]
+    assert namespaces == {
+        "from": "Selector",
+        "selector": {"matchExpressions": [{"key": "rayfort.dev/tenant", "operator": "Exists"}]},
+    }
+    assert listener["allowedRoutes"]["kinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+
+
+def test_the_shared_edge_holds_nothing_per_tenant(gateway_stack) -> None:
+    for kind in ("HTTPRoute", "GCPBackendPolicy", "HealthCheckPolicy", "Service", "Secret"):
+        assert of_kind(gateway_stack, kind) == [], kind
+    for resource_type in (
+        "google_certificate_manager_certificate",
+        "google_certificate_manager_certificate_map_entry",
+        "google_dns_record_set",
+        "google_iap_web_iam_member",
+        "google_compute_address",
+    ):
+        assert resources(gateway_stack, resource_type) == [], resource_type
+    # It reads no tenant stack: the tenants depend on it, never the reverse.
+    remote = gateway_stack.get("data", {}).get("terraform_remote_state", {})
+    assert remote and not [body for body in remote.values() if "tenant-" in json.dumps(body)]
+
+
+def test_the_host_admission_policy_is_applied_with_the_gateway(gateway_stack) -> None:
+    (policy,) = of_kind(gateway_stack, "ValidatingAdmissionPolicy")
+    (binding,) = of_kind(gateway_stack, "ValidatingAdmissionPolicyBinding")
+    assert policy == host_policy(GATEWAY_NAME, GATEWAY_NAMESPACE)
+    assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
 
 
 def test_no_plain_http_listener(gateway_stack) -> None:
@@ -61,29 +102,33 @@ def test_gateway_policy_binds_the_tls_1_2_ssl_policy(gateway_stack) -> None:
 
 
 @pytest.mark.parametrize("tenant", sorted(HOSTS))
-def test_each_tenant_routes_its_host_through_its_own_listener(gateway_stack, tenant: str) -> None:
-    route = _by_namespace_token(of_kind(gateway_stack, "HTTPRoute"), tenant)
+def test_each_tenant_routes_only_its_host_from_its_own_stack(all_stacks, tenant: str) -> None:
+    (route,) = of_kind(_tenant(all_stacks, tenant), "HTTPRoute")
     assert route["spec"]["hostnames"] == [HOSTS[tenant]]
     (parent,) = route["spec"]["parentRefs"]
-    assert parent["sectionName"] == tenant and parent["name"] == "dashboards"
+    assert parent["sectionName"] == "https" and parent["name"] == "dashboards"
     (rule,) = route["spec"]["rules"]
     (backend,) = rule["backendRefs"]
     assert backend == {"group": "", "kind": "Service", "name": f"{tenant}-dashboard", "port": 8265}
+    (namespace,) = of_kind(_tenant(all_stacks, tenant), "Namespace")
+    assert namespace["metadata"]["annotations"] == {DASHBOARD_HOST_ANNOTATION: HOSTS[tenant]}
 
 
 @pytest.mark.parametrize("tenant", sorted(HOSTS))
-def test_each_dashboard_backend_has_iap_armor_and_a_tokenless_health_check(gateway_stack, tenant: str) -> None:
-    policy = _by_namespace_token(of_kind(gateway_stack, "GCPBackendPolicy"), tenant)
+def test_each_dashboard_backend_has_iap_armor_and_a_tokenless_health_check(all_stacks, tenant: str) -> None:
+    stack = _tenant(all_stacks, tenant)
+    (policy,) = of_kind(stack, "GCPBackendPolicy")
     default = policy["spec"]["default"]
     assert default["iap"]["enabled"] is True
     assert default["iap"]["oauth2ClientSecret"] == {"name": f"{tenant}-iap-oauth-client"}
     assert "data.google_secret_manager_secret_version." in default["iap"]["clientID"]
-    assert default["securityPolicy"].startswith("${google_compute_security_policy.")
+    assert "securityPolicy" in default and "terraform_remote_state" in default["securityPolicy"]
     assert policy["spec"]["targetRef"] == {"group": "", "kind": "Service", "name": f"{tenant}-dashboard"}
-    check = _by_namespace_token(of_kind(gateway_stack, "HealthCheckPolicy"), tenant)
+    (check,) = of_kind(stack, "HealthCheckPolicy")
     http = check["spec"]["default"]["config"]["httpHealthCheck"]
     assert http == {"port": 8265, "requestPath": HEALTH_CHECK_PATH}
-    secret = _by_namespace_token(of_kind(gateway_stack, "Secret"), tenant)
+    secrets = [s for s in of_kind(stack, "Secret") if s["metadata"]["name"] == f"{tenant}-iap-oauth-client"]
+    (secret,) = secrets
     assert set(secret["stringData"]) == {"key"}
     assert "data.google_secret_manager_secret_version." in secret["stringData"]["key"]
 
@@ -92,19 +137,20 @@ def test_the_google_managed_client_is_the_default() -> None:
     assert backend_policy("a-dashboard", "a", "a-dashboard")["spec"]["default"]["iap"] == {"enabled": True}
 
 
-def test_certificates_are_managed_per_host_in_one_map(gateway_stack) -> None:
-    certificates = resources(gateway_stack, "google_certificate_manager_certificate")
+def test_certificates_are_managed_per_host_in_the_shared_map(published) -> None:
+    certificates = resources(published, "google_certificate_manager_certificate")
     assert sorted(c["managed"]["domains"][0] for c in certificates) == sorted(HOSTS.values())
-    entries = resources(gateway_stack, "google_certificate_manager_certificate_map_entry")
+    entries = resources(published, "google_certificate_manager_certificate_map_entry")
     assert sorted(e["hostname"] for e in entries) == sorted(HOSTS.values())
-    records = resources(gateway_stack, "google_dns_record_set")
+    assert len({e["map"] for e in entries}) == 1
+    records = resources(published, "google_dns_record_set")
     assert sorted(r["name"] for r in records) == sorted(f"{h}." for h in HOSTS.values())
     assert len({r["rrdatas"][0] for r in records}) == 1
 
 
-def test_no_ingress_objects_in_gateway_mode(gateway_stack) -> None:
+def test_no_ingress_objects_in_gateway_mode(published) -> None:
     for kind in ("Ingress", "BackendConfig", "FrontendConfig", "ManagedCertificate"):
-        assert of_kind(gateway_stack, kind) == []
+        assert of_kind(published, kind) == []
 
 
 # --- the schema judge: upstream CRDs, and field checkers for GKE's policy kinds ---
@@ -117,7 +163,7 @@ def check_fields(obj: dict) -> list:
 
 
 SAMPLES = {
-    "HTTPRoute": http_route("a-dashboard", "a", "a.ray.example.com", "a-dashboard", "dashboards", "gw", "a"),
+    "HTTPRoute": http_route("a-dashboard", "a", "a.ray.example.com", "a-dashboard", "dashboards", "gw", "https"),
     "GCPBackendPolicy": backend_policy("a-dashboard", "a", "a-dashboard", "id", "a-oauth", "armor"),
     "HealthCheckPolicy": health_check_policy("a-dashboard", "a", "a-dashboard"),
 }
@@ -165,7 +211,7 @@ def test_checkers_reject_misspelt_or_mistyped_fields(kind: str, path: tuple, val
 def test_listener_checker_rejects_an_unknown_protocol() -> None:
     from rayfort.exposure.gateway import gateway
 
-    good = gateway("dashboards", "gw", "addr", "map", [tenant_listener("a", "a.ray.example.com")])
+    good = gateway("dashboards", "gw", "addr", "map", [shared_listener("ray.example.com")])
     assert list(check_fields(good)) == []
     good["spec"]["listeners"][0]["protocol"] = "HTTPS only"
     assert list(check_fields(good))

@@ -15,7 +15,7 @@ from rayfort.exposure.load_balancer_rules import (
 )
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import resources
-from tests.exposure.conftest import of_kind
+from tests.exposure.conftest import of_kind, tenant_stack
 
 SELECTOR = {"ray.io/cluster": "team-a", "ray.io/node-type": "head"}
 
@@ -79,35 +79,40 @@ def test_cluster_ip_services_are_not_load_balancers() -> None:
     assert not is_internal_load_balancer(service)
 
 
-def test_every_synthesized_load_balancer_passes_the_rules(exposure_stacks) -> None:
+def test_every_synthesized_load_balancer_passes_the_rules(published_stacks) -> None:
     seen = 0
-    for name, stack in exposure_stacks.items():
+    for name, stack in published_stacks.items():
         for service in of_kind(stack, "Service"):
             assert load_balancer_problems(service) == [], name
             seen += service["spec"]["type"] == "LoadBalancer"
     assert seen >= 4
 
 
-def test_static_address_is_internal_in_the_node_subnet(exposure_stacks) -> None:
-    (address,) = resources(exposure_stacks["prod"], "google_compute_address")
+def test_static_address_is_internal_in_the_node_subnet(all_stacks) -> None:
+    stack = tenant_stack(all_stacks, "prod", "fraud-scoring")
+    (address,) = resources(stack, "google_compute_address")
     assert address["address_type"] == "INTERNAL"
     assert address["subnetwork"].startswith("${data.terraform_remote_state.cross-stack-reference-input-network")
-    (service,) = [s for s in of_kind(exposure_stacks["prod"], "Service") if s["spec"]["type"] == "LoadBalancer"]
+    (service,) = [s for s in of_kind(stack, "Service") if s["spec"]["type"] == "LoadBalancer"]
     assert service["metadata"]["annotations"][STATIC_ADDRESSES].startswith("${google_compute_address.")
-    assert any(o.startswith("fraud-scoring-ray-address") for o in exposure_stacks["prod"]["output"])
+    assert "internal-address" in stack["output"]
 
 
-def test_airgapped_keeps_internal_access_and_publishes_nothing_else(exposure_stacks) -> None:
-    stack = exposure_stacks["airgapped"]
-    assert [m["kind"] for m in of_kind(stack, "Service")] == ["Service"]
-    assert set(stack["resource"]) == {"kubernetes_manifest", "terraform_data"}  # and the deploy record
-    assert all(
-        m["kind"] == "Service" for m in stack["resource"]["kubernetes_manifest"].values() for m in [m["manifest"]]
-    )
+def test_airgapped_keeps_internal_access_and_publishes_nothing_else(all_stacks, exposure_stacks) -> None:
+    # No tenant is published through IAP: no edge at all, only the tenants' internal load balancers.
+    assert set(exposure_stacks["airgapped"]["resource"]) == {"terraform_data"}  # the deploy record
+    services = [
+        s
+        for name, stack in all_stacks["airgapped"].items()
+        if name.startswith("tenant-")
+        for s in of_kind(stack, "Service")
+        if s["spec"]["type"] == "LoadBalancer"
+    ]
+    assert services and all(is_internal_load_balancer(s) for s in services)
 
 
 def _with_crafted_service(mutate):
-    """A build that adds one more internal Service to the exposure stack, altered by ``mutate``."""
+    """A build that adds one more internal Service to a tenant stack, altered by ``mutate``."""
     from rayfort.k8s.manifest import KubernetesObject
     from stacks import build_app
 
@@ -116,7 +121,8 @@ def _with_crafted_service(mutate):
         service = _service()
         service["metadata"]["name"] = "crafted"
         mutate(service)
-        KubernetesObject(app.node.find_child("exposure"), "crafted", service)
+        tenant = next(child for child in app.node.children if child.node.id.startswith("tenant-"))
+        KubernetesObject(tenant, "crafted", service)
         return app
 
     return build

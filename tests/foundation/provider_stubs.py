@@ -22,6 +22,7 @@ STUB = LIBRARY / "_providers.pyi"
 SCANNED = (LIBRARY, ROOT / "stacks", ROOT / "main.py", ROOT / "bootstrap")
 STUB_PACKAGES = {
     "google": "cdktf_cdktf_provider_google",
+    "google_beta": "cdktf_cdktf_provider_google_beta",
     "helm": "cdktf_cdktf_provider_helm",
     "tfe": "cdktf_cdktf_provider_tfe",
     "time": "cdktf_cdktf_provider_time",
@@ -42,6 +43,7 @@ from rayfort._cdk import Construct, TerraformDataSource, TerraformProvider, Terr
 
 BODY = """
 EAGER_ENV: str
+UNPUBLISHED: dict[str, frozenset[str]]
 
 def provider_package(provider: str) -> str: ...
 def use_lazy_provider_import() -> None: ...
@@ -53,6 +55,7 @@ class ProviderClass:
     def __getattr__(self, name: str) -> Any: ...
 
 class ProviderNamespace:
+    provider: str
     package: str
     def __init__(self, provider: str) -> None: ...
     def __getattr__(self, class_name: str) -> Any: ...

@@ -16,6 +16,7 @@ import subprocess
 import pytest
 
 from rayfort._cdk import FRAMEWORK, FRAMEWORK_ENV, FRAMEWORKS
+from rayfort._providers import UNPUBLISHED, ProviderNamespace
 from rayfort.synthesized import read_stacks
 from tests.conftest import ROOT, SHIPPED
 from tests.foundation.frameworks import (
@@ -97,6 +98,7 @@ CDKTF_ONLY = {"tfe": "CDK Terrain publishes no tfe provider on PyPI (cdktn-provi
 
 def test_each_framework_has_the_same_prebuilt_providers() -> None:
     """A provider added to one framework's set (``time``, say) must be added to the other's too."""
+    assert set(CDKTF_ONLY) == UNPUBLISHED["cdktn"] and not UNPUBLISHED["cdktf"]
     assert _providers("cdktn") | set(CDKTF_ONLY) == _providers("cdktf") >= {"google", "helm", "kubernetes"}
     assert not _providers("cdktn") & set(CDKTF_ONLY), "the exception is stale: remove it"
 
@@ -111,3 +113,9 @@ def test_only_the_bootstrap_uses_cdktf_only_providers() -> None:
             assert (
                 f"_providers import {provider}" not in path.read_text() and f" {provider}." not in path.read_text()
             ), f"{path.relative_to(ROOT)} uses {provider}, which {CDKTF_ONLY[provider]}"
+
+
+def test_a_provider_the_framework_does_not_publish_fails_with_its_reason(monkeypatch) -> None:
+    monkeypatch.setitem(UNPUBLISHED, FRAMEWORK, frozenset({"tfe"}))
+    with pytest.raises(ModuleNotFoundError, match=f"^{FRAMEWORK} publishes no tfe provider bindings, so Workspace"):
+        ProviderNamespace("tfe").Workspace  # noqa: B018 (the attribute access is the test)

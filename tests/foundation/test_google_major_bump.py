@@ -117,8 +117,16 @@ SHARED_VPC_GUIDES_ONLY: dict[str, str] = {
 }
 """The Shared VPC types, still owed the upgrade guides' and the bindings' comparison."""
 
+SET_IN_FULL: dict[str, str] = {
+    "google_project_iam_custom_role": "the gke stack's connect role sets every argument the type has (project, "
+    "role_id, title, description, permissions, stage), so no default can move under it; not yet compared binding "
+    "by binding against 8.x: do so before the bump",
+}
+"""Types whose every argument rayfort sets, so only a removed or renamed argument could change them."""
+
 REVIEWED = frozenset(
     {resource_type for resource_type, _ in [*EXPLICIT, *DEFAULTS_RELIED_ON, *NOT_APPLICABLE]}
+    | set(SET_IN_FULL)
     | set(BOOTSTRAP_ONLY)
     | set(GUIDES_ONLY)
     | set(AUDIT_GUIDES_ONLY)

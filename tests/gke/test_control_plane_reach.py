@@ -75,10 +75,17 @@ def test_images_are_scanned_in_artifact_registry_and_gke_asks_for_no_retired_tie
     gke = synthesized[name]["gke"]
     posture = _cluster(gke)["security_posture_config"]
     assert posture == {"mode": "BASIC", "vulnerability_mode": "VULNERABILITY_DISABLED"}
-    services = {s["service"]: s for s in resources(gke, "google_project_service")}
-    scanning = services["containerscanning.googleapis.com"]
-    assert scanning["project"] == environment(name).project_id
-    assert scanning["disable_on_destroy"] is False
+    # Exactly one stack enables the scanning API in the cluster's project: the mirror's where this app
+    # creates one there (it is deployed first), else gke's.
+    owners = [
+        (stack, s)
+        for stack, tf in synthesized[name].items()
+        for s in resources(tf, "google_project_service")
+        if s["service"] == "containerscanning.googleapis.com" and s["project"] == environment(name).project_id
+    ]
+    mirror = environment(name).registry_mirror
+    assert [stack for stack, _ in owners] == ["mirror" if mirror is not None and mirror.create else "gke"]
+    assert owners[0][1]["disable_on_destroy"] is False
 
 
 def test_gke_enterprise_workload_scanning_is_an_opt_in(synth_gke) -> None:

@@ -272,3 +272,52 @@ def test_a_waived_pool_states_confidential_nodes_off_explicitly(synth_gke) -> No
     pools = {p["name"]: p["node_config"] for p in resources(stack, "google_container_node_pool")}
     assert pools["gpu"]["confidential_nodes"] == {"enabled": False}
     assert pools["cpu"]["confidential_nodes"]["enabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "permissions"),
+    [("dev", ["container.clusters.get"]), ("prod", ["container.clusters.connect", "container.clusters.get"])],
+)
+def test_people_connect_through_a_custom_role_with_exactly_what_credentials_need(
+    shipped_gke, name, permissions
+) -> None:
+    """Least privilege: no predefined role (clusterViewer also lists every cluster); the DNS endpoint adds connect."""
+    stack = shipped_gke[name]
+    [role] = resources(stack, "google_project_iam_custom_role")
+    assert role["permissions"] == permissions
+    assert role["role_id"] == "rayfortConnect_" + _cluster(stack)["name"].replace("-", "_")
+    assert role["stage"] == "GA" and role["project"] == _cluster(stack)["project"]
+
+
+def test_connect_role_permissions_follow_the_control_plane_access() -> None:
+    from rayfort.gke.connect_role import connect_permissions, connect_role_id
+
+    assert connect_permissions("internal_ip") == ["container.clusters.get"]
+    assert connect_permissions("connect_gateway") == ["container.clusters.get"]
+    assert connect_permissions("dns_endpoint") == ["container.clusters.connect", "container.clusters.get"]
+    assert connect_role_id("rayfort-dev") == "rayfortConnect_rayfort_dev"
+    assert re.fullmatch(r"[a-zA-Z0-9_.]{3,64}", connect_role_id("a" * 40))
+
+
+def test_a_sandbox_pool_is_google_betas_with_gvisor_and_gke_sets_its_taint(synth_gke) -> None:
+    stack = synth_gke(build(dev_with(node_pools=[{"name": "default"}, {"name": "untrusted", "sandbox": True}])))
+    pools = {p["name"]: p for p in resources(stack, "google_container_node_pool")}
+    sandbox, default = pools["untrusted"], pools["default"]
+    assert sandbox["provider"] == "google-beta" and "provider" not in default
+    assert sandbox["node_config"]["sandbox_config"] == {"sandbox_type": "gvisor"}
+    assert "sandbox_config" not in default["node_config"]
+    # GKE Sandbox runs on COS with containerd; GKE taints and labels the nodes itself.
+    assert sandbox["node_config"]["image_type"] == "COS_CONTAINERD"
+    assert "taint" not in sandbox["node_config"]
+    assert sandbox["node_config"]["confidential_nodes"]["enabled"] is True
+    assert sandbox["node_config"]["workload_metadata_config"] == {"mode": "GKE_METADATA"}
+    beta = stack["provider"]["google-beta"][0]
+    assert beta == stack["provider"]["google"][0] | {"default_labels": beta["default_labels"]}
+    assert beta["default_labels"] == stack["provider"]["google"][0]["default_labels"]
+    assert stack["terraform"]["required_providers"]["google-beta"]["version"] == "6.50.0"
+
+
+def test_without_a_sandbox_pool_there_is_no_google_beta(shipped_gke) -> None:
+    for stack in shipped_gke.values():
+        assert "google-beta" not in stack["provider"]
+        assert "google-beta" not in stack["terraform"]["required_providers"]

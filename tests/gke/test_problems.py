@@ -20,12 +20,15 @@ def test_shipped_environments_break_no_cluster_rule(name: str) -> None:
     assert problems(environment(name)) == []
 
 
-def test_gvisor_pool_is_refused_naming_the_provider_limitation() -> None:
-    found = _problems(dev_with(node_pools=[{"name": "default"}, {"name": "untrusted", "sandbox": True}]))
-    assert len(found) == 1
-    path, message = found[0]
-    assert path == ("cluster", "node_pools", 1, "sandbox")
-    assert "google-beta" in message and "allowed value is false" in message
+def test_a_gvisor_pool_beside_a_plain_pool_is_accepted() -> None:
+    assert _problems(dev_with(node_pools=[{"name": "default"}, {"name": "untrusted", "sandbox": True}])) == []
+
+
+def test_a_cluster_of_sandbox_pools_only_is_refused() -> None:
+    """GKE keeps its system pods off sandbox pools, so it refuses a cluster without another pool."""
+    [(path, message)] = _problems(dev_with(node_pools=[{"name": "untrusted", "sandbox": True}]))
+    assert path == ("cluster", "node_pools")
+    assert "untrusted: sandbox.gke.io/runtime=gvisor:NoSchedule" in message and "sandbox pools" in message
 
 
 def test_confidential_gpu_pool_needs_the_h100_tdx_shape() -> None:
@@ -188,7 +191,7 @@ def test_problems_reach_the_loader(tmp_path) -> None:
     data = dev_with(node_pools=[{"name": "default", "sandbox": True}])
     path = tmp_path / "sandbox.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(ConfigError, match=r"cluster\.node_pools\[0\]\.sandbox"):
+    with pytest.raises(ConfigError, match=r"cluster\.node_pools.*sandbox\.gke\.io/runtime=gvisor"):
         load_environment(path)
     assert cross_field_problems(Environment.model_validate(DEV)) == []
 

@@ -514,6 +514,45 @@ def test_an_organization_level_access_policy_fails_and_a_scoped_one_passes(dev) 
     assert len(dev.outcomes("singletons")) == 2
 
 
+# --- one owner per cloud object -------------------------------------------------------
+
+
+def test_every_object_of_the_shipped_apps_has_one_owner(apps) -> None:
+    for name in ("dev", "prod", "airgapped"):
+        assert apps[name].outcomes("ownership"), f"{name}: the ownership check runs"
+        assert not apps[name].failures("ownership"), name
+
+
+def test_an_api_enabled_by_two_stacks_fails_in_the_later_one(apps) -> None:
+    prod = apps["prod"].copy()
+    (owner,) = prod.stacks_with("google_project_service")[:1]
+    name, body = next(iter(prod.blocks(owner, "google_project_service").items()))
+    (later,) = [s for s in prod.tenant_stacks()][:1]
+    prod.blocks(later, "google_project_service")["copy"] = copy.deepcopy(body)
+    failed = prod.failures("ownership")
+    assert [(o.stack, o.address) for o in failed] == [(later, "google_project_service.copy")]
+    assert f"the same object as {owner}/google_project_service.{name}" in failed[0].problem
+
+
+def test_two_grants_of_one_role_to_one_member_fail_unless_the_member_differs(dev) -> None:
+    (stack,) = dev.stacks_with("google_project_iam_member")[:1]
+    grants = dev.blocks(stack, "google_project_iam_member")
+    name, body = next(iter(grants.items()))
+    grants["twin"] = copy.deepcopy(body)
+    grants["other"] = {**copy.deepcopy(body), "member": "group:someone-else@example.com"}
+    assert _addresses(dev.failures("ownership")) == {"google_project_iam_member.twin"}
+
+
+def test_names_known_only_at_apply_time_are_compared_as_written(dev) -> None:
+    (stack,) = dev.stacks_with("google_project_iam_member")[:1]
+    grants = dev.blocks(stack, "google_project_iam_member")
+    body = next(iter(grants.values()))
+    grants["computed-a"] = {**copy.deepcopy(body), "member": "serviceAccount:${google_service_account.a.email}"}
+    grants["computed-b"] = {**copy.deepcopy(body), "member": "serviceAccount:${google_service_account.b.email}"}
+    grants["computed-a-again"] = copy.deepcopy(grants["computed-a"])
+    assert _addresses(dev.failures("ownership")) == {"google_project_iam_member.computed-a-again"}
+
+
 # --- namespaced mode -----------------------------------------------------------------
 
 
@@ -584,13 +623,17 @@ def test_references_are_parsed_as_terraform_reads_them() -> None:
 def test_a_namespace_read_through_remote_state_resolves_to_the_producers_literal(dev) -> None:
     deployment = Deployment(dev.stacks, dev.dependencies)
     read_remotely = [
-        (deployment.stack(stack), body["manifest"]["metadata"]["namespace"])
+        (deployment.stack(stack), namespace)
         for stack in dev.stacks
         for body in dev.blocks(stack, "kubernetes_manifest").values()
         if isinstance(body.get("manifest"), dict)
-        and "terraform_remote_state" in str(body["manifest"]["metadata"].get("namespace", ""))
+        for namespace in (
+            body["manifest"]["metadata"].get("namespace", ""),
+            *(p.get("namespace", "") for p in body["manifest"].get("spec", {}).get("parentRefs", [])),
+        )
+        if "terraform_remote_state" in str(namespace)
     ]
-    assert read_remotely, "the exposure stack reads its tenants' namespaces from their state"
+    assert read_remotely, "a tenant's route names the shared Gateway's namespace, read from the exposure state"
     for stack, namespace in read_remotely:
         assert stack.literal(namespace) in _namespaces(dev)
 
@@ -679,6 +722,21 @@ def _placement_difference() -> dict:
     }
 
 
+def _sandbox_difference() -> dict:
+    """dev-sandbox: a GKE Sandbox pool, team-a's untrusted code on it, and one sandboxed group of team-b's."""
+    dev = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    team_a, team_b = copy.deepcopy(dev["tenants"])
+    team_a["untrusted_code"] = True
+    team_b["worker_groups"].append(
+        {"name": "notebooks", "max_replicas": 2, "resources": {"cpu": "1", "memory": "4Gi"}, "sandbox": True}
+    )
+    pools = [
+        {"name": "default"},
+        {"name": "sandbox", "machine_type": "n2d-standard-4", "min_nodes": 0, "max_nodes": 3, "sandbox": True},
+    ]
+    return {"name": "dev-sandbox", "cluster": {"node_pools": pools}, "tenants": [team_a, team_b]}
+
+
 def _shared_vpc_difference(dev: dict) -> dict:
     """dev-shared-vpc: the host's subnet and ranges instead of rayfort's VPC, its perimeter joined, a runner in
     its VPC; without the settings a Shared VPC refuses (own ranges, internet egress and its waiver)."""
@@ -713,6 +771,7 @@ VARIANT_DIFFERENCES = {
         },
     },
     "dev-placement.yaml": _placement_difference(),
+    "dev-sandbox.yaml": _sandbox_difference(),
     "dev-shared-vpc.yaml": _shared_vpc_difference,
 }
 

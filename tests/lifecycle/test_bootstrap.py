@@ -13,6 +13,8 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from bootstrap.app import STACK_ID, build_bootstrap_app
+from rayfort._cdk import FRAMEWORK
+from rayfort._providers import UNPUBLISHED
 from rayfort.lifecycle.locks import unlocked
 from rayfort.terraform_cloud.dynamic_credentials import account_id
 from rayfort.terraform_cloud.plan import cloud_plan
@@ -25,15 +27,17 @@ WORKSPACES = [
     "audit",
     "mirror",
     "gke",
+    "exposure",
     "kuberay",
     "tenant-fraud-scoring",
     "tenant-risk-models",
-    "exposure",
 ]
 
 
 @pytest.fixture(scope="module")
 def plan(shipped_outdirs: dict[str, Path]):
+    if "tfe" in UNPUBLISHED[FRAMEWORK]:
+        pytest.skip(f"the bootstrap app runs on cdktf only: {FRAMEWORK} publishes no tfe provider bindings")
     return cloud_plan(environment("prod"), shipped_outdirs["prod"])
 
 
@@ -81,14 +85,14 @@ def test_run_triggers_follow_the_deploy_order_without_repeats(tf_json: dict) -> 
     edges = sorted((refs[t["sourceable_id"]], refs[t["workspace_id"]]) for t in _resources(tf_json, "tfe_run_trigger"))
     assert edges == [
         ("audit", "gke"),
+        ("exposure", "tenant-risk-models"),
+        ("gke", "exposure"),
         ("gke", "kuberay"),
         ("kuberay", "tenant-fraud-scoring"),
         ("kuberay", "tenant-risk-models"),
         ("mirror", "gke"),
         ("network", "audit"),
         ("network", "mirror"),
-        ("tenant-fraud-scoring", "exposure"),
-        ("tenant-risk-models", "exposure"),
     ]
 
 
@@ -113,19 +117,13 @@ def test_state_is_shared_only_with_the_stacks_that_read_it(tf_json: dict, synthe
     assert "kuberay" not in readers_from_json["network"]
 
 
-def test_in_cluster_stacks_run_on_the_vpc_agents(tf_json: dict) -> None:
+def test_every_stack_runs_on_the_agents_that_the_enforced_perimeter_admits(tf_json: dict) -> None:
+    """prod's perimeter admits the deployer only through its VPC: a hosted runner's plan of network would 403."""
     stack_of = {ref: stack for stack, ref in _workspace_refs(tf_json).items()}
-    modes = {stack_of[s["workspace_id"]]: s["execution_mode"] for s in _resources(tf_json, "tfe_workspace_settings")}
-    assert modes == {
-        "network": "remote",
-        "mirror": "remote",
-        "audit": "remote",
-        "gke": "remote",
-        "kuberay": "agent",
-        "tenant-fraud-scoring": "agent",
-        "tenant-risk-models": "agent",
-        "exposure": "agent",
-    }
+    settings = {stack_of[s["workspace_id"]]: s for s in _resources(tf_json, "tfe_workspace_settings")}
+    assert sorted(settings) == sorted(WORKSPACES)
+    assert {s["execution_mode"] for s in settings.values()} == {"agent"}
+    assert {s["agent_pool_id"] for s in settings.values()} == {environment("prod").state.agent_pool_id}
 
 
 def test_the_identity_provider_trusts_only_this_organization_project_and_workspaces(tf_json: dict) -> None:
@@ -160,11 +158,19 @@ def test_each_workspace_impersonates_its_own_account_by_workspace_id(tf_json: di
 
 def test_roles_follow_the_resources_each_stack_manages(tf_json: dict, plan) -> None:
     grants = _resources(tf_json, "google_project_iam_member")
-    assert {g["project"] for g in grants} == {"rayfort-prod-000000"}
+    prod, kms, audit = "rayfort-prod-000000", "rayfort-prod-kms-000000", "rayfort-prod-audit-000000"
+    assert {g["project"] for g in grants} == {prod, kms, audit}
     # prod's kuberay stack grants the nodes read access to the private mirror, which its own stack creates.
-    assert plan.workspace("kuberay").project_roles == ("roles/artifactregistry.admin", "roles/container.admin")
-    assert "roles/redis.admin" in plan.workspace("tenant-risk-models").project_roles
-    assert "roles/redis.admin" not in plan.workspace("gke").project_roles
+    assert plan.workspace("kuberay").roles_in(prod) == ("roles/artifactregistry.admin", "roles/container.admin")
+    assert "roles/redis.admin" in plan.workspace("tenant-risk-models").roles_in(prod)
+    assert "roles/redis.admin" not in plan.workspace("gke").roles_in(prod)
+    # Keys live in the KMS project and the evidence in the audit project: the roles go where the resources are.
+    assert plan.workspace("gke").roles_in(kms) == ("roles/cloudkms.admin", "roles/resourcemanager.projectIamAdmin")
+    assert "roles/cloudkms.admin" not in plan.workspace("gke").roles_in(prod)
+    assert "roles/logging.configWriter" in plan.workspace("audit").roles_in(audit)
+    # Adding the cluster project to the audit project's metrics scope needs metricsScopes.link in both.
+    for project in (prod, audit):
+        assert "roles/monitoring.admin" in plan.workspace("audit").roles_in(project)
     assert plan.workspace("network").organization_roles == ("roles/accesscontextmanager.policyAdmin",)
     assert all(not w.unknown_types for w in plan.workspaces)
     assert not any(g["role"] in {"roles/owner", "roles/editor"} for g in grants)
@@ -268,9 +274,27 @@ def test_tfe_is_the_one_provider_without_published_checksums(tf_json: dict) -> N
     assert unlocked(tf_json) == [("registry.terraform.io/hashicorp/tfe", "0.71.0")]
 
 
-def test_the_bootstrap_refuses_an_environment_without_terraform_cloud_state() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bootstrap" / "main.py"), "dev"], capture_output=True, text=True, timeout=120
+def _bootstrap(environment_name: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bootstrap" / "main.py"), environment_name],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+
+
+@pytest.mark.skipif("tfe" in UNPUBLISHED[FRAMEWORK], reason="the framework refuses first (next test)")
+def test_the_bootstrap_refuses_an_environment_without_terraform_cloud_state() -> None:
+    result = _bootstrap("dev")
     assert result.returncode == 2
     assert "state.backend is local; the Terraform Cloud bootstrap needs state.backend: cloud" in result.stderr
+
+
+@pytest.mark.skipif("tfe" not in UNPUBLISHED[FRAMEWORK], reason=f"{FRAMEWORK} publishes the tfe provider")
+def test_the_bootstrap_refuses_a_framework_without_the_tfe_provider() -> None:
+    result = _bootstrap("prod")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"rayfort: the Terraform Cloud bootstrap needs the tfe provider, which {FRAMEWORK} does not publish; "
+        "run it with the default framework (make bootstrap)"
+    )

@@ -28,7 +28,7 @@ def test_every_stack_comes_after_what_it_depends_on(shipped_outdirs: dict[str, P
 
 def test_the_order_is_layered_like_the_readme_says(shipped_outdirs: dict[str, Path]) -> None:
     order = deploy_order(read_manifest(shipped_outdirs["dev"]))
-    assert order == ["network", "audit", "gke", "kuberay", "tenant-team-a", "tenant-team-b", "exposure"]
+    assert order == ["network", "audit", "gke", "exposure", "kuberay", "tenant-team-a", "tenant-team-b"]
 
 
 def test_a_cycle_is_named() -> None:
@@ -39,8 +39,9 @@ def test_a_cycle_is_named() -> None:
 def test_dependents_are_the_stacks_that_read_or_follow_a_stack(shipped_outdirs: dict[str, Path]) -> None:
     manifest = read_manifest(shipped_outdirs["dev"])
     assert dependents(manifest, "kuberay") == ["tenant-team-a", "tenant-team-b"]
-    assert dependents(manifest, "tenant-team-b") == []  # not exposed: nothing reads it
-    assert dependents(manifest, "tenant-team-a") == ["exposure"]
+    assert dependents(manifest, "tenant-team-b") == []
+    assert dependents(manifest, "tenant-team-a") == []  # the exposure stack reads no tenant
+    assert dependents(manifest, "exposure") == ["tenant-team-a"]  # only the tenant published through IAP
 
 
 def _lifecycle(outdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -54,11 +55,12 @@ def _lifecycle(outdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_destroy_is_refused_while_a_stack_depends_on_it(shipped_outdirs: dict[str, Path], tmp_path: Path) -> None:
     outdir = reviewed(shipped_outdirs["dev"], tmp_path / "cdktf.out")  # Terraform needs the record to destroy too
-    refused = _lifecycle(outdir, "check-destroy", "tenant-team-a")
+    refused = _lifecycle(outdir, "check-destroy", "exposure")
     assert refused.returncode == 2
-    assert "exposure still depend on tenant-team-a" in refused.stderr and "FORCE=1" in refused.stderr
-    forced = _lifecycle(outdir, "check-destroy", "tenant-team-a", "--force")
+    assert "tenant-team-a still depend on exposure" in refused.stderr and "FORCE=1" in refused.stderr
+    forced = _lifecycle(outdir, "check-destroy", "exposure", "--force")
     assert forced.returncode == 0 and "going on because of FORCE=1" in forced.stderr
+    assert _lifecycle(outdir, "check-destroy", "tenant-team-a").returncode == 0
     assert _lifecycle(outdir, "check-destroy", "tenant-team-b").returncode == 0
 
 
@@ -66,7 +68,7 @@ def test_an_unknown_or_missing_stack_lists_the_stacks(shipped_outdirs: dict[str,
     for args in (("check-stack", "tenant-nobody"), ("check-stack",)):
         result = _lifecycle(shipped_outdirs["dev"], *args)
         assert result.returncode == 2
-        assert "network audit gke kuberay tenant-team-a tenant-team-b exposure" in result.stderr
+        assert "network audit gke exposure kuberay tenant-team-a tenant-team-b" in result.stderr
 
 
 def test_the_order_command_prints_one_stack_a_line(shipped_outdirs: dict[str, Path]) -> None:

@@ -43,7 +43,7 @@ def test_a_stack_passes_only_with_a_passing_record_of_its_own_json(shipped_outdi
     assert "did not pass" in review_problem(failed / "stacks" / stack, stack)
 
 
-@pytest.mark.parametrize("command", [["check-stack", "gke"], ["check-destroy", "exposure"], ["check-reviews"]])
+@pytest.mark.parametrize("command", [["check-stack", "gke"], ["check-destroy", "tenant-team-a"], ["check-reviews"]])
 def test_the_make_targets_say_to_run_the_review_before_terraform_asks(shipped_outdirs, tmp_path, command) -> None:
     refused = _lifecycle(*command, "--outdir", str(shipped_outdirs["dev"]), cwd=tmp_path)
     assert refused.returncode == 2

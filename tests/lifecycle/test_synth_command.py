@@ -60,7 +60,7 @@ def test_the_summary_names_the_environment_each_stack_its_resources_and_the_poli
         row = next(line for line in lines if line.split()[:1] == [stack])
         assert re.fullmatch(rf"  {stack}\s+{record.stacks[stack]['resources']}\s+{outdir}/stacks/{stack}/", row)
     assert "  policy: passed (" in result.stdout and "waived: RF025, RF028, RF046" in result.stdout
-    assert "  deploy order: network -> audit -> gke -> kuberay -> tenant-team-a -> tenant-team-b -> exposure" in lines
+    assert "  deploy order: network -> audit -> gke -> exposure -> kuberay -> tenant-team-a -> tenant-team-b" in lines
     assert lines[-1] == "  next: make review ENV=dev, then make plan STACK=network ENV=dev"
 
 

@@ -187,3 +187,31 @@ def test_prods_deployer_accounts_are_the_ones_the_terraform_cloud_bootstrap_crea
         f"{account_id(f'tfc-{env.name}', stack)}@{project}.iam.gserviceaccount.com" for stack in synthesized["prod"]
     }
     assert set(env.deployer.service_accounts) == expected
+
+
+# --- hosted runners against an enforced perimeter ---------------------------------------------
+
+
+def test_terraform_cloud_without_agents_is_refused_where_the_perimeter_admits_only_private_networks() -> None:
+    prod = yaml.safe_load((ENVIRONMENTS / "prod.yaml").read_text())
+    assert environment("prod").state.agent_pool_id, "prod runs on agents"
+    del prod["state"]["agent_pool_id"]
+    (refusal,) = [m for m in messages(prod) if m.startswith("state.agent_pool_id")]
+    assert "hosted runners call Google from public addresses" in refusal
+
+
+@pytest.mark.parametrize(
+    ("controls", "sources"),
+    [
+        ({"enforce": False}, []),  # a dry-run spec refuses nothing
+        ({"enabled": False}, []),
+        ({"enforce": True}, ["runners"]),  # the hosted runners' addresses as an access level
+    ],
+)
+def test_hosted_runners_are_fine_where_the_perimeter_admits_them(controls: dict, sources: list[str]) -> None:
+    prod = yaml.safe_load((ENVIRONMENTS / "prod.yaml").read_text())
+    del prod["state"]["agent_pool_id"]
+    prod["network"]["service_controls"].update(controls)
+    prod["network"]["service_controls"]["access_levels"] = [{"name": "runners", "ip_subnetworks": ["198.51.100.0/24"]}]
+    prod["deployer"]["perimeter_sources"] = sources
+    assert not [m for m in messages(prod) if m.startswith("state.agent_pool_id")], messages(prod)

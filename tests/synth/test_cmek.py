@@ -247,6 +247,12 @@ NO_DATA_AT_REST = frozenset(
         "google_access_context_manager_service_perimeter",
         "google_artifact_registry_repository_iam_member",
         "google_binary_authorization_policy",
+        # Google-managed certificates: Google generates and holds the private key, and Certificate Manager
+        # offers no customer-managed key for it (as for the Ingress's ManagedCertificate).
+        "google_certificate_manager_certificate",
+        "google_certificate_manager_certificate_map",
+        "google_certificate_manager_certificate_map_entry",
+        "google_certificate_manager_dns_authorization",
         "google_compute_address",
         "google_compute_firewall",
         "google_compute_global_address",

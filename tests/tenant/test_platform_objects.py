@@ -25,7 +25,12 @@ def tenant(**overrides) -> TenantSettings:
 
 
 def rbac(**overrides) -> list[dict]:
-    props = {"namespace": "team-a", "project_id": "rayfort-dev-000000", "developers": ("dev@example.com",)}
+    props = {
+        "namespace": "team-a",
+        "project_id": "rayfort-dev-000000",
+        "connect_role": "projects/rayfort-dev-000000/roles/rayfortConnect_rayfort_dev",
+        "developers": ("dev@example.com",),
+    }
     return tenant_rbac_objects(TenantRbacProps(**{**props, **overrides}))
 
 

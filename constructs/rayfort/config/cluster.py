@@ -115,7 +115,7 @@ class NodePool(Model):
     gpu: GpuSettings | None = None
     """Accelerators; the pool is then tainted nvidia.com/gpu=present:NoSchedule."""
     sandbox: bool = False
-    """GKE Sandbox (gVisor); refused for now: the pinned GA google provider has no sandbox_config."""
+    """GKE Sandbox (gVisor): only gVisor pods run here; absent tenants: every tenant with sandboxed pods."""
     spot: bool = False
     """Use Spot VMs."""
     labels: dict[NodeLabelKey, KubernetesLabelValue] = {}

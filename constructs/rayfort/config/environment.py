@@ -12,6 +12,7 @@ from rayfort.config.exposure import ExposureSettings
 from rayfort.config.kuberay import OPERATOR_NAMESPACE, KubeRaySettings
 from rayfort.config.network import NetworkSettings
 from rayfort.config.org_policy import OrgPolicies
+from rayfort.config.quotas import ProjectQuotas
 from rayfort.config.state import LocalState, StateBackend
 from rayfort.config.tenant import TenantSettings
 from rayfort.config.waivers import Waiver
@@ -75,6 +76,8 @@ class Environment(Model):
     """Offboarded teams whose stacks were destroyed; only a tenant named here may leave tenants."""
     exposure: ExposureSettings = ExposureSettings()
     """Publishing dashboards and clients."""
+    quotas: ProjectQuotas = ProjectQuotas()
+    """The project's quotas on what grows with tenants; synth refuses an environment above them."""
     deployer: Deployer = Deployer()
     """Who runs Terraform and from where; the control plane access and the perimeter's ingress follow."""
     audit: AuditSettings = AuditSettings()

@@ -43,8 +43,10 @@ class CloudArmor(Model):
 class ExposureSettings(Model):
     """How dashboards are published behind IAP."""
 
-    api: Literal["ingress", "gateway"] = "ingress"
-    """GKE Ingress with BackendConfig, or Gateway API with GCPBackendPolicy."""
+    api: Literal["ingress", "gateway"] = "gateway"
+    """One shared Gateway (one load balancer for every tenant), or an Ingress (a load balancer) per tenant."""
+    certificates: Literal["per-tenant", "wildcard"] = "per-tenant"
+    """Gateway only: a managed certificate per host, or one *.<zone> certificate proven by DNS authorization."""
     dns_zone: DnsZone = DnsZone()
     """Zone of the dashboard host names."""
     ssl_profile: Literal["MODERN", "RESTRICTED"] = "RESTRICTED"
@@ -55,6 +57,10 @@ class ExposureSettings(Model):
     """Secret Manager secret (id, or projects/<project>/secrets/<id>) holding a custom OAuth client as JSON.
 
     The JSON is {"client_id", "client_secret"}; IAP's Google-managed client when absent."""
+
+    def shares_one_certificate(self) -> bool:
+        """Every tenant is served by the shared edge's wildcard certificate, none by a certificate of its own."""
+        return self.api == "gateway" and self.certificates == "wildcard"
 
     def tenant_dashboard_host(self, tenant: TenantSettings) -> str:
         """The host a tenant's IAP dashboard is published on: its own setting, or <tenant>.<zone domain>."""

@@ -77,6 +77,8 @@ class WorkerGroup(Model):
     """Per-worker resources."""
     node_pool: DnsLabel | None = None
     """Pool of the workers, admitting the tenant; absent: its dedicated pools, else admitted untainted ones."""
+    sandbox: bool = False
+    """Run the workers in GKE Sandbox (gVisor) on a sandbox pool; always so when the tenant has untrusted_code."""
 
     @model_validator(mode="after")
     def _bounds(self) -> WorkerGroup:
@@ -180,6 +182,9 @@ class TenantSettings(Model):
     """Ray token authentication; off needs a waiver."""
     tls: Literal["cert-manager", "kuberay", "secret-manager"] = "cert-manager"
     """Where the certificates for Ray's gRPC TLS come from."""
+    untrusted_code: bool = False
+    """Its Ray pods run code nobody vetted (jobs from outside the team): the head and every worker group run in
+    GKE Sandbox (gVisor), on sandbox pools only, and admission refuses its pod templates without it."""
     workers_delete_objects: bool = False
     """Workers may also delete and overwrite objects in the tenant bucket; off: read and create only (RF048)."""
     head: Resources = Resources()

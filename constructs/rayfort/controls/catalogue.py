@@ -1031,6 +1031,33 @@ CONTROLS: tuple[Control, ...] = (
         environment_check=e.workers_delete_objects,
     ),
     Control(
+        "RF049",
+        "Untrusted code runs in GKE Sandbox",
+        "code nobody vetted reaching the node's kernel through a container escape, and from there other "
+        "tenants' pods on the node",
+        "CIS GKE, GKE Sandbox",
+        # The environment sets it but cannot lower it below itself: an untrusted_code tenant's pods run only in
+        # gVisor, on sandbox pools only (config.placement, the admission policy); the review shows it taken away.
+        environment=("tenants[].untrusted_code", "tenants[].worker_groups[].sandbox", "cluster.node_pools[].sandbox"),
+        settings=(
+            Setting(
+                _POOL,
+                ("node_config", "sandbox_config", "sandbox_type"),
+                Present(),
+                "a pool's nodes stop running pods in gVisor",
+            ),
+        ),
+        presence=(
+            Presence(
+                _POOL,
+                "removed",
+                "a GKE Sandbox pool is removed",
+                lambda r: value_at(r, ("node_config", "sandbox_config", "sandbox_type")) is not None,
+            ),
+        ),
+        judged_by=("node placement",),
+    ),
+    Control(
         "RF039",
         "Tenant network isolation",
         "one tenant's pods reaching another tenant's Ray ports",

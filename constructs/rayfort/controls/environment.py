@@ -50,7 +50,7 @@ def ray_head_path(tenant: TenantSettings) -> str:
 
 
 def internal_service_path(tenant: TenantSettings) -> str:
-    return f"exposure/{tenant.name}-internal/service/object"
+    return f"tenant-{tenant.name}/internal/service/object"
 
 
 def quota_path(tenant: TenantSettings) -> str:
@@ -120,8 +120,8 @@ def tls_profile(env: Environment) -> Findings:
 def dashboard_backend_path(env: Environment, tenant: TenantSettings) -> str:
     """The object that configures a tenant's IAP dashboard backend: BackendConfig (Ingress) or GCPBackendPolicy."""
     if env.exposure.api == "gateway":
-        return f"exposure/gateway/{tenant.name}-backend-policy/object"
-    return f"exposure/{tenant.name}-dashboard/backend-config/object"
+        return f"tenant-{tenant.name}/dashboard/backend-policy/object"
+    return f"tenant-{tenant.name}/dashboard/backend-config/object"
 
 
 def armor(env: Environment) -> Findings:

@@ -1,8 +1,10 @@
-"""DashboardEdge: what every tenant's dashboard shares at Google's edge.
+"""DashboardEdge: what every tenant's dashboard shares at Google's edge; and what a tenant adds to it.
 
-The DNS zone (an existing one looked up, or a new one signed with DNSSEC), the
-SSL policy (TLS 1.2 at least), the optional Cloud Armor policy and the optional
-custom OAuth client read from Secret Manager.
+The exposure stack holds the DNS zone (an existing one looked up, or a new one
+signed with DNSSEC), the SSL policy (TLS 1.2 at least) and the optional Cloud
+Armor policy. Each tenant stack adds its own A record (``dashboard_record``)
+and reads the optional custom OAuth client from Secret Manager itself
+(``OAuthClient``), so the secret never crosses stacks as an output.
 """
 
 from __future__ import annotations
@@ -16,6 +18,28 @@ from rayfort.config.exposure import ExposureSettings
 from rayfort.exposure.cloud_armor import DashboardArmor, DashboardArmorProps
 
 DNS_TTL_S = 300
+
+
+@dataclass(frozen=True)
+class SharedEdge:
+    """What a tenant's dashboard uses of the shared edge (references into the exposure stack)."""
+
+    api: str
+    """"gateway" (the shared Gateway) or "ingress" (a load balancer per tenant)."""
+    zone_name: str
+    """The dashboards' Cloud DNS zone, where each tenant adds its A record."""
+    ssl_policy_name: str
+    """The TLS 1.2+ SSL policy (Ingress: each tenant's FrontendConfig names it)."""
+    security_policy_name: str | None = None
+    """The Cloud Armor policy every dashboard backend names; None without Cloud Armor."""
+    custom_oauth_secret: str | None = None
+    """Secret Manager secret of a custom OAuth client; None: IAP's Google-managed client."""
+    gateway_address: str | None = None
+    """Gateway: the shared load balancer's IPv4 address."""
+    gateway_namespace: str | None = None
+    """Gateway: the shared Gateway's namespace (a reference, so routes wait for it)."""
+    certificate_map: str | None = None
+    """Gateway with per-tenant certificates: the map each tenant adds its entry to; None with the wildcard."""
 
 
 @dataclass(frozen=True)
@@ -73,37 +97,30 @@ class DashboardEdge(Construct):
                     rate_limit_per_minute=settings.cloud_armor.rate_limit_per_minute,
                 ),
             )
-        self.oauth_client = None
-        if settings.custom_oauth_secret is not None:
-            self.oauth_client = google.DataGoogleSecretManagerSecretVersion(
-                self, "oauth-client", secret=settings.custom_oauth_secret
-            )
 
     @property
     def security_policy_name(self) -> str | None:
         return self.armor.name if self.armor is not None else None
 
-    @property
-    def oauth_client_id(self) -> str | None:
-        """The custom OAuth client's id; None means IAP's Google-managed client."""
-        if self.oauth_client is None:
-            return None
-        return Fn.lookup(Fn.jsondecode(self.oauth_client.secret_data), "client_id")
+
+def dashboard_record(scope: Construct, construct_id: str, zone_name: str, host: str, address: str) -> None:
+    """An A record for ``host`` in the dashboards' zone, pointing at a load balancer address."""
+    google.DnsRecordSet(
+        scope, construct_id, managed_zone=zone_name, name=f"{host}.", type="A", ttl=DNS_TTL_S, rrdatas=[address]
+    )
+
+
+class OAuthClient(Construct):
+    """A custom IAP OAuth client, {"client_id", "client_secret"} as JSON in a Secret Manager secret."""
+
+    def __init__(self, scope: Construct, construct_id: str, secret: str) -> None:
+        super().__init__(scope, construct_id)
+        self.version = google.DataGoogleSecretManagerSecretVersion(self, "version", secret=secret)
 
     @property
-    def oauth_client_secret(self) -> str | None:
-        if self.oauth_client is None:
-            return None
-        return Fn.lookup(Fn.jsondecode(self.oauth_client.secret_data), "client_secret")
+    def client_id(self) -> str:
+        return Fn.lookup(Fn.jsondecode(self.version.secret_data), "client_id")
 
-    def add_host(self, construct_id: str, host: str, address: str) -> None:
-        """An A record for ``host`` in the zone, pointing at a load balancer address."""
-        google.DnsRecordSet(
-            self,
-            construct_id,
-            managed_zone=self.zone.name,
-            name=f"{host}.",
-            type="A",
-            ttl=DNS_TTL_S,
-            rrdatas=[address],
-        )
+    @property
+    def client_secret(self) -> str:
+        return Fn.lookup(Fn.jsondecode(self.version.secret_data), "client_secret")

@@ -1,31 +1,20 @@
-"""The Gateway API alternative: one managed global Gateway, an HTTPRoute and IAP policy per tenant.
+"""The shared edge's Kubernetes objects: one managed global Gateway, and each tenant's route and policies.
 
-GKE's ``gke-l7-global-external-managed`` class provisions a global external
-Application Load Balancer. Certificates come from a Certificate Manager map
-(ManagedCertificate serves Ingress only). Each tenant gets its own HTTPS
-listener whose hostname is the tenant's host and which accepts routes from the
-tenant's namespace only, so no namespace can claim another tenant's host. The
-Gateway serves HTTPS alone: port 80 is not opened at all.
+GKE's ``gke-l7-global-external-managed`` class provisions one global external
+Application Load Balancer for the Gateway, whatever the number of tenants.
+Certificates come from a Certificate Manager map (ManagedCertificate serves
+Ingress only). The Gateway has one HTTPS listener for ``*.<zone domain>``, so
+it never reaches the 64-listener limit and a new tenant does not change it;
+which namespace may route which host is enforced at admission
+(``rayfort.exposure.host_admission``). Port 80 is not opened at all.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from rayfort._cdk import Construct
-from rayfort._providers import google
-from rayfort.exposure.dashboard_backend import (
-    BACKEND_TIMEOUT_S,
-    DASHBOARD_PORT,
-    HEALTH_CHECK_PATH,
-    dashboard_service,
-)
-from rayfort.exposure.edge import DashboardEdge
-from rayfort.exposure.iap_ingress import oauth_client_secret
-from rayfort.k8s.manifest import KubernetesObject
-from rayfort.k8s.namespace import restricted_namespace
-from rayfort.k8s.network_policy import NAMESPACE_NAME_LABEL
+from rayfort.exposure.dashboard_backend import BACKEND_TIMEOUT_S, DASHBOARD_PORT, HEALTH_CHECK_PATH
+from rayfort.k8s.namespace import TENANT_LABEL
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
@@ -33,6 +22,7 @@ GATEWAY_CLASS = "gke-l7-global-external-managed"
 GATEWAY_NAMESPACE = "rayfort-gateway"
 GATEWAY_NAME = "dashboards"
 CERTMAP_ANNOTATION = "networking.gke.io/certmap"
+LISTENER = "https"
 
 
 def _metadata(name: str, namespace: str, annotations: dict[str, str] | None = None) -> dict[str, Any]:
@@ -50,15 +40,21 @@ def _service_ref(service_name: str) -> dict[str, str]:
     return {"group": "", "kind": "Service", "name": service_name}
 
 
-def tenant_listener(tenant: str, host: str) -> dict[str, Any]:
-    """An HTTPS listener for one host that only the tenant's namespace may attach routes to."""
+def shared_listener(domain: str) -> dict[str, Any]:
+    """The one HTTPS listener, for every host under ``domain``; only tenant namespaces may attach HTTPRoutes.
+
+    Which host a tenant's route may claim is decided at admission (the namespace's dashboard-host annotation).
+    """
     return {
-        "name": tenant,
+        "name": LISTENER,
         "protocol": "HTTPS",
         "port": 443,
-        "hostname": host,
+        "hostname": f"*.{domain}",
         "allowedRoutes": {
-            "namespaces": {"from": "Selector", "selector": {"matchLabels": {NAMESPACE_NAME_LABEL: tenant}}},
+            "namespaces": {
+                "from": "Selector",
+                "selector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]},
+            },
             "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
         },
     }
@@ -171,107 +167,3 @@ def health_check_policy(name: str, namespace: str, service_name: str) -> dict[st
             "targetRef": _service_ref(service_name),
         },
     }
-
-
-@dataclass(frozen=True)
-class GatewayTenant:
-    """One tenant published on the shared Gateway."""
-
-    tenant: str
-    """Tenant name; also its listener's name."""
-    namespace: str
-    """Tenant namespace (a reference to the tenant stack's Namespace)."""
-    host: str
-    """The dashboard's host name."""
-    selector: dict[str, str]
-    """Labels of the head pod."""
-
-
-@dataclass(frozen=True)
-class DashboardGatewayProps:
-    """Inputs of DashboardGateway."""
-
-    resource_prefix: str
-    """Prefix of the Google Cloud resource names (the cluster name)."""
-    tenants: tuple[GatewayTenant, ...]
-    """Tenants whose dashboards the Gateway publishes."""
-
-
-class DashboardGateway(Construct):
-    """The shared Gateway, its address and certificates, and each tenant's route and policies."""
-
-    def __init__(self, scope: Construct, construct_id: str, props: DashboardGatewayProps, edge: DashboardEdge) -> None:
-        super().__init__(scope, construct_id)
-        prefix = props.resource_prefix
-        self.address = google.ComputeGlobalAddress(
-            self,
-            "address",
-            name=f"{prefix}-dashboards",
-            address_type="EXTERNAL",
-            ip_version="IPV4",
-            description="rayfort IAP dashboards Gateway",
-        )
-        self.certificate_map = google.CertificateManagerCertificateMap(
-            self, "certificate-map", name=f"{prefix}-dashboards", description="rayfort dashboard hosts"
-        )
-        self.namespace = KubernetesObject(
-            self, "namespace", restricted_namespace(GATEWAY_NAMESPACE, {"rayfort.dev/component": "gateway"})
-        )
-        gateway_namespace = self.namespace.name
-        self.gateway = KubernetesObject(
-            self,
-            "gateway",
-            gateway(
-                GATEWAY_NAME,
-                gateway_namespace,
-                self.address.name,
-                self.certificate_map.name,
-                [tenant_listener(t.tenant, t.host) for t in props.tenants],
-            ),
-        )
-        KubernetesObject(
-            self, "gateway-policy", gateway_policy(GATEWAY_NAME, gateway_namespace, GATEWAY_NAME, edge.ssl_policy.name)
-        )
-        for t in props.tenants:
-            self._publish(t, prefix, edge, gateway_namespace)
-
-    def _publish(self, t: GatewayTenant, prefix: str, edge: DashboardEdge, gateway_namespace: str) -> None:
-        name = f"{t.tenant}-dashboard"
-        certificate = google.CertificateManagerCertificate(
-            self,
-            f"{t.tenant}-certificate",
-            name=f"{prefix}-{t.tenant}-dashboard",
-            managed={"domains": [t.host]},
-            description=f"rayfort IAP dashboard of {t.tenant}",
-        )
-        google.CertificateManagerCertificateMapEntry(
-            self,
-            f"{t.tenant}-certificate-entry",
-            name=f"{prefix}-{t.tenant}-dashboard",
-            map=self.certificate_map.name,
-            hostname=t.host,
-            certificates=[certificate.id],
-        )
-        edge.add_host(f"{t.tenant}-a-record", t.host, self.address.address)
-        oauth_secret_name = None
-        if edge.oauth_client is not None:
-            oauth_secret_name = f"{t.tenant}-iap-oauth-client"
-            # GCPBackendPolicy reads the client secret from the key "key"; the id is in the policy itself.
-            assert edge.oauth_client_secret is not None  # with the client
-            KubernetesObject(
-                self,
-                f"{t.tenant}-oauth-secret",
-                oauth_client_secret(oauth_secret_name, t.namespace, {"key": edge.oauth_client_secret}),
-            )
-        KubernetesObject(self, f"{t.tenant}-service", dashboard_service(name, t.namespace, t.selector))
-        KubernetesObject(
-            self,
-            f"{t.tenant}-route",
-            http_route(name, t.namespace, t.host, name, GATEWAY_NAME, gateway_namespace, t.tenant),
-        )
-        KubernetesObject(
-            self,
-            f"{t.tenant}-backend-policy",
-            backend_policy(name, t.namespace, name, edge.oauth_client_id, oauth_secret_name, edge.security_policy_name),
-        )
-        KubernetesObject(self, f"{t.tenant}-health-check", health_check_policy(name, t.namespace, name))

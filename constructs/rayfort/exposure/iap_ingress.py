@@ -23,7 +23,7 @@ from rayfort.exposure.dashboard_backend import (
     HEALTH_CHECK_PATH,
     dashboard_service,
 )
-from rayfort.exposure.edge import DashboardEdge
+from rayfort.exposure.edge import OAuthClient, SharedEdge, dashboard_record
 from rayfort.k8s.manifest import KubernetesObject
 
 
@@ -159,9 +159,9 @@ class IapDashboardProps:
 
 
 class IapDashboard(Construct):
-    """A tenant's dashboard published through an Ingress with IAP."""
+    """A tenant's dashboard published through an Ingress with IAP: a load balancer of its own."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: IapDashboardProps, edge: DashboardEdge) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: IapDashboardProps, edge: SharedEdge) -> None:
         super().__init__(scope, construct_id)
         name, namespace = f"{props.tenant}-dashboard", props.namespace
         self.address = google.ComputeGlobalAddress(
@@ -172,19 +172,19 @@ class IapDashboard(Construct):
             ip_version="IPV4",
             description=f"rayfort IAP dashboard of {props.tenant}",
         )
-        edge.add_host(f"{props.tenant}-a-record", props.host, self.address.address)
+        dashboard_record(self, "a-record", edge.zone_name, props.host, self.address.address)
 
         oauth_secret_name = None
-        if edge.oauth_client is not None:
+        if edge.custom_oauth_secret is not None:
+            client = OAuthClient(self, "oauth-client", edge.custom_oauth_secret)
             oauth_secret_name = f"{props.tenant}-iap-oauth-client"
-            assert edge.oauth_client_id is not None and edge.oauth_client_secret is not None  # with the client
             KubernetesObject(
                 self,
                 "oauth-secret",
                 oauth_client_secret(
                     oauth_secret_name,
                     namespace,
-                    {"client_id": edge.oauth_client_id, "client_secret": edge.oauth_client_secret},
+                    {"client_id": client.client_id, "client_secret": client.client_secret},
                 ),
             )
         self.backend_config = KubernetesObject(
@@ -194,7 +194,7 @@ class IapDashboard(Construct):
             self, "service", dashboard_service(name, namespace, props.selector, neg_backend_annotations(name))
         )
         KubernetesObject(self, "certificate", managed_certificate(name, namespace, props.host))
-        KubernetesObject(self, "frontend-config", frontend_config(name, namespace, edge.ssl_policy.name))
+        KubernetesObject(self, "frontend-config", frontend_config(name, namespace, edge.ssl_policy_name))
         self.ingress = KubernetesObject(
             self,
             "ingress",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rayfort._cdk import Construct
-from rayfort._providers import google
+from rayfort._cdk import Construct, TerraformProvider
+from rayfort._providers import google, google_beta
 from rayfort.config.cluster import NodePool
-from rayfort.config.placement import pool_labels, pool_taints
+from rayfort.config.placement import SANDBOX_RUNTIME_CLASS, configured_taints, pool_labels
 from rayfort.gke.keys import BOOT_DISK_GRANT
 from rayfort.iam import Principal
 from rayfort.kms import EncryptionKey
@@ -19,6 +19,8 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
 
     Its taints and labels are ``config.placement``'s: the pool's own, the GPU taint, and a dedicated
     pool's ``rayfort.dev/tenant`` taint and label, which only that tenant's pods tolerate and select.
+    A sandbox pool runs pods in gVisor (``sandbox_config``, google-beta only); GKE itself taints and
+    labels its nodes ``sandbox.gke.io/runtime=gvisor``, so neither is written here.
     """
     config: dict[str, Any] = {
         "machine_type": pool.machine_type,
@@ -44,7 +46,10 @@ def hardened_node_config(pool: NodePool, *, service_account: str, boot_disk_key:
             "enabled": True,
             "confidential_instance_type": pool.confidential_instance_type,
         }
-    taints = [{"key": t.key, "value": t.value, "effect": t.provider_effect} for t in pool_taints(pool)]
+    if pool.sandbox:
+        # GKE Sandbox runs on COS with containerd only, which every pool uses (image_type above).
+        config["sandbox_config"] = {"sandbox_type": SANDBOX_RUNTIME_CLASS}
+    taints = [{"key": t.key, "value": t.value, "effect": t.provider_effect} for t in configured_taints(pool)]
     if pool.gpu is not None:
         config["guest_accelerator"] = [
             {
@@ -76,6 +81,8 @@ class HardenedNodePoolProps:
     """CMEK key of the boot disks; granted here to Compute Engine's service agent."""
     compute_agent: Principal
     """Compute Engine's service agent of the cluster project, which encrypts the boot disks."""
+    google_beta: TerraformProvider | None = None
+    """The stack's google-beta provider; a sandbox pool needs it (the GA provider has no sandbox_config)."""
 
 
 class HardenedNodePool(Construct):
@@ -85,7 +92,15 @@ class HardenedNodePool(Construct):
         super().__init__(scope, construct_id)
         pool = props.pool
         grant = props.boot_disk_key.grant_encrypt_decrypt(props.compute_agent, construct_id=BOOT_DISK_GRANT)
-        self.node_pool = google.ContainerNodePool(
+        # The GA provider has no sandbox_config: a sandbox pool is google-beta's resource of the same type,
+        # created by the stack's google-beta provider, which it names (Terraform would pick google).
+        beta: dict[str, Any] = {}
+        if pool.sandbox:
+            if props.google_beta is None:
+                raise ValueError(f"node pool {pool.name}: a sandbox pool needs the stack's google-beta provider")
+            beta = {"provider": props.google_beta}
+        node_pool_class = google_beta.GoogleContainerNodePool if pool.sandbox else google.ContainerNodePool
+        self.node_pool = node_pool_class(
             self,
             "pool",
             name=pool.name,
@@ -99,4 +114,5 @@ class HardenedNodePool(Construct):
                 pool, service_account=props.service_account, boot_disk_key=props.boot_disk_key.id
             ),
             depends_on=[grant.propagated],
+            **beta,
         )

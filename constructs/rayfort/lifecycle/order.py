@@ -12,7 +12,7 @@ def dependencies(manifest: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def deploy_order(manifest: dict[str, Any]) -> list[str]:
-    """Every stack after the stacks it depends on, in layers (network, gke, kuberay, tenants, exposure).
+    """Every stack after the stacks it depends on, in layers (network, gke, exposure and kuberay, tenants).
 
     A stack's layer is one more than its deepest dependency's; within a layer, by name (deterministic).
     """

@@ -3,7 +3,7 @@
 Each is a TerraformStack with its own state, built from typed settings, a
 Platform (project, region, environment, labels, state backend) and the typed
 refs of the stacks it depends on: NetworkRefs, AuditRefs, MirrorRefs, ClusterRefs,
-OperatorRefs and TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
+OperatorRefs, ExposureRefs and TenantRefs, each the ``refs`` of the stack that offers it. An app composes them
 (see ``main.py`` and ``stacks/app.py`` in the rayfort repository); an app
 calls ``use_lazy_provider_import()`` first to load only the provider modules its
 stacks use.
@@ -12,7 +12,7 @@ stacks use.
 from rayfort._providers import use_lazy_provider_import
 from rayfort.stacks.audit import AuditRefs, AuditStack, AuditStackProps
 from rayfort.stacks.base import Platform, RayfortStack, workspace_name
-from rayfort.stacks.exposure import ExposureStack, ExposureStackProps
+from rayfort.stacks.exposure import ExposureRefs, ExposureStack, ExposureStackProps
 from rayfort.stacks.gke import ClusterRefs, GkeStack, GkeStackProps
 from rayfort.stacks.kuberay import KubeRayStack, KubeRayStackProps, OperatorRefs
 from rayfort.stacks.mirror import MirrorRefs, MirrorStack
@@ -24,6 +24,7 @@ __all__ = [
     "AuditStack",
     "AuditStackProps",
     "ClusterRefs",
+    "ExposureRefs",
     "ExposureStack",
     "ExposureStackProps",
     "GkeStack",

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rayfort._cdk import CloudBackend, Construct, Fn, GcsBackend, LocalBackend, NamedCloudWorkspace, TerraformStack
-from rayfort._providers import google, helm, kubernetes
+from rayfort._cdk import (
+    CloudBackend,
+    Construct,
+    Fn,
+    GcsBackend,
+    LocalBackend,
+    NamedCloudWorkspace,
+    TerraformProvider,
+    TerraformStack,
+)
+from rayfort._providers import google, google_beta, helm, kubernetes
 from rayfort.audit.deploy_record import DeployRecord
 from rayfort.config import Environment
 from rayfort.config.environment import ResourceLabels
@@ -41,11 +50,27 @@ class RayfortStack(TerraformStack):
     def __init__(self, scope: Construct, stack_id: str, platform: Platform) -> None:
         super().__init__(scope, stack_id)
         _configure_state(self, platform, stack_id)
+        self._platform, self._stack_id = platform, stack_id
+        self._google_beta: TerraformProvider | None = None
         provider = google.GoogleProvider(self, "google", project=platform.project_id, region=platform.region)
         # Set as an override: the provider's typed map argument has its keys snake-cased by the framework
         # (hashicorp/terraform-cdk#2681), which would turn `cost-center` into `cost_center`.
         provider.add_override("default_labels", provider_labels(platform, stack_id))
         DeployRecord(self, "deploy-record", stack_id)
+
+    def use_google_beta(self) -> TerraformProvider:
+        """The google-beta provider, configured like the google one, for the few resources only it has.
+
+        Terraform gives a resource the provider its type names (``google_...``: google), so each
+        google-beta resource must name this one as its ``provider``.
+        """
+        if self._google_beta is None:
+            platform = self._platform
+            self._google_beta = google_beta.GoogleBetaProvider(
+                self, "google-beta", project=platform.project_id, region=platform.region
+            )
+            self._google_beta.add_override("default_labels", provider_labels(platform, self._stack_id))
+        return self._google_beta
 
     def use_cluster(self, access: ClusterAccess) -> None:
         """Configure the kubernetes and helm providers with a short-lived token for ``access``."""

@@ -1,21 +1,27 @@
-"""The exposure stack: dashboards behind IAP, clients through an internal load balancer."""
+"""The exposure stack: the shared edge in front of every tenant's IAP dashboard, and nothing per tenant."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from rayfort._cdk import Construct, TerraformOutput
+from rayfort._cdk import Construct, TerraformOutput, TerraformStack
 from rayfort.config.exposure import ExposureSettings
-from rayfort.exposure.edge import DashboardEdge, DashboardEdgeProps
-from rayfort.exposure.gateway import DashboardGateway, DashboardGatewayProps, GatewayTenant
-from rayfort.exposure.iap_access import IapTenantAccess, IapTenantAccessProps
-from rayfort.exposure.iap_ingress import IapDashboard, IapDashboardProps
-from rayfort.exposure.internal_access import InternalAccess, InternalAccessProps, internal_service_name
+from rayfort.exposure.edge import DashboardEdge, DashboardEdgeProps, SharedEdge
+from rayfort.exposure.shared_gateway import SharedGateway, SharedGatewayProps
 from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.gke import ClusterRefs
-from rayfort.stacks.network import NetworkRefs
-from rayfort.stacks.tenant import TenantRefs
+
+
+@dataclass(frozen=True)
+class ExposureRefs:
+    """What the exposure stack offers the tenant stacks."""
+
+    resource_prefix: str
+    """Prefix of the Google Cloud resource names (the cluster's name); a tenant's start with <prefix>-<tenant>."""
+    edge: SharedEdge | None
+    """The shared edge a tenant's dashboard joins; None when no tenant is published through IAP."""
+    stack: TerraformStack | None = None
+    """The exposure stack, which published tenants deploy after (the Gateway and zone must exist first)."""
 
 
 @dataclass(frozen=True)
@@ -23,115 +29,61 @@ class ExposureStackProps:
     """Inputs of ExposureStack besides the platform and the refs."""
 
     settings: ExposureSettings
-    """Ingress or Gateway, the DNS zone, the TLS profile, Cloud Armor, the OAuth client."""
+    """Gateway or Ingress, certificates, the DNS zone, the TLS profile, Cloud Armor, the OAuth client."""
     resource_prefix: str
-    """Prefix of the load balancers' resource names (the cluster's name)."""
+    """Prefix of the shared resources' names (the cluster's name)."""
+    published: bool
+    """Some tenant is published through IAP; without one there is no edge to pay for."""
 
 
 class ExposureStack(RayfortStack):
-    """Publishes each opted-in tenant's dashboard and client ports, and nothing else.
+    """The shared edge: DNS zone, TLS and Cloud Armor policies, and with Gateway API one load balancer.
 
-    Offers nothing to other stacks. Needs the platform, its settings, NetworkRefs
-    (the node subnet for static internal addresses), ClusterRefs and the
-    TenantRefs of every tenant.
+    Its size does not depend on the number of tenants: each tenant's route,
+    policies, record, certificate and IAP grant live in the tenant's stack,
+    which deploys after this one. Offers ``refs`` (ExposureRefs). Needs the
+    platform, its settings and ClusterRefs; it reads no tenant stack.
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        stack_id: str,
-        platform: Platform,
-        props: ExposureStackProps,
-        network: NetworkRefs,
-        cluster: ClusterRefs,
-        tenants: Sequence[TenantRefs],
+        self, scope: Construct, stack_id: str, platform: Platform, props: ExposureStackProps, cluster: ClusterRefs
     ) -> None:
         super().__init__(scope, stack_id, platform)
-        self.use_cluster(cluster.access)
-        for tenant in tenants:
-            exposure = tenant.settings.exposure
-            if tenant.stack is not None and (exposure.internal.enabled or exposure.iap.enabled):
-                # Services and ingresses go into the published tenants' namespaces, in front of their heads.
-                self.add_dependency(tenant.stack)
         settings = props.settings
-        prefix = props.resource_prefix
-        for tenant in tenants:
-            internal = tenant.settings.exposure.internal
-            if not internal.enabled:
-                continue
-            name = tenant.settings.name
-            static = (
-                {
-                    "static_address_name": f"{prefix}-{name}-ray",
-                    "subnetwork": network.subnet_id,
-                    "region": platform.region,
-                }
-                if internal.static_ip
-                else {}
-            )
-            access = InternalAccess(
-                self,
-                f"{name}-internal",
-                InternalAccessProps(
-                    service_name=internal_service_name(name),
-                    namespace=tenant.namespace,
-                    selector=dict(tenant.head_selector),
-                    source_ranges=tuple(internal.source_ranges),
-                    global_access=internal.global_access,
-                    **static,
-                ),
-            )
-            if access.ip_address is not None:
-                TerraformOutput(
-                    self,
-                    f"{name}-ray-address",
-                    value=access.ip_address,
-                    description=f"RAY_ADDRESS host of {name} inside the VPC (ray://<it>:10001)",
-                )
-
-        published = [t for t in tenants if t.settings.exposure.iap.enabled]
-        if not published:
+        if not props.published:
+            self.refs = ExposureRefs(resource_prefix=props.resource_prefix, edge=None, stack=self)
             return
-        hosts = {t.settings.name: settings.tenant_dashboard_host(t.settings) for t in published}
+        prefix = props.resource_prefix
         edge = DashboardEdge(self, "edge", DashboardEdgeProps(name=prefix, settings=settings))
+        shared = SharedEdge(
+            api=settings.api,
+            zone_name=edge.zone.name,
+            ssl_policy_name=edge.ssl_policy.name,
+            security_policy_name=edge.security_policy_name,
+            custom_oauth_secret=settings.custom_oauth_secret,
+        )
         if settings.api == "gateway":
-            DashboardGateway(
+            self.use_cluster(cluster.access)
+            gateway = SharedGateway(
                 self,
                 "gateway",
-                DashboardGatewayProps(
+                SharedGatewayProps(
                     resource_prefix=prefix,
-                    tenants=tuple(
-                        GatewayTenant(t.settings.name, t.namespace, hosts[t.settings.name], dict(t.head_selector))
-                        for t in published
-                    ),
+                    domain=settings.dns_zone.dns_name,
+                    wildcard_certificate=settings.shares_one_certificate(),
                 ),
                 edge,
             )
-        for t in published:
-            name, host = t.settings.name, hosts[t.settings.name]
-            if settings.api == "ingress":
-                IapDashboard(
-                    self,
-                    f"{name}-dashboard",
-                    IapDashboardProps(
-                        resource_prefix=f"{prefix}-{name}",
-                        tenant=name,
-                        namespace=t.namespace,
-                        host=host,
-                        selector=dict(t.head_selector),
-                    ),
-                    edge,
-                )
-            IapTenantAccess(
-                self,
-                f"{name}-iap-access",
-                IapTenantAccessProps(
-                    project=platform.project_id, tenant=name, host=host, groups=tuple(t.settings.groups.developers)
-                ),
+            shared = replace(
+                shared,
+                gateway_address=gateway.address.address,
+                gateway_namespace=gateway.namespace.name,
+                certificate_map=None if settings.shares_one_certificate() else gateway.certificate_map.name,
             )
             TerraformOutput(
                 self,
-                f"{name}-dashboard-url",
-                value=f"https://{host}/",
-                description=f"IAP-protected Ray dashboard of {name}",
+                "dashboards-address",
+                value=gateway.address.address,
+                description="The shared load balancer every IAP dashboard host points at",
             )
+        self.refs = ExposureRefs(resource_prefix=prefix, edge=shared, stack=self)

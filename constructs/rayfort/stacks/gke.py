@@ -10,6 +10,7 @@ from rayfort.config.cluster import ClusterSettings, NodePool
 from rayfort.gke.audit_logs import DataAccessAuditLogs, DataAccessAuditLogsProps
 from rayfort.gke.binary_authorization import ImageAdmissionPolicy, ImageAdmissionPolicyProps
 from rayfort.gke.cluster import ClusterAccess, ControlPlaneReach, PrivateCluster, PrivateClusterProps
+from rayfort.gke.connect_role import ClusterConnectRole, ClusterConnectRoleProps
 from rayfort.gke.keys import ClusterKeys, ClusterKeysProps
 from rayfort.gke.node_identity import NodeServiceAccount, NodeServiceAccountProps
 from rayfort.gke.node_pool import HardenedNodePool, HardenedNodePoolProps
@@ -33,6 +34,8 @@ class ClusterRefs:
     """The API server's address and CA (references), for the kubernetes and helm providers."""
     nodes: Principal
     """The nodes' service account, for image-pull grants made where repositories are created."""
+    connect_role: str
+    """The custom role that lets a person fetch the cluster's credentials and nothing else (ClusterConnectRole)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class GkeStackProps:
     """The endpoint Terraform uses and what makes it reachable from where Terraform runs."""
     runner_ranges: tuple[str, ...] = ()
     """The Terraform runner's addresses, authorized on the internal IP endpoint."""
+    scanning_enabled_by: str | None = None
+    """The project where another stack of the app (the mirror's) already enables container scanning."""
 
 
 class GkeStack(RayfortStack):
@@ -86,9 +91,10 @@ class GkeStack(RayfortStack):
             ImageAdmissionPolicyProps(project_id=project, admitted_patterns=props.admitted_images),
         )
         DataAccessAuditLogs(self, "audit-logs", DataAccessAuditLogsProps(project_id=project))
-        if settings.vulnerability_scanning == "artifact_registry":
+        if settings.vulnerability_scanning == "artifact_registry" and props.scanning_enabled_by != project:
             # GKE Standard scans no workloads any more: Artifact Analysis scans every image pushed to the
-            # project's Artifact Registry repositories instead (see VULNERABILITY_MODES).
+            # project's Artifact Registry repositories instead (see VULNERABILITY_MODES). One owner per API:
+            # where the mirror stack (deployed first) enables it in this project, it is that stack's.
             google.ProjectService(self, "scanning-api", project=project, service=SCANNING_API, disable_on_destroy=False)
         if keys.project_id != project:
             DataAccessAuditLogs(
@@ -147,9 +153,15 @@ class GkeStack(RayfortStack):
                         service_account=node_identity.email,
                         boot_disk_key=keys.boot_disk,
                         compute_agent=agents.compute,
+                        google_beta=self.use_google_beta() if pool.sandbox else None,
                     ),
                 )
-        self.refs = ClusterRefs(access=cluster.access(), nodes=node_identity.principal)
+        connect = ClusterConnectRole(
+            self,
+            "connect-role",
+            ClusterConnectRoleProps(project_id=project, cluster=settings.name, access=props.control_plane.access),
+        )
+        self.refs = ClusterRefs(access=cluster.access(), nodes=node_identity.principal, connect_role=connect.name)
         self._outputs(platform, settings, props.control_plane, cluster, node_identity)
 
     def _outputs(

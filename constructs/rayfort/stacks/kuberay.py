@@ -57,6 +57,8 @@ class KubeRayStackProps:
     and this stack creates them: the release puts the operator's Roles there, so they exist first."""
     feature_gates: tuple[tuple[str, bool], ...] = ()
     """Every feature gate with the value the operator runs with."""
+    dashboard_hosts: tuple[tuple[str, str], ...] = ()
+    """(tenant, IAP host) of the published tenants: namespaces created here carry the host routes may claim."""
     cert_manager: bool = False
     """Install cert-manager, which issues tenants' Ray TLS certificates (never with the namespaced operator,
     whose cert-manager is a cluster admin's: see rayfort.kuberay.prerequisites)."""
@@ -124,7 +126,8 @@ class KubeRayStack(RayfortStack):
         ]
         after: list[TerraformResource] = [namespace.manifest, *(guard.manifest for guard in guards)]
         if namespaced:
-            after += [self._tenant_namespace(tenant) for tenant in props.tenants]
+            hosts = dict(props.dashboard_hosts)
+            after += [self._tenant_namespace(tenant, hosts.get(tenant.name)) for tenant in props.tenants]
         if settings.manage_crds:
             crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
             after.append(crds.manifests)
@@ -135,7 +138,7 @@ class KubeRayStack(RayfortStack):
             after=after,
         )
 
-    def _tenant_namespace(self, tenant: TenantSettings) -> TerraformResource:
+    def _tenant_namespace(self, tenant: TenantSettings, dashboard_host: str | None) -> TerraformResource:
         """A watched tenant's namespace, as its tenant stack would make it: the release's Roles go there.
 
         Here rather than in the tenant stack, which deploys after this one: the
@@ -143,7 +146,8 @@ class KubeRayStack(RayfortStack):
         Roles (rendered by the pinned chart, never copied) must be in place, in
         namespaces that exist, before the release is waited for.
         """
-        return KubernetesObject(self, f"tenant-namespace-{tenant.name}", tenant_namespace(tenant)).manifest
+        manifest = tenant_namespace(tenant, dashboard_host)
+        return KubernetesObject(self, f"tenant-namespace-{tenant.name}", manifest).manifest
 
     def _cert_manager(self, control_plane_cidr: str, mirror: ArtifactMirror | None, token: str | None) -> None:
         """cert-manager from the public chart, or from the mirror with mirrored images when air-gapped."""

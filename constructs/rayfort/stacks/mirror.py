@@ -31,6 +31,11 @@ class MirrorRefs:
     address: MirrorAddress
     """Project, location and repository ids: where images and charts are pulled from."""
 
+    @property
+    def scanning_project(self) -> str | None:
+        """The project whose container scanning API this app's mirror stack enables (it owns that API there)."""
+        return self.address.project_id if self.stack is not None else None
+
     @classmethod
     def existing(cls, address: MirrorAddress) -> MirrorRefs:
         """A mirror someone else created and fills."""

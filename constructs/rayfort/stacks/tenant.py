@@ -10,12 +10,16 @@ from rayfort.audit.tenant import TenantMonitoring, TenantMonitoringProps
 from rayfort.config.cluster import CreatedKeys
 from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
-from rayfort.exposure.internal_access import internal_service_name
+from rayfort.exposure.gateway_dashboard import GatewayDashboard, GatewayDashboardProps
+from rayfort.exposure.iap_access import IapTenantAccess, IapTenantAccessProps
+from rayfort.exposure.iap_ingress import IapDashboard, IapDashboardProps
+from rayfort.exposure.internal_access import InternalAccess, InternalAccessProps, internal_service_name
 from rayfort.iam import Principal, ServiceAgents, storage_service_agent
 from rayfort.k8s.manifest import KubernetesObject
 from rayfort.kms import EncryptionKey
 from rayfort.registry.images import ray_image
 from rayfort.stacks.base import Platform, RayfortStack
+from rayfort.stacks.exposure import ExposureRefs
 from rayfort.stacks.gke import ClusterRefs
 from rayfort.stacks.kuberay import OperatorRefs
 from rayfort.stacks.network import NetworkRefs
@@ -39,7 +43,7 @@ REDIS_AUTH_SECRET = "redis-auth"
 
 @dataclass(frozen=True)
 class TenantRefs:
-    """What a tenant stack offers the exposure stack."""
+    """What a tenant stack offers the app and the tools: its settings, namespace and head."""
 
     settings: TenantSettings
     """The tenant's settings: its name, what it asks to publish and who may reach it."""
@@ -76,18 +80,30 @@ class TenantStack(RayfortStack):
         *,
         placement: TenantPlacement | None = None,
         alert_channels: tuple[str, ...] = (),
+        exposure: ExposureRefs | None = None,
+        dashboard_host: str | None = None,
     ) -> None:
         super().__init__(scope, stack_id, platform)
         self.use_cluster(cluster.access)
         if operator.stack is not None:
             # The operator and its CRDs must exist before a RayCluster can be planned.
             self.add_dependency(operator.stack)
+        if tenant.exposure.iap.enabled:
+            if exposure is None or exposure.edge is None or dashboard_host is None:
+                raise ValueError(f"tenant {tenant.name} is published through IAP: it needs the shared edge and a host")
+            if exposure.stack is not None:
+                # The zone, the Gateway and its certificate map exist before the tenant's route and record.
+                self.add_dependency(exposure.stack)
         project = platform.project_id
         labels = {key.rsplit("/", 1)[1]: value for key, value in tenant_labels(tenant).items()}
 
         # With the namespaced operator the kuberay stack creates the namespace, before its Roles go there.
         namespace = (
-            tenant.name if tenant.name in operator.namespaces else TenantNamespace(self, "namespace", tenant).name
+            tenant.name
+            if tenant.name in operator.namespaces
+            else TenantNamespace(
+                self, "namespace", tenant, dashboard_host if tenant.exposure.iap.enabled else None
+            ).name
         )
         kuberay_token = tenant.ray_runtime == "kuberay" and tenant.token_auth
         TenantRbac(
@@ -96,6 +112,7 @@ class TenantStack(RayfortStack):
             TenantRbacProps(
                 namespace=namespace,
                 project_id=project,
+                connect_role=cluster.connect_role,
                 developers=tuple(tenant.groups.developers),
                 viewers=tuple(tenant.groups.viewers),
                 # Submitting a job needs the token KubeRay generates; reading it is all developers get of Secrets.
@@ -192,6 +209,10 @@ class TenantStack(RayfortStack):
             ),
         )
         self._outputs(runtime)
+        self._internal_access(platform, tenant, namespace, network, exposure)
+        if tenant.exposure.iap.enabled:
+            assert exposure is not None and exposure.edge is not None and dashboard_host is not None  # checked above
+            self._dashboard(platform, tenant, namespace, exposure, dashboard_host)
         self.refs = TenantRefs(
             settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self
         )
@@ -233,6 +254,77 @@ class TenantStack(RayfortStack):
                     expires=tenant.groups.developer_token_expiry,
                 )
 
+    def _internal_access(
+        self,
+        platform: Platform,
+        tenant: TenantSettings,
+        namespace: str,
+        network: NetworkRefs,
+        exposure: ExposureRefs | None,
+    ) -> None:
+        """The internal load balancer in front of the head, for machines in the VPC."""
+        internal = tenant.exposure.internal
+        if not internal.enabled:
+            return
+        static: dict[str, str] = {}
+        if internal.static_ip:
+            if exposure is None:
+                raise ValueError(f"tenant {tenant.name}'s static internal address is named with the exposure's prefix")
+            static = {
+                "static_address_name": f"{exposure.resource_prefix}-{tenant.name}-ray",
+                "subnetwork": network.subnet_id,
+                "region": platform.region,
+            }
+        access = InternalAccess(
+            self,
+            "internal",
+            InternalAccessProps(
+                service_name=internal_service_name(tenant.name),
+                namespace=namespace,
+                selector=head_selector(tenant.name),
+                source_ranges=tuple(internal.source_ranges),
+                global_access=internal.global_access,
+                **static,
+            ),
+        )
+        if access.ip_address is not None:
+            TerraformOutput(
+                self,
+                "internal-address",
+                value=access.ip_address,
+                description="RAY_ADDRESS host inside the VPC (ray://<it>:10001)",
+            )
+
+    def _dashboard(
+        self, platform: Platform, tenant: TenantSettings, namespace: str, exposure: ExposureRefs, host: str
+    ) -> None:
+        """The dashboard on the shared edge, and the IAP grant that admits the tenant's developers to its host."""
+        edge = exposure.edge
+        assert edge is not None  # published tenants are given the edge
+        prefix = f"{exposure.resource_prefix}-{tenant.name}"
+        if edge.api == "gateway":
+            GatewayDashboard(
+                self,
+                "dashboard",
+                GatewayDashboardProps(prefix, tenant.name, namespace, host, head_selector(tenant.name)),
+                edge,
+            )
+        else:
+            IapDashboard(
+                self,
+                "dashboard",
+                IapDashboardProps(prefix, tenant.name, namespace, host, head_selector(tenant.name)),
+                edge,
+            )
+        IapTenantAccess(
+            self,
+            "iap-access",
+            IapTenantAccessProps(
+                project=platform.project_id, tenant=tenant.name, host=host, groups=tuple(tenant.groups.developers)
+            ),
+        )
+        TerraformOutput(self, "dashboard-url", value=f"https://{host}/", description="IAP-protected Ray dashboard")
+
     def _ray_image(self, tenant: TenantSettings, operator: OperatorRefs, identity: TenantIdentity) -> str:
         """The tenant's image, else the pinned Ray image, from the mirror when there is one."""
         image = tenant.image or ray_image(tenant.ray_version)
@@ -255,7 +347,7 @@ class TenantStack(RayfortStack):
             description="In-cluster DNS name of the Ray head (client 10001, dashboard 8265)",
         )
         if tenant.exposure.internal.enabled:
-            # The load balancer is the exposure stack's; its address is read where the command runs.
+            # The internal load balancer's address is GKE's to assign; it is read where the command runs.
             address = (
                 f"$(kubectl -n {tenant.name} get service {internal_service_name(tenant.name)} "
                 "-o jsonpath='{.status.loadBalancer.ingress[0].ip}')"

@@ -7,9 +7,8 @@ from typing import Any
 from rayfort._cdk import Construct
 from rayfort.config.tenant import TenantSettings
 from rayfort.k8s.manifest import KubernetesObject
-from rayfort.k8s.namespace import restricted_namespace
+from rayfort.k8s.namespace import DASHBOARD_HOST_ANNOTATION, TENANT_LABEL, restricted_namespace
 
-TENANT_LABEL = "rayfort.dev/tenant"
 TEAM_LABEL = "rayfort.dev/team"
 COST_CENTER_LABEL = "rayfort.dev/cost-center"
 
@@ -19,13 +18,19 @@ def tenant_labels(tenant: TenantSettings) -> dict[str, str]:
     return {TENANT_LABEL: tenant.name, TEAM_LABEL: tenant.name, COST_CENTER_LABEL: tenant.cost_center}
 
 
-def tenant_namespace(tenant: TenantSettings) -> dict[str, Any]:
-    """The Namespace named after the tenant; restricted enforced, audited and warned, version pinned."""
-    return restricted_namespace(tenant.name, tenant_labels(tenant))
+def tenant_namespace(tenant: TenantSettings, dashboard_host: str | None = None) -> dict[str, Any]:
+    """The Namespace named after the tenant; restricted enforced, audited and warned, version pinned.
+
+    ``dashboard_host``: the tenant's IAP host, the only one its routes may claim on the shared Gateway.
+    """
+    annotations = {DASHBOARD_HOST_ANNOTATION: dashboard_host} if dashboard_host is not None else None
+    return restricted_namespace(tenant.name, tenant_labels(tenant), annotations)
 
 
 class TenantNamespace(KubernetesObject):
     """The namespace every other object of the tenant is created in; ``name`` is its reference."""
 
-    def __init__(self, scope: Construct, construct_id: str, tenant: TenantSettings) -> None:
-        super().__init__(scope, construct_id, tenant_namespace(tenant))
+    def __init__(
+        self, scope: Construct, construct_id: str, tenant: TenantSettings, dashboard_host: str | None = None
+    ) -> None:
+        super().__init__(scope, construct_id, tenant_namespace(tenant, dashboard_host))

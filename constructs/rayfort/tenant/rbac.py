@@ -12,8 +12,6 @@ from rayfort.k8s.manifest import KubernetesObject
 
 DEVELOPER_ROLE = "ray-developer"
 VIEWER_ROLE = "ray-viewer"
-# Lets a member fetch cluster credentials (container.clusters.get) and nothing inside the cluster.
-CLUSTER_VIEWER = "roles/container.clusterViewer"
 _READ = ["get", "list", "watch"]
 _WRITE = ["create", "update", "patch", "delete"]
 _RAY_KINDS = ["rayclusters", "rayjobs", "rayservices"]
@@ -31,6 +29,8 @@ class TenantRbacProps:
     """The tenant namespace; a reference, so the objects wait for it."""
     project_id: str
     """Project of the cluster, where the credentials grant is made."""
+    connect_role: str
+    """The role that lets a member fetch cluster credentials and nothing inside (ClusterRefs.connect_role)."""
     developers: tuple[str, ...]
     """Google groups (emails) that manage Ray clusters and jobs in the namespace."""
     viewers: tuple[str, ...] = ()
@@ -101,14 +101,15 @@ class TenantRbac(Construct):
         super().__init__(scope, construct_id)
         for obj in tenant_rbac_objects(props):
             KubernetesObject(self, f"{obj['kind'].lower()}-{obj['metadata']['name']}", obj)
-        # A project-level grant on purpose: clusterViewer only lets `gcloud container clusters
-        # get-credentials` work; what members may do inside is decided by the Roles above.
+        # A project-level grant, as GKE has no per-cluster IAM: the connect role only lets `gcloud container
+        # clusters get-credentials` (and the DNS endpoint's IAM check) pass; what members may do inside is
+        # decided by the Roles above. The ids keep their old name: the binding moved off clusterViewer.
         for group in sorted(set(props.developers) | set(props.viewers)):
             google.ProjectIamMember(
                 self,
                 f"cluster-viewer-{group_id_part(group)}",
                 project=props.project_id,
-                role=CLUSTER_VIEWER,
+                role=props.connect_role,
                 member=f"group:{group}",
             )
 

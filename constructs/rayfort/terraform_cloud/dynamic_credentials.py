@@ -121,11 +121,13 @@ class TerraformCloudDynamicCredentials(Construct):
                     f"/attribute.terraform_workspace_id/{workspace_id}"
                 ),
             )
-            for role in workspace.project_roles:
+            for project, role in workspace.project_roles:
+                # The environment's own project keeps the ids it had before roles were granted per project.
+                where = "" if project == props.project_id else f"-in-{project}"
                 google.ProjectIamMember(
                     self,
-                    f"{stack}-runner-{role.removeprefix('roles/').replace('.', '-')}",
-                    project=props.project_id,
+                    f"{stack}-runner-{role.removeprefix('roles/').replace('.', '-')}{where}",
+                    project=project,
                     role=role,
                     member=account.member,
                 )

@@ -5,12 +5,16 @@
   queues the stacks right after it;
 - remote-state sharing from the ``terraform_remote_state`` data sources: a workspace's state is shared
   with exactly the workspaces whose stacks read it (tenants read network and gke, not kuberay);
-- agent execution for stacks that talk to the private control plane (kubernetes and helm providers);
+- agent execution, when the environment names an agent pool, for every stack: those that talk to the
+  private control plane (kubernetes and helm providers) need the VPC's routes, and the others call
+  Google APIs that an enforced perimeter admits only from private networks (a hosted runner calls from
+  the internet, and its 403 would stop the deploy at the first stack);
 - the Google roles each workspace's service account needs, from the resource types it manages.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +23,7 @@ from rayfort.config.state import CloudState
 from rayfort.lifecycle.order import dependencies, deploy_order
 from rayfort.stacks.base import workspace_name
 from rayfort.synthesized import read_manifest, read_stacks
-
-IN_CLUSTER_PROVIDERS = frozenset({"kubernetes", "helm"})
+from rayfort.terraform_cloud.roles import SCOPE_ROLES, roles_for
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,15 @@ class WorkspacePlan:
     """Stacks whose successful apply queues a run here (run triggers)."""
     read_by: tuple[str, ...]
     """Stacks whose runs may read this workspace's state (remote state consumers)."""
-    in_cluster: bool
-    """Talks to the private control plane: runs on agents inside the VPC when an agent pool is set."""
-    project_roles: tuple[str, ...]
+    on_agents: bool
+    """Runs on the environment's agent pool (every workspace does, when it names one)."""
+    project_roles: tuple[tuple[str, str], ...]
+    """(project, role): each role in each project whose resources the stack manages."""
     organization_roles: tuple[str, ...]
     unknown_types: tuple[str, ...]
+
+    def roles_in(self, project: str) -> tuple[str, ...]:
+        return tuple(role for where, role in self.project_roles if where == project)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,56 @@ def _remote_state_sources(tf_json: dict, names: dict[str, str]) -> set[str]:
     return sources
 
 
+_PROJECT_PATH = re.compile(r"^(?:locations/global/metricsScopes/|projects/)([a-z][-a-z0-9]{4,28}[a-z0-9])(?:/|$)")
+_PROJECT_ID = re.compile(r"^(?:.*projects/)?([a-z][-a-z0-9]{4,28}[a-z0-9])$")
+_REFERENCE = re.compile(r"^\$\{(google_[a-z0-9_]+)\.([^.}]+)\.(?:id|name)\}$")
+_PARENTS = ("key_ring", "key_ring_id", "crypto_key_id", "metrics_scope", "name")
+"""Attributes that name a resource's parent, for resources without a ``project`` of their own."""
+
+
+def _projects(tf_json: dict, resource_type: str, body: dict, default: str, seen: frozenset = frozenset()) -> set[str]:
+    """The projects whose IAM decides whether the stack may manage this resource."""
+    project = body.get("project")
+    if isinstance(project, str) and "${" not in project:
+        return {project}
+    if resource_type in SCOPE_ROLES:
+        scope, monitored = _PROJECT_PATH.match(str(body.get("metrics_scope"))), _PROJECT_ID.match(str(body.get("name")))
+        return {m.group(1) for m in (scope, monitored) if m} or {default}
+    for attribute in _PARENTS:
+        value = body.get(attribute)
+        if not isinstance(value, str):
+            continue
+        if match := _PROJECT_PATH.match(value):
+            return {match.group(1)}
+        if (ref := _REFERENCE.match(value)) and (ref[1], ref[2]) not in seen:
+            parent = tf_json.get("resource", {}).get(ref[1], {}).get(ref[2])
+            if parent is not None:
+                return _projects(tf_json, ref[1], parent, default, seen | {(ref[1], ref[2])})
+    return {default}
+
+
+def _provider_project(tf_json: dict, default: str) -> str:
+    """The project the stack's google provider defaults to (resources without ``project`` go there)."""
+    for provider in tf_json.get("provider", {}).get("google", []):
+        if "alias" not in provider and isinstance(provider.get("project"), str) and "${" not in provider["project"]:
+            return str(provider["project"])
+    return default
+
+
+def _stack_roles(tf_json: dict, default: str) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """((project, role) pairs, organization roles, unknown types) of one stack, each sorted."""
+    pairs: set[tuple[str, str]] = set()
+    organization: set[str] = set()
+    unknown: set[str] = set()
+    for resource_type, blocks in tf_json.get("resource", {}).items():
+        roles, org_roles, unknown_types = roles_for([resource_type])
+        organization |= set(org_roles)
+        unknown |= set(unknown_types)
+        for body in blocks.values():
+            pairs |= {(project, role) for project in _projects(tf_json, resource_type, body, default) for role in roles}
+    return sorted(pairs), sorted(organization), sorted(unknown)
+
+
 def _direct(needs: dict[str, list[str]], stack: str) -> tuple[str, ...]:
     """The dependencies of ``stack`` not already reached through another one (a transitive reduction).
 
@@ -83,8 +140,6 @@ def _direct(needs: dict[str, list[str]], stack: str) -> tuple[str, ...]:
 
 def cloud_plan(env: Environment, outdir: Path) -> CloudPlan:
     """The Terraform Cloud plan for ``env``, whose app is synthesized in ``outdir``."""
-    from rayfort.terraform_cloud.roles import roles_for
-
     if not isinstance(env.state, CloudState):
         raise ValueError(f"environment {env.name} keeps its state in {env.state.backend}, not Terraform Cloud")
     manifest = read_manifest(outdir)
@@ -95,14 +150,14 @@ def cloud_plan(env: Environment, outdir: Path) -> CloudPlan:
     workspaces = []
     for stack in deploy_order(manifest):
         tf_json = stacks[stack]
-        project, organization, unknown = roles_for(sorted(tf_json.get("resource", {})))
+        project, organization, unknown = _stack_roles(tf_json, _provider_project(tf_json, env.project_id))
         workspaces.append(
             WorkspacePlan(
                 stack=stack,
                 name=workspace_name(env.state, env.name, stack),
                 run_after=_direct(needs, stack),
                 read_by=tuple(sorted(reader for reader, sources in reads.items() if stack in sources)),
-                in_cluster=bool(IN_CLUSTER_PROVIDERS & set(tf_json.get("terraform", {}).get("required_providers", {}))),
+                on_agents=env.state.agent_pool_id is not None,
                 project_roles=tuple(project),
                 organization_roles=tuple(organization),
                 unknown_types=tuple(unknown),

@@ -12,6 +12,7 @@ PROJECT_ROLES: tuple[tuple[str, str], ...] = (
     ("google_access_context_manager_", ""),
     ("google_org_policy_", ""),
     ("google_binary_authorization_", "roles/binaryauthorization.policyEditor"),
+    ("google_certificate_manager_", "roles/certificatemanager.editor"),
     ("google_compute_firewall", "roles/compute.securityAdmin"),
     ("google_compute_security_policy", "roles/compute.securityAdmin"),
     ("google_compute_ssl_policy", "roles/compute.securityAdmin"),
@@ -37,6 +38,10 @@ PROJECT_ROLES: tuple[tuple[str, str], ...] = (
 )
 """(resource type prefix, role); the first matching prefix wins; an empty role: granted at the organization."""
 
+SCOPE_ROLES: dict[str, str] = {"google_monitoring_monitored_project": "roles/monitoring.admin"}
+"""Types that link two projects, and the role they need in both: adding a project to a metrics scope takes
+``monitoring.metricsScopes.link`` on the scoping and the monitored project, which monitoring.editor lacks."""
+
 ORGANIZATION_ROLES: dict[str, str] = {
     "google_access_context_manager_": "roles/accesscontextmanager.policyAdmin",
     "google_org_policy_": "roles/orgpolicy.policyAdmin",
@@ -48,6 +53,9 @@ def roles_for(resource_types: list[str]) -> tuple[list[str], list[str], list[str
     """(project roles, organization roles, resource types no role is known for), each sorted."""
     project, organization, unknown = set(), set(), set()
     for resource_type in resource_types:
+        if resource_type in SCOPE_ROLES:
+            project.add(SCOPE_ROLES[resource_type])
+            continue
         for prefix, role in PROJECT_ROLES:
             if resource_type.startswith(prefix):
                 if role:

@@ -68,7 +68,7 @@ class TerraformCloudWorkspaces(Construct):
                 **vcs,
             )
         for workspace in plan.workspaces:
-            agent = workspace.in_cluster and state.agent_pool_id is not None
+            agent = workspace.on_agents
             tfe.WorkspaceSettings(
                 self,
                 f"{workspace.stack}-settings",

@@ -9,8 +9,10 @@ from rayfort.k8s.pod_security import pod_templates
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.runtime import ray_runtime_objects
 from rayfort.tenant.runtime.kuberay import kuberay_auth_secret_name, ray_cluster
-from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS
+from rayfort.tenant.runtime.pods import RAY_PINNED_PORTS, SERVICE_ACCOUNT_DIR, autoscaler_api_access
 from tests.tenant.runtime.test_ray_objects import IMAGE, inputs
+
+_, API_MOUNT = autoscaler_api_access()
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_the_autoscaler_speaks_tls_with_the_heads_leaf(tls: str) -> None:
         "RAY_TLS_SERVER_KEY": "/etc/ray/tls/tls.key",
         "RAY_TLS_CA_CERT": "/etc/ray/tls/ca.crt",
     }
-    assert options["volumeMounts"] == [{"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True}]
+    assert options["volumeMounts"] == [{"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True}, API_MOUNT]
     head = spec["headGroupSpec"]["template"]["spec"]
     # The mount names the head's own leaf volume, and the files the env names are the ones the Ray container uses.
     assert "ray-tls" in {volume["name"] for volume in head["volumes"]}
@@ -98,7 +100,8 @@ def test_the_autoscaler_speaks_tls_with_the_heads_leaf(tls: str) -> None:
 def test_with_kuberay_tls_the_operator_wires_the_autoscaler() -> None:
     """KubeRay refuses TLS env or mounts in autoscalerOptions when tlsOptions is on (validateTLSOptions)."""
     options = ray_cluster(inputs(tls="kuberay"))["spec"]["autoscalerOptions"]
-    assert "env" not in options and "volumeMounts" not in options
+    # Only the API credentials: KubeRay refuses a mount named ray-tls or at its TLS path there.
+    assert "env" not in options and options["volumeMounts"] == [API_MOUNT]
 
 
 def test_every_container_is_locked_down_with_equal_requests_and_limits() -> None:
@@ -126,8 +129,29 @@ def test_identity_and_token_mounts(cluster: dict) -> None:
         head = path.startswith("spec.headGroupSpec")
         assert spec["nodeSelector"] == {"iam.gke.io/gke-metadata-server-enabled": "true"}
         assert spec["serviceAccountName"] == ("ray-head" if head else "ray-worker")
-        # Only the head mounts a service account token: the autoscaler sidecar needs the API server.
-        assert spec["automountServiceAccountToken"] is head
+        # No pod automounts a token: user code in the Ray containers has no Kubernetes credential.
+        assert spec["automountServiceAccountToken"] is False
+        # pod_templates shows the head with the sidecar KubeRay adds ("autoscaler"): it alone has the token.
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+            assert (SERVICE_ACCOUNT_DIR in mounts) is (container["name"] == "autoscaler"), container["name"]
+        assert any(v["name"] == "autoscaler-api-access" for v in spec["volumes"]) is head
+
+
+def test_only_the_autoscaler_sidecar_mounts_the_heads_api_token(cluster: dict) -> None:
+    """Issue 20.5: KubeRay v1.7 adds autoscalerOptions.volumeMounts to the sidecar only (mergeAutoscalerOverrides)."""
+    assert API_MOUNT in cluster["spec"]["autoscalerOptions"]["volumeMounts"]
+    head = cluster["spec"]["headGroupSpec"]["template"]["spec"]
+    [volume] = [v for v in head["volumes"] if v["name"] == API_MOUNT["name"]]
+    sources = volume["projected"]["sources"]
+    # What automounting would give the sidecar, at the path Ray's autoscaler reads (token and CA) ...
+    assert sources[0] == {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600}}
+    assert sources[1]["configMap"] == {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+    assert sources[2]["downwardAPI"]["items"] == [
+        {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+    ]
+    # ... readable by the ray user's group only (fsGroup), and never written.
+    assert volume["projected"]["defaultMode"] == 0o440 and API_MOUNT["readOnly"] is True
 
 
 def test_gpu_groups_ask_for_gpus_and_tolerate_the_gpu_taint(cluster: dict) -> None:

@@ -7,6 +7,12 @@ them with the scheduler's own predicates: ``nodeName``, taints and tolerations
 node affinity (``NodeAffinity``, k8s.io/component-helpers/scheduling/corev1/nodeaffinity). The
 environment says which pools admit which tenant; a template that could land on any other pool, or on
 none, fails.
+
+GKE Sandbox: GKE labels and taints a sandbox pool's nodes ``sandbox.gke.io/runtime=gvisor`` itself (the
+pool's ``node_config`` names neither), and its ``gvisor`` RuntimeClass adds that selector and a
+toleration to every pod naming it (the RuntimeClass admission plugin), so both are modelled here. A
+template that could land on a sandbox pool without ``runtimeClassName: gvisor`` would run there outside
+gVisor, and fails; one naming gVisor reaches sandbox pools only, through the RuntimeClass.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from rayfort.k8s.pod_security import pod_templates
 NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
 _METADATA_SERVER_LABEL = "iam.gke.io/gke-metadata-server-enabled"
+GVISOR = "gvisor"
+_SANDBOX_KEY = "sandbox.gke.io/runtime"
+_SANDBOX_TAINT = (_SANDBOX_KEY, GVISOR, "NoSchedule")
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class PoolNodes:
     labels: Mapping[str, str]
     taints: tuple[tuple[str, str, str], ...]
     """(key, value, effect) in Kubernetes' spelling."""
+    sandbox: bool = False
+    """GKE Sandbox: pods naming the gvisor RuntimeClass run in gVisor here, and only here."""
 
 
 def pools_of(gke_stack: Mapping[str, Any]) -> list[PoolNodes]:
@@ -45,7 +56,11 @@ def pools_of(gke_stack: Mapping[str, Any]) -> list[PoolNodes]:
         taints = tuple(
             (t["key"], t.get("value", ""), _EFFECTS[t.get("effect", "NO_SCHEDULE")]) for t in config.get("taint") or []
         )
-        found.append(PoolNodes(body["name"], labels, taints))
+        sandbox = (config.get("sandbox_config") or {}).get("sandbox_type") == GVISOR
+        if sandbox:
+            labels[_SANDBOX_KEY] = GVISOR
+            taints += (_SANDBOX_TAINT,)
+        found.append(PoolNodes(body["name"], labels, taints, sandbox))
     return sorted(found, key=lambda pool: pool.name)
 
 
@@ -90,8 +105,12 @@ def schedulable_pools(spec: Mapping[str, Any], pools: list[PoolNodes]) -> set[st
     """The pools on whose nodes the scheduler could place a pod of this spec (a nodeName reaches them all)."""
     if spec.get("nodeName"):
         return {pool.name for pool in pools}
-    tolerations = spec.get("tolerations") or []
-    selector = spec.get("nodeSelector") or {}
+    tolerations = list(spec.get("tolerations") or [])
+    selector = dict(spec.get("nodeSelector") or {})
+    if spec.get("runtimeClassName") == GVISOR:
+        # GKE's gvisor RuntimeClass scheduling, merged in at admission.
+        selector[_SANDBOX_KEY] = GVISOR
+        tolerations.append({"key": _SANDBOX_KEY, "operator": "Equal", "value": GVISOR, "effect": "NoSchedule"})
     required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
         "requiredDuringSchedulingIgnoredDuringExecution"
     )
@@ -106,6 +125,14 @@ def schedulable_pools(spec: Mapping[str, Any], pools: list[PoolNodes]) -> set[st
             continue
         reachable.add(pool.name)
     return reachable
+
+
+def runtime_mismatch(spec: Mapping[str, Any], reachable: set[str], pools: list[PoolNodes]) -> str | None:
+    """Why the pod would run outside gVisor on a sandbox pool (a gVisor pod reaches no other: its RuntimeClass)."""
+    sandbox = reachable & {pool.name for pool in pools if pool.sandbox}
+    if spec.get("runtimeClassName") != GVISOR and sandbox:
+        return f"could run outside gVisor on sandbox pools {', '.join(sorted(sandbox))}"
+    return None
 
 
 def tenant_templates(stacks: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:

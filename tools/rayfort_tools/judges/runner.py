@@ -69,11 +69,13 @@ VARIANTS = (
     "environments/variants/dev-namespaced.yaml",
     "environments/variants/dev-dns-endpoint.yaml",
     "environments/variants/dev-placement.yaml",
+    "environments/variants/dev-sandbox.yaml",
     "environments/variants/dev-shared-vpc.yaml",
 )
 """Environments kept only to be judged: the namespaced operator, dev through the DNS endpoint, dev with
-tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another), and dev in a
-Shared VPC subnet, joining its network team's perimeter."""
+tenants placed on node pools (a waived GPU pool for one tenant, a dedicated pool for another), dev with GKE
+Sandbox (an untrusted tenant, a sandboxed group), and dev in a Shared VPC subnet, joining its network team's
+perimeter."""
 
 
 def load_outdir(name: str, outdir: Path, environment: Environment | None = None) -> Synthesized:
@@ -395,20 +397,28 @@ def judge_placement(envs: list[Synthesized]) -> JudgeResult:
     """Each tenant pod template schedules only onto node pools that admit its tenant, and onto one at least.
 
     The pools' labels and taints come from the synthesized gke stack; which pools admit which
-    tenant comes from the environment (``cluster.node_pools[].tenants`` and its defaults).
+    tenant comes from the environment (``cluster.node_pools[].tenants`` and its defaults). A pod that
+    could run on a sandbox pool must name gVisor, one naming gVisor must run only there, and every pod
+    of a tenant with ``untrusted_code`` must name it.
     """
     from rayfort.config.placement import admitted_pools
-    from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
+    from rayfort_tools.judges.placement import GVISOR, pools_of, runtime_mismatch, schedulable_pools, tenant_templates
 
     result = JudgeResult("node placement")
     for env in envs:
         if env.environment is None or env.environment.cluster.mode == "autopilot" or "gke" not in env.stacks:
             continue
         pools = pools_of(env.stacks["gke"])
+        untrusted = {t.name for t in env.environment.tenants if t.untrusted_code}
         for tenant, stack, where, spec in tenant_templates(env.stacks):
             admitted = {pool.name for pool in admitted_pools(env.environment, tenant)}
             reachable = schedulable_pools(spec, pools)
-            if not reachable:
+            mismatch = runtime_mismatch(spec, reachable, pools)
+            if tenant in untrusted and spec.get("runtimeClassName") != GVISOR:
+                result.fail(f"{env.name}/{stack}/{where}: tenant {tenant} runs untrusted code, but not in gVisor")
+            elif mismatch is not None:
+                result.fail(f"{env.name}/{stack}/{where}: {mismatch}")
+            elif not reachable:
                 result.fail(f"{env.name}/{stack}/{where}: fits no node pool (its selector, affinity or tolerations)")
             elif reachable - admitted:
                 result.fail(

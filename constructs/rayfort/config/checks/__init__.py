@@ -16,6 +16,7 @@ from rayfort.config.checks import (
     kuberay,
     network,
     org_policy,
+    quotas,
     tenant,
 )
 from rayfort.config.environment import Environment
@@ -24,6 +25,6 @@ from rayfort.config.environment import Environment
 def cross_field_problems(env: Environment) -> list[Problem]:
     """Every rule that a single field's type cannot express."""
     problems = environment.problems(env)
-    for domain in (network, deployer, org_policy, cluster, kuberay, tenant, exposure, audit):
+    for domain in (network, deployer, org_policy, cluster, kuberay, tenant, exposure, audit, quotas):
         problems += domain.problems(env)
     return problems

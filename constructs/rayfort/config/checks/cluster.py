@@ -69,16 +69,7 @@ def _pool_names(env: Environment) -> list[Problem]:
 
 
 def _pool_problems(path: tuple[str | int, ...], pool: NodePool) -> list[Problem]:
-    found = []
-    if pool.sandbox:
-        found.append(
-            Problem(
-                (*path, "sandbox"),
-                True,
-                "GKE Sandbox (gVisor) needs node_config.sandbox_config, which only the google-beta provider has; "
-                "rayfort pins the GA google provider, so the only allowed value is false",
-            )
-        )
+    found: list[Problem] = []
     tech = pool.confidential_instance_type
     if tech is None:
         return found
@@ -146,18 +137,17 @@ def _system_pool(env: Environment) -> list[Problem]:
     dedicated or otherwise tainted pool never becomes ready.
     """
     pools = env.cluster.node_pools
-    if not pools or any(not pool.sandbox and not any(t.blocks for t in pool_taints(pool)) for pool in pools):
+    if not pools or any(not any(t.blocks for t in pool_taints(pool)) for pool in pools):
         return []
-    kinds = "; ".join(
-        f"{pool.name}: " + (", ".join(str(t) for t in pool_taints(pool) if t.blocks) or "sandbox") for pool in pools
-    )
+    kinds = "; ".join(f"{pool.name}: " + ", ".join(str(t) for t in pool_taints(pool) if t.blocks) for pool in pools)
     return [
         Problem(
             ("cluster", "node_pools"),
             [pool.name for pool in pools],
             f"has no pool without taints ({kinds}); GKE's system pods (kube-dns), the KubeRay operator and "
-            "cert-manager tolerate none and would never be scheduled; allowed: at least one pool without gpu, "
-            "dedicated or NoSchedule/NoExecute taints (such as {name: default})",
+            "cert-manager tolerate none and would never be scheduled (GKE refuses a cluster whose only pools are "
+            "sandbox pools outright); allowed: at least one pool without gpu, sandbox, dedicated or "
+            "NoSchedule/NoExecute taints (such as {name: default})",
         )
     ]
 

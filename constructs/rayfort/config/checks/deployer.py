@@ -6,6 +6,7 @@ from rayfort.config._types import Problem
 from rayfort.config.deployer import NETWORK_SOURCE, PROJECT_SOURCE, RESOURCE_PREFIXES
 from rayfort.config.derived import control_plane_access
 from rayfort.config.environment import Environment
+from rayfort.config.state import CloudState
 
 
 def problems(env: Environment) -> list[Problem]:
@@ -45,7 +46,28 @@ def problems(env: Environment) -> list[Problem]:
             if field in deployer.model_fields_set and getattr(deployer, field)
         ]
     found += _perimeter_sources(env)
+    found += _hosted_runners(env)
     return found
+
+
+def _hosted_runners(env: Environment) -> list[Problem]:
+    """Terraform Cloud without agents runs every plan on hosted runners, which call Google from the internet."""
+    controls = env.network.service_controls
+    own_enforced = controls.enabled and controls.enforce and controls.join is None
+    if not isinstance(env.state, CloudState) or env.state.agent_pool_id is not None:
+        return []
+    if not own_enforced or env.deployer.access_level_sources:
+        return []
+    return [
+        Problem(
+            ("state", "agent_pool_id"),
+            None,
+            "is required: the enforced perimeter admits Terraform only from private networks "
+            "(deployer.perimeter_sources), and Terraform Cloud's hosted runners call Google from public addresses; "
+            "allowed: the id of an agent pool in the VPC or on premises (apool-...), or an access level of the "
+            "runners' addresses in deployer.perimeter_sources",
+        )
+    ]
 
 
 def _perimeter_sources(env: Environment) -> list[Problem]:

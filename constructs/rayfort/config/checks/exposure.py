@@ -32,6 +32,16 @@ def problems(env: Environment) -> list[Problem]:
         host = dashboard_host(env, tenant)
         if not host.endswith(f".{domain}"):
             found.append(Problem(path, host, f"is not in the dashboard zone; allowed: names ending in .{domain}"))
+        wildcard_label = host.removesuffix(f".{domain}")
+        if settings.shares_one_certificate() and host.endswith(f".{domain}") and "." in wildcard_label:
+            found.append(
+                Problem(
+                    path,
+                    host,
+                    f"is not covered by the wildcard certificate *.{domain} (it names one label only); "
+                    f"choose a host <name>.{domain}, or exposure.certificates: per-tenant",
+                )
+            )
         if host in seen:
             found.append(
                 Problem(path, host, f"is already tenant {seen[host]}'s dashboard; each tenant needs its own host")

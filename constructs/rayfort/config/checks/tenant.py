@@ -8,7 +8,7 @@ from rayfort.config.checks.capacity import (
     quota_problems,
 )
 from rayfort.config.environment import Environment
-from rayfort.config.placement import admits, admitted_pools, admitted_tenants, candidate_pools
+from rayfort.config.placement import admits, admitted_pools, admitted_tenants, candidate_pools, sandboxed
 from rayfort.config.tenant import TenantSettings, WorkerGroup
 
 
@@ -86,6 +86,22 @@ def _chosen_pool(
 ) -> list[Problem]:
     pool = env.cluster.node_pools[p]
     gpu = group.resources.gpu
+    sandbox = sandboxed(tenant, group)
+    if sandbox != pool.sandbox:
+        why = (
+            f"group {group.name} runs in GKE Sandbox (gVisor)"
+            + (f" because tenant {tenant.name} has untrusted_code" if tenant.untrusted_code else "")
+            + ", which only a sandbox pool runs"
+            if sandbox
+            else f"it is a sandbox pool, which runs only gVisor pods, and group {group.name} is not sandboxed"
+        )
+        sandbox_pools = ", ".join(pool.name for pool in env.cluster.node_pools if pool.sandbox) or "none"
+        how = (
+            f"choose a pool with sandbox: true (sandbox pools: {sandbox_pools})"
+            if sandbox
+            else "set sandbox: true on the group, or choose a pool without sandbox"
+        )
+        return [Problem(path, pool.name, f"cannot take these workers: {why}; {how}")]
     if not admits(env, pool, tenant.name):
         if pool.dedicated:
             how = f"it is dedicated to {', '.join(pool.tenants or [])}; choose another pool"
@@ -126,21 +142,30 @@ def _unplaced(
     if candidate_pools(env, tenant, group):
         return []
     gpu = (group.resources if group is not None else tenant.head).gpu
-    shaped = [(p, pool) for p, pool in enumerate(env.cluster.node_pools) if (pool.gpu is not None) == bool(gpu)]
-    if gpu and not shaped and group is not None:
+    sandbox = sandboxed(tenant, group)
+    shaped = [
+        (p, pool)
+        for p, pool in enumerate(env.cluster.node_pools)
+        if (pool.gpu is not None) == bool(gpu) and pool.sandbox == sandbox
+    ]
+    if gpu and not any(pool.gpu is not None for pool in env.cluster.node_pools) and group is not None:
         return []  # worker GPUs without any GPU pool are refused by the environment's own rule
-    kind = "GPU" if gpu else "CPU"
+    kind = ("sandbox (gVisor) " if sandbox else "") + ("GPU" if gpu else "CPU")
     listed = "; ".join(
         f"{pool.name} admits {', '.join(admitted_tenants(env, pool)) or 'none'}"
         + (" (tainted: only groups that name it)" if pool.taints else "")
         for _, pool in shaped
     )
     how = "set node_pool to a pool that admits it, or " if group is not None else ""
+    how += f"add {tenant.name} to the tenants of a {kind} pool (cluster.node_pools[].tenants)"
+    if sandbox and not shaped:
+        how = (
+            f"add a node pool with sandbox: true{' and gpu settings' if gpu else ''} (GKE Sandbox runs them in gVisor)"
+        )
     return [
         Problem(
             path,
             group.node_pool if group is not None else None,
-            f"no {kind} node pool takes {what} of tenant {tenant.name} ({kind} pools: {listed or 'none'}); "
-            f"{how}add {tenant.name} to the tenants of a {kind} pool (cluster.node_pools[].tenants)",
+            f"no {kind} node pool takes {what} of tenant {tenant.name} ({kind} pools: {listed or 'none'}); {how}",
         )
     ]

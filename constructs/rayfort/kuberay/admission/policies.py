@@ -42,6 +42,7 @@ def ray_admission(env: Environment) -> RayAdmission:
             f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth
         ),
         node_placement=node_placement_rules(env),
+        sandboxed_tenants=tuple(t.name for t in env.tenants if t.untrusted_code),
     )
 
 

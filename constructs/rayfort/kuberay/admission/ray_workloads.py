@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rayfort.config.placement import SANDBOX_RUNTIME_CLASS
 from rayfort.kuberay.admission import node_pools
 from rayfort.kuberay.admission.cel import Expr, is_false, is_true, lit, lits, or_default, present, text
 from rayfort.kuberay.admission.images import admitted
@@ -53,6 +54,8 @@ class RayAdmission:
     """``namespace/name`` of platform RayClusters whose token auth the environment turned off (with a waiver)."""
     node_placement: NodePlacementRules | None = None
     """Which node pools and taints each tenant's pod templates may use; None: no pool is judged (Autopilot)."""
+    sandboxed_tenants: tuple[str, ...] = ()
+    """Tenants with ``untrusted_code``: every pod template of theirs must run in gVisor (GKE Sandbox)."""
 
 
 def restricted(container: str, pod_context: str) -> str:
@@ -175,24 +178,39 @@ def _variables(settings: RayAdmission) -> list[dict[str, str]]:
         f"(object.kind == 'RayService' && has(object.spec) && has(object.spec.serveService) ? "
         f"{service_problems('object.spec.serveService')}.map(x, 'spec.serveService: ' + x) : [])"
     )
-    return [
-        {"name": "cluster", "expression": cluster},
-        {"name": "clusterPath", "expression": cluster_path},
-        {"name": "tenant", "expression": tenant},
-        {"name": "pods", "expression": pods},
-        {"name": "autoscalerUnrestricted", "expression": f"{autoscaling} && !({autoscaler_ok})"},
-        {"name": "withoutTls", "expression": untls},
-        {"name": "unlistedImages", "expression": unlisted},
-        {"name": "unrestrictedContainers", "expression": _offenders(ok_context, "c.name")},
-        {"name": "unboundedContainers", "expression": _offenders(bounded("c"), "c.name")},
-        {
-            "name": "unlabelledPods",
-            "expression": f"variables.pods.filter(p, !({lit(TENANT_LABEL)} in p.labels && "
-            f"p.labels[{lit(TENANT_LABEL)}] == variables.tenant)).map(p, p.path)",
-        },
-        {"name": "exposure", "expression": exposure},
-        {"name": "submissionMode", "expression": or_default("object", "spec.submissionMode", lit("K8sJobMode"))},
-    ] + (node_pools.variables(settings.node_placement) if settings.node_placement is not None else [])
+    return (
+        [
+            {"name": "cluster", "expression": cluster},
+            {"name": "clusterPath", "expression": cluster_path},
+            {"name": "tenant", "expression": tenant},
+            {"name": "pods", "expression": pods},
+            {"name": "autoscalerUnrestricted", "expression": f"{autoscaling} && !({autoscaler_ok})"},
+            {"name": "withoutTls", "expression": untls},
+            {"name": "unlistedImages", "expression": unlisted},
+            {"name": "unrestrictedContainers", "expression": _offenders(ok_context, "c.name")},
+            {"name": "unboundedContainers", "expression": _offenders(bounded("c"), "c.name")},
+            {
+                "name": "unlabelledPods",
+                "expression": f"variables.pods.filter(p, !({lit(TENANT_LABEL)} in p.labels && "
+                f"p.labels[{lit(TENANT_LABEL)}] == variables.tenant)).map(p, p.path)",
+            },
+            {"name": "exposure", "expression": exposure},
+            {"name": "submissionMode", "expression": or_default("object", "spec.submissionMode", lit("K8sJobMode"))},
+        ]
+        + (node_pools.variables(settings.node_placement) if settings.node_placement is not None else [])
+        + (
+            [
+                {
+                    "name": "outsideSandbox",
+                    "expression": f"variables.tenant in {lits(settings.sandboxed_tenants)} ? variables.pods.filter(p, "
+                    f"{or_default('p.spec', 'runtimeClassName', lit(''))} != {lit(SANDBOX_RUNTIME_CLASS)})"
+                    ".map(p, p.path) : []",
+                }
+            ]
+            if settings.sandboxed_tenants
+            else []
+        )
+    )
 
 
 def _validation(expression: str, message: str, *parts: str) -> dict[str, str]:
@@ -230,6 +248,19 @@ def _tls(settings: RayAdmission) -> dict[str, str]:
         what,
         Expr("variables.withoutTls.join(', ')"),
         *alternative,
+    )
+
+
+def _sandbox() -> dict[str, str]:
+    what = (
+        f"set spec.runtimeClassName: {SANDBOX_RUNTIME_CLASS} on every pod template: the tenant runs untrusted code, "
+        "which runs only in GKE Sandbox (gVisor)"
+    )
+    return _validation(
+        "size(variables.outsideSandbox) == 0",
+        what,
+        what + "; missing on: ",
+        Expr("variables.outsideSandbox.join(', ')"),
     )
 
 
@@ -327,6 +358,8 @@ def ray_workload_policy(settings: RayAdmission) -> dict[str, Any]:
     ]
     if settings.node_placement is not None:
         validations += node_pools.validations()
+    if settings.sandboxed_tenants:
+        validations.append(_sandbox())
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",

@@ -15,6 +15,7 @@ from rayfort.config.tenant import WorkerGroup
 from rayfort.tenant.runtime.inputs import REDIS_PASSWORD_KEY, RayRuntimeInputs
 from rayfort.tenant.runtime.pods import (
     HEAD_GROUP,
+    autoscaler_api_access,
     autoscaler_options,
     base_env,
     common_labels,
@@ -42,11 +43,13 @@ def ray_cluster(inputs: RayRuntimeInputs, tls: RayTls | None = None) -> dict[str
     """The RayCluster: token auth, TLS, GCS fault tolerance on Memorystore, in-tree autoscaling."""
     tenant = inputs.tenant
     tls = tls or ray_tls(inputs)
+    _, api_mount = autoscaler_api_access()
     spec: dict[str, Any] = {
         "rayVersion": tenant.ray_version,
         "enableInTreeAutoscaling": True,
-        # The sidecar reaches the head's GCS over the same mutual TLS, with the head's own leaf.
-        "autoscalerOptions": autoscaler_options(tls.env, tls.volume_mounts),
+        # The sidecar reaches the head's GCS over the same mutual TLS, with the head's own leaf, and
+        # is the only container of the head that mounts the API token.
+        "autoscalerOptions": autoscaler_options(tls.env, [*tls.volume_mounts, api_mount]),
         "authOptions": {"mode": "token" if tenant.token_auth else "disabled"},
         "gcsFaultToleranceOptions": {
             "redisAddress": f"rediss://{inputs.redis_address}",
@@ -81,15 +84,16 @@ def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
         env=base_env(inputs, "head") + tls.env,
         volume_mounts=[ca_mount, *tls.volume_mounts],
     )
-    # The autoscaler sidecar talks to the API server with the head's service account token.
+    # No automounted token: the autoscaler sidecar alone mounts the head's (autoscaler_api_access).
+    api_volume, _ = autoscaler_api_access()
     spec = pod_spec(
         inputs,
         "head",
         [container],
         group=None,
-        automount_token=True,
+        automount_token=False,
         init_containers=tls.init_containers("head"),
-        volumes=[ca_volume, *tls.volumes],
+        volumes=[ca_volume, *tls.volumes, api_volume],
     )
     return {
         "serviceType": "ClusterIP",

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from rayfort.config.placement import PodPlacement
+from rayfort.config.placement import PodPlacement, sandboxed
 from rayfort.config.quantity import quantity
 from rayfort.config.tenant import (
     AUTOSCALER_RESOURCES,
@@ -54,6 +54,11 @@ RAY_UID = 1000
 RAY_GID = 100
 """The ``users`` group of the rayproject/ray images."""
 PROBE_PERIOD_SECONDS = 5
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+"""Where Kubernetes clients (Ray's autoscaler among them) read the API token and CA."""
+AUTOSCALER_API_VOLUME = "autoscaler-api-access"
+AUTOSCALER_TOKEN_SECONDS = 3600
+"""The kubelet renews a projected token at 80% of its life; Ray's autoscaler re-reads the file every minute."""
 SECRETS_STORE_DRIVER = "secrets-store-gke.csi.k8s.io"
 """The GKE Secret Manager add-on's CSI driver."""
 _GPU = "nvidia.com/gpu"
@@ -133,6 +138,30 @@ def autoscaler_options(
     if volume_mounts:
         options["volumeMounts"] = list(volume_mounts)
     return options
+
+
+def autoscaler_api_access() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(volume, mount) of the head's API credentials, for the autoscaler sidecar alone.
+
+    The head pod does not automount its service account token, so the Ray container, where job
+    drivers and dashboard users run code, has no Kubernetes credential. The sidecar gets the same
+    three files automounting would give it (token, cluster CA, namespace) at the path Ray's autoscaler
+    reads (``load_k8s_secrets`` in ray/autoscaler/_private/kuberay/node_provider.py), through
+    ``autoscalerOptions.volumeMounts``, which KubeRay v1.7 appends to the sidecar only
+    (``mergeAutoscalerOverrides``); KubeRay leaves the pod's ``automountServiceAccountToken`` as given.
+    """
+    volume = {
+        "name": AUTOSCALER_API_VOLUME,
+        "projected": {
+            "defaultMode": 0o440,
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": AUTOSCALER_TOKEN_SECONDS}},
+                {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}]}},
+            ],
+        },
+    }
+    return volume, {"name": AUTOSCALER_API_VOLUME, "mountPath": SERVICE_ACCOUNT_DIR, "readOnly": True}
 
 
 def ray_start_params(tenant: TenantSettings, node_type: NodeType) -> dict[str, str]:
@@ -285,7 +314,8 @@ def placement(inputs: RayRuntimeInputs, group: WorkerGroup | None) -> PodPlaceme
     """Where the head (no group) or a group's workers run: the environment's placement, if the stack gave one."""
     if inputs.placement is not None:
         return inputs.placement.of(group.name if group is not None else None)
-    return PodPlacement.unplaced(bool((group.resources if group is not None else inputs.tenant.head).gpu))
+    gpu = bool((group.resources if group is not None else inputs.tenant.head).gpu)
+    return PodPlacement.unplaced(gpu, sandboxed(inputs.tenant, group))
 
 
 def pod_spec(
@@ -300,8 +330,9 @@ def pod_spec(
 ) -> dict[str, Any]:
     """A Ray pod: its own service account, Workload Identity nodes only, kept to the node pools that admit it.
 
-    The head's is the head pod (no group); a worker's names its group. The required node affinity and
-    the tolerations come from ``config.placement``: exactly the pools and taints the tenant may use.
+    The head's is the head pod (no group); a worker's names its group. The required node affinity, the
+    tolerations and GKE Sandbox (``runtimeClassName: gvisor`` and the sandbox nodes' label) come from
+    ``config.placement``: exactly the pools and taints the tenant may use.
     """
     account = inputs.head_service_account if node_type == "head" else inputs.worker_service_account
     where = placement(inputs, group)
@@ -309,11 +340,13 @@ def pod_spec(
         "serviceAccountName": account,
         "automountServiceAccountToken": automount_token,
         "enableServiceLinks": False,
-        "nodeSelector": {"iam.gke.io/gke-metadata-server-enabled": "true"},
+        "nodeSelector": {"iam.gke.io/gke-metadata-server-enabled": "true", **where.node_selector()},
         "securityContext": pod_security_context(),
         "terminationGracePeriodSeconds": 60,
         "containers": containers,
     }
+    if where.runtime_class is not None:
+        spec["runtimeClassName"] = where.runtime_class
     if init_containers:
         spec["initContainers"] = list(init_containers)
     if volumes:

@@ -4,7 +4,7 @@ Each check reads the stacks as Terraform would (references, ``depends_on``,
 remote state, ``manifest.json`` stack dependencies) and finds a class of
 defects generically, by graph and resource kind, never by rayfort's names:
 ordering (KMS grants), plan-time reads, trust (CA pinning), namespaces and
-kinds, organization singletons, resources in a network's project the deployment only
+kinds, organization singletons, one owner per cloud object, resources in a network's project the deployment only
 reads (a Shared VPC host's) and, with the namespaced operator, cluster-scoped
 objects. ``rendering`` reports an object source the judge could not read, or a
 Helm chart it could not render as pinned: it cannot vouch for what it did not see.
@@ -19,6 +19,7 @@ from rayfort_tools.judges.deployability import (
     namespaced,
     ordering,
     organization,
+    ownership,
     placement,
     plan_time,
     trust,
@@ -42,6 +43,7 @@ def judge(deployment: Deployment, *, namespaced_operator: bool = False) -> list[
         *trust.check(deployment),
         *placement.check(deployment, cluster),
         *organization.check(deployment),
+        *ownership.check(deployment),
         *foreign_network.check(deployment),
         *(namespaced.check(cluster) if namespaced_operator else ()),
         *(Outcome(RENDERING, problem.stack, problem.address, problem.message) for problem in cluster.problems),
