@@ -5,7 +5,8 @@ Usage: python bench/scale.py [--base dev] [--counts 1,50,200,500] [--diff-counts
 For each count an environment is generated from a shipped one (``--base``): half of the tenants are
 copies of its first tenant behind IAP, half copies of its first tenant without IAP (or of the IAP one
 with IAP off), and every list entry outside the tenants that names a shipped tenant (a waiver, a
-deployer account) is repeated for each copy of that tenant. Each synth is a fresh ``python -O
+deployer account) is repeated for each copy of that tenant; the project quotas are raised (a platform team
+onboarding hundreds of teams has them raised first). Each synth is a fresh ``python -O
 main.py`` in a subprocess, sampled over its whole process tree (python and its node jsii runtime):
 wall time, CPU time (user + sys, which a shared machine stretches less than wall time) and peak RSS.
 
@@ -44,6 +45,8 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 GOAL_WALL_S = 30.0
 GOAL_RSS_MB = 1024.0
 GOAL_SLOPE_S = 0.05
+QUOTA = 1_000_000
+"""What each project quota is raised to: the bench measures synth, not the quota check's refusal."""
 SLOPE_FROM = 50
 """The slope is measured from the smallest count of at least this many tenants."""
 
@@ -138,7 +141,15 @@ def generate(
     dropped = [t["name"] for t in shipped if t["name"] not in copies]
     data = {key: _repeat_mentions(value, copies, dropped) for key, value in base.items() if key != "tenants"}
     data["tenants"] = tenants
+    data["quotas"] = {**data.get("quotas", {}), **raised_quotas()}
     return data
+
+
+def raised_quotas() -> dict[str, int]:
+    """Every project quota, raised as a platform team would before onboarding hundreds of teams."""
+    from rayfort.config.quotas import ProjectQuotas
+
+    return {name: QUOTA for name in ProjectQuotas.model_fields}
 
 
 # --- reading the synthesized JSON ----------------------------------------------------------------
