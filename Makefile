@@ -40,7 +40,7 @@ LIFECYCLE := $(PY) -m rayfort.lifecycle --outdir $(CDKTF_OUT)
 SINGLE_STACK := --ignore-missing-stack-dependencies
 APPROVE := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve)
 
-.PHONY: setup frameworks tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint mutation judge review review-preview mirror-commands admission-policies smoke smoke-local bench stubs schema clean help
+.PHONY: setup frameworks tools synth synth-commit deploy-check plan deploy deploy-all destroy bootstrap test lint mutation judge review review-preview mirror-commands admission-policies smoke smoke-local bench bench-scale stubs schema clean help
 
 help: ## List the targets (this is what `make` alone does).
 	@echo "rayfort: make <target> [ENV=dev|prod|airgapped|<file>] [STACK=<stack>]"
@@ -224,6 +224,10 @@ smoke-local: setup .venv-smoke/.installed ## Local Ray head with token auth and 
 bench: setup frameworks ## Measure synth time and memory under both frameworks (lazy against the usual provider import), and refusing hostile files.
 	$(PY) bench/synth.py
 	$(PY) bench/refuse.py
+
+# Not part of `make test`: five synths of up to 500 tenants take minutes. COUNTS=1,50 for a quick look.
+bench-scale: setup ## Synth 1, 50, 200 and 500 tenants (half behind IAP) from ENV: time, memory, stack sizes, billable edge objects, stacks one change touches.
+	$(PY) bench/scale.py --base $(ENV) $(if $(COUNTS),--counts $(COUNTS)) $(if $(DIFF_COUNTS),--diff-counts $(DIFF_COUNTS))
 
 stubs: setup ## Regenerate constructs/rayfort/_providers.pyi (editors' signatures of the provider classes in use).
 	$(PY) -m tests.foundation.provider_stubs

@@ -27,7 +27,11 @@ def _tree(pid: int) -> list[int]:
     while queue:
         current = queue.pop()
         pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
+        try:
+            tasks = list(Path(f"/proc/{current}/task").glob("*/children"))
+        except OSError:
+            continue  # ended while being listed
+        for task in tasks:
             try:
                 queue += [int(child) for child in task.read_text().split()]
             except OSError:

@@ -52,7 +52,9 @@ from rayfort.stacks import (
 
 def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     """Build every stack of ``env``; stacks share values only through their typed refs."""
-    app = App(outdir=outdir, skip_validation=False)
+    # cdktf's per-stack validations start a `terraform version` process per stack; rayfort's synth makes the
+    # same checks once, on the output (rayfort.synth.framework_problems).
+    app = App(outdir=outdir, skip_validation=True)
     networking = network_stack(app, env)
     network = networking.refs
     audit_trail = audit_stack(app, env)

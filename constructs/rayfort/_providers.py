@@ -50,6 +50,7 @@ from rayfort._cdk import (
     TerraformProvider,
     TerraformProviderGeneratorMetadata,
     TerraformResource,
+    Token,
 )
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
@@ -301,7 +302,10 @@ class _Manifest(TerraformResource):
         super().__init__(
             scope, id_, terraform_resource_type="kubernetes_manifest", terraform_generator_metadata=_KUBERNETES, **meta
         )
-        self._attributes = attributes
+        # cdktf asks for the attributes twice per synth (preparing the stack, then writing it), a call back into
+        # Python each time: the manifest, handed over once here as a value held by the jsii runtime, is then
+        # answered with a reference.
+        self._attributes = {**attributes, "manifest": Token.as_any(attributes["manifest"])}
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._attributes

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -222,6 +223,9 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
             app = build(env, outdir=str(scratch))
             app.synth()
             stacks = read_stacks(scratch)
+            unbuildable = framework_problems(stacks)
+            if unbuildable:
+                raise SynthRefused("\n".join(f"  - {problem}" for problem in unbuildable))
             report = rules.judge_stacks(stacks)
             if report.refused:
                 raise SynthRefused(report.describe())
@@ -244,6 +248,78 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return record
+
+
+TERRAFORM_BINARY_ENV = "TERRAFORM_BINARY_NAME"
+"""The Terraform binary cdktf's own checks run (``terraform`` when unset)."""
+BUILTIN_PROVIDER = "terraform"
+"""terraform_data and terraform_remote_state: built into Terraform, configured by no provider block."""
+
+
+def framework_problems(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    """cdktf's synth-time validations, judged once on the output rather than once per stack.
+
+    cdktf validates each stack as it synthesizes it, and the validation of each ``terraform_data`` resource
+    and ``cloud`` block runs ``terraform version`` in a shell of its own: one to two processes per stack, most
+    of a 500-tenant synth. The app skips that (``App(skip_validation=True)``, ``stacks/app.py``) and this
+    makes the same checks on what cdktf wrote: every resource and data source has its provider configured
+    in its stack (cdktf's ValidateProviderPresence), and the local Terraform runs the stacks' blocks
+    (ValidateTerraformVersion: ``terraform_data`` 1.4, ``moved`` and ``import`` 1.5, ``cloud`` 1.1).
+    """
+    problems = []
+    needed = (0, 0, 0)
+    for name, tf_json in stacks.items():
+        configured = set(tf_json.get("provider", {}))
+        missing = sorted(_providers_used(tf_json) - configured)
+        if missing:
+            problems.append(
+                f"stack {name}: resources without a provider block, add one to the stack: {', '.join(missing)}"
+            )
+        needed = max(needed, _terraform_needed(tf_json))
+    if needed > (0, 0, 0):
+        problems += _terraform_problems(needed)
+    return problems
+
+
+def _providers_used(tf_json: dict[str, Any]) -> set[str]:
+    """Local names of the providers the stack's resources and data sources need: meta-argument, or type prefix."""
+    used = set()
+    for block in ("resource", "data"):
+        for resource_type, named in tf_json.get(block, {}).items():
+            for body in named.values():
+                explicit = body.get("provider")
+                if isinstance(explicit, str):
+                    used.add(explicit.removeprefix("${").removesuffix("}").split(".", 1)[0])
+                else:
+                    used.add(resource_type.split("_", 1)[0])
+    return used - {BUILTIN_PROVIDER}
+
+
+def _terraform_needed(tf_json: dict[str, Any]) -> tuple[int, int, int]:
+    """The oldest Terraform that runs the stack's blocks, as cdktf's validations require it."""
+    if tf_json.get("moved") or tf_json.get("import"):
+        return (1, 5, 0)
+    if "terraform_data" in tf_json.get("resource", {}):
+        return (1, 4, 0)
+    if "cloud" in tf_json.get("terraform", {}):
+        return (1, 1, 0)
+    return (0, 0, 0)
+
+
+def _terraform_problems(needed: tuple[int, int, int]) -> list[str]:
+    binary = os.environ.get(TERRAFORM_BINARY_ENV) or "terraform"
+    wanted = ".".join(map(str, needed))
+    try:
+        run = subprocess.run([binary, "version"], capture_output=True, text=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [f"the stacks need Terraform {wanted} or newer, and `{binary} version` failed: {exc}"]
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", run.stdout)
+    if found is None:
+        return [f"the stacks need Terraform {wanted} or newer; `{binary} version` printed no version"]
+    version = tuple(int(part) for part in found.groups())
+    if version < needed:
+        return [f"the stacks need Terraform {wanted} or newer; {binary} is {found.group(0)}: upgrade it"]
+    return []
 
 
 def _make_readable(scratch: Path) -> None:

@@ -324,10 +324,21 @@ def _walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, value
 
 
+def _any_string(value: Any, predicate: Callable[[str], bool]) -> bool:
+    """Whether any string in ``value`` (outside cdktf's "//" metadata) matches: no paths built on the way."""
+    if isinstance(value, dict):
+        return any(_any_string(child, predicate) for key, child in value.items() if key != "//")
+    if isinstance(value, list):
+        return any(_any_string(child, predicate) for child in value)
+    return isinstance(value, str) and predicate(value)
+
+
 def plain_text_secrets(resource: Resource) -> Iterator[str]:
-    for path, text in _walk_strings(resource):
-        if _PRIVATE_KEY.search(text):
-            yield f"{path} holds a private key in plain text"
+    # Every string of every resource is searched; the paths are built only for a resource that holds a key.
+    if _any_string(resource, lambda text: _PRIVATE_KEY.search(text) is not None):
+        for path, text in _walk_strings(resource):
+            if _PRIVATE_KEY.search(text):
+                yield f"{path} holds a private key in plain text"
     body = manifest(resource)
     if body.get("kind") == "Secret":
         for field in ("data", "stringData"):

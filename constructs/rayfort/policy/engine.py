@@ -115,6 +115,7 @@ class RayfortRules:
     ) -> None:
         self._waivers = tuple(waivers)
         self._rules = tuple(rules)
+        self._rules_by_type: dict[str, tuple[Rule, ...]] = {}
         self._environment = environment
         self._used: set[int] = set()
         self._evaluations: list[Evaluation] = []
@@ -202,9 +203,7 @@ class RayfortRules:
     def _judge_resource(self, resource_type: str, path: str, body: dict[str, Any]) -> list[str]:
         """Evaluate every rule on one resource; the violations no waiver covers."""
         refusals: list[str] = []
-        for rule in self._rules:
-            if "*" not in rule.resource_types and resource_type not in rule.resource_types:
-                continue
+        for rule in self._rules_for(resource_type):
             if not rule.applies(body):
                 continue
             findings = tuple(dict.fromkeys(rule.check(body, resource_type)))
@@ -222,6 +221,15 @@ class RayfortRules:
                 self._record(rule, path, resource_type, "violated", findings)
                 refusals += [f"{rule.id} {rule.title}: {finding}" for finding in findings]
         return refusals
+
+    def _rules_for(self, resource_type: str) -> tuple[Rule, ...]:
+        """The rules that check ``resource_type``, in catalogue order; looked up once per type, not per resource."""
+        rules = self._rules_by_type.get(resource_type)
+        if rules is None:
+            rules = self._rules_by_type[resource_type] = tuple(
+                rule for rule in self._rules if "*" in rule.resource_types or resource_type in rule.resource_types
+            )
+        return rules
 
     def synth(self, app: App) -> PolicyReport:
         """Synthesize ``app`` and return the record; cdktf itself aborts on our error annotations."""
