@@ -479,3 +479,10 @@ def test_audit_retention_at_or_above_the_floor_passes(days: object, kept: bool) 
 )
 def test_the_audit_sink_is_enabled_and_writes_to_a_log_bucket(change: dict, message: str | None) -> None:
     assert _messages(c.audit_sink, {**SINK, **change}) == ([message] if message else [])
+
+
+def test_a_private_key_is_found_under_any_key_and_numbers_are_no_text() -> None:
+    """Secret keys may start with '.' (.dockerconfigjson, .key): sorted before cdktf's "//", they are still read."""
+    secret = {"manifest": {"kind": "ConfigMap", "data": {".key": PRIVATE_KEY}}}
+    assert _messages(c.plain_text_secrets, secret) == ["manifest.data..key holds a private key in plain text"]
+    assert _messages(c.plain_text_secrets, {"count": 3, "enabled": True, "ratio": 0.5}) == []
