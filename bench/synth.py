@@ -20,6 +20,7 @@ import argparse
 import copy
 import filecmp
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -68,10 +69,8 @@ def many_tenants(base: Path, count: int, target: Path) -> Path:
         tenant.pop("exposure", None)
         tenants.append(tenant)
     # Waivers of the replaced tenants' resources would match nothing, which synth refuses.
-    replaced = [f"-{tenant['name']}-" for tenant in data["tenants"]] + [
-        f"/{tenant['name']}-" for tenant in data["tenants"]
-    ]
-    data["waivers"] = [w for w in data.get("waivers", []) if not any(name in w["resource"] for name in replaced)]
+    replaced = [re.compile(rf"(?:^|[-/]){re.escape(tenant['name'])}(?:[-/]|$)") for tenant in data["tenants"]]
+    data["waivers"] = [w for w in data.get("waivers", []) if not any(r.search(w["resource"]) for r in replaced)]
     data["tenants"] = tenants
     target.write_text(yaml.safe_dump(data, sort_keys=False))
     return target

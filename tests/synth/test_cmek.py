@@ -281,6 +281,7 @@ NO_DATA_AT_REST = frozenset(
         "google_monitoring_dashboard",
         "google_monitoring_monitored_project",
         "google_project_iam_audit_config",
+        "google_project_iam_custom_role",
         "google_project_iam_member",
         "google_project_service",
         "google_secret_manager_secret_iam_member",
