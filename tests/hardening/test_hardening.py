@@ -292,3 +292,39 @@ def test_tenant_roles_grant_least_privilege(synthesized) -> None:
             if "secrets" in rule["resources"]:
                 assert rule.get("resourceNames") and set(rule["verbs"]) == {"get"}, where_
     assert checked
+
+
+# --- intent: projected service account tokens ------------------------------------------------------------
+
+
+def _projected_tokens(value: Any) -> Iterator[tuple[str, dict]]:
+    """(volume name, serviceAccountToken source) of every projected volume in a manifest."""
+    if isinstance(value, dict):
+        if "name" in value and isinstance(value.get("projected"), dict):
+            for source in value["projected"].get("sources") or []:
+                if "serviceAccountToken" in source:
+                    yield value["name"], source["serviceAccountToken"]
+        for child in value.values():
+            yield from _projected_tokens(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _projected_tokens(child)
+
+
+TOKEN_SECONDS = {"ray-tls-api": 600, "autoscaler-api-access": 3600}
+"""The only projected tokens rayfort mounts, and how long each may live."""
+
+
+def test_projected_tokens_expire_in_ten_minutes_or_in_an_hour(synthesized) -> None:
+    """A pod's init container requests its leaf with a token that expires in ten minutes (the shortest
+    ``expirationSeconds`` Kubernetes gives); the head's autoscaler sidecar, which talks to the API server for
+    the cluster's life, gets an hour, as automounting would, renewed by the kubelet. No other token is mounted.
+    """
+    seen: dict[str, set[int]] = {}
+    for stack, _, at, body in resources(synthesized):
+        if not at.startswith("kubernetes_manifest:"):
+            continue
+        for volume, token in _projected_tokens(body.get("manifest")):
+            assert volume in TOKEN_SECONDS, f"{stack} {at}: an unexpected projected token in {volume}"
+            seen.setdefault(volume, set()).add(token["expirationSeconds"])
+    assert seen == {volume: {seconds} for volume, seconds in TOKEN_SECONDS.items()}

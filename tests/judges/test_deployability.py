@@ -734,7 +734,16 @@ def _sandbox_difference() -> dict:
         {"name": "default"},
         {"name": "sandbox", "machine_type": "n2d-standard-4", "min_nodes": 0, "max_nodes": 3, "sandbox": True},
     ]
-    return {"name": "dev-sandbox", "cluster": {"node_pools": pools}, "tenants": [team_a, team_b]}
+    # The one judged variant on per-tenant Ingress: its IAP waiver names the Ingress dashboard's BackendConfig.
+    exposure = {**dev["exposure"], "api": "ingress"}
+    waivers = [{**w, "resource": w["resource"].replace("/backend-policy/", "/backend-config/")} for w in dev["waivers"]]
+    return {
+        "name": "dev-sandbox",
+        "cluster": {"node_pools": pools},
+        "tenants": [team_a, team_b],
+        "exposure": exposure,
+        "waivers": waivers,
+    }
 
 
 def _shared_vpc_difference(dev: dict) -> dict:

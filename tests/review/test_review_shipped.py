@@ -34,8 +34,12 @@ def test_review_without_baseline_has_every_section(outputs, name: str, tmp_path:
         assert heading in text
     assert "<strong>Judges</strong>" in text and "## Verdict" in text
     assert (
-        # Stacks that may deploy side by side share a step: prod's mirror needs only the network, like the audit trail.
-        "Deploy order: `network` → `audit`" + (", `mirror`" if name == "prod" else "") + " → `gke` → `kuberay`" in text
+        # Stacks that may deploy side by side share a step: prod's mirror needs only the network, like the audit
+        # trail; the shared edge and the operator both need only the cluster, and every tenant needs both.
+        "Deploy order: `network` → `audit`"
+        + (", `mirror`" if name == "prod" else "")
+        + " → `gke` → `exposure`, `kuberay` → `tenant-"
+        in text
         and "No control is weakened without a waiver." in text
     )
     assert "RF013 Ray token authentication" in text and "RF021 VPC Service Controls perimeter" in text
