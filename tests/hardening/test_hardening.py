@@ -122,14 +122,23 @@ def test_no_hardening_value_is_kept_by_a_snapshot_alone(synthesized) -> None:
 
 
 def test_the_detector_finds_a_new_hardening_value(synthesized) -> None:
-    """A value added without an intent assertion or a control is caught: the detector detects."""
+    """A value added without an intent assertion or a control is caught: the detector detects.
+
+    One planted value on a resource (a node pool), one in a manifest's list (the shared Gateway's listener);
+    neither is kept by anything yet (a sandbox pool's ``sandbox_type`` is: RF049 ranks it).
+    """
     stacks = copy.deepcopy(synthesized["dev"])
     pool = next(iter(stacks["gke"]["resource"]["google_container_node_pool"].values()))
     pool["node_config"]["metadata"]["block-project-ssh-keys"] = "true"
-    pool["node_config"]["sandbox_config"] = {"sandbox_type": "gvisor"}
+    (gateway,) = [
+        body["manifest"]
+        for body in stacks["exposure"]["resource"]["kubernetes_manifest"].values()
+        if body["manifest"]["kind"] == "Gateway"
+    ]
+    gateway["spec"]["listeners"][0]["tls"] = {"mode": "Terminate"}
     assert set(snapshot_only({"dev": stacks})) == {
         ("google_container_node_pool", "node_config.metadata.block-project-ssh-keys"),
-        ("google_container_node_pool", "node_config.sandbox_config.sandbox_type"),
+        ("kubernetes_manifest:Gateway", "manifest.spec.listeners[].tls.mode"),
     }
 
 
