@@ -404,7 +404,13 @@ def autoscaler_process_env(spec: dict, token: str, volumes: dict, with_settings:
 
 def run_autoscaler(spec: dict, head: dict, with_settings: bool, seconds: float) -> subprocess.CompletedProcess:
     """The sidecar's first steps, in a process with only the sidecar's environment (and PATH, HOME)."""
-    env = autoscaler_process_env(spec, head["token"], {"ray-tls": head["pki"]["cert"].parent}, with_settings)
+    # The sidecar's Kubernetes credentials: its first steps talk only to the GCS, so empty files stand in.
+    api_access = head["pki"]["cert"].parent.parent / "autoscaler-api-access"
+    api_access.mkdir(exist_ok=True)
+    for name in ("token", "ca.crt", "namespace"):
+        (api_access / name).write_text("")
+    volumes = {"ray-tls": head["pki"]["cert"].parent, "autoscaler-api-access": api_access}
+    env = autoscaler_process_env(spec, head["token"], volumes, with_settings)
     env.update(_HARNESS)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
     env["HOME"] = os.environ.get("HOME", "/tmp")

@@ -158,17 +158,26 @@ def test_the_autoscaler_spec_is_kuberays_sidecar_with_rayforts_tls_settings() ->
     ]
     assert spec["settings"] == {
         "env": ["RAY_USE_TLS", "RAY_TLS_SERVER_CERT", "RAY_TLS_SERVER_KEY", "RAY_TLS_CA_CERT"],
-        "volumeMounts": ["ray-tls"],
+        "volumeMounts": ["ray-tls", "autoscaler-api-access"],
     }
-    assert spec["volumeMounts"] == [{"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True}]
+    # The Kubernetes credentials sit in the sidecar only: the head's pod does not automount them for Ray's code.
+    assert spec["volumeMounts"] == [
+        {"name": "ray-tls", "mountPath": "/etc/ray/tls", "readOnly": True},
+        {
+            "name": "autoscaler-api-access",
+            "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            "readOnly": True,
+        },
+    ]
 
 
 def test_the_process_env_maps_the_mount_and_drops_only_rayforts_settings(tmp_path: Path) -> None:
     spec = autoscaler_env.autoscaler_spec("dev")
-    env = local_ray.autoscaler_process_env(spec, "tok", {"ray-tls": tmp_path})
+    volumes = {"ray-tls": tmp_path, "autoscaler-api-access": tmp_path / "api"}
+    env = local_ray.autoscaler_process_env(spec, "tok", volumes)
     assert env["RAY_TLS_CA_CERT"] == f"{tmp_path}/ca.crt" and env["RAY_USE_TLS"] == "1"
     assert env["RAY_AUTH_TOKEN"] == "tok" and env["RAY_CLUSTER_NAME"] == "smoke"
-    without = local_ray.autoscaler_process_env(spec, "tok", {"ray-tls": tmp_path}, with_settings=False)
+    without = local_ray.autoscaler_process_env(spec, "tok", volumes, with_settings=False)
     assert set(env) - set(without) == set(spec["settings"]["env"])
 
 
