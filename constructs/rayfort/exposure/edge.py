@@ -103,6 +103,22 @@ class DashboardEdge(Construct):
         return self.armor.name if self.armor is not None else None
 
 
+@dataclass(frozen=True)
+class DashboardProps:
+    """Inputs of a tenant's dashboard on the shared edge, behind a Gateway route or an Ingress of its own."""
+
+    resource_prefix: str
+    """Prefix of the Google Cloud resource names (cluster and tenant)."""
+    tenant: str
+    """Tenant name; prefix of the in-cluster object names."""
+    namespace: str
+    """Tenant namespace (a reference to the tenant stack's Namespace)."""
+    host: str
+    """The dashboard's host name; with the Gateway, the namespace's dashboard-host annotation names it too."""
+    selector: dict[str, str]
+    """Labels of the head pod."""
+
+
 def dashboard_record(scope: Construct, construct_id: str, zone_name: str, host: str, address: str) -> None:
     """An A record for ``host`` in the dashboards' zone, pointing at a load balancer address."""
     google.DnsRecordSet(

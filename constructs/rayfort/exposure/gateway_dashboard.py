@@ -8,37 +8,19 @@ a change to one tenant plans only that tenant's stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rayfort._cdk import Construct
 from rayfort._providers import google
 from rayfort.exposure.dashboard_backend import dashboard_service
-from rayfort.exposure.edge import OAuthClient, SharedEdge, dashboard_record
+from rayfort.exposure.edge import DashboardProps, OAuthClient, SharedEdge, dashboard_record
 from rayfort.exposure.gateway import GATEWAY_NAME, LISTENER, backend_policy, health_check_policy, http_route
 from rayfort.exposure.iap_ingress import oauth_client_secret
 from rayfort.k8s.manifest import KubernetesObject
 
 
-@dataclass(frozen=True)
-class GatewayDashboardProps:
-    """Inputs of GatewayDashboard."""
-
-    resource_prefix: str
-    """Prefix of the Google Cloud resource names (cluster and tenant)."""
-    tenant: str
-    """Tenant name; prefix of the in-cluster object names."""
-    namespace: str
-    """Tenant namespace (a reference to the Namespace)."""
-    host: str
-    """The dashboard's host; the namespace's dashboard-host annotation names the same host."""
-    selector: dict[str, str]
-    """Labels of the head pod."""
-
-
 class GatewayDashboard(Construct):
     """A tenant's route, IAP policy, health check, DNS record and certificate on the shared Gateway."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: GatewayDashboardProps, edge: SharedEdge) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: DashboardProps, edge: SharedEdge) -> None:
         super().__init__(scope, construct_id)
         if edge.gateway_address is None or edge.gateway_namespace is None:
             raise ValueError("a Gateway dashboard needs the shared Gateway's address and namespace")

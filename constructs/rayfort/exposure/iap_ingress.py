@@ -11,7 +11,6 @@ brands and clients is gone, so rayfort creates neither).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from rayfort._cdk import Construct
@@ -23,7 +22,7 @@ from rayfort.exposure.dashboard_backend import (
     HEALTH_CHECK_PATH,
     dashboard_service,
 )
-from rayfort.exposure.edge import OAuthClient, SharedEdge, dashboard_record
+from rayfort.exposure.edge import DashboardProps, OAuthClient, SharedEdge, dashboard_record
 from rayfort.k8s.manifest import KubernetesObject
 
 
@@ -142,26 +141,10 @@ def neg_backend_annotations(backend_config_name: str) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class IapDashboardProps:
-    """Inputs of IapDashboard; IAP is always on."""
-
-    resource_prefix: str
-    """Prefix of the Google Cloud resource names (cluster and tenant)."""
-    tenant: str
-    """Tenant name; prefix of the in-cluster object names."""
-    namespace: str
-    """Tenant namespace (a reference to the tenant stack's Namespace)."""
-    host: str
-    """The dashboard's host name."""
-    selector: dict[str, str]
-    """Labels of the head pod."""
-
-
 class IapDashboard(Construct):
     """A tenant's dashboard published through an Ingress with IAP: a load balancer of its own."""
 
-    def __init__(self, scope: Construct, construct_id: str, props: IapDashboardProps, edge: SharedEdge) -> None:
+    def __init__(self, scope: Construct, construct_id: str, props: DashboardProps, edge: SharedEdge) -> None:
         super().__init__(scope, construct_id)
         name, namespace = f"{props.tenant}-dashboard", props.namespace
         self.address = google.ComputeGlobalAddress(

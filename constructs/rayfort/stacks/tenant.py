@@ -10,9 +10,10 @@ from rayfort.audit.tenant import TenantMonitoring, TenantMonitoringProps
 from rayfort.config.cluster import CreatedKeys
 from rayfort.config.placement import TenantPlacement
 from rayfort.config.tenant import TenantSettings
-from rayfort.exposure.gateway_dashboard import GatewayDashboard, GatewayDashboardProps
+from rayfort.exposure.edge import DashboardProps
+from rayfort.exposure.gateway_dashboard import GatewayDashboard
 from rayfort.exposure.iap_access import IapTenantAccess, IapTenantAccessProps
-from rayfort.exposure.iap_ingress import IapDashboard, IapDashboardProps
+from rayfort.exposure.iap_ingress import IapDashboard
 from rayfort.exposure.internal_access import InternalAccess, InternalAccessProps, internal_service_name
 from rayfort.iam import Principal, ServiceAgents, storage_service_agent
 from rayfort.k8s.manifest import KubernetesObject
@@ -302,20 +303,9 @@ class TenantStack(RayfortStack):
         edge = exposure.edge
         assert edge is not None  # published tenants are given the edge
         prefix = f"{exposure.resource_prefix}-{tenant.name}"
-        if edge.api == "gateway":
-            GatewayDashboard(
-                self,
-                "dashboard",
-                GatewayDashboardProps(prefix, tenant.name, namespace, host, head_selector(tenant.name)),
-                edge,
-            )
-        else:
-            IapDashboard(
-                self,
-                "dashboard",
-                IapDashboardProps(prefix, tenant.name, namespace, host, head_selector(tenant.name)),
-                edge,
-            )
+        props = DashboardProps(prefix, tenant.name, namespace, host, head_selector(tenant.name))
+        dashboard = GatewayDashboard if edge.api == "gateway" else IapDashboard
+        dashboard(self, "dashboard", props, edge)
         IapTenantAccess(
             self,
             "iap-access",
