@@ -91,7 +91,6 @@ def _head_group(inputs: RayRuntimeInputs, tls: RayTls) -> dict[str, Any]:
         "head",
         [container],
         group=None,
-        automount_token=False,
         init_containers=tls.init_containers("head"),
         volumes=[ca_volume, *tls.volumes, api_volume],
     )
@@ -115,7 +114,6 @@ def _worker_group(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls) -> 
         "worker",
         [container],
         group=group,
-        automount_token=False,
         init_containers=tls.init_containers("worker"),
         volumes=tls.volumes,
     )

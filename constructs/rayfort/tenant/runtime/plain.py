@@ -106,7 +106,6 @@ def head_deployment(inputs: RayRuntimeInputs, tls: RayTls | None = None) -> dict
         "head",
         [container],
         group=None,
-        automount_token=False,
         init_containers=tls.init_containers("head"),
         volumes=[ca_volume, *_auth_volumes(inputs), *tls.volumes],
     )
@@ -140,7 +139,6 @@ def worker_deployment(inputs: RayRuntimeInputs, group: WorkerGroup, tls: RayTls 
         "worker",
         [container],
         group=group,
-        automount_token=False,
         init_containers=tls.init_containers("worker"),
         volumes=[*_auth_volumes(inputs), *tls.volumes],
     )

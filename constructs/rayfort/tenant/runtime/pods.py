@@ -324,7 +324,6 @@ def pod_spec(
     containers: list[dict[str, Any]],
     *,
     group: WorkerGroup | None,
-    automount_token: bool,
     init_containers: Sequence[dict[str, Any]] = (),
     volumes: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
@@ -338,7 +337,8 @@ def pod_spec(
     where = placement(inputs, group)
     spec: dict[str, Any] = {
         "serviceAccountName": account,
-        "automountServiceAccountToken": automount_token,
+        # No Ray container holds Kubernetes credentials: the autoscaler sidecar alone mounts the head's token.
+        "automountServiceAccountToken": False,
         "enableServiceLinks": False,
         "nodeSelector": {"iam.gke.io/gke-metadata-server-enabled": "true", **where.node_selector()},
         "securityContext": pod_security_context(),
