@@ -8,7 +8,7 @@ import yaml
 from rayfort.kuberay.admission.policies import admission_manifest, admission_objects, ray_admission
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import SHIPPED, environment
-from tests.kuberay.admission_harness import evaluate
+from tests.kuberay.admission_harness import evaluate, synthesized_namespaces
 from tests.kuberay.conftest import variant
 
 ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
@@ -21,14 +21,6 @@ def _manifests(tf_json: dict) -> list[dict]:
 
 def _identity(obj: dict) -> tuple[str, str]:
     return obj["kind"], obj["metadata"]["name"]
-
-
-def _namespace(tenant: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-    }
 
 
 @pytest.mark.parametrize("env", SHIPPED)
@@ -57,10 +49,14 @@ def test_bindings_wait_for_their_policies(synthesized, env):
 
 @pytest.mark.parametrize("env", SHIPPED)
 def test_the_platform_never_refuses_itself(synthesized, env):
-    """Every RayCluster and Service rayfort applies in a tenant namespace passes that environment's policies."""
+    """Every RayCluster and Service rayfort applies in a tenant namespace passes that environment's policies.
+
+    Each is judged in its namespace as synthesized, whose annotations carry the tenant's own rules.
+    """
     objects = admission_objects(ray_admission(environment(env)))
     policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ValidatingAdmissionPolicy"}
     tenants = {t.name for t in environment(env).tenants}
+    namespaces = synthesized_namespaces(synthesized[env])
     judged = {"RayCluster": 0, "Service": 0}
     for stack, tf_json in synthesized[env].items():
         for manifest in _manifests(tf_json):
@@ -75,7 +71,7 @@ def test_the_platform_never_refuses_itself(synthesized, env):
             )
             assert tenant in tenants, f"{stack}: {manifest['metadata']['name']} is in no tenant namespace"
             policy = policies["rayfort-ray-workloads" if kind == "RayCluster" else "rayfort-tenant-services"]
-            decision = evaluate(policy, manifest, namespace=_namespace(tenant))
+            decision = evaluate(policy, manifest, namespace=namespaces[tenant])
             assert decision.admitted, f"{env} {stack} {kind} {manifest['metadata']['name']}: {decision}"
             judged[kind] += 1
     assert judged["RayCluster"] == sum(t.ray_runtime == "kuberay" for t in environment(env).tenants)
