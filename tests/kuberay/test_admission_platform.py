@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from rayfort.config.placement import admitted_pools
 from rayfort.kuberay.admission.policies import admission_manifest, admission_objects, ray_admission
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import SHIPPED, environment
@@ -76,6 +77,21 @@ def test_the_platform_never_refuses_itself(synthesized, env):
             judged[kind] += 1
     assert judged["RayCluster"] == sum(t.ray_runtime == "kuberay" for t in environment(env).tenants)
     assert judged["Service"] > 0
+
+
+@pytest.mark.parametrize("env", SHIPPED)
+def test_each_tenant_namespace_carries_its_own_rules(synthesized, env):
+    """What the Ray policy reads per tenant, as synthesized: gVisor exactly for untrusted code, and a token-auth
+    waiver for the tenant's own platform cluster only where the environment turned its token auth off."""
+    namespaces = synthesized_namespaces(synthesized[env])
+    for tenant in environment(env).tenants:
+        annotations = namespaces[tenant.name]["metadata"]["annotations"]
+        assert annotations["rayfort.dev/sandboxed"] == ("true" if tenant.untrusted_code else "false")
+        waived = tenant.ray_runtime == "kuberay" and not tenant.token_auth
+        assert annotations["rayfort.dev/unauthenticated-ray-clusters"] == (tenant.name if waived else "")
+        assert annotations["rayfort.dev/node-pools"].split(",") == [
+            pool.name for pool in admitted_pools(environment(env), tenant.name)
+        ]
 
 
 def test_namespaced_operators_leave_the_policies_to_a_cluster_admin(kuberay_stack):
