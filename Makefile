@@ -226,8 +226,9 @@ bench: setup frameworks ## Measure synth time and memory under both frameworks (
 	$(PY) bench/refuse.py
 
 # Not part of `make test`: five synths of up to 500 tenants take minutes. COUNTS=1,50 for a quick look.
-bench-scale: setup ## Synth 1, 50, 200 and 500 tenants (half behind IAP) from ENV: time, memory, stack sizes, billable edge objects, stacks one change touches.
+bench-scale: setup ## Synth 1, 50, 200 and 500 tenants (half behind IAP) from ENV: time, memory, stack sizes, billable edge objects, stacks one change touches; then the jsii floor per tenant (bench/floor.py).
 	$(PY) bench/scale.py --base $(ENV) $(if $(COUNTS),--counts $(COUNTS)) $(if $(DIFF_COUNTS),--diff-counts $(DIFF_COUNTS))
+	$(PY) bench/floor.py --base $(ENV)
 
 stubs: setup ## Regenerate constructs/rayfort/_providers.pyi (editors' signatures of the provider classes in use).
 	$(PY) -m tests.foundation.provider_stubs

@@ -23,7 +23,8 @@ Of the kubernetes provider rayfort uses three types: ``kubernetes_manifest``,
 the ``kubernetes_resource`` data source and the provider itself. Loading its
 prebuilt assembly for them would cost ~300 MB and a second per synth, so
 ``kubernetes`` defines them on the framework's generic classes, synthesizing
-exactly what the prebuilt ones do (a test compares them byte for byte).
+the blocks the prebuilt ones do (a test compares them; the stack's metadata
+also lists the attributes, which are handed over as overrides).
 Calling a class converts nested plain data (dicts and lists of dicts, snake_case
 keys) into the provider's struct classes: jsii converts a nested dict itself but
 not the dicts inside a list, which would otherwise reach Terraform unconverted.
@@ -47,10 +48,10 @@ from rayfort._cdk import (
     FRAMEWORK,
     Construct,
     TerraformDataSource,
+    TerraformElement,
     TerraformProvider,
     TerraformProviderGeneratorMetadata,
     TerraformResource,
-    Token,
 )
 
 EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
@@ -295,6 +296,18 @@ class KubernetesNamespace:
         return _KubernetesProvider(scope, id_, _present(attributes))
 
 
+def _hand_over(element: TerraformElement, attributes: dict[str, Any]) -> None:
+    """Give the framework an element's attributes once, as overrides, which it writes into the element's block.
+
+    Overriding ``synthesize_attributes`` in Python instead has the framework call back into Python on
+    each of its two passes over a stack, and resolve the value twice: a Kubernetes object then costs
+    a third more CPU (bench/floor.py), and a tenant applies about forty. The block written is the
+    same; the framework also lists the keys under the stack's ``//.metadata.overrides``.
+    """
+    for name, value in attributes.items():
+        element.add_override(name, value)
+
+
 class _Manifest(TerraformResource):
     """A kubernetes_manifest; ``manifest`` refers to the applied object, as the prebuilt class's does."""
 
@@ -302,13 +315,7 @@ class _Manifest(TerraformResource):
         super().__init__(
             scope, id_, terraform_resource_type="kubernetes_manifest", terraform_generator_metadata=_KUBERNETES, **meta
         )
-        # cdktf asks for the attributes twice per synth (preparing the stack, then writing it), a call back into
-        # Python each time: the manifest, handed over once here as a value held by the jsii runtime, is then
-        # answered with a reference.
-        self._attributes = {**attributes, "manifest": Token.as_any(attributes["manifest"])}
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
+        _hand_over(self, attributes)
 
     @property
     def manifest(self) -> Any:
@@ -322,10 +329,7 @@ class _KubernetesResourceData(TerraformDataSource):
         super().__init__(
             scope, id_, terraform_resource_type="kubernetes_resource", terraform_generator_metadata=_KUBERNETES
         )
-        self._attributes = attributes
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
+        _hand_over(self, attributes)
 
 
 class _KubernetesProvider(TerraformProvider):
@@ -339,10 +343,7 @@ class _KubernetesProvider(TerraformProvider):
             terraform_generator_metadata=_KUBERNETES,
             terraform_provider_source="kubernetes",
         )
-        self._attributes = attributes
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._attributes
+        _hand_over(self, attributes)
 
 
 _register(KubernetesNamespace.package)

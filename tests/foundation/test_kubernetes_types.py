@@ -89,11 +89,16 @@ def test_same_json_as_the_prebuilt_classes(tmp_path: Path) -> None:
     theirs = _stack(tmp_path / "prebuilt", _objects(Prebuilt))
     prebuilt_source = f'"source": "{PREBUILT_SOURCE[FRAMEWORK]}"'
     assert prebuilt_source in theirs
-    assert ours == theirs.replace(prebuilt_source, '"source": "kubernetes"')
-    assert json.loads(ours)["terraform"]["required_providers"]["kubernetes"] == {
-        "source": "kubernetes",
-        "version": "2.38.0",
+    ours_json, theirs_json = json.loads(ours), json.loads(theirs.replace(prebuilt_source, '"source": "kubernetes"'))
+    # Ours hand their attributes over as overrides, which the framework lists in the stack's metadata.
+    assert ours_json["//"]["metadata"].pop("overrides") == {
+        "kubernetes": ["cluster_ca_certificate", "host", "token"],
+        "kubernetes_manifest": ["manifest", "field_manager", "manifest", "manifest", "field_manager", "for_each"],
+        "kubernetes_resource": ["api_version", "kind", "metadata"],
     }
+    assert theirs_json["//"]["metadata"].pop("overrides") == {"kubernetes_manifest": ["for_each"]}
+    assert ours_json == theirs_json
+    assert ours_json["terraform"]["required_providers"]["kubernetes"] == {"source": "kubernetes", "version": "2.38.0"}
 
 
 def test_unknown_arguments_are_refused() -> None:
