@@ -37,13 +37,13 @@ def platform_namespace(env: Environment, tenant: str | TenantSettings = TENANT) 
     return tenant_namespace(settings, node_placement(env, settings.name))
 
 
-def namespace(tenant: str = TENANT) -> dict[str, Any]:
-    """A tenant-labelled namespace without the platform's annotations: the policies hold it to their strictest."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-    }
+def namespace(tenant: str = TENANT, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """A tenant-labelled namespace without the platform's annotations (or with only ``annotations``): the
+    policies hold it to their strictest."""
+    metadata: dict[str, Any] = {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def _pod_template(role: str, image: str = RAY_IMAGE) -> dict[str, Any]:

@@ -75,10 +75,14 @@ def _cluster(tenant: str = "team-a", pools: tuple[str, ...] = ("default",)) -> d
     return obj
 
 
+NOT_SANDBOXED = {"rayfort.dev/sandboxed": "false"}
+"""Placement alone: a namespace without annotations must also run in gVisor (test_admission_policies)."""
+
+
 def _namespace(env: Environment, tenant: str) -> dict:
-    """The tenant's namespace as its stack writes it; a tenant the environment does not name has no annotations."""
+    """The tenant's namespace as its stack writes it; a tenant the environment does not name has no node rules."""
     known = any(t.name == tenant for t in env.tenants)
-    return fx.platform_namespace(env, tenant) if known else fx.namespace(tenant)
+    return fx.platform_namespace(env, tenant) if known else fx.namespace(tenant, NOT_SANDBOXED)
 
 
 def _denials(obj: dict, tenant: str = "team-a", policy: dict = POLICY, env: Environment = VARIANT) -> list[str]:
@@ -252,7 +256,7 @@ def test_a_namespace_without_its_annotations_gets_the_strictest_rules() -> None:
     own = _cluster("team-b", ("team-b",))
     _worker(own)["tolerations"] = [NodeTaint("rayfort.dev/tenant", "team-b", "NoSchedule").toleration()]
     assert _decided(own, annotated) == []
-    bare = fx.namespace("team-b")
+    bare = fx.namespace("team-b", NOT_SANDBOXED)
     assert _decided(own, bare) == [
         "tolerate only taints of node pools that admit tenant team-b (allowed: none); not allowed: "
         f"{WORKER} (rayfort.dev/tenant=team-b:NoSchedule)",
@@ -270,7 +274,7 @@ def test_a_namespace_without_its_annotations_gets_the_strictest_rules() -> None:
     _require(_worker(gpu), "gpu-l4")
     _worker(gpu)["tolerations"] = [GPU_TAINT.toleration()]
     assert _denials(gpu) == []
-    assert _decided(gpu, fx.namespace("team-a")) == [
+    assert _decided(gpu, fx.namespace("team-a", NOT_SANDBOXED)) == [
         f"tolerate only taints of node pools that admit tenant team-a (allowed: none); not allowed: {WORKER} "
         "(nvidia.com/gpu=present:NoSchedule)",
         "select only node pools that admit tenant team-a (default; cluster.node_pools[].tenants decides); "

@@ -370,7 +370,8 @@ def test_a_waived_platform_cluster_is_the_only_cluster_exempt_from_token_auth():
     assert _denials(RAY, elsewhere, namespace=fx.platform_namespace(DEV_ENV, "team-b")) == refused
     # Another tenant's waiver names its own cluster: team-a's cluster in team-b's namespace is not it.
     assert _denials(RAY, elsewhere, namespace=_tenant("team-b", token_auth=False)) == refused
-    assert _denials(RAY, platform, namespace=fx.namespace()) == refused, "no annotations, no waiver"
+    unwaived = fx.namespace(annotations={"rayfort.dev/sandboxed": "false"})
+    assert _denials(RAY, platform, namespace=unwaived) == refused, "no annotation, no waiver"
     job = fx.ray_job_with_cluster()
     job["metadata"]["name"] = "team-a"
     job["spec"]["rayClusterSpec"]["authOptions"]["mode"] = "disabled"
@@ -394,6 +395,11 @@ def test_an_untrusted_tenant_runs_every_pod_template_in_gvisor():
     _worker(obj)["runtimeClassName"] = "gvisor"
     assert _denials(RAY, obj, namespace=sandboxed) == []
     assert _denials(RAY, fx.ray_cluster()) == [], "a tenant that runs no untrusted code needs no gVisor"
+    # Only the platform's "false" lifts it: a namespace without the annotation fails closed.
+    assert f"{outside}{HEAD}, {WORKER}" in _denials(RAY, fx.ray_cluster(), namespace=fx.namespace())
+    unsaid = _tenant("team-a")
+    del unsaid["metadata"]["annotations"]["rayfort.dev/sandboxed"]
+    assert _denials(RAY, fx.ray_cluster(), namespace=unsaid) == [f"{outside}{HEAD}, {WORKER}"]
 
 
 def test_air_gapped_admits_the_mirror_only():

@@ -9,7 +9,8 @@ cannot edit Namespace objects (their Roles, ``rayfort.tenant.rbac``, grant nothi
 and nothing cluster-scoped), as for the dashboard host the shared Gateway's policy reads.
 
 A namespace without these annotations gets the strictest rules: the node pools of a tenant no pool
-names, no gVisor exemption to need, no waiver. This module is the one place that spells the
+names, gVisor for every pod template (only ``rayfort.dev/sandboxed: "false"`` lifts it), no waiver. So
+between the kuberay stack's apply and a tenant stack's, an unannotated namespace fails closed. This module is the one place that spells the
 annotations, both as written (``admission_annotations``) and as the policies' CEL reads them.
 Lists are comma-separated (no pool, taint or cluster name contains a comma), flags ``true`` or ``false``.
 """
@@ -88,3 +89,8 @@ def listed(key: str) -> str:
 def flagged(key: str) -> str:
     """CEL: the annotation says ``true``; absent or anything else is false."""
     return f"({annotated(key)} && {_ANNOTATIONS}['{key}'] == '{_TRUE}')"
+
+
+def required_unless_false(key: str) -> str:
+    """CEL: a requirement the annotation lifts only by saying ``false``; absent or anything else keeps it."""
+    return f"!({annotated(key)} && {_ANNOTATIONS}['{key}'] == '{_FALSE}')"

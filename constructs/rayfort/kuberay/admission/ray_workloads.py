@@ -29,8 +29,8 @@ from rayfort.tenant.admission import (
     SANDBOXED_ANNOTATION,
     UNAUTHENTICATED_CLUSTERS_ANNOTATION,
     TenantNodes,
-    flagged,
     listed,
+    required_unless_false,
 )
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.runtime.tls import tls_env
@@ -207,7 +207,7 @@ def _variables(settings: RayAdmission) -> list[dict[str, str]]:
         + [
             {
                 "name": "outsideSandbox",
-                "expression": f"{flagged(SANDBOXED_ANNOTATION)} ? variables.pods.filter(p, "
+                "expression": f"{required_unless_false(SANDBOXED_ANNOTATION)} ? variables.pods.filter(p, "
                 f"{or_default('p.spec', 'runtimeClassName', lit(''))} != {lit(SANDBOX_RUNTIME_CLASS)})"
                 ".map(p, p.path) : []",
             }
