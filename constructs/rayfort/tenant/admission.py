@@ -10,9 +10,10 @@ and nothing cluster-scoped), as for the dashboard host the shared Gateway's poli
 
 A namespace without these annotations gets the strictest rules: the node pools of a tenant no pool
 names, gVisor for every pod template (only ``rayfort.dev/sandboxed: "false"`` lifts it), no waiver. So
-between the kuberay stack's apply and a tenant stack's, an unannotated namespace fails closed. This module is the one place that spells the
-annotations, both as written (``admission_annotations``) and as the policies' CEL reads them.
-Lists are comma-separated (no pool, taint or cluster name contains a comma), flags ``true`` or ``false``.
+between the kuberay stack's apply and a tenant stack's, an unannotated namespace fails closed. This
+module is the one place that spells the annotations, both as written (``admission_annotations``) and
+as the policies' CEL reads them. Lists are comma-separated (no pool, taint or cluster name contains a
+comma), flags ``true`` or ``false``.
 """
 
 from __future__ import annotations
