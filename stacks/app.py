@@ -25,6 +25,7 @@ from rayfort.config.placement import tenant_placement
 from rayfort.config.tenant import TenantSettings
 from rayfort.gke.cluster import ControlPlaneReach
 from rayfort.kms import MAX_ROTATION_DAYS
+from rayfort.kuberay.admission.node_pools import node_placement
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.registry.images import MirrorAddress
 from rayfort.registry.mirror import ArtifactMirrorProps, CreatedMirrorKey
@@ -155,6 +156,7 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
 def kuberay_stack(
     scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs, mirror: MirrorRefs | None = None
 ) -> KubeRayStack:
+    tenants = tuple(t for t in env.tenants if t.ray_runtime == "kuberay")
     return KubeRayStack(
         scope,
         "kuberay",
@@ -162,8 +164,9 @@ def kuberay_stack(
         KubeRayStackProps(
             settings=env.kuberay,
             admission=ray_admission(env),
-            tenants=tuple(t for t in env.tenants if t.ray_runtime == "kuberay"),
+            tenants=tenants,
             dashboard_hosts=tuple((t.name, dashboard_host(env, t)) for t in env.tenants if t.exposure.iap.enabled),
+            tenant_nodes=tuple((t.name, nodes) for t in tenants if (nodes := node_placement(env, t.name)) is not None),
             feature_gates=tuple(sorted(effective_feature_gates(env).items())),
             cert_manager=cert_manager_installed(env),
         ),
@@ -192,6 +195,7 @@ def tenant_stack(
         cluster,
         operator,
         placement=tenant_placement(env, tenant),
+        admitted_nodes=node_placement(env, tenant.name),
         alert_channels=tuple(env.audit.notification_channels),
         exposure=exposure,
         dashboard_host=dashboard_host(env, tenant) if tenant.exposure.iap.enabled else None,

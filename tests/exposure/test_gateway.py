@@ -111,7 +111,7 @@ def test_each_tenant_routes_only_its_host_from_its_own_stack(all_stacks, tenant:
     (backend,) = rule["backendRefs"]
     assert backend == {"group": "", "kind": "Service", "name": f"{tenant}-dashboard", "port": 8265}
     (namespace,) = of_kind(_tenant(all_stacks, tenant), "Namespace")
-    assert namespace["metadata"]["annotations"] == {DASHBOARD_HOST_ANNOTATION: HOSTS[tenant]}
+    assert namespace["metadata"]["annotations"][DASHBOARD_HOST_ANNOTATION] == HOSTS[tenant]
 
 
 @pytest.mark.parametrize("tenant", sorted(HOSTS))

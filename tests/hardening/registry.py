@@ -95,6 +95,7 @@ _SC = "*securityContext"
 _CLUSTER, _POOL = "google_container_cluster", "google_container_node_pool"
 _NODES = "google_container_*"
 _ADMISSION = "tests/kuberay/test_admission_policies.py::test_each_ray_cluster_violation_is_refused_with_its_message"
+_NAMESPACE_RULES = "tests/kuberay/test_admission_platform.py::test_each_tenant_namespace_carries_its_own_rules"
 _RBAC = "tests/hardening/test_hardening.py::test_tenant_roles_grant_least_privilege"
 _ISOLATION = "tests/hardening/test_hardening.py::test_network_policies_never_open_a_tenant_to_every_namespace"
 _TOKENS = "tests/hardening/test_hardening.py::test_projected_tokens_expire_in_ten_minutes_or_in_an_hour"
@@ -287,6 +288,13 @@ HARDENING: tuple[Hardening, ...] = (
     Hardening("kubernetes_manifest:ValidatingAdmissionPolicyBinding",
               "manifest.spec.matchResources.namespaceSelector.matchExpressions[].operator",
               "every tenant namespace is bound", expect=["Exists"]),
+    Hardening("kubernetes_manifest:Namespace", "manifest.metadata.annotations.rayfort.dev/sandboxed",
+              "the Ray policy holds an untrusted_code tenant's own pod templates to gVisor",
+              tested_by=_NAMESPACE_RULES),
+    Hardening("kubernetes_manifest:Namespace",
+              "manifest.metadata.annotations.rayfort.dev/unauthenticated-ray-clusters",
+              "the token-auth waiver names the tenant's platform cluster alone, only where the environment waived it",
+              tested_by=_NAMESPACE_RULES),
 )  # fmt: skip
 
 NOT_HARDENING: tuple[NotHardening, ...] = (

@@ -259,6 +259,39 @@ def test_a_tenant_without_workers_cannot_be_judged():
         check_tenant_isolation(resources, EXPECTATIONS)
 
 
+@runs_nca
+@pytest.mark.parametrize("namespaces_first", [True, False])
+def test_a_namespace_is_labelled_wherever_it_is_listed(namespaces_first: bool):
+    """NCA reads a directory in no set order: pods see their Namespace's labels whichever is listed first."""
+
+    def pod(namespace: str, name: str) -> dict:
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
+            "spec": {"containers": [{"name": "c", "image": "i"}]},
+        }
+
+    def namespace(name: str, labels: dict[str, str]) -> dict:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+    # Admits clients from namespaces labelled role=client, whatever their name.
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "from-clients", "namespace": "server"},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"role": "client"}}}]}],
+        },
+    }
+    pods = [pod("client", "client"), pod("server", "server"), policy]
+    namespaces = [namespace("server", {}), namespace("client", {"role": "client"})]
+    output, _ = judge.run_nca(namespaces + pods if namespaces_first else pods + namespaces)
+    assert "client/client => server/server : All connections" in output.splitlines()
+
+
 def test_nca_failure_is_an_error(monkeypatch, tmp_path):
     failing = tmp_path / "nca"
     failing.write_text("#!/bin/sh\necho 'Error: broken' >&2\nexit 7\n")

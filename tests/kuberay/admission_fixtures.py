@@ -1,9 +1,18 @@
-"""Objects a team might submit: compliant ones, written by hand as a team would, not by rayfort's builders."""
+"""Objects a team might submit: compliant ones, written by hand as a team would, not by rayfort's builders.
+
+The namespaces they are submitted in are the platform's: ``platform_namespace`` is what a tenant's stack
+writes, annotations included, which the API server hands the policies as ``namespaceObject``.
+"""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from rayfort.config import Environment
+from rayfort.config.tenant import TenantSettings
+from rayfort.kuberay.admission.node_pools import node_placement
+from rayfort.tenant.namespace import tenant_namespace
 
 TENANT = "team-a"
 RAY_IMAGE = "docker.io/rayproject/ray:2.52.1-py311"
@@ -22,12 +31,19 @@ TLS_ENV = [
 ]
 
 
-def namespace(tenant: str = TENANT) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-    }
+def platform_namespace(env: Environment, tenant: str | TenantSettings = TENANT) -> dict[str, Any]:
+    """The tenant's Namespace as its stack writes it from the environment (a name, or settings edited from it)."""
+    settings = tenant if isinstance(tenant, TenantSettings) else next(t for t in env.tenants if t.name == tenant)
+    return tenant_namespace(settings, node_placement(env, settings.name))
+
+
+def namespace(tenant: str = TENANT, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    """A tenant-labelled namespace without the platform's annotations (or with only ``annotations``): the
+    policies hold it to their strictest."""
+    metadata: dict[str, Any] = {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def _pod_template(role: str, image: str = RAY_IMAGE) -> dict[str, Any]:

@@ -19,6 +19,7 @@ The order is the API server's (``k8s.io/apiserver/pkg/admission/plugin/policy/va
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,16 @@ def policy_expressions(policy: dict[str, Any]) -> list[str]:
         if "messageExpression" in validation:
             found.append(validation["messageExpression"])
     return found
+
+
+def synthesized_namespaces(stacks: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every Namespace the synthesized stacks apply, by name: what the API server hands a policy (namespaceObject)."""
+    return {
+        body["manifest"]["metadata"]["name"]: body["manifest"]
+        for tf_json in stacks.values()
+        for body in tf_json.get("resource", {}).get("kubernetes_manifest", {}).values()
+        if isinstance(body.get("manifest"), dict) and body["manifest"]["kind"] == "Namespace"
+    }
 
 
 def evaluate(

@@ -4,7 +4,8 @@ The environment is the judged variant ``dev-placement``: team-a is admitted to `
 waived ``gpu-l4``; team-b to its dedicated pool ``team-b`` and ``gpu-h100``. Every GPU pool carries the
 same ``nvidia.com/gpu`` taint, so a tenant that may tolerate it could reach the other tenant's GPU pool:
 both must keep their templates to their pools by required node affinity. Each refusal is the exact
-message the API server returns.
+message the API server returns. Each tenant's rules are on its Namespace as its stack writes it, which
+the API server hands the policy; a tenant namespace without them gets those of a tenant no pool names.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from rayfort.config import load_environment
+from rayfort.config import Environment, load_environment
 from rayfort.config.placement import GPU_TAINT, NodeTaint
-from rayfort.kuberay.admission.node_pools import TenantNodes, tenant_nodes, toleration_forms
+from rayfort.kuberay.admission.node_pools import tenant_nodes, toleration_forms
 from rayfort.kuberay.admission.policies import ray_admission
 from rayfort.kuberay.admission.ray_workloads import ray_workload_policy
+from rayfort.tenant.admission import TenantNodes
 from tests.conftest import ENVIRONMENTS, environment
 from tests.kuberay import admission_fixtures as fx
 from tests.kuberay.admission_harness import (
@@ -29,8 +31,9 @@ from tests.kuberay.admission_harness import (
 )
 
 VARIANT = load_environment(ENVIRONMENTS / "variants" / "dev-placement.yaml")
+DEV = environment("dev")
 POLICY = ray_workload_policy(ray_admission(VARIANT))
-DEV_POLICY = ray_workload_policy(ray_admission(environment("dev")))
+DEV_POLICY = ray_workload_policy(ray_admission(DEV))
 POOL = "cloud.google.com/gke-nodepool"
 HEAD = "spec.headGroupSpec.template"
 WORKER = "spec.workerGroupSpecs[groupName=cpu].template"
@@ -72,8 +75,22 @@ def _cluster(tenant: str = "team-a", pools: tuple[str, ...] = ("default",)) -> d
     return obj
 
 
-def _denials(obj: dict, tenant: str = "team-a", policy: dict = POLICY) -> list[str]:
-    decision = evaluate(policy, obj, namespace=fx.namespace(tenant))
+NOT_SANDBOXED = {"rayfort.dev/sandboxed": "false"}
+"""Placement alone: a namespace without annotations must also run in gVisor (test_admission_policies)."""
+
+
+def _namespace(env: Environment, tenant: str) -> dict:
+    """The tenant's namespace as its stack writes it; a tenant the environment does not name has no node rules."""
+    known = any(t.name == tenant for t in env.tenants)
+    return fx.platform_namespace(env, tenant) if known else fx.namespace(tenant, NOT_SANDBOXED)
+
+
+def _denials(obj: dict, tenant: str = "team-a", policy: dict = POLICY, env: Environment = VARIANT) -> list[str]:
+    return _decided(obj, _namespace(env, tenant), policy)
+
+
+def _decided(obj: dict, namespace: dict, policy: dict = POLICY) -> list[str]:
+    decision = evaluate(policy, obj, namespace=namespace)
     assert decision.applies and not decision.errors, decision.errors
     assert not decision.fallbacks, f"messageExpression failed: {decision.fallbacks}"
     return decision.denials
@@ -157,10 +174,10 @@ def test_tolerating_a_taint_of_a_pool_that_does_not_admit_the_tenant_is_refused(
 
 
 def test_a_tenant_without_gpu_pools_may_not_tolerate_the_gpu_taint_at_all() -> None:
-    assert _denials(_cluster("team-a", ("default",)), "team-a", DEV_POLICY) == [], "dev pins nobody"
+    assert _denials(_cluster("team-a", ("default",)), "team-a", DEV_POLICY, DEV) == [], "dev pins nobody"
     obj = fx.ray_cluster()
     _worker(obj)["tolerations"] = [GPU_TAINT.toleration()]
-    assert _denials(obj, policy=DEV_POLICY) == [
+    assert _denials(obj, policy=DEV_POLICY, env=DEV) == [
         "tolerate only taints of node pools that admit tenant team-a (allowed: none); not allowed: "
         f"{WORKER} (nvidia.com/gpu=present:NoSchedule)"
     ]
@@ -232,6 +249,51 @@ def test_a_namespace_of_a_tenant_the_environment_does_not_name_gets_the_shared_p
     assert _denials(obj, "team-z")[0].startswith("select only node pools that admit tenant team-z (default;")
 
 
+def test_a_namespace_without_its_annotations_gets_the_strictest_rules() -> None:
+    """team-b's namespace stripped of its annotations: what its own pools allow is refused, as for team-z."""
+    annotated = fx.platform_namespace(VARIANT, "team-b")
+    assert annotated["metadata"]["annotations"]["rayfort.dev/node-pools"] == "gpu-h100,team-b"
+    own = _cluster("team-b", ("team-b",))
+    _worker(own)["tolerations"] = [NodeTaint("rayfort.dev/tenant", "team-b", "NoSchedule").toleration()]
+    assert _decided(own, annotated) == []
+    bare = fx.namespace("team-b", NOT_SANDBOXED)
+    assert _decided(own, bare) == [
+        "tolerate only taints of node pools that admit tenant team-b (allowed: none); not allowed: "
+        f"{WORKER} (rayfort.dev/tenant=team-b:NoSchedule)",
+        "select only node pools that admit tenant team-b (default; cluster.node_pools[].tenants decides); "
+        f"selecting others: {HEAD}, {WORKER}",
+    ]
+    # Any of the three missing is as if all were: a partial set never mixes with the default's.
+    for missing in ("rayfort.dev/node-pools", "rayfort.dev/tolerations", "rayfort.dev/pinned-to-node-pools"):
+        partial = copy.deepcopy(annotated)
+        del partial["metadata"]["annotations"][missing]
+        assert _decided(own, partial) == _decided(own, bare), missing
+    # team-a's rules pin it (the GPU taint would reach team-b's H100s); without them nothing does, but its
+    # pools shrink to the shared one, and the GPU taint is refused with them.
+    gpu = _cluster("team-a", ("default",))
+    _require(_worker(gpu), "gpu-l4")
+    _worker(gpu)["tolerations"] = [GPU_TAINT.toleration()]
+    assert _denials(gpu) == []
+    assert _decided(gpu, fx.namespace("team-a", NOT_SANDBOXED)) == [
+        f"tolerate only taints of node pools that admit tenant team-a (allowed: none); not allowed: {WORKER} "
+        "(nvidia.com/gpu=present:NoSchedule)",
+        "select only node pools that admit tenant team-a (default; cluster.node_pools[].tenants decides); "
+        f"selecting others: {WORKER}",
+    ]
+
+
+def test_one_tenants_annotations_give_another_tenant_nothing() -> None:
+    """The policy reads the namespace the object is submitted in: team-a's own rules, never team-b's."""
+    obj = _cluster("team-a", ("team-b",))
+    _worker(obj)["tolerations"] = [NodeTaint("rayfort.dev/tenant", "team-b", "NoSchedule").toleration()]
+    assert _denials(obj, "team-a") == [
+        f"tolerate only taints of node pools that admit tenant team-a (allowed: {TEAM_A_TOLERABLE}); not allowed: "
+        f"{WORKER} (rayfort.dev/tenant=team-b:NoSchedule)",
+        "select only node pools that admit tenant team-a (default, gpu-l4; cluster.node_pools[].tenants decides); "
+        f"selecting others: {HEAD}, {WORKER}",
+    ]
+
+
 def test_the_rules_per_tenant() -> None:
     assert tenant_nodes(VARIANT, "team-a") == TenantNodes(
         ("default", "gpu-l4"), tuple(TEAM_A_TOLERABLE.split(", ")), True
@@ -262,8 +324,6 @@ def test_a_toleration_form_is_allowed_only_when_every_taint_it_matches_is_admitt
 def test_autopilot_judges_no_pool() -> None:
     data = VARIANT.model_dump(mode="json", exclude_unset=True)
     data["cluster"] = {k: v for k, v in data["cluster"].items() if k != "node_pools"} | {"mode": "autopilot"}
-    from rayfort.config import Environment
-
     assert ray_admission(Environment.model_validate(_without_node_pools(data))).node_placement is None
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from rayfort.config.placement import admitted_pools
 from rayfort.kuberay.admission.policies import admission_manifest, admission_objects, ray_admission
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import SHIPPED, environment
-from tests.kuberay.admission_harness import evaluate
+from tests.kuberay.admission_harness import evaluate, synthesized_namespaces
 from tests.kuberay.conftest import variant
 
 ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
@@ -21,14 +22,6 @@ def _manifests(tf_json: dict) -> list[dict]:
 
 def _identity(obj: dict) -> tuple[str, str]:
     return obj["kind"], obj["metadata"]["name"]
-
-
-def _namespace(tenant: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-    }
 
 
 @pytest.mark.parametrize("env", SHIPPED)
@@ -57,10 +50,14 @@ def test_bindings_wait_for_their_policies(synthesized, env):
 
 @pytest.mark.parametrize("env", SHIPPED)
 def test_the_platform_never_refuses_itself(synthesized, env):
-    """Every RayCluster and Service rayfort applies in a tenant namespace passes that environment's policies."""
+    """Every RayCluster and Service rayfort applies in a tenant namespace passes that environment's policies.
+
+    Each is judged in its namespace as synthesized, whose annotations carry the tenant's own rules.
+    """
     objects = admission_objects(ray_admission(environment(env)))
     policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ValidatingAdmissionPolicy"}
     tenants = {t.name for t in environment(env).tenants}
+    namespaces = synthesized_namespaces(synthesized[env])
     judged = {"RayCluster": 0, "Service": 0}
     for stack, tf_json in synthesized[env].items():
         for manifest in _manifests(tf_json):
@@ -75,11 +72,26 @@ def test_the_platform_never_refuses_itself(synthesized, env):
             )
             assert tenant in tenants, f"{stack}: {manifest['metadata']['name']} is in no tenant namespace"
             policy = policies["rayfort-ray-workloads" if kind == "RayCluster" else "rayfort-tenant-services"]
-            decision = evaluate(policy, manifest, namespace=_namespace(tenant))
+            decision = evaluate(policy, manifest, namespace=namespaces[tenant])
             assert decision.admitted, f"{env} {stack} {kind} {manifest['metadata']['name']}: {decision}"
             judged[kind] += 1
     assert judged["RayCluster"] == sum(t.ray_runtime == "kuberay" for t in environment(env).tenants)
     assert judged["Service"] > 0
+
+
+@pytest.mark.parametrize("env", SHIPPED)
+def test_each_tenant_namespace_carries_its_own_rules(synthesized, env):
+    """What the Ray policy reads per tenant, as synthesized: gVisor exactly for untrusted code, and a token-auth
+    waiver for the tenant's own platform cluster only where the environment turned its token auth off."""
+    namespaces = synthesized_namespaces(synthesized[env])
+    for tenant in environment(env).tenants:
+        annotations = namespaces[tenant.name]["metadata"]["annotations"]
+        assert annotations["rayfort.dev/sandboxed"] == ("true" if tenant.untrusted_code else "false")
+        waived = tenant.ray_runtime == "kuberay" and not tenant.token_auth
+        assert annotations["rayfort.dev/unauthenticated-ray-clusters"] == (tenant.name if waived else "")
+        assert annotations["rayfort.dev/node-pools"].split(",") == [
+            pool.name for pool in admitted_pools(environment(env), tenant.name)
+        ]
 
 
 def test_namespaced_operators_leave_the_policies_to_a_cluster_admin(kuberay_stack):

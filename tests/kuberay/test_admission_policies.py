@@ -3,11 +3,13 @@
 Engine: ``cel-expr-python`` (Google's CEL C++ runtime), with the strings and optional extensions
 Kubernetes enables. Kubernetes CEL library functions the harness had to implement: none. The policies
 use only standard CEL macros and operators, ``matches`` (RE2 in both engines) and the strings
-extension's ``join`` and ``lowerAscii``; ``admission_harness.check_uses_no_kubernetes_library``
+extension's ``join``, ``lowerAscii`` and ``split``; ``admission_harness.check_uses_no_kubernetes_library``
 refuses any policy that calls ``quantity``, ``url``, ``ip``, ``cidr``, the ``lists`` functions,
 ``find``/``findAll`` or ``authorizer``, so this list cannot silently go stale.
 
-Each case is one violation of the compliant object, with the exact message the API server returns.
+Each case is one violation of the compliant object, with the exact message the API server returns. The
+object is submitted in team-a's namespace as its stack writes it, annotations included: what differs per
+tenant is read from there.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from tests.kuberay.admission_harness import (
     policy_expressions,
 )
 
-DEV = ray_admission(environment("dev"))
+DEV_ENV = environment("dev")
+DEV = ray_admission(DEV_ENV)
+TEAM_A = fx.platform_namespace(DEV_ENV)
 RAY = ray_workload_policy(DEV)
 SERVICES = service_policy()
 RESTRICTED_TEXT = (
@@ -63,7 +67,7 @@ K8S_JOB_TEXT = (
 
 
 def _denials(policy: dict, obj: dict, **kwargs: Any) -> list[str]:
-    decision = evaluate(policy, obj, namespace=kwargs.pop("namespace", fx.namespace()), **kwargs)
+    decision = evaluate(policy, obj, namespace=kwargs.pop("namespace", TEAM_A), **kwargs)
     assert decision.applies, "the match conditions should select this request"
     assert not decision.errors, decision.errors
     assert not decision.fallbacks, f"messageExpression failed: {decision.fallbacks}"
@@ -319,7 +323,7 @@ def test_metadata_only_updates_pass_so_old_objects_can_be_deleted():
     old["spec"]["authOptions"]["mode"] = "disabled"
     new = copy.deepcopy(old)
     new["metadata"]["finalizers"] = []
-    assert not evaluate(RAY, new, namespace=fx.namespace(), old=old, operation="UPDATE").applies
+    assert not evaluate(RAY, new, namespace=TEAM_A, old=old, operation="UPDATE").applies
     new["spec"]["workerGroupSpecs"][0]["replicas"] = 2
     assert _denials(RAY, new, old=old, operation="UPDATE") == [RAY_CLUSTER_VIOLATIONS["no-token-auth"][1]]
 
@@ -337,17 +341,65 @@ def test_operator_tls_counts_only_where_the_operator_runs_with_mtls():
     ]
 
 
+def _tenant(name: str, **settings: Any) -> dict:
+    """A dev tenant's namespace as its stack writes it, with some of its settings changed."""
+    tenant = next(t for t in DEV_ENV.tenants if t.name == name)
+    return fx.platform_namespace(DEV_ENV, tenant.model_copy(update=settings))
+
+
 def test_a_waived_platform_cluster_is_the_only_cluster_exempt_from_token_auth():
-    policy = ray_workload_policy(
-        RayAdmission(image_patterns=DEV.image_patterns, unauthenticated_clusters=("team-a/team-a",))
-    )
+    """The waiver is on team-a's namespace and names its platform cluster: no other cluster, nor namespace."""
+    waived = _tenant("team-a", token_auth=False)
+    assert waived["metadata"]["annotations"]["rayfort.dev/unauthenticated-ray-clusters"] == "team-a"
     platform = fx.ray_cluster()
     platform["metadata"]["name"] = "team-a"
     platform["spec"]["authOptions"]["mode"] = "disabled"
-    assert _denials(policy, platform) == []
+    refused = [RAY_CLUSTER_VIOLATIONS["no-token-auth"][1]]
+    assert _denials(RAY, platform, namespace=waived) == []
+    assert _denials(RAY, platform) == refused, "team-a's namespace as shipped waives nothing"
     team_cluster = copy.deepcopy(platform)
     team_cluster["metadata"]["name"] = "scratch"
-    assert _denials(policy, team_cluster) == [RAY_CLUSTER_VIOLATIONS["no-token-auth"][1]]
+    assert _denials(RAY, team_cluster, namespace=waived) == refused
+    elsewhere = copy.deepcopy(platform)
+    elsewhere["metadata"]["namespace"] = "team-b"
+    for template in (
+        elsewhere["spec"]["headGroupSpec"]["template"],
+        elsewhere["spec"]["workerGroupSpecs"][0]["template"],
+    ):
+        template["metadata"]["labels"]["rayfort.dev/tenant"] = "team-b"
+    assert _denials(RAY, elsewhere, namespace=fx.platform_namespace(DEV_ENV, "team-b")) == refused
+    # Another tenant's waiver names its own cluster: team-a's cluster in team-b's namespace is not it.
+    assert _denials(RAY, elsewhere, namespace=_tenant("team-b", token_auth=False)) == refused
+    unwaived = fx.namespace(annotations={"rayfort.dev/sandboxed": "false"})
+    assert _denials(RAY, platform, namespace=unwaived) == refused, "no annotation, no waiver"
+    job = fx.ray_job_with_cluster()
+    job["metadata"]["name"] = "team-a"
+    job["spec"]["rayClusterSpec"]["authOptions"]["mode"] = "disabled"
+    assert _denials(RAY, job, namespace=waived) == [
+        "set spec.rayClusterSpec.authOptions.mode: token; a Ray cluster in a tenant namespace must require Ray token "
+        "authentication (KubeRay generates the token)"
+    ], "the waiver is for the RayCluster alone"
+
+
+def test_an_untrusted_tenant_runs_every_pod_template_in_gvisor():
+    sandboxed = _tenant("team-a", untrusted_code=True)
+    assert sandboxed["metadata"]["annotations"]["rayfort.dev/sandboxed"] == "true"
+    outside = (
+        "set spec.runtimeClassName: gvisor on every pod template: the tenant runs untrusted code, which runs only in "
+        "GKE Sandbox (gVisor); missing on: "
+    )
+    obj = fx.ray_cluster()
+    assert _denials(RAY, obj, namespace=sandboxed) == [f"{outside}{HEAD}, {WORKER}"]
+    _head(obj)["runtimeClassName"] = "gvisor"
+    assert _denials(RAY, obj, namespace=sandboxed) == [f"{outside}{WORKER}"]
+    _worker(obj)["runtimeClassName"] = "gvisor"
+    assert _denials(RAY, obj, namespace=sandboxed) == []
+    assert _denials(RAY, fx.ray_cluster()) == [], "a tenant that runs no untrusted code needs no gVisor"
+    # Only the platform's "false" lifts it: a namespace without the annotation fails closed.
+    assert f"{outside}{HEAD}, {WORKER}" in _denials(RAY, fx.ray_cluster(), namespace=fx.namespace())
+    unsaid = _tenant("team-a")
+    del unsaid["metadata"]["annotations"]["rayfort.dev/sandboxed"]
+    assert _denials(RAY, fx.ray_cluster(), namespace=unsaid) == [f"{outside}{HEAD}, {WORKER}"]
 
 
 def test_air_gapped_admits_the_mirror_only():
@@ -454,9 +506,9 @@ def test_a_load_balancer_cleanup_finalizer_update_passes():
     old = fx.service(type="NodePort")
     new = copy.deepcopy(old)
     new["metadata"]["finalizers"] = ["service.kubernetes.io/load-balancer-cleanup"]
-    assert not evaluate(SERVICES, new, namespace=fx.namespace(), old=old, operation="UPDATE").applies
+    assert not evaluate(SERVICES, new, namespace=TEAM_A, old=old, operation="UPDATE").applies
     new["metadata"]["annotations"] = {"networking.gke.io/load-balancer-type": "Internal"}
-    assert evaluate(SERVICES, new, namespace=fx.namespace(), old=old, operation="UPDATE").applies
+    assert evaluate(SERVICES, new, namespace=TEAM_A, old=old, operation="UPDATE").applies
 
 
 def test_bindings_deny_in_every_tenant_namespace_and_nowhere_else():

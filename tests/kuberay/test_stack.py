@@ -8,6 +8,7 @@ import pytest
 import yaml
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from rayfort.config import Environment
 from rayfort.k8s.pod_security import check_object, check_operator_values
 from rayfort.kuberay.addon import REQUIRED_RAYCLUSTER_FIELDS
 from rayfort.versions import KUBERAY_VERSION
@@ -110,7 +111,26 @@ def test_namespace_is_restricted(stack) -> None:
     assert all(labels[f"pod-security.kubernetes.io/{mode}"] == "restricted" for mode in ("enforce", "audit", "warn"))
 
 
+def _with_another_tenant(name: str) -> Environment:
+    env = VARIANTS[name]()
+    extra = env.tenants[-1].model_copy(update={"name": "team-z"})
+    return env.model_copy(update={"tenants": [*env.tenants, extra]})
+
+
+@pytest.mark.parametrize("name", ["helm", "gke-addon", "airgapped-helm"])
+def test_adding_a_tenant_leaves_the_stack_as_it_was(kuberay_stack, stack, name: str) -> None:
+    """Installed cluster-wide or as GKE's add-on, nothing here names a tenant (operator egress, admission)."""
+    assert kuberay_stack(_with_another_tenant(name)) == stack(name)
+
+
+def test_the_namespaced_operator_names_its_tenants(kuberay_stack, stack) -> None:
+    """Inherent: a namespaced operator watches a list of namespaces, which this stack creates first."""
+    added = kuberay_stack(_with_another_tenant("namespaced"))
+    assert _values(added)["watchNamespace"] == [*_values(stack("namespaced"))["watchNamespace"], "team-z"]
+
+
 def test_namespaced_mode_watches_exactly_the_kuberay_tenants(stack) -> None:
+    # The watch list (and the namespaces this stack creates) name the tenants: inherent to a namespaced operator.
     values = _values(stack("namespaced"))
     assert values["singleNamespaceInstall"] is True
     assert values["watchNamespace"] == [t.name for t in environment("dev").tenants if t.ray_runtime == "kuberay"]

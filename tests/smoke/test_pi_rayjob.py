@@ -11,6 +11,7 @@ import pytest
 from rayfort.kuberay.admission.policies import admission_objects, ray_admission
 from rayfort_tools.judges.k8s_schema import validate_manifest
 from tests.conftest import SHIPPED, environment
+from tests.kuberay import admission_fixtures as fx
 from tests.kuberay.admission_harness import evaluate
 
 SMOKE_DIR = Path(__file__).resolve().parents[2] / "smoke"
@@ -52,11 +53,6 @@ def test_the_rayjob_is_admitted_in_every_kuberay_tenant(env):
     tenants = [t.name for t in environment_.tenants if t.ray_runtime == "kuberay"]
     assert tenants
     for tenant in tenants:
-        namespace = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-        }
         job = pi_rayjob.pi_rayjob(tenant)
         job["metadata"]["name"] = "pi-x7k2q"  # the API server generates it before validating admission
-        assert evaluate(policy, job, namespace=namespace).admitted
+        assert evaluate(policy, job, namespace=fx.platform_namespace(environment_, tenant)).admitted

@@ -116,6 +116,7 @@ def _namespaces_created(tf_json: dict) -> set[str]:
 def test_the_namespaced_operators_tenant_namespaces_exist_before_its_roles(namespaced) -> None:
     stacks = read_stacks(namespaced)
     env = load_environment(NAMESPACED_VARIANT)
+    # Named by the kuberay stack: inherent to a namespaced operator, which watches a list of namespaces.
     watched = {t.name for t in env.tenants if t.ray_runtime == "kuberay"}
     assert watched and watched <= _namespaces_created(stacks["kuberay"])
     (release,) = [r for r in resources(stacks["kuberay"], "helm_release") if r["chart"] == "kuberay-operator"]

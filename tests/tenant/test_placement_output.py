@@ -22,7 +22,7 @@ from rayfort_tools.judges import runner
 from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
 from tests.app import synthesize
 from tests.conftest import ENVIRONMENTS, SHIPPED, environment
-from tests.kuberay.admission_harness import evaluate
+from tests.kuberay.admission_harness import evaluate, synthesized_namespaces
 from tests.tenant.runtime.test_ray_objects import inputs
 
 VARIANT = ENVIRONMENTS / "variants" / "dev-placement.yaml"
@@ -122,15 +122,10 @@ def test_the_platform_clusters_pass_the_variants_admission_policy(variant) -> No
         if o["metadata"]["name"] == "rayfort-ray-workloads"
     )
     clusters = _manifests(variant.stacks, "RayCluster")
+    namespaces = synthesized_namespaces(variant.stacks)
     assert len(clusters) == 2
     for cluster in clusters:
-        tenant = cluster["metadata"]["name"]
-        namespace = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": tenant, "labels": {"rayfort.dev/tenant": tenant}},
-        }
-        decision = evaluate(policy, cluster, namespace=namespace)
+        decision = evaluate(policy, cluster, namespace=namespaces[cluster["metadata"]["name"]])
         assert decision.admitted, decision
 
 

@@ -174,7 +174,7 @@ def _resources(env, tenants, policies=None) -> list[dict]:
         _pod("gmp-system", "collector-1", {"app.kubernetes.io/name": "collector"}),
     ]
     for tenant in tenants:
-        ns = tenant_namespace(tenant)
+        ns = tenant_namespace(tenant, None)
         resources.append(_namespace(tenant.name, ns["metadata"]["labels"]))
         resources += _ray_pods(tenant, tenant.name)
         if tenant.ray_runtime == "kuberay":

@@ -6,6 +6,7 @@ import pytest
 
 from rayfort._cdk import Token
 from rayfort.config.tenant import TenantSettings
+from rayfort.tenant.admission import TenantNodes
 from rayfort.tenant.bucket import bucket_name
 from rayfort.tenant.identity import account_id, kubernetes_service_account
 from rayfort.tenant.key import key_ring_name
@@ -37,7 +38,8 @@ def rbac(**overrides) -> list[dict]:
 def every_object() -> list[dict]:
     exposed = tenant(exposure={"internal": {"enabled": True, "source_ranges": ["10.0.0.0/24"]}})
     return [
-        tenant_namespace(tenant()),
+        tenant_namespace(tenant(), None),
+        tenant_namespace(tenant(untrusted_code=True), TenantNodes(("a", "b"), ("k=v:NoSchedule",), True), "x.example"),
         *rbac(viewers=("view@example.com",), developer_secrets=("team-a",)),
         *tenant_quota_objects("team-a", tenant()),
         *tenant_quota_objects("team-a", exposed),
@@ -52,12 +54,39 @@ def test_every_object_passes_the_schema_judge(obj):
 
 
 def test_namespace_enforces_restricted_and_names_team_and_cost_center():
-    labels = tenant_namespace(tenant())["metadata"]["labels"]
+    labels = tenant_namespace(tenant(), None)["metadata"]["labels"]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == POD_SECURITY_VERSION
     assert labels["rayfort.dev/team"] == "team-a"
     assert labels["rayfort.dev/cost-center"] == "cc-1001"
+
+
+def test_namespace_carries_what_admission_holds_the_tenant_to():
+    """The Ray policy reads each tenant's own rules from these annotations (rayfort.tenant.admission)."""
+    nodes = TenantNodes(("gpu-h100", "team-b"), ("nvidia.com/gpu", "rayfort.dev/tenant=team-b:NoSchedule"), True)
+    waived = tenant(token_auth=False, untrusted_code=True)
+    assert tenant_namespace(waived, nodes, "team-a.ray.example")["metadata"]["annotations"] == {
+        "rayfort.dev/dashboard-host": "team-a.ray.example",
+        "rayfort.dev/node-pools": "gpu-h100,team-b",
+        "rayfort.dev/pinned-to-node-pools": "true",
+        "rayfort.dev/sandboxed": "true",
+        "rayfort.dev/tolerations": "nvidia.com/gpu,rayfort.dev/tenant=team-b:NoSchedule",
+        "rayfort.dev/unauthenticated-ray-clusters": "team-a",
+    }
+    # Autopilot (no node rules) writes no node annotations; an operatorless tenant has no RayCluster to waive.
+    assert tenant_namespace(tenant(ray_runtime="plain", token_auth=False), None)["metadata"]["annotations"] == {
+        "rayfort.dev/sandboxed": "false",
+        "rayfort.dev/unauthenticated-ray-clusters": "",
+    }
+
+
+def test_developers_cannot_edit_namespaces_whose_annotations_admission_trusts():
+    """Namespaces are cluster-scoped: only a Role naming them could reach the tenant's own, and none does."""
+    objects = rbac(viewers=("view@example.com",), developer_secrets=("team-a",))
+    assert {o["kind"] for o in objects} == {"Role", "RoleBinding"}
+    for role in (o for o in objects if o["kind"] == "Role"):
+        assert all("namespaces" not in rule["resources"] for rule in role["rules"]), role["metadata"]["name"]
 
 
 def test_rbac_is_namespaced_and_bound_to_google_groups():

@@ -21,7 +21,7 @@ from rayfort_tools.judges import runner
 from rayfort_tools.judges.placement import pools_of, schedulable_pools, tenant_templates
 from tests.app import synthesize
 from tests.conftest import ENVIRONMENTS
-from tests.kuberay.admission_harness import evaluate
+from tests.kuberay.admission_harness import evaluate, synthesized_namespaces
 
 VARIANT = ENVIRONMENTS / "variants" / "dev-sandbox.yaml"
 HEAD = "spec.headGroupSpec.template.spec"
@@ -125,12 +125,9 @@ def test_admission_holds_the_untrusted_tenant_to_gvisor(variant) -> None:
         for o in admission_objects(ray_admission(variant.environment))
         if o["metadata"]["name"] == "rayfort-ray-workloads"
     )
+    namespaces = synthesized_namespaces(variant.stacks)
     for name, cluster in _clusters(variant.stacks).items():
-        namespace = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"rayfort.dev/tenant": name}},
-        }
+        namespace = namespaces[name]
         decision = evaluate(policy, cluster, namespace=namespace)
         assert decision.admitted, decision
         if name == "team-a":

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, NAMESPACE_NAME_LABEL, api_server_egress, dns_egress, pods_in
+from rayfort.k8s.network_policy import MANAGED_PROMETHEUS, api_server_egress, dns_egress, pods_in
 from rayfort.kuberay.values import METRICS_PORT, OperatorValues, operator_pod_labels
+from rayfort.tenant.namespace import TENANT_LABEL
 
 DASHBOARD_PORT = 8265
 """The head's dashboard: RayJob submission and RayService status go through it."""
@@ -25,8 +26,6 @@ class OperatorNetwork:
     """The operator's namespace."""
     control_plane_cidr: str
     """The control plane's private /28; in-cluster API calls reach it on 443 after service translation."""
-    tenant_namespaces: tuple[str, ...]
-    """Namespaces whose Ray heads the operator polls."""
 
 
 def _metadata(name: str, namespace: str) -> dict[str, Any]:
@@ -41,26 +40,18 @@ def operator_network_policies(net: OperatorNetwork) -> list[dict[str, Any]]:
         "metadata": _metadata("default-deny", net.namespace),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
-    egress: list[dict[str, Any]] = [
-        api_server_egress(net.control_plane_cidr),
-        dns_egress(),
-    ]
-    if net.tenant_namespaces:
-        egress.append(
+    # The heads the operator polls are in tenant namespaces, selected by the tenant label rather than by name
+    # (only the platform labels namespaces), so adding a tenant leaves this policy as it was.
+    dashboards = {
+        "to": [
             {
-                "to": [
-                    {
-                        "namespaceSelector": {
-                            "matchExpressions": [
-                                {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(net.tenant_namespaces)}
-                            ]
-                        },
-                        "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
-                    }
-                ],
-                "ports": [{"protocol": "TCP", "port": DASHBOARD_PORT}],
+                "namespaceSelector": {"matchExpressions": [{"key": TENANT_LABEL, "operator": "Exists"}]},
+                "podSelector": {"matchLabels": {"ray.io/node-type": "head"}},
             }
-        )
+        ],
+        "ports": [{"protocol": "TCP", "port": DASHBOARD_PORT}],
+    }
+    egress = [api_server_egress(net.control_plane_cidr), dns_egress(), dashboards]
     operator = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

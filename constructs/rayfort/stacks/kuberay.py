@@ -25,6 +25,7 @@ from rayfort.stacks.base import Platform, RayfortStack
 from rayfort.stacks.gke import ClusterRefs
 from rayfort.stacks.mirror import MirrorRefs
 from rayfort.stacks.network import NetworkRefs
+from rayfort.tenant.admission import TenantNodes
 from rayfort.tenant.namespace import tenant_namespace
 
 
@@ -54,11 +55,15 @@ class KubeRayStackProps:
     (with a namespaced operator a cluster admin applies them instead: they are cluster-scoped)."""
     tenants: tuple[TenantSettings, ...] = ()
     """The tenants whose RayClusters the operator runs. When namespaced, it watches exactly their namespaces,
-    and this stack creates them: the release puts the operator's Roles there, so they exist first."""
+    and this stack creates them: the release puts the operator's Roles there, so they exist first. Otherwise
+    nothing here names a tenant, and adding one leaves this stack as it was."""
     feature_gates: tuple[tuple[str, bool], ...] = ()
     """Every feature gate with the value the operator runs with."""
     dashboard_hosts: tuple[tuple[str, str], ...] = ()
     """(tenant, IAP host) of the published tenants: namespaces created here carry the host routes may claim."""
+    tenant_nodes: tuple[tuple[str, TenantNodes], ...] = ()
+    """(tenant, the node rules admission holds it to) of ``tenants``: namespaces created here carry them
+    (``rayfort.tenant.admission``); none in Autopilot."""
     cert_manager: bool = False
     """Install cert-manager, which issues tenants' Ray TLS certificates (never with the namespaced operator,
     whose cert-manager is a cluster admin's: see rayfort.kuberay.prerequisites)."""
@@ -117,7 +122,7 @@ class KubeRayStack(RayfortStack):
             watch_namespaces=watched if namespaced else (),
             feature_gates=props.feature_gates,
         )
-        operator_network = OperatorNetwork(OPERATOR_NAMESPACE, network.control_plane_cidr, watched)
+        operator_network = OperatorNetwork(OPERATOR_NAMESPACE, network.control_plane_cidr)
         guards = [
             KubernetesObject(
                 self, f"{obj['kind'].lower()}-{obj['metadata']['name']}", obj, depends_on=[namespace.manifest]
@@ -126,8 +131,11 @@ class KubeRayStack(RayfortStack):
         ]
         after: list[TerraformResource] = [namespace.manifest, *(guard.manifest for guard in guards)]
         if namespaced:
-            hosts = dict(props.dashboard_hosts)
-            after += [self._tenant_namespace(tenant, hosts.get(tenant.name)) for tenant in props.tenants]
+            hosts, nodes = dict(props.dashboard_hosts), dict(props.tenant_nodes)
+            after += [
+                self._tenant_namespace(tenant, nodes.get(tenant.name), hosts.get(tenant.name))
+                for tenant in props.tenants
+            ]
         if settings.manage_crds:
             crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
             after.append(crds.manifests)
@@ -138,7 +146,9 @@ class KubeRayStack(RayfortStack):
             after=after,
         )
 
-    def _tenant_namespace(self, tenant: TenantSettings, dashboard_host: str | None) -> TerraformResource:
+    def _tenant_namespace(
+        self, tenant: TenantSettings, nodes: TenantNodes | None, dashboard_host: str | None
+    ) -> TerraformResource:
         """A watched tenant's namespace, as its tenant stack would make it: the release's Roles go there.
 
         Here rather than in the tenant stack, which deploys after this one: the
@@ -146,7 +156,7 @@ class KubeRayStack(RayfortStack):
         Roles (rendered by the pinned chart, never copied) must be in place, in
         namespaces that exist, before the release is waited for.
         """
-        manifest = tenant_namespace(tenant, dashboard_host)
+        manifest = tenant_namespace(tenant, nodes, dashboard_host)
         return KubernetesObject(self, f"tenant-namespace-{tenant.name}", manifest).manifest
 
     def _cert_manager(self, control_plane_cidr: str, mirror: ArtifactMirror | None, token: str | None) -> None:

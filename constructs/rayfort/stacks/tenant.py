@@ -24,6 +24,7 @@ from rayfort.stacks.exposure import ExposureRefs
 from rayfort.stacks.gke import ClusterRefs
 from rayfort.stacks.kuberay import OperatorRefs
 from rayfort.stacks.network import NetworkRefs
+from rayfort.tenant.admission import TenantNodes
 from rayfort.tenant.bucket import TenantBucket, TenantBucketProps, bucket_name
 from rayfort.tenant.identity import TenantIdentity, TenantIdentityProps
 from rayfort.tenant.key import TenantKey, TenantKeyProps, key_ring_name
@@ -64,7 +65,9 @@ class TenantStack(RayfortStack):
     tenant keys are made (``keys``: key ring prefix, KMS project, rotation), and
     the refs of the network, gke and kuberay stacks; it deploys after the kuberay stack. ``placement``
     (``config.placement.tenant_placement``) keeps each Ray pod to the node pools that admit the tenant;
-    None: no pool is chosen, as in Autopilot.
+    None: no pool is chosen, as in Autopilot. ``admitted_nodes`` (``kuberay.admission.node_pools.node_placement``)
+    is what the admission policy lets the team's own pod templates say about nodes, written on the namespace;
+    None: what it lets a tenant no pool names.
     The tenant's alerts notify ``alert_channels`` (Cloud Monitoring channels of the platform's project).
     """
 
@@ -80,6 +83,7 @@ class TenantStack(RayfortStack):
         operator: OperatorRefs,
         *,
         placement: TenantPlacement | None = None,
+        admitted_nodes: TenantNodes | None = None,
         alert_channels: tuple[str, ...] = (),
         exposure: ExposureRefs | None = None,
         dashboard_host: str | None = None,
@@ -103,7 +107,7 @@ class TenantStack(RayfortStack):
             tenant.name
             if tenant.name in operator.namespaces
             else TenantNamespace(
-                self, "namespace", tenant, dashboard_host if tenant.exposure.iap.enabled else None
+                self, "namespace", tenant, admitted_nodes, dashboard_host if tenant.exposure.iap.enabled else None
             ).name
         )
         kuberay_token = tenant.ray_runtime == "kuberay" and tenant.token_auth

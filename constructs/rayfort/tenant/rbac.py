@@ -1,4 +1,8 @@
-"""Access for people: namespace-scoped Roles bound to the team's Google groups, never cluster-admin."""
+"""Access for people: namespace-scoped Roles bound to the team's Google groups, never cluster-admin.
+
+Nothing on namespaces, nor anything cluster-scoped: the admission policies trust the labels and annotations the
+platform writes on a tenant's Namespace (``rayfort.tenant.admission``), so its team must not be able to edit it.
+"""
 
 from __future__ import annotations
 

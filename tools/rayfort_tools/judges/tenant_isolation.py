@@ -590,16 +590,21 @@ def run_nca(resources: list[dict]) -> tuple[str, tuple[str, ...]]:
     """NCA's connectivity report for the resources, and the warnings it printed."""
     nca = nca_executable()
     with tempfile.TemporaryDirectory(prefix="rayfort-nca-") as scratch:
-        inputs = Path(scratch, "resources")
-        inputs.mkdir()
+        # NCA reads a directory in no set order, and a pod read before its Namespace keeps an unlabelled stand-in
+        # for it, which no namespaceSelector but the name label matches: the Namespaces go first, in their own list.
+        namespaces, others = Path(scratch, "namespaces"), Path(scratch, "resources")
+        namespaces.mkdir()
+        others.mkdir()
         for index, resource in enumerate(resources):
             # Named after the resource, since NCA's warnings name the file.
             metadata = resource.get("metadata", {})
             name = "-".join((f"{index:04d}", resource["kind"], metadata.get("namespace", ""), metadata["name"]))
             # NCA reads .json as YAML; JSON keeps strings like "8080" strings.
+            inputs = namespaces if resource["kind"] == "Namespace" else others
             (inputs / f"{name}.json").write_text(json.dumps(resource))
         report = Path(scratch, "connectivity.txt")
-        command = [str(nca), *_NCA_QUERY, "--resource_list", str(inputs), "--file_out", str(report)]
+        lists = ["--resource_list", str(namespaces), "--resource_list", str(others)]
+        command = [str(nca), *_NCA_QUERY, *lists, "--file_out", str(report)]
         try:
             completed = subprocess.run(
                 command, capture_output=True, text=True, timeout=NCA_TIMEOUT_SECONDS, check=False
@@ -610,7 +615,7 @@ def run_nca(resources: list[dict]) -> tuple[str, tuple[str, ...]]:
             output = f"{completed.stdout}\n{completed.stderr}".strip()
             raise NcaError(f"nca exited {completed.returncode}:\n{output}")
         warnings = tuple(
-            line.strip().replace(f"{inputs}{os.sep}", "")
+            line.strip().replace(f"{namespaces}{os.sep}", "").replace(f"{others}{os.sep}", "")
             for line in (completed.stdout + completed.stderr).splitlines()
             if "Warning" in line
         )

@@ -14,41 +14,30 @@ tolerations and affinity, so every pod template in a tenant namespace is held to
   taint), every template must be kept to admitted pools: each required term has an ``In`` on the
   pool label listing only admitted pools, or ``nodeSelector`` names one.
 
-The rules are computed at synth for every tenant of the environment (and for a tenant namespace it
-does not name, which gets what a tenant named nowhere would) and written into the expressions.
+Which pools and tolerations a tenant may use, and whether it is pinned, are computed at synth for each
+tenant and written on its Namespace (``rayfort.tenant.admission``), which developers cannot edit; the
+policy reads them there. A tenant namespace without them gets what a tenant no pool names would: the
+plain shared pools and no toleration. That depends on the cluster's pools alone, so the policy does
+not change when a tenant is added.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rayfort.config import Environment
 from rayfort.config.placement import NODE_POOL_LABEL, NodeTaint, admits, pool_taints
 from rayfort.kuberay.admission.cel import Expr, lit, lits, or_default, text
+from rayfort.tenant.admission import (
+    NODE_ANNOTATIONS,
+    NODE_POOLS_ANNOTATION,
+    PINNED_ANNOTATION,
+    TOLERATIONS_ANNOTATION,
+    TenantNodes,
+    annotated,
+    flagged,
+    listed,
+)
 
 _REQUIRED_TERMS = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
-
-
-@dataclass(frozen=True)
-class TenantNodes:
-    """What one tenant's pod templates may say about nodes."""
-
-    pools: tuple[str, ...]
-    """Node pools that admit the tenant."""
-    tolerations: tuple[str, ...]
-    """Tolerations it may write, as ``toleration_form`` spells them (``key=value:effect``, ``key:effect``...)."""
-    pinned: bool
-    """Whether its templates must keep to ``pools`` by affinity: some other pool's taints would not stop them."""
-
-
-@dataclass(frozen=True)
-class NodePlacementRules:
-    """The rules per tenant namespace."""
-
-    tenants: tuple[tuple[str, TenantNodes], ...]
-    """(tenant, its rules) for every tenant of the environment."""
-    others: TenantNodes
-    """A tenant namespace the environment does not name."""
 
 
 def toleration_forms(allowed: set[NodeTaint], every: set[NodeTaint]) -> tuple[str, ...]:
@@ -78,23 +67,11 @@ def tenant_nodes(env: Environment, tenant: str | None) -> TenantNodes:
     return TenantNodes(tuple(pool.name for pool in admitted), toleration_forms(allowed, every), bool(reachable))
 
 
-def node_placement_rules(env: Environment) -> NodePlacementRules | None:
-    """The environment's rules; None in Autopilot mode, where GKE makes the nodes and no pool is rayfort's."""
+def node_placement(env: Environment, tenant: str | None) -> TenantNodes | None:
+    """A tenant's rules (``None``: a tenant no pool names); None in Autopilot mode, where no pool is rayfort's."""
     if env.cluster.mode == "autopilot":
         return None
-    return NodePlacementRules(tuple((t.name, tenant_nodes(env, t.name)) for t in env.tenants), tenant_nodes(env, None))
-
-
-def _by_tenant(rules: NodePlacementRules, value: str) -> str:
-    """CEL: the namespace's tenant's value of one rule (``value`` names a TenantNodes field)."""
-
-    def literal(nodes: TenantNodes) -> str:
-        field = getattr(nodes, value)
-        return ("true" if field else "false") if isinstance(field, bool) else lits(field)
-
-    # Values of one map literal must share a type (HomogeneousAggregateLiterals), so each is made dyn.
-    table = "{" + ", ".join(f"{lit(name)}: dyn({literal(nodes)})" for name, nodes in rules.tenants) + "}"
-    return f"(variables.tenant in {table} ? {table}[variables.tenant] : dyn({literal(rules.others)}))"
+    return tenant_nodes(env, tenant)
 
 
 def toleration_form(t: str) -> str:
@@ -121,8 +98,16 @@ def _selector(p: str) -> str:
     return f"(has({p}.spec.nodeSelector) && {lit(NODE_POOL_LABEL)} in {p}.spec.nodeSelector)"
 
 
-def variables(rules: NodePlacementRules) -> list[dict[str, str]]:
-    """The tenant's rules, and the pod templates that break each (``variables.pods`` is every template)."""
+def _own_or(own: str, default: str) -> str:
+    """CEL: one rule as the namespace's annotations say, or the default's where it has no rules of its own."""
+    return f"(variables.ownNodeRules ? {own} : {default})"
+
+
+def variables(default: TenantNodes) -> list[dict[str, str]]:
+    """The namespace's rules (``default`` where it has none), and the pod templates that break each.
+
+    ``variables.pods`` is every template.
+    """
     terms = or_default("p.spec", _REQUIRED_TERMS, "[]")
     match_expressions = or_default("term", "matchExpressions", "[]")
     pools = "variables.nodePools"
@@ -139,9 +124,11 @@ def variables(rules: NodePlacementRules) -> list[dict[str, str]]:
     form = toleration_form("t")
     untolerated = f"{_tolerations('p')}.filter(t, !({form} in variables.tolerable))"
     return [
-        {"name": "nodePools", "expression": _by_tenant(rules, "pools")},
-        {"name": "tolerable", "expression": _by_tenant(rules, "tolerations")},
-        {"name": "pinned", "expression": _by_tenant(rules, "pinned")},
+        # The namespace's own rules only when it carries all three, so a partial set cannot mix with the default's.
+        {"name": "ownNodeRules", "expression": annotated(*NODE_ANNOTATIONS)},
+        {"name": "nodePools", "expression": _own_or(listed(NODE_POOLS_ANNOTATION), lits(default.pools))},
+        {"name": "tolerable", "expression": _own_or(listed(TOLERATIONS_ANNOTATION), lits(default.tolerations))},
+        {"name": "pinned", "expression": _own_or(flagged(PINNED_ANNOTATION), "true" if default.pinned else "false")},
         {
             "name": "boundToNodes",
             "expression": "variables.pods.filter(p, has(p.spec.nodeName) && p.spec.nodeName != '').map(p, p.path)",

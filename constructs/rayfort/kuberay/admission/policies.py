@@ -3,7 +3,8 @@
 Both policies bind to every namespace labelled ``rayfort.dev/tenant`` (tenant namespaces carry it;
 developers cannot relabel namespaces). They are cluster-scoped: the kuberay stack applies them, except
 with ``kuberay.install: namespaced``, where a cluster admin applies ``admission_manifest`` once (``make
-admission-policies``), like the CRDs.
+admission-policies``), like the CRDs. They name no tenant: what differs per tenant is on its Namespace
+(``rayfort.tenant.admission``), written by its own stack, so adding a tenant leaves them as they were.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rayfort.config import Environment
 from rayfort.config.cluster import CERT_MANAGER_IMAGE, KUBERAY_OPERATOR_IMAGE
 from rayfort.config.derived import admitted_image_patterns, effective_feature_gates
 from rayfort.k8s.manifest import KubernetesObject
-from rayfort.kuberay.admission.node_pools import node_placement_rules
+from rayfort.kuberay.admission.node_pools import node_placement
 from rayfort.kuberay.admission.ray_workloads import RayAdmission, ray_workload_policy
 from rayfort.kuberay.admission.services import service_policy
 from rayfort.tenant.namespace import TENANT_LABEL
@@ -31,18 +32,14 @@ def _platform_pattern(pattern: str) -> bool:
 
 
 def ray_admission(env: Environment) -> RayAdmission:
-    """The environment's allowlist, TLS choices, token-auth waivers and node placement, as the Ray policy needs them.
+    """The environment's allowlist, TLS choices and default node rules, as the Ray policy needs them.
 
     Teams may run what Binary Authorization admits, less the operator's and cert-manager's images.
     """
     return RayAdmission(
         image_patterns=tuple(p for p in admitted_image_patterns(env) if not _platform_pattern(p)),
         operator_tls=effective_feature_gates(env).get("RayClusterMTLS", False),
-        unauthenticated_clusters=tuple(
-            f"{t.name}/{t.name}" for t in env.tenants if t.ray_runtime == "kuberay" and not t.token_auth
-        ),
-        node_placement=node_placement_rules(env),
-        sandboxed_tenants=tuple(t.name for t in env.tenants if t.untrusted_code),
+        node_placement=node_placement(env, None),
     )
 
 

@@ -7,9 +7,12 @@ ClusterIP head Service, a RayJob submission Pod Security admits, and pods kept t
 that admit the tenant (``node_pools``). A RayJob with
 ``clusterSelector`` brings no cluster: it runs on an existing one, which was admitted when created.
 
-The environment's values (allowlist, whether the operator's ``tlsOptions`` may stand in for TLS,
-platform clusters whose token auth is waived) are written into the expressions at synth, so the
-policy a reviewer reads is the whole rule; no parameter object can drift from it.
+The environment's values (allowlist, whether the operator's ``tlsOptions`` may stand in for TLS, the
+node rules of a namespace without its own) are written into the expressions at synth, so the policy
+a reviewer reads is the whole rule; no parameter object can drift from it. What differs per tenant
+(its node pools, gVisor, platform clusters whose token auth is waived) is read from the annotations
+the platform writes on its Namespace (``rayfort.tenant.admission``), which developers cannot edit: the
+policy names no tenant, and adding one leaves it as it was.
 """
 
 from __future__ import annotations
@@ -21,8 +24,14 @@ from rayfort.config.placement import SANDBOX_RUNTIME_CLASS
 from rayfort.kuberay.admission import node_pools
 from rayfort.kuberay.admission.cel import Expr, is_false, is_true, lit, lits, or_default, present, text
 from rayfort.kuberay.admission.images import admitted
-from rayfort.kuberay.admission.node_pools import NodePlacementRules
 from rayfort.kuberay.admission.services import service_problems
+from rayfort.tenant.admission import (
+    SANDBOXED_ANNOTATION,
+    UNAUTHENTICATED_CLUSTERS_ANNOTATION,
+    TenantNodes,
+    listed,
+    required_unless_false,
+)
 from rayfort.tenant.namespace import TENANT_LABEL
 from rayfort.tenant.runtime.tls import tls_env
 
@@ -50,12 +59,9 @@ class RayAdmission:
     """Binary Authorization's allowlist (``config.cluster.admitted_image_patterns``)."""
     operator_tls: bool = False
     """Whether ``tlsOptions.enabled: true`` counts as TLS: only when the operator runs with RayClusterMTLS."""
-    unauthenticated_clusters: tuple[str, ...] = ()
-    """``namespace/name`` of platform RayClusters whose token auth the environment turned off (with a waiver)."""
-    node_placement: NodePlacementRules | None = None
-    """Which node pools and taints each tenant's pod templates may use; None: no pool is judged (Autopilot)."""
-    sandboxed_tenants: tuple[str, ...] = ()
-    """Tenants with ``untrusted_code``: every pod template of theirs must run in gVisor (GKE Sandbox)."""
+    node_placement: TenantNodes | None = None
+    """The node rules of a tenant namespace without its own annotations (a tenant no pool names);
+    None: no pool is judged (Autopilot)."""
 
 
 def restricted(container: str, pod_context: str) -> str:
@@ -198,18 +204,14 @@ def _variables(settings: RayAdmission) -> list[dict[str, str]]:
             {"name": "submissionMode", "expression": or_default("object", "spec.submissionMode", lit("K8sJobMode"))},
         ]
         + (node_pools.variables(settings.node_placement) if settings.node_placement is not None else [])
-        + (
-            [
-                {
-                    "name": "outsideSandbox",
-                    "expression": f"variables.tenant in {lits(settings.sandboxed_tenants)} ? variables.pods.filter(p, "
-                    f"{or_default('p.spec', 'runtimeClassName', lit(''))} != {lit(SANDBOX_RUNTIME_CLASS)})"
-                    ".map(p, p.path) : []",
-                }
-            ]
-            if settings.sandboxed_tenants
-            else []
-        )
+        + [
+            {
+                "name": "outsideSandbox",
+                "expression": f"{required_unless_false(SANDBOXED_ANNOTATION)} ? variables.pods.filter(p, "
+                f"{or_default('p.spec', 'runtimeClassName', lit(''))} != {lit(SANDBOX_RUNTIME_CLASS)})"
+                ".map(p, p.path) : []",
+            }
+        ]
     )
 
 
@@ -218,16 +220,12 @@ def _validation(expression: str, message: str, *parts: str) -> dict[str, str]:
     return {"expression": expression, "message": message, "messageExpression": text(*parts)}
 
 
-def _token_auth(settings: RayAdmission) -> dict[str, str]:
-    exempt = (
-        f" || (object.kind == 'RayCluster' && namespaceObject.metadata.name + '/' + object.metadata.name in "
-        f"{lits(settings.unauthenticated_clusters)})"
-        if settings.unauthenticated_clusters
-        else ""
-    )
+def _token_auth() -> dict[str, str]:
+    # A waiver names platform clusters on their own namespace: it exempts no other namespace's.
+    exempt = f"(object.kind == 'RayCluster' && object.metadata.name in {listed(UNAUTHENTICATED_CLUSTERS_ANNOTATION)})"
     why = "; a Ray cluster in a tenant namespace must require Ray token authentication (KubeRay generates the token)"
     return _validation(
-        f"{C} == null || {or_default(C, 'authOptions.mode', lit(''))} == 'token'{exempt}",
+        f"{C} == null || {or_default(C, 'authOptions.mode', lit(''))} == 'token' || {exempt}",
         "set authOptions.mode: token" + why,
         "set ",
         CLUSTER_PATH,
@@ -338,7 +336,7 @@ def _submission() -> dict[str, str]:
 def ray_workload_policy(settings: RayAdmission) -> dict[str, Any]:
     """The ValidatingAdmissionPolicy for RayClusters, RayJobs and RayServices in tenant namespaces."""
     validations = [
-        _token_auth(settings),
+        _token_auth(),
         _tls(settings),
         _images(settings),
         _autoscaler(),
@@ -358,8 +356,7 @@ def ray_workload_policy(settings: RayAdmission) -> dict[str, Any]:
     ]
     if settings.node_placement is not None:
         validations += node_pools.validations()
-    if settings.sandboxed_tenants:
-        validations.append(_sandbox())
+    validations.append(_sandbox())
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",
