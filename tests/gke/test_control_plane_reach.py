@@ -61,7 +61,8 @@ def test_the_cluster_ca_is_pinned_only_on_the_clusters_own_ip_endpoint(synthesiz
     assert any(s.startswith("tenant-") for s in in_cluster)
     for stack, tf in in_cluster.items():
         blocks = list(_connections(tf))
-        assert len(blocks) == 2, stack
+        # Only the kuberay stack installs charts, so only it has a helm provider too.
+        assert len(blocks) == (2 if stack == "kuberay" else 1), stack
         for block in blocks:
             assert ("private_cluster_config0private_endpoint" in block["host"]) is own_ip, (stack, block)
             assert ("dns_endpoint_config0endpoint" in block["host"]) is not own_ip, (stack, block)

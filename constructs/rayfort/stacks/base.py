@@ -72,14 +72,19 @@ class RayfortStack(TerraformStack):
             self._google_beta.add_override("default_labels", provider_labels(platform, self._stack_id))
         return self._google_beta
 
-    def use_cluster(self, access: ClusterAccess) -> None:
-        """Configure the kubernetes and helm providers with a short-lived token for ``access``."""
+    def use_cluster(self, access: ClusterAccess, *, charts: bool = False) -> None:
+        """Configure the kubernetes provider with a short-lived token for ``access``, and the helm one for ``charts``.
+
+        Only a stack that installs charts gets the helm provider: anywhere else it would be one more
+        provider to install and hold the cluster's token, for nothing.
+        """
         client = google.DataGoogleClientConfig(self, "google_client")
         connection = {"host": f"https://{access.host}", "token": client.access_token}
         if access.ca_certificate is not None:
             connection["cluster_ca_certificate"] = Fn.base64decode(access.ca_certificate)
         kubernetes.KubernetesProvider(self, "kubernetes", **connection)
-        helm.HelmProvider(self, "helm", kubernetes=connection)
+        if charts:
+            helm.HelmProvider(self, "helm", kubernetes=connection)
 
 
 def provider_labels(platform: Platform, stack_id: str) -> dict[str, str]:

@@ -89,8 +89,9 @@ class KubeRayStack(RayfortStack):
         mirror: MirrorRefs | None = None,
     ) -> None:
         super().__init__(scope, stack_id, platform)
-        self.use_cluster(cluster.access)
         settings = props.settings
+        # Charts: the operator's release and CRDs, and cert-manager's; GKE's add-on needs neither of the first two.
+        self.use_cluster(cluster.access, charts=props.cert_manager or settings.install != "gke-addon")
         registry = self._mirror(mirror, cluster)
         namespaced = settings.install == "namespaced"
         watched = tuple(tenant.name for tenant in props.tenants)
