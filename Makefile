@@ -194,9 +194,13 @@ admission-policies: setup ## Write ENV's admission policies to cdktf.out/admissi
 schema: setup ## Regenerate environments/schema.json from the models.
 	$(PY) -m rayfort.config.schema environments/schema.json
 
-test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge.
+# The suite runs on TEST_WORKERS xdist workers (pytest.ini: --dist loadgroup; tests/conftest.py groups a file's
+# tests on one worker). Each worker holds its own jsii runtime, about 1.5 GB at most.
+TEST_WORKERS ?= 2
+
+test: setup frameworks tools ## Lint, run the whole suite (unit, snapshot, bad input, determinism, smoke), then every judge; TEST_WORKERS=2.
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 	$(MAKE) --no-print-directory judge
 
 # Mutation testing of the detector modules (tests/mutation/targets.py): cosmic-ray's mutants, each judged by

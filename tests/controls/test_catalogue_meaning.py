@@ -178,10 +178,10 @@ def _flagged(resource_type: str, old: dict, new: dict) -> set[tuple[str | None, 
 
 
 def _ids(case: tuple) -> str:
+    """Stable ids (xdist's workers must collect the same ones): an absent value is "missing", not NO's address."""
     control, resource_type, path, hardened, weaker, _ = case
-    return (
-        f"{control}-{resource_type.removeprefix('google_')}-{path}-{hardened}->{'missing' if weaker is NO else weaker}"
-    )
+    hardened, weaker = ("missing" if value is NO else value for value in (hardened, weaker))
+    return f"{control}-{resource_type.removeprefix('google_')}-{path}-{hardened}->{weaker}"
 
 
 @pytest.mark.parametrize("case", WEAKENINGS, ids=_ids)

@@ -12,8 +12,7 @@ import pytest
 
 from rayfort.config import Environment, load_environment
 from rayfort_tools.judges.field_checks import registered
-from tests.app import synthesize
-from tests.conftest import ENVIRONMENTS, stacks_in
+from tests.conftest import ENVIRONMENTS, SHIPPED, stacks_in, synthesized_once, worker_order
 
 HERE = Path(__file__).resolve().parent
 TEST_ENVIRONMENTS = {
@@ -29,13 +28,12 @@ def exposure_environment(name: str) -> Environment:
 
 @pytest.fixture(scope="session")
 def exposure_outdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each environment synthesized once: {env: cdktf.out directory}."""
-    outdirs = {}
-    for name in ALL:
-        outdir = tmp_path_factory.mktemp(f"exposure-{name}") / "cdktf.out"
-        synthesize(exposure_environment(name), outdir)
-        outdirs[name] = outdir
-    return outdirs
+    """Each environment synthesized once: {env: cdktf.out directory}; the shipped ones are shipped_outdirs'."""
+    keys = {name: name if name in SHIPPED else f"exposure-{name}" for name in ALL}
+    made = {
+        name: synthesized_once(tmp_path_factory, keys[name], exposure_environment(name)) for name in worker_order(ALL)
+    }
+    return {name: made[name] for name in ALL}
 
 
 @pytest.fixture(scope="session")

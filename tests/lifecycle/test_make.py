@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REVIEW_VERDICT
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -98,6 +100,7 @@ def test_npx_cdktf_run_by_hand_gets_checkpoint_disable() -> None:
     assert result.stdout.strip() == "1", result.stderr
 
 
+@REVIEW_VERDICT
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 def test_make_plan_runs_offline_until_terraform_needs_the_registry(tmp_path: Path) -> None:
     """A first-time user's way: make review, then make plan. Synth, the stack and review checks, the cdktf CLI

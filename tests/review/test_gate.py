@@ -24,7 +24,7 @@ from rayfort.synth import SynthRefused
 from rayfort_tools.review.report import build_review
 from rayfort_tools.review.synth_output import SynthOutput
 from tests.app import synthesize
-from tests.conftest import ROOT
+from tests.conftest import REVIEW_VERDICT, ROOT
 from tests.environments import shipped
 
 REASON = "accepted for this test by the platform security team"
@@ -383,6 +383,7 @@ def _make_review(tmp_path: Path, **variables: str) -> subprocess.CompletedProces
     )
 
 
+@REVIEW_VERDICT
 @pytest.mark.slow
 def test_make_review_exit_codes(shipped_outdirs, tmp_path: Path) -> None:
     clean = _make_review(tmp_path / "clean", BASELINE=str(shipped_outdirs["dev"]))

@@ -32,12 +32,15 @@ from pathlib import Path
 import pytest
 
 from rayfort.tenant.runtime.tls import ray_tls
+from tests.conftest import LOCAL_RAY
 from tests.tenant.cert_manager_standin import cert_manager_standin, make_ca, run_init
 from tests.tenant.runtime.test_ray_objects import inputs
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_PYTHON = REPO / ".venv-smoke" / "bin" / "python"
 TIMEOUT_S = 480
+
+pytestmark = LOCAL_RAY
 
 
 def node_ip() -> str:

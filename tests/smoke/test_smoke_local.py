@@ -22,10 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import LOCAL_RAY
+
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_DIR = REPO / "smoke"
 SMOKE_PYTHON = REPO / ".venv-smoke" / "bin" / "python"
 LOCAL_RUN_TIMEOUT_S = 240
+
+pytestmark = LOCAL_RAY
 
 
 def _load(name: str):

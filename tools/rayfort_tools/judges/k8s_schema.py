@@ -32,6 +32,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -234,10 +235,20 @@ def _chart_crds(address: str, tf_json: dict, body: dict) -> Iterator[tuple[str, 
             ),
         )
         return
-    for path in sorted(require_reference(f"kuberay-v{KUBERAY_VERSION}", "crd").glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if document and document.get("kind") == "CustomResourceDefinition":
-                yield f"{address}[{document['metadata']['name']}]", document
+    for document in _reference_crds(str(require_reference(f"kuberay-v{KUBERAY_VERSION}", "crd"))):
+        yield f"{address}[{document['metadata']['name']}]", copy.deepcopy(document)
+
+
+@functools.cache
+def _reference_crds(directory: str) -> tuple[dict, ...]:
+    """The CRDs of the reference copies, parsed once: every judge reads them from every environment's stack."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the copies are megabytes
+    return tuple(
+        document
+        for path in sorted(Path(directory).glob("*.yaml"))
+        for document in yaml.load_all(path.read_text(), Loader=loader)
+        if document and document.get("kind") == "CustomResourceDefinition"
+    )
 
 
 def validate_stack(tf_json: dict) -> Iterator[tuple[str, SchemaError]]:

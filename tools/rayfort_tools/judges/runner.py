@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -511,7 +512,12 @@ def render_table(results: list[JudgeResult]) -> str:
 def run(
     envs: list[Synthesized], judges: Iterable[Callable[[list[Synthesized]], JudgeResult]] = ()
 ) -> list[JudgeResult]:
-    return [judge(envs) for judge in (list(judges) or JUDGES)]
+    """Each judge's result, in the order given. checkov works in a process of its own for half a minute:
+    it starts first, on a thread that waits for it, while the other judges run here."""
+    chosen = list(judges) or JUDGES
+    with ThreadPoolExecutor(max_workers=1) as background:
+        started = {judge: background.submit(judge, envs) for judge in chosen if judge is judge_checkov}
+        return [started[judge].result() if judge in started else judge(envs) for judge in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
