@@ -22,7 +22,8 @@ class Sample:
     stderr: str
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process under it."""
     pids, queue = [], [pid]
     while queue:
         current = queue.pop()
@@ -39,7 +40,7 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _rss_bytes(pids: list[int]) -> int:
+def rss_bytes(pids: list[int]) -> int:
     total = 0
     for pid in pids:
         try:
@@ -56,7 +57,7 @@ def sample(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, _rss_bytes(_tree(process.pid)))
+        peak = max(peak, rss_bytes(process_tree(process.pid)))
         time.sleep(0.02)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

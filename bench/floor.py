@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _sampling import process_tree, rss_bytes
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GOAL_SLOPE_S = 0.05
@@ -59,22 +61,12 @@ def _network_policy(index: int) -> dict[str, Any]:
     }
 
 
-def _descendants() -> list[int]:
-    pids, queue = [], [os.getpid()]
-    while queue:
-        pid = queue.pop()
-        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        pids += children
-        queue += children
-    return pids
-
-
 def _cpu_s() -> float:
     """CPU seconds of this process and the node runtime under it (a shared machine stretches wall time, not these)."""
     ticks = os.sysconf("SC_CLK_TCK")
     node = sum(
         sum(int(f) for f in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
-        for pid in _descendants()
+        for pid in process_tree(os.getpid())[1:]
     )
     return time.process_time() + node / ticks
 
@@ -121,8 +113,7 @@ def node_memory_mb() -> dict[str, float]:
     stack = TerraformStack(App(outdir=tempfile.mkdtemp(prefix="rayfort-floor-"), skip_validation=True), "floor")
 
     def largest_child_rss() -> float:
-        page = os.sysconf("SC_PAGE_SIZE")
-        return max(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page for pid in _descendants()) / 2**20
+        return max(rss_bytes([pid]) for pid in process_tree(os.getpid())[1:]) / 2**20
 
     before = largest_child_rss()
     google.GoogleProvider(stack, "google")

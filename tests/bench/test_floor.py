@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _floor():
+    sys.path.insert(0, str(ROOT / "bench"))  # floor.py imports its sibling _sampling, as when run as a script
     spec = importlib.util.spec_from_file_location("bench_floor", ROOT / "bench" / "floor.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
