@@ -11,12 +11,19 @@ The framework is the one named by ``RAYFORT_FRAMEWORK`` (``cdktf`` or
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 FRAMEWORK_ENV = "RAYFORT_FRAMEWORK"
 FRAMEWORKS = ("cdktf", "cdktn")
+PROVIDER_IMPORT_ENV = "RAYFORT_PROVIDER_IMPORT"
+"""``eager`` loads provider packages the usual way, in Python (``_providers``) and in the jsii runtime."""
+LAZY_PROVIDER_MODULES = Path(__file__).with_name("_lazy_provider_modules.cjs")
+"""The jsii runtime's preload that loads a provider package's JavaScript modules when first used."""
 
 
 def _selected() -> str:
@@ -42,57 +49,83 @@ if FRAMEWORK == "cdktn":
     # Set it to 0 to see where a bad token came from.
     os.environ.setdefault("CDKTN_DISABLE_CREATION_STACK", "1")
 
-# Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
-if TYPE_CHECKING or FRAMEWORK == "cdktf":
-    from cdktf import (
-        Annotations,
-        App,
-        Aspects,
-        CloudBackend,
-        DataResource,
-        Fn,
-        GcsBackend,
-        IAspect,
-        LocalBackend,
-        NamedCloudWorkspace,
-        Precondition,
-        TerraformDataSource,
-        TerraformElement,
-        TerraformOutput,
-        TerraformProvider,
-        TerraformProviderGeneratorMetadata,
-        TerraformResource,
-        TerraformResourceLifecycle,
-        TerraformStack,
-        TerraformVariable,
-        TerraformVariableValidationConfig,
-        Token,
-    )
-else:
-    from cdktn import (
-        Annotations,
-        App,
-        Aspects,
-        CloudBackend,
-        DataResource,
-        Fn,
-        GcsBackend,
-        IAspect,
-        LocalBackend,
-        NamedCloudWorkspace,
-        Precondition,
-        TerraformDataSource,
-        TerraformElement,
-        TerraformOutput,
-        TerraformProvider,
-        TerraformProviderGeneratorMetadata,
-        TerraformResource,
-        TerraformResourceLifecycle,
-        TerraformStack,
-        TerraformVariable,
-        TerraformVariableValidationConfig,
-        Token,
-    )
+
+@contextlib.contextmanager
+def _lazy_provider_modules() -> Iterator[None]:
+    """Preload ``LAZY_PROVIDER_MODULES`` into the jsii runtime that the framework's import starts.
+
+    jsii starts node once per process, with this process's environment, when the first assembly
+    loads; ``NODE_OPTIONS`` is set only for that start and then restored, so nothing else this
+    process runs inherits it. If the runtime is already running (an app imported the framework
+    before rayfort), nothing changes: providers then load the usual way, with the same output.
+    """
+    if os.environ.get(PROVIDER_IMPORT_ENV, "lazy") == "eager":
+        yield
+        return
+    before = os.environ.get("NODE_OPTIONS")
+    preload = f'--require "{LAZY_PROVIDER_MODULES}"'
+    os.environ["NODE_OPTIONS"] = f"{before} {preload}" if before else preload
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("NODE_OPTIONS", None)
+        else:
+            os.environ["NODE_OPTIONS"] = before
+
+
+with _lazy_provider_modules():
+    # Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
+    if TYPE_CHECKING or FRAMEWORK == "cdktf":
+        from cdktf import (
+            Annotations,
+            App,
+            Aspects,
+            CloudBackend,
+            DataResource,
+            Fn,
+            GcsBackend,
+            IAspect,
+            LocalBackend,
+            NamedCloudWorkspace,
+            Precondition,
+            TerraformDataSource,
+            TerraformElement,
+            TerraformOutput,
+            TerraformProvider,
+            TerraformProviderGeneratorMetadata,
+            TerraformResource,
+            TerraformResourceLifecycle,
+            TerraformStack,
+            TerraformVariable,
+            TerraformVariableValidationConfig,
+            Token,
+        )
+    else:
+        from cdktn import (
+            Annotations,
+            App,
+            Aspects,
+            CloudBackend,
+            DataResource,
+            Fn,
+            GcsBackend,
+            IAspect,
+            LocalBackend,
+            NamedCloudWorkspace,
+            Precondition,
+            TerraformDataSource,
+            TerraformElement,
+            TerraformOutput,
+            TerraformProvider,
+            TerraformProviderGeneratorMetadata,
+            TerraformResource,
+            TerraformResourceLifecycle,
+            TerraformStack,
+            TerraformVariable,
+            TerraformVariableValidationConfig,
+            Token,
+        )
 from jsii import implements  # noqa: E402
 
 from constructs import Construct, IConstruct  # noqa: E402
@@ -101,6 +134,8 @@ __all__ = [
     "FRAMEWORK",
     "FRAMEWORKS",
     "FRAMEWORK_ENV",
+    "LAZY_PROVIDER_MODULES",
+    "PROVIDER_IMPORT_ENV",
     "Annotations",
     "App",
     "Aspects",

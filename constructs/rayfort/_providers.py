@@ -20,8 +20,9 @@ through the namespace (``google.ContainerCluster``), and ``_providers.pyi``
 gives editors and type checkers their real signatures (``make stubs``).
 
 Of the kubernetes provider rayfort uses three types: ``kubernetes_manifest``,
-the ``kubernetes_resource`` data source and the provider itself. Loading its
-prebuilt assembly for them would cost ~300 MB and a second per synth, so
+the ``kubernetes_resource`` data source and the provider itself. Its prebuilt
+classes build helper objects for every block they might hold, in node, for each
+of the ~40 objects a tenant applies, so
 ``kubernetes`` defines them on the framework's generic classes, synthesizing
 the blocks the prebuilt ones do (a test compares them; the stack's metadata
 also lists the attributes, which are handed over as overrides).
@@ -46,6 +47,7 @@ from typing import Any
 
 from rayfort._cdk import (
     FRAMEWORK,
+    PROVIDER_IMPORT_ENV,
     Construct,
     TerraformDataSource,
     TerraformElement,
@@ -54,7 +56,8 @@ from rayfort._cdk import (
     TerraformResource,
 )
 
-EAGER_ENV = "RAYFORT_PROVIDER_IMPORT"
+EAGER_ENV = PROVIDER_IMPORT_ENV
+"""Set to ``eager``, providers import the usual way; ``_cdk`` reads it too, for their JavaScript modules."""
 
 _PACKAGE_NAMES = {"cdktf": "cdktf_cdktf_provider_{}", "cdktn": "cdktn_provider_{}"}
 

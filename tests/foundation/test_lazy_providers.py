@@ -147,3 +147,86 @@ def test_the_stubs_declare_the_module_s_public_names() -> None:
     }
     assert set(_providers.__all__) <= declared
     assert {"ContainerCluster", "ContainerNodePool"} <= provider_stubs.used_classes()["google"]
+
+
+# --- the JavaScript side: the jsii runtime loads a provider's modules when first used ---------------
+
+WHICH_ENTRY = """
+const loaded = [];
+for (const name of process.argv.slice(1)) loaded.push(require(name).entry);
+console.log(JSON.stringify(loaded));
+"""
+
+
+def _package(node_modules: Path, name: str, *, lazy: bool) -> None:
+    lib = node_modules / name / "lib"
+    lib.mkdir(parents=True)
+    (node_modules / name / "package.json").write_text(json.dumps({"name": name, "main": "lib/index.js"}))
+    (lib / "index.js").write_text('exports.entry = "index";\n')
+    if lazy:
+        (lib / "lazy-index.js").write_text('exports.entry = "lazy-index";\n')
+
+
+def test_the_runtime_preload_loads_a_provider_package_through_its_lazy_index(tmp_path: Path) -> None:
+    from rayfort._cdk import LAZY_PROVIDER_MODULES
+
+    node_modules = tmp_path / "node_modules"
+    packages = {
+        "@cdktf/provider-google": True,  # a provider with a lazy index: redirected
+        "@cdktn/provider-google": True,  # the same under CDK Terrain
+        "@cdktf/provider-tiny": False,  # a provider without one: its usual entry point
+        "@cdktf/not-a-provider": True,  # not a provider package: never redirected
+        "provider-google": True,  # not in a provider scope
+    }
+    for name, lazy in packages.items():
+        _package(node_modules, name, lazy=lazy)
+    completed = subprocess.run(
+        ["node", "--require", str(LAZY_PROVIDER_MODULES), "-e", WHICH_ENTRY, *packages],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(completed.stdout) == ["lazy-index", "lazy-index", "index", "index", "index"]
+
+
+RUNTIME_ENVIRONMENT = """
+import json, os, sys
+from pathlib import Path
+
+import rayfort._cdk  # starts the jsii runtime with the framework's import
+
+def children(pid):
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+def node_options(pid):
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\\0")
+    found = [e for e in environ if e.startswith(b"NODE_OPTIONS=")]
+    return found[0].decode().split("=", 1)[1] if found else None
+
+print(json.dumps({
+    "runtime": [node_options(pid) for pid in children(os.getpid())],
+    "after": os.environ.get("NODE_OPTIONS"),
+}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["lazy", "eager"])
+def test_the_runtime_starts_with_the_preload_and_the_process_keeps_its_node_options(mode: str) -> None:
+    from rayfort._cdk import LAZY_PROVIDER_MODULES, PROVIDER_IMPORT_ENV
+
+    own = "--max-http-header-size=16384"
+    completed = subprocess.run(
+        [sys.executable, "-c", RUNTIME_ENVIRONMENT],
+        cwd=ROOT,
+        env={**os.environ, FRAMEWORK_ENV: FRAMEWORK, PROVIDER_IMPORT_ENV: mode, "NODE_OPTIONS": own},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    seen = json.loads(completed.stdout)
+    assert seen["after"] == own, "nothing else the process starts inherits the preload"
+    expected = f'{own} --require "{LAZY_PROVIDER_MODULES}"' if mode == "lazy" else own
+    assert seen["runtime"] == [expected], "the jsii runtime is the process's one child"
