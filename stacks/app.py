@@ -46,6 +46,7 @@ from rayfort.stacks import (
     NetworkStack,
     NetworkStackProps,
     OperatorRefs,
+    OperatorTenant,
     Platform,
     TenantStack,
 )
@@ -156,7 +157,11 @@ def gke_stack(scope: Construct, env: Environment, network: NetworkRefs, mirror: 
 def kuberay_stack(
     scope: Construct, env: Environment, cluster: ClusterRefs, network: NetworkRefs, mirror: MirrorRefs | None = None
 ) -> KubeRayStack:
-    tenants = tuple(t for t in env.tenants if t.ray_runtime == "kuberay")
+    tenants = tuple(
+        OperatorTenant(t, node_placement(env, t.name), dashboard_host(env, t) if t.exposure.iap.enabled else None)
+        for t in env.tenants
+        if t.ray_runtime == "kuberay"
+    )
     return KubeRayStack(
         scope,
         "kuberay",
@@ -165,8 +170,6 @@ def kuberay_stack(
             settings=env.kuberay,
             admission=ray_admission(env),
             tenants=tenants,
-            dashboard_hosts=tuple((t.name, dashboard_host(env, t)) for t in env.tenants if t.exposure.iap.enabled),
-            tenant_nodes=tuple((t.name, nodes) for t in tenants if (nodes := node_placement(env, t.name)) is not None),
             feature_gates=tuple(sorted(effective_feature_gates(env).items())),
             cert_manager=cert_manager_installed(env),
         ),

@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,10 +221,11 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
             early = rules.judge_environment()
             if early is not None:
                 raise SynthRefused(early.describe())
+            terraform = local_terraform()
             app = build(env, outdir=str(scratch))
             app.synth()
             stacks = read_stacks(scratch)
-            unbuildable = framework_problems(stacks)
+            unbuildable = framework_problems(stacks, terraform)
             if unbuildable:
                 raise SynthRefused("\n".join(f"  - {problem}" for problem in unbuildable))
             report = rules.judge_stacks(stacks)
@@ -256,15 +258,44 @@ BUILTIN_PROVIDER = "terraform"
 """terraform_data and terraform_remote_state: built into Terraform, configured by no provider block."""
 
 
-def framework_problems(stacks: dict[str, dict[str, Any]]) -> list[str]:
+@dataclass(frozen=True)
+class LocalTerraform:
+    """What ``<binary> version`` said: the version, or why there is none."""
+
+    binary: str
+    version: tuple[int, int, int] | None
+    failure: str | None = None
+    """Why no version is known: the command failed, or printed none."""
+
+
+def local_terraform() -> LocalTerraform:
+    """The Terraform the stacks will run on (``TERRAFORM_BINARY_NAME``, else ``terraform``), asked once.
+
+    The synth asks before it builds the app, while the process is small: asked after, the command ran
+    beside the finished app and its output, and a 500-tenant synth peaked 50 MB higher.
+    """
+    binary = os.environ.get(TERRAFORM_BINARY_ENV) or "terraform"
+    try:
+        run = subprocess.run([binary, "version"], capture_output=True, text=True, check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return LocalTerraform(binary, None, f"`{binary} version` failed: {exc}")
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", run.stdout)
+    if found is None:
+        return LocalTerraform(binary, None, f"`{binary} version` printed no version")
+    major, minor, patch = (int(part) for part in found.groups())
+    return LocalTerraform(binary, (major, minor, patch))
+
+
+def framework_problems(stacks: dict[str, dict[str, Any]], terraform: LocalTerraform | None = None) -> list[str]:
     """cdktf's synth-time validations, judged once on the output rather than once per stack.
 
     cdktf validates each stack as it synthesizes it, and the validation of each ``terraform_data`` resource
     and ``cloud`` block runs ``terraform version`` in a shell of its own: one to two processes per stack, most
     of a 500-tenant synth. The app skips that (``App(skip_validation=True)``, ``stacks/app.py``) and this
     makes the same checks on what cdktf wrote: every resource and data source has its provider configured
-    in its stack (cdktf's ValidateProviderPresence), and the local Terraform runs the stacks' blocks
-    (ValidateTerraformVersion: ``terraform_data`` 1.4, ``moved`` and ``import`` 1.5, ``cloud`` 1.1).
+    in its stack (cdktf's ValidateProviderPresence), and ``terraform`` (``local_terraform()`` when not
+    given) runs the stacks' blocks (ValidateTerraformVersion: ``terraform_data`` 1.4, ``moved`` and
+    ``import`` 1.5, ``cloud`` 1.1).
     """
     problems = []
     needed = (0, 0, 0)
@@ -277,7 +308,7 @@ def framework_problems(stacks: dict[str, dict[str, Any]]) -> list[str]:
             )
         needed = max(needed, _terraform_needed(tf_json))
     if needed > (0, 0, 0):
-        problems += _terraform_problems(needed)
+        problems += _terraform_problems(needed, terraform or local_terraform())
     return problems
 
 
@@ -306,19 +337,13 @@ def _terraform_needed(tf_json: dict[str, Any]) -> tuple[int, int, int]:
     return (0, 0, 0)
 
 
-def _terraform_problems(needed: tuple[int, int, int]) -> list[str]:
-    binary = os.environ.get(TERRAFORM_BINARY_ENV) or "terraform"
+def _terraform_problems(needed: tuple[int, int, int], terraform: LocalTerraform) -> list[str]:
     wanted = ".".join(map(str, needed))
-    try:
-        run = subprocess.run([binary, "version"], capture_output=True, text=True, check=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return [f"the stacks need Terraform {wanted} or newer, and `{binary} version` failed: {exc}"]
-    found = re.search(r"(\d+)\.(\d+)\.(\d+)", run.stdout)
-    if found is None:
-        return [f"the stacks need Terraform {wanted} or newer; `{binary} version` printed no version"]
-    version = tuple(int(part) for part in found.groups())
-    if version < needed:
-        return [f"the stacks need Terraform {wanted} or newer; {binary} is {found.group(0)}: upgrade it"]
+    if terraform.version is None:
+        return [f"the stacks need Terraform {wanted} or newer, and {terraform.failure}"]
+    if terraform.version < needed:
+        found = ".".join(map(str, terraform.version))
+        return [f"the stacks need Terraform {wanted} or newer; {terraform.binary} is {found}: upgrade it"]
     return []
 
 

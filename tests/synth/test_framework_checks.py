@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rayfort.synth import TERRAFORM_BINARY_ENV, framework_problems
+from rayfort.synth import TERRAFORM_BINARY_ENV, LocalTerraform, framework_problems
 
 
 def _stack(**blocks) -> dict:
@@ -55,3 +55,31 @@ def test_no_terraform_is_refused_with_what_failed(monkeypatch, tmp_path):
     monkeypatch.setenv(TERRAFORM_BINARY_ENV, str(tmp_path / "missing"))
     (problem,) = framework_problems({"gke": _stack()})
     assert problem.startswith("the stacks need Terraform 1.4.0 or newer, and ") and "missing version` failed" in problem
+
+
+def test_a_given_terraform_is_judged_without_asking_again(monkeypatch, tmp_path):
+    monkeypatch.setenv(TERRAFORM_BINARY_ENV, str(tmp_path / "missing"))
+    old = LocalTerraform("terraform", (1, 3, 9))
+    assert framework_problems({"gke": _stack()}, old) == [
+        "the stacks need Terraform 1.4.0 or newer; terraform is 1.3.9: upgrade it"
+    ]
+    assert framework_problems({"gke": _stack()}, LocalTerraform("terraform", (1, 11, 4))) == []
+
+
+def test_the_synth_asks_terraform_before_it_builds_the_app(monkeypatch, tmp_path):
+    """Asked after, ``terraform version`` ran beside the finished app: the synth's peak memory grew by its size."""
+    from rayfort import synth
+    from rayfort.config import Environment
+    from tests.config.test_models import MINIMAL
+
+    calls: list[str] = []
+    monkeypatch.setattr(synth, "local_terraform", lambda: calls.append("terraform") or LocalTerraform("t", (1, 11, 4)))
+
+    def build(env, outdir):
+        calls.append("build")
+        from stacks import build_app
+
+        return build_app(env, outdir=outdir)
+
+    synth.synthesize(Environment.model_validate(MINIMAL), tmp_path / "cdktf.out", build)
+    assert calls == ["terraform", "build"]

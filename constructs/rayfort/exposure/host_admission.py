@@ -13,33 +13,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from rayfort.k8s.cel import lit, namespace_annotation
 from rayfort.k8s.namespace import DASHBOARD_HOST_ANNOTATION
 
 HOST_POLICY = "rayfort-dashboard-hosts"
 _LABELS = {"app.kubernetes.io/managed-by": "rayfort", "app.kubernetes.io/part-of": "rayfort-exposure"}
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _attaches(gateway_name: str, gateway_namespace: str) -> str:
     """CEL: some parentRef of the route is the shared Gateway (a parentRef's namespace defaults to the route's)."""
     ref = (
         "(!has(p.group) || p.group == 'gateway.networking.k8s.io') && (!has(p.kind) || p.kind == 'Gateway') && "
-        f"p.name == {_lit(gateway_name)} && "
-        f"(has(p.namespace) ? p.namespace : object.metadata.namespace) == {_lit(gateway_namespace)}"
+        f"p.name == {lit(gateway_name)} && "
+        f"(has(p.namespace) ? p.namespace : object.metadata.namespace) == {lit(gateway_namespace)}"
     )
     return f"has(object.spec.parentRefs) && object.spec.parentRefs.exists(p, {ref})"
 
 
 def host_policy(gateway_name: str, gateway_namespace: str) -> dict[str, Any]:
     """HTTPRoutes on the shared Gateway claim exactly their namespace's dashboard host."""
-    annotation = _lit(DASHBOARD_HOST_ANNOTATION)
-    own_host = (
-        f"has(namespaceObject.metadata.annotations) && {annotation} in namespaceObject.metadata.annotations ? "
-        f"namespaceObject.metadata.annotations[{annotation}] : ''"
-    )
+    own_host = namespace_annotation(DASHBOARD_HOST_ANNOTATION)
     return {
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",

@@ -14,7 +14,7 @@ from rayfort.stacks.audit import AuditRefs, AuditStack, AuditStackProps
 from rayfort.stacks.base import Platform, RayfortStack, workspace_name
 from rayfort.stacks.exposure import ExposureRefs, ExposureStack, ExposureStackProps
 from rayfort.stacks.gke import ClusterRefs, GkeStack, GkeStackProps
-from rayfort.stacks.kuberay import KubeRayStack, KubeRayStackProps, OperatorRefs
+from rayfort.stacks.kuberay import KubeRayStack, KubeRayStackProps, OperatorRefs, OperatorTenant
 from rayfort.stacks.mirror import MirrorRefs, MirrorStack
 from rayfort.stacks.network import NetworkRefs, NetworkStack, NetworkStackProps
 from rayfort.stacks.tenant import TenantRefs, TenantStack
@@ -37,6 +37,7 @@ __all__ = [
     "NetworkStack",
     "NetworkStackProps",
     "OperatorRefs",
+    "OperatorTenant",
     "Platform",
     "RayfortStack",
     "TenantRefs",

@@ -45,6 +45,17 @@ class OperatorRefs:
 
 
 @dataclass(frozen=True)
+class OperatorTenant:
+    """A tenant whose RayClusters the operator runs, with what its namespace carries if this stack creates it."""
+
+    settings: TenantSettings
+    nodes: TenantNodes | None = None
+    """The node rules admission holds it to (``rayfort.tenant.admission``); None in Autopilot."""
+    dashboard_host: str | None = None
+    """Its IAP host when it is published: the one host routes in its namespace may claim."""
+
+
+@dataclass(frozen=True)
 class KubeRayStackProps:
     """Inputs of KubeRayStack besides the platform and the cluster."""
 
@@ -53,17 +64,12 @@ class KubeRayStackProps:
     admission: RayAdmission
     """What tenants' Ray clusters may be: the admission policies this stack applies to tenant namespaces
     (with a namespaced operator a cluster admin applies them instead: they are cluster-scoped)."""
-    tenants: tuple[TenantSettings, ...] = ()
+    tenants: tuple[OperatorTenant, ...] = ()
     """The tenants whose RayClusters the operator runs. When namespaced, it watches exactly their namespaces,
     and this stack creates them: the release puts the operator's Roles there, so they exist first. Otherwise
     nothing here names a tenant, and adding one leaves this stack as it was."""
     feature_gates: tuple[tuple[str, bool], ...] = ()
     """Every feature gate with the value the operator runs with."""
-    dashboard_hosts: tuple[tuple[str, str], ...] = ()
-    """(tenant, IAP host) of the published tenants: namespaces created here carry the host routes may claim."""
-    tenant_nodes: tuple[tuple[str, TenantNodes], ...] = ()
-    """(tenant, the node rules admission holds it to) of ``tenants``: namespaces created here carry them
-    (``rayfort.tenant.admission``); none in Autopilot."""
     cert_manager: bool = False
     """Install cert-manager, which issues tenants' Ray TLS certificates (never with the namespaced operator,
     whose cert-manager is a cluster admin's: see rayfort.kuberay.prerequisites)."""
@@ -94,7 +100,7 @@ class KubeRayStack(RayfortStack):
         self.use_cluster(cluster.access, charts=props.cert_manager or settings.install != "gke-addon")
         registry = self._mirror(mirror, cluster)
         namespaced = settings.install == "namespaced"
-        watched = tuple(tenant.name for tenant in props.tenants)
+        watched = tuple(tenant.settings.name for tenant in props.tenants)
         self.refs = OperatorRefs(
             stack=self,
             namespace=OPERATOR_NAMESPACE,
@@ -132,11 +138,7 @@ class KubeRayStack(RayfortStack):
         ]
         after: list[TerraformResource] = [namespace.manifest, *(guard.manifest for guard in guards)]
         if namespaced:
-            hosts, nodes = dict(props.dashboard_hosts), dict(props.tenant_nodes)
-            after += [
-                self._tenant_namespace(tenant, nodes.get(tenant.name), hosts.get(tenant.name))
-                for tenant in props.tenants
-            ]
+            after += [self._tenant_namespace(tenant) for tenant in props.tenants]
         if settings.manage_crds:
             crds = KubeRayCrds(self, "crds", source=source, namespace=OPERATOR_NAMESPACE)
             after.append(crds.manifests)
@@ -147,9 +149,7 @@ class KubeRayStack(RayfortStack):
             after=after,
         )
 
-    def _tenant_namespace(
-        self, tenant: TenantSettings, nodes: TenantNodes | None, dashboard_host: str | None
-    ) -> TerraformResource:
+    def _tenant_namespace(self, tenant: OperatorTenant) -> TerraformResource:
         """A watched tenant's namespace, as its tenant stack would make it: the release's Roles go there.
 
         Here rather than in the tenant stack, which deploys after this one: the
@@ -157,8 +157,8 @@ class KubeRayStack(RayfortStack):
         Roles (rendered by the pinned chart, never copied) must be in place, in
         namespaces that exist, before the release is waited for.
         """
-        manifest = tenant_namespace(tenant, nodes, dashboard_host)
-        return KubernetesObject(self, f"tenant-namespace-{tenant.name}", manifest).manifest
+        manifest = tenant_namespace(tenant.settings, tenant.nodes, tenant.dashboard_host)
+        return KubernetesObject(self, f"tenant-namespace-{tenant.settings.name}", manifest).manifest
 
     def _cert_manager(self, control_plane_cidr: str, mirror: ArtifactMirror | None, token: str | None) -> None:
         """cert-manager from the public chart, or from the mirror with mirrored images when air-gapped."""

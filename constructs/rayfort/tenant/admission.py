@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rayfort.config.tenant import TenantSettings
+from rayfort.k8s.cel import NAMESPACE_ANNOTATIONS, lit
 
 NODE_POOLS_ANNOTATION = "rayfort.dev/node-pools"
 """The node pools that admit the tenant."""
@@ -36,7 +37,6 @@ NODE_ANNOTATIONS = (NODE_POOLS_ANNOTATION, TOLERATIONS_ANNOTATION, PINNED_ANNOTA
 """Read together: a namespace missing any of them gets the node rules of a tenant no pool names."""
 _SEPARATOR = ","
 _TRUE, _FALSE = "true", "false"
-_ANNOTATIONS = "namespaceObject.metadata.annotations"
 
 
 @dataclass(frozen=True)
@@ -78,20 +78,24 @@ def _flag(value: bool) -> str:
 
 def annotated(*keys: str) -> str:
     """CEL: the request's namespace carries every one of the annotations."""
-    return "(" + " && ".join([f"has({_ANNOTATIONS})", *(f"'{key}' in {_ANNOTATIONS}" for key in keys)]) + ")"
+    present = (f"{lit(key)} in {NAMESPACE_ANNOTATIONS}" for key in keys)
+    return "(" + " && ".join([f"has({NAMESPACE_ANNOTATIONS})", *present]) + ")"
+
+
+def _value(key: str) -> str:
+    return f"{NAMESPACE_ANNOTATIONS}[{lit(key)}]"
 
 
 def listed(key: str) -> str:
     """CEL list of strings: the annotation's items; none when it is absent or empty."""
-    value = f"{_ANNOTATIONS}['{key}']"
-    return f"({annotated(key)} && {value} != '' ? {value}.split('{_SEPARATOR}') : [])"
+    return f"({annotated(key)} && {_value(key)} != '' ? {_value(key)}.split({lit(_SEPARATOR)}) : [])"
 
 
 def flagged(key: str) -> str:
     """CEL: the annotation says ``true``; absent or anything else is false."""
-    return f"({annotated(key)} && {_ANNOTATIONS}['{key}'] == '{_TRUE}')"
+    return f"({annotated(key)} && {_value(key)} == {lit(_TRUE)})"
 
 
 def required_unless_false(key: str) -> str:
     """CEL: a requirement the annotation lifts only by saying ``false``; absent or anything else keeps it."""
-    return f"!({annotated(key)} && {_ANNOTATIONS}['{key}'] == '{_FALSE}')"
+    return f"!({annotated(key)} && {_value(key)} == {lit(_FALSE)})"

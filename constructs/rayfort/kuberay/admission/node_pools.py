@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from rayfort.config import Environment
 from rayfort.config.placement import NODE_POOL_LABEL, NodeTaint, admits, pool_taints
-from rayfort.kuberay.admission.cel import Expr, lit, lits, or_default, text
+from rayfort.k8s.cel import Expr, lit, lits, or_default, text
 from rayfort.tenant.admission import (
     NODE_ANNOTATIONS,
     NODE_POOLS_ANNOTATION,

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rayfort.config.placement import SANDBOX_RUNTIME_CLASS
+from rayfort.k8s.cel import Expr, is_false, is_true, lit, lits, or_default, present, text
 from rayfort.kuberay.admission import node_pools
-from rayfort.kuberay.admission.cel import Expr, is_false, is_true, lit, lits, or_default, present, text
 from rayfort.kuberay.admission.images import admitted
 from rayfort.kuberay.admission.services import service_problems
 from rayfort.tenant.admission import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rayfort.exposure.load_balancer_rules import GCS_PORT, LOAD_BALANCER_TYPE
-from rayfort.kuberay.admission.cel import Expr, lit, or_default, text
+from rayfort.k8s.cel import Expr, lit, or_default, text
 
 SERVICE_POLICY = "rayfort-tenant-services"
 TO_EXPOSE = (

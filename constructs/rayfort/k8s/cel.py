@@ -1,4 +1,4 @@
-"""Small helpers that write CEL text, so the policies read as what they check."""
+"""Small helpers that write CEL text, so the admission policies read as what they check."""
 
 from __future__ import annotations
 
@@ -34,6 +34,16 @@ def is_true(root: str, fields: str) -> str:
 def is_false(root: str, fields: str) -> str:
     """A boolean field is set and false (unset is not false)."""
     return f"({present(root, fields)} && {root}.{fields} == false)"
+
+
+NAMESPACE_ANNOTATIONS = "namespaceObject.metadata.annotations"
+"""The annotations of the request's namespace, which a ValidatingAdmissionPolicy sees as ``namespaceObject``."""
+
+
+def namespace_annotation(key: str) -> str:
+    """CEL: the request namespace's annotation ``key``, or the empty string when it has none."""
+    annotations, quoted = NAMESPACE_ANNOTATIONS, lit(key)
+    return f"has({annotations}) && {quoted} in {annotations} ? {annotations}[{quoted}] : ''"
 
 
 class Expr(str):
