@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +204,7 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     from rayfort._providers import use_lazy_provider_import
     from rayfort.controls.org_policies import configuration_problems
     from rayfort.policy import RayfortRules
-    from rayfort.synthesized import read_manifest, read_stacks
+    from rayfort.synthesized import SynthesizedStacks, read_manifest
 
     use_lazy_provider_import()  # the synth entry loads only the provider modules the stacks use
     outdir = outdir.resolve()
@@ -224,7 +224,7 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
             terraform = local_terraform()
             app = build(env, outdir=str(scratch))
             app.synth()
-            stacks = read_stacks(scratch)
+            stacks = SynthesizedStacks(scratch)  # each check reads each stack once; none holds them all
             unbuildable = framework_problems(stacks, terraform)
             if unbuildable:
                 raise SynthRefused("\n".join(f"  - {problem}" for problem in unbuildable))
@@ -286,7 +286,7 @@ def local_terraform() -> LocalTerraform:
     return LocalTerraform(binary, (major, minor, patch))
 
 
-def framework_problems(stacks: dict[str, dict[str, Any]], terraform: LocalTerraform | None = None) -> list[str]:
+def framework_problems(stacks: Mapping[str, dict[str, Any]], terraform: LocalTerraform | None = None) -> list[str]:
     """cdktf's synth-time validations, judged once on the output rather than once per stack.
 
     cdktf validates each stack as it synthesizes it, and the validation of each ``terraform_data`` resource

@@ -164,6 +164,32 @@ def test_rayfort_output_meets_every_constraint(compliant) -> None:
     assert configuration_problems(env, stacks) == []
 
 
+class _Counted(dict):
+    """Stacks that count how often each is read, as the synth's stacks parse one each time it is read."""
+
+    def __init__(self, stacks: dict) -> None:
+        super().__init__(stacks)
+        self.reads: dict[str, int] = {}
+
+    def __getitem__(self, name: str) -> dict:
+        self.reads[name] = self.reads.get(name, 0) + 1
+        return super().__getitem__(name)
+
+    def items(self):  # every value through __getitem__, so no read goes uncounted
+        return [(name, self[name]) for name in self]
+
+    def values(self):
+        return [self[name] for name in self]
+
+
+def test_each_stack_is_read_once_whatever_the_constraints_in_force(compliant) -> None:
+    env, stacks = compliant
+    assert len(env.org_policies.enforced) > 1
+    counted = _Counted(stacks)
+    configuration_problems(env, counted)
+    assert counted.reads == dict.fromkeys(stacks, 1)
+
+
 def _first(stacks: dict, resource_type: str) -> tuple[str, dict]:
     for stack, tf_json in sorted(stacks.items()):
         for name, body in sorted(tf_json.get("resource", {}).get(resource_type, {}).items()):

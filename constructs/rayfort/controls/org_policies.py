@@ -8,35 +8,40 @@ is checked here on the synthesized configuration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rayfort.config.environment import Environment
 from rayfort.controls.catalogue import CONTROLS
 
 
-def configuration_problems(env: Environment, stacks: dict[str, dict[str, Any]]) -> list[str]:
+def configuration_problems(env: Environment, stacks: Mapping[str, dict[str, Any]]) -> list[str]:
     """Resources of the synthesized stacks ({stack id: cdk.tf.json}) that break a constraint in force.
 
     Each constraint is enforced by controls of the catalogue (``Control.org_policies``);
     their checks decide, and a waiver does not help: the organization would refuse
     the apply. Each message names the constraint, the stack, the resource, the
-    attribute and the control.
+    attribute and the control; they come by constraint, then control, then stack.
+    Each stack is read once, so a mapping that parses a stack when asked for it works too.
     """
-    found = []
-    for constraint in env.org_policies.enforced:
-        for control in CONTROLS:
-            attributes = control.org_policies.get(constraint)
-            if not attributes:
-                continue
-            for stack, tf_json in sorted(stacks.items()):
-                for resource_type, check in control.checks.items():
-                    for name, body in sorted(tf_json.get("resource", {}).get(resource_type, {}).items()):
-                        if not control.applies(body):
-                            continue
-                        found += [
-                            f"constraints/{constraint} is in force: {stack}: {resource_type}.{name}: {finding} "
-                            f"({control.id}; no waiver lifts an organization policy)"
-                            for finding in check(body)
-                            if finding.startswith(attributes)
-                        ]
-    return list(dict.fromkeys(found))
+    enforcing = [
+        (constraint, control, attributes)
+        for constraint in env.org_policies.enforced
+        for control in CONTROLS
+        if (attributes := control.org_policies.get(constraint))
+    ]
+    found: list[list[str]] = [[] for _ in enforcing]
+    for stack in sorted(stacks):
+        resources = stacks[stack].get("resource", {})
+        for (constraint, control, attributes), problems in zip(enforcing, found, strict=True):
+            for resource_type, check in control.checks.items():
+                for name, body in sorted(resources.get(resource_type, {}).items()):
+                    if not control.applies(body):
+                        continue
+                    problems += [
+                        f"constraints/{constraint} is in force: {stack}: {resource_type}.{name}: {finding} "
+                        f"({control.id}; no waiver lifts an organization policy)"
+                        for finding in check(body)
+                        if finding.startswith(attributes)
+                    ]
+    return list(dict.fromkeys(problem for problems in found for problem in problems))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def lock_file(tf_json: dict[str, Any]) -> str | None:
     return HEADER + "".join(f"\n{block}" for block in blocks)
 
 
-def write_lock_files(outdir: Path, manifest: dict[str, Any], stacks: dict[str, dict[str, Any]]) -> None:
+def write_lock_files(outdir: Path, manifest: dict[str, Any], stacks: Mapping[str, dict[str, Any]]) -> None:
     """Write each stack's lock file into its working directory under ``outdir``."""
     for name, entry in manifest["stacks"].items():
         text = lock_file(stacks[name])

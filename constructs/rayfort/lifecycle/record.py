@@ -6,6 +6,7 @@ Deterministic (no times, no absolute paths): the same input writes the same reco
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def make_record(
     environment: str,
     tenants: list[str],
     manifest: dict[str, Any],
-    stacks: dict[str, dict[str, Any]],
+    stacks: Mapping[str, dict[str, Any]],
     policy: PolicyResult,
 ) -> SynthRecord:
     return SynthRecord(
