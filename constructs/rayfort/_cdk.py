@@ -43,28 +43,44 @@ FRAMEWORK = _selected()
 # warning is about jsii's support window, not about rayfort's output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-if FRAMEWORK == "cdktn":
-    # cdktn records a JavaScript stack trace with every token, for error messages only; skipping it
-    # saves about a tenth of a large synth's CPU (1.3 of 12.6 s with 50 tenants) and changes no output.
-    # Set it to 0 to see where a bad token came from.
+
+CREATION_STACKS_ENV = "RAYFORT_TOKEN_CREATION_STACKS"
+"""``keep``: the framework records where each token was created, shown when one fails to resolve."""
+NO_TOKEN_CREATION_STACKS = Path(__file__).with_name("_no_token_creation_stacks.cjs")
+"""The jsii runtime's preload that turns cdktf's token creation stacks off (cdktn has a switch for it)."""
+
+# Both frameworks record an unlimited JavaScript stack trace with every token, for error messages
+# only; without them a 500-tenant synth needs 100-300 MB and about a tenth of its CPU less, with the
+# same output. RAYFORT_TOKEN_CREATION_STACKS=keep shows where a bad token came from.
+_KEEP_CREATION_STACKS = os.environ.get(CREATION_STACKS_ENV) == "keep"
+if FRAMEWORK == "cdktn" and not _KEEP_CREATION_STACKS:
     os.environ.setdefault("CDKTN_DISABLE_CREATION_STACK", "1")
 
 
+def _runtime_preloads() -> list[Path]:
+    preloads = []
+    if os.environ.get(PROVIDER_IMPORT_ENV, "lazy") != "eager":
+        preloads.append(LAZY_PROVIDER_MODULES)
+    if FRAMEWORK == "cdktf" and not _KEEP_CREATION_STACKS:
+        preloads.append(NO_TOKEN_CREATION_STACKS)
+    return preloads
+
+
 @contextlib.contextmanager
-def _lazy_provider_modules() -> Iterator[None]:
-    """Preload ``LAZY_PROVIDER_MODULES`` into the jsii runtime that the framework's import starts.
+def _runtime_started_with_preloads() -> Iterator[None]:
+    """Preload ``_runtime_preloads()`` into the jsii runtime that the framework's import starts.
 
     jsii starts node once per process, with this process's environment, when the first assembly
     loads; ``NODE_OPTIONS`` is set only for that start and then restored, so nothing else this
     process runs inherits it. If the runtime is already running (an app imported the framework
     before rayfort), nothing changes: providers then load the usual way, with the same output.
     """
-    if os.environ.get(PROVIDER_IMPORT_ENV, "lazy") == "eager":
+    preloads = " ".join(f'--require "{preload}"' for preload in _runtime_preloads())
+    if not preloads:
         yield
         return
     before = os.environ.get("NODE_OPTIONS")
-    preload = f'--require "{LAZY_PROVIDER_MODULES}"'
-    os.environ["NODE_OPTIONS"] = f"{before} {preload}" if before else preload
+    os.environ["NODE_OPTIONS"] = f"{before} {preloads}" if before else preloads
     try:
         yield
     finally:
@@ -74,7 +90,7 @@ def _lazy_provider_modules() -> Iterator[None]:
             os.environ["NODE_OPTIONS"] = before
 
 
-with _lazy_provider_modules():
+with _runtime_started_with_preloads():
     # Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
     if TYPE_CHECKING or FRAMEWORK == "cdktf":
         from cdktf import (
@@ -133,8 +149,10 @@ from constructs import Construct, IConstruct  # noqa: E402
 __all__ = [
     "FRAMEWORK",
     "FRAMEWORKS",
+    "CREATION_STACKS_ENV",
     "FRAMEWORK_ENV",
     "LAZY_PROVIDER_MODULES",
+    "NO_TOKEN_CREATION_STACKS",
     "PROVIDER_IMPORT_ENV",
     "Annotations",
     "App",
