@@ -83,8 +83,8 @@ SAMPLE: tuple[Sample, ...] = (
            "RF029 lets the environment lower flow-log sampling",
            "tests.controls.test_environment_checks:test_flow_logs_at_the_floor_pass_and_below_it_fail"),
     # organization policies
-    Sample("rayfort.controls.org_policies", "for stack, tf_json in sorted(stacks.items()):",
-           "for stack, tf_json in sorted(stacks.items())[:1]:",
+    Sample("rayfort.controls.org_policies", "for stack in sorted(stacks):",
+           "for stack in sorted(stacks)[:1]:",
            "a constraint in force is checked in the first stack only: a tenant stack's unshielded pool passes",
            "tests.controls.test_org_policies:test_every_stack_and_every_resource_is_read_in_order"),
     # rule records

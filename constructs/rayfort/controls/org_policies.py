@@ -30,10 +30,11 @@ def configuration_problems(env: Environment, stacks: Mapping[str, dict[str, Any]
         for control in CONTROLS
         if (attributes := control.org_policies.get(constraint))
     ]
-    found: list[list[str]] = [[] for _ in enforcing]
+    found: dict[tuple[str, str], list[str]] = {(constraint, control.id): [] for constraint, control, _ in enforcing}
     for stack in sorted(stacks):
         resources = stacks[stack].get("resource", {})
-        for (constraint, control, attributes), problems in zip(enforcing, found, strict=True):
+        for constraint, control, attributes in enforcing:
+            problems = found[constraint, control.id]
             for resource_type, check in control.checks.items():
                 for name, body in sorted(resources.get(resource_type, {}).items()):
                     if not control.applies(body):
@@ -44,4 +45,4 @@ def configuration_problems(env: Environment, stacks: Mapping[str, dict[str, Any]
                         for finding in check(body)
                         if finding.startswith(attributes)
                     ]
-    return list(dict.fromkeys(problem for problems in found for problem in problems))
+    return list(dict.fromkeys(problem for problems in found.values() for problem in problems))
