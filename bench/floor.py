@@ -8,7 +8,7 @@ serializes the call, node deserializes and type-checks it against the package's
 assembly, runs it and answers), and the synth then resolves and writes it. So a
 tenant stack costs at least (its constructs x the cost of an empty construct) +
 (its other elements x the cost of a small prebuilt google resource) + (its Kubernetes objects x
-the cost of one), whatever rayfort's own code does. This script measures those
+the cost of one, which its stack's holder writes), whatever rayfort's own code does. This script measures those
 three costs, each in a fresh process creating ``--count`` of them in one stack
 and synthesizing it, and the node runtime's memory before and after loading the
 google provider's assembly; it then counts what the largest tenant stack of a
@@ -77,7 +77,8 @@ def run_case(case: str, count: int) -> dict[str, float]:
 
     use_lazy_provider_import()
     from rayfort._cdk import App, Construct, TerraformStack
-    from rayfort._providers import google, kubernetes
+    from rayfort._providers import google
+    from rayfort.k8s.manifest import KubernetesObject
 
     app = App(outdir=tempfile.mkdtemp(prefix="rayfort-floor-"), skip_validation=True)
     stack = TerraformStack(app, "floor")
@@ -90,12 +91,7 @@ def run_case(case: str, count: int) -> dict[str, float]:
         elif case == "google-resource":
             google.ServiceAccount(stack, f"r{index}", account_id=f"sa-{index}", display_name="floor", project="p")
         else:
-            kubernetes.Manifest(
-                stack,
-                f"m{index}",
-                manifest=_network_policy(index),
-                field_manager={"name": "rayfort", "force_conflicts": False},
-            )
+            KubernetesObject(stack, f"m{index}", _network_policy(index))
     built = _cpu_s()
     app.synth()
     done = _cpu_s()
@@ -156,12 +152,14 @@ def held_by(name: str, tf_json: Mapping[str, Any]) -> Composition:
     for kind, body in _elements(tf_json):
         path = body.get("//", {}).get("metadata", {}).get("path", "") if isinstance(body, Mapping) else ""
         parts = path.split("/")
-        # stack/a/b/element: a and a/b are constructs; the stack and the element are counted elsewhere.
-        paths |= {"/".join(parts[:depth]) for depth in range(2, len(parts))}
         if kind == "kubernetes_manifest":
+            # stack/a/<id>/object: its stack's holder writes it; a is a construct, <id> and object are not.
+            parts = parts[:-1]
             manifests += 1
         else:
             others += 1
+        # stack/a/b/element: a and a/b are constructs; the stack and the element are counted elsewhere.
+        paths |= {"/".join(parts[:depth]) for depth in range(2, len(parts))}
     return Composition(name, len(paths), manifests, others)
 
 

@@ -36,5 +36,5 @@ def test_constructs_are_the_levels_between_the_stack_and_its_elements() -> None:
         "provider": {"google": [{"project": "p"}]},
     }
     held = _floor().held_by("tenant-a", stack)
-    # policies, policies/allow-dns, policies/allow-gcs, identity
-    assert (held.constructs, held.kubernetes_objects, held.other_elements) == (4, 2, 4)
+    # policies and identity: an object's own levels (allow-dns/object) are written by its stack's holder
+    assert (held.constructs, held.kubernetes_objects, held.other_elements) == (2, 2, 4)

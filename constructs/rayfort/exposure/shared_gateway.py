@@ -71,7 +71,7 @@ class SharedGateway(Construct):
             gateway_policy(GATEWAY_NAME, self.namespace.name, GATEWAY_NAME, edge.ssl_policy.name),
         )
         policy = KubernetesObject(self, "host-policy", host_policy(GATEWAY_NAME, GATEWAY_NAMESPACE))
-        KubernetesObject(self, "host-policy-binding", host_policy_binding(), depends_on=[policy.manifest])
+        KubernetesObject(self, "host-policy-binding", host_policy_binding(), depends_on=[policy])
 
     def _wildcard(self, prefix: str, domain: str, edge: DashboardEdge) -> None:
         """One certificate for *.<domain>, issued once Google sees the DNS authorization's CNAME in the zone."""

@@ -89,5 +89,5 @@ class AdmissionPolicies(Construct):
             if obj["kind"] == "ValidatingAdmissionPolicy":
                 self.policies.append(KubernetesObject(self, f"policy-{name}", obj))
             else:
-                binding = KubernetesObject(self, f"binding-{name}", obj, depends_on=[self.policies[-1].manifest])
+                binding = KubernetesObject(self, f"binding-{name}", obj, depends_on=[self.policies[-1]])
                 self.bindings.append(binding)
