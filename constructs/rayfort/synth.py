@@ -22,6 +22,7 @@ so bad input is refused in a fraction of a second.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import re
 import shutil
@@ -194,6 +195,25 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while an app is built, synthesized and checked; on again after.
+
+    A build makes a few hundred thousand objects that live until the synth ends (one proxy per jsii
+    object, the objects' dicts), and the checks parse every stack; each full collection walks all
+    of them again, so collecting grows faster than the app: 1.0 s at 200 tenants (gc.callbacks).
+    What they leave is freed by reference counting, not by the collector: the peak memory is the same.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path | None = None) -> SynthRecord:
     """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing.
 
@@ -209,7 +229,7 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     use_lazy_provider_import()  # the synth entry loads only the provider modules the stacks use
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    with _output_lock(outdir, env.name):
+    with _output_lock(outdir, env.name), collector_paused():
         _remove_leftovers(outdir)
         if project_dir is not None:
             lost = lifecycle_problems(env, outdir, project_dir)
