@@ -65,29 +65,31 @@ class KubernetesObjects(TerraformElement):
         super().__init__(stack, HOLDER_ID)
         self.stack_path: str = stack.node.path
         self._blocks: dict[str, dict[str, Any]] = {}
-        self._fragment: Any = None
+        self._handed: dict[str, Any] = {}
         self.paths: set[str] = set()
         """Construct paths taken by objects (written here or as elements of their own)."""
 
     def add(self, logical_id: str, block: dict[str, Any]) -> None:
         self._blocks[logical_id] = block
-        self._fragment = None
 
     def remove(self, logical_id: str) -> None:
         del self._blocks[logical_id]
-        self._fragment = None
+        self._handed.pop(logical_id, None)
 
     def to_terraform(self) -> Any:
-        """The blocks, handed to the runtime once: the framework asks when it prepares and when it writes the stack.
+        """The blocks, each handed to the runtime once: the framework asks when it prepares and when it writes.
 
-        Returned as data, they would cross to the runtime (and be converted there) on each call; as a
-        resolvable the runtime holds, each later call hands over only its reference.
+        Returned as data, every block would cross to the runtime (and be converted there) on each call;
+        as resolvables the runtime holds, later calls hand over references. One block at a time, not
+        a stack's blocks in one message: with one message per stack the runtime peaked at 570 to 850 MB
+        in four synths of 500 tenants, with one per block at 605 and 615 MB in two.
         """
         if not self._blocks:
             return {}
-        if self._fragment is None:
-            self._fragment = Token.as_any({"resource": {"kubernetes_manifest": self._blocks}})
-        return self._fragment
+        for logical_id, block in self._blocks.items():
+            if logical_id not in self._handed:
+                self._handed[logical_id] = Token.as_any(block)
+        return {"resource": {"kubernetes_manifest": {lid: self._handed[lid] for lid in self._blocks}}}
 
 
 class _Placement:
