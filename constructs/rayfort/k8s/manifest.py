@@ -117,7 +117,7 @@ class KubernetesObject:
     """One object applied with server-side apply, owned by the ``rayfort`` field manager.
 
     ``depends_on``: objects and elements of the same stack that must exist first. The object is
-    ``kubernetes_manifest.<address>`` at construct path ``<scope>/<construct_id>/object``, whether
+    ``kubernetes_manifest.<logical id>`` at construct path ``<scope>/<construct_id>/object``, whether
     its stack's holder writes it or it is an element of its own (once ``name`` or ``manifest`` is
     asked for); two objects with one construct id in one scope are refused, as constructs are.
     """
