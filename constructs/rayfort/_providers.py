@@ -22,8 +22,8 @@ gives editors and type checkers their real signatures (``make stubs``).
 Of the kubernetes provider rayfort uses three types: ``kubernetes_manifest``,
 the ``kubernetes_resource`` data source and the provider itself. The prebuilt
 ``Manifest`` builds a helper object in node for each block it might hold, for
-each of the ~40 objects a tenant applies (measured: 70 MB more at 200 tenants,
-and no less CPU), so
+each object that is an element of its own (measured when a tenant's ~40 objects
+all were: 70 MB more at 200 tenants, and no less CPU), so
 ``kubernetes`` defines them on the framework's generic classes, synthesizing
 the blocks the prebuilt ones do (a test compares them; the stack's metadata
 also lists the attributes, which are handed over as overrides).
@@ -304,8 +304,8 @@ def _hand_over(element: TerraformElement, attributes: dict[str, Any]) -> None:
     """Give the framework an element's attributes once, as overrides, which it writes into the element's block.
 
     Overriding ``synthesize_attributes`` in Python instead has the framework call back into Python on
-    each of its two passes over a stack, and resolve the value twice: a Kubernetes object then costs
-    a third more CPU (bench/floor.py), and a tenant applies about forty. The block written is the
+    each of its two passes over a stack, and resolve the value twice: a Kubernetes object of its own
+    then cost a third more CPU (bench/floor.py, when every object was one). The block written is the
     same; the framework also lists the keys under the stack's ``//.metadata.overrides``.
     """
     for name, value in attributes.items():

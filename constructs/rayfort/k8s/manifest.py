@@ -8,8 +8,8 @@ A tenant applies about forty objects. As two constructs and two overrides each,
 they were three fifths of what a tenant costs a synth (bench/floor.py), which is
 paid in round trips to the jsii runtime. So each stack holds its objects in one
 element (``KubernetesObjects``) that writes their ``kubernetes_manifest`` blocks
-itself: an object costs a dict in Python, and its address, path and block are
-exactly those of the element it used to be (``unique_id`` computes the logical id
+itself: an object costs one round trip (its block handed over), and its address,
+path and block are exactly those of the element it used to be (``unique_id`` computes the logical id
 the framework would). An object that something refers to (``name``, ``manifest``)
 becomes that element, so the framework sees the reference, also across stacks.
 """
@@ -94,7 +94,6 @@ class _Placement:
         holder = _holders.get(stack)
         if holder is None:
             holder = _holders[stack] = KubernetesObjects(stack)
-        self.stack = stack
         self.holder = holder
         self.path = holder.stack_path if scope is stack else scope.node.path
         below = self.path[len(holder.stack_path) + 1 :]
@@ -138,7 +137,7 @@ class KubernetesObject:
         self.logical_id = unique_id((*placement.components, construct_id, ELEMENT_ID))
         self._holder = placement.holder
         self._dependencies = tuple(depends_on)
-        self._after = [_address(dependency, placement.stack) for dependency in depends_on]
+        self._after = [_address(dependency, placement.holder) for dependency in depends_on]
         self._element: TerraformResource | None = None
         if self.path in self._holder.paths:
             raise ValueError(
@@ -184,10 +183,10 @@ class KubernetesObject:
         return block
 
 
-def _address(dependency: TerraformResource | TerraformDataSource | KubernetesObject, stack: TerraformStack) -> str:
+def _address(dependency: TerraformResource | TerraformDataSource | KubernetesObject, holder: KubernetesObjects) -> str:
     """The address ``depends_on`` names (``type.id``, without braces), asked of the runtime once per element."""
     if isinstance(dependency, KubernetesObject):
-        if dependency._holder is not _holders.get(stack):
+        if dependency._holder is not holder:
             raise ValueError(f"{dependency.path} is in another stack; depends_on names only its own stack's")
         return dependency.address
     address = _addresses.get(dependency)
