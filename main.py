@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +14,11 @@ if TYPE_CHECKING:
     from rayfort.config import Environment
 
 
-def build_app(env: Environment, outdir: str) -> App:
+def build_app(env: Environment, outdir: str, tenants: Collection[str] | None = None) -> App:
     """The app's composition, imported only for a valid environment: bad input is refused before the CDK starts."""
     from stacks import build_app as build
 
-    return build(env, outdir=outdir)
+    return build(env, outdir=outdir, tenants=tenants)
 
 
 if __name__ == "__main__":

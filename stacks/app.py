@@ -6,6 +6,8 @@ depend on; this module is the one place that derives both from an Environment.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rayfort._cdk import App, Construct
 from rayfort.config import Environment
 from rayfort.config.cluster import CreatedKeys
@@ -52,8 +54,12 @@ from rayfort.stacks import (
 )
 
 
-def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
-    """Build every stack of ``env``; stacks share values only through their typed refs."""
+def build_app(env: Environment, outdir: str = "cdktf.out", tenants: Collection[str] | None = None) -> App:
+    """Build every stack of ``env``; stacks share values only through their typed refs.
+
+    ``tenants``: the tenants whose stacks are built (None: all). The shared stacks are always built whole, from
+    the environment, so a synth can split the tenants over processes (``rayfort.synth_workers``).
+    """
     # cdktf's per-stack validations start a `terraform version` process per stack; rayfort's synth makes the
     # same checks once, on the output (rayfort.synth.framework_problems).
     app = App(outdir=outdir, skip_validation=True)
@@ -72,7 +78,8 @@ def build_app(env: Environment, outdir: str = "cdktf.out") -> App:
     # The shared edge comes before the tenants: each tenant's route, record and IAP grant join it.
     exposure = exposure_stack(app, env, cluster).refs
     for tenant in env.tenants:
-        tenant_stack(app, env, tenant, network, cluster, operator, exposure)
+        if tenants is None or tenant.name in tenants:
+            tenant_stack(app, env, tenant, network, cluster, operator, exposure)
     return app
 
 

@@ -22,6 +22,7 @@ so bad input is refused in a fraction of a second.
 from __future__ import annotations
 
 import fcntl
+import functools
 import gc
 import os
 import re
@@ -43,14 +44,13 @@ from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_rec
 from rayfort.lifecycle.summary import summary
 from rayfort.lifecycle.tenants import lifecycle_problems
 from rayfort.review_record import RECORD_FILE, STACK_FILE, approves, read_review
+from rayfort.synth_workers import BadWorkerCount, build_kwargs, split_tenants, stop_children, synth_workers
 
 if TYPE_CHECKING:
     from rayfort._cdk import App
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
-CHILD_EXIT_SECONDS = 10
-"""How long an interrupted synth waits for the CDK's node runtime to end before it cleans up."""
 OUTDIR_ENV = "CDKTF_OUTDIR"
 POLICY_REPORT = "rayfort-policy.json"
 TERRAFORM_DIR = ".terraform"
@@ -60,7 +60,10 @@ CDKTF_CLI_ENV = "CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS"
 
 
 Build = Callable[..., "App"]
-"""An app's composition: ``build(env, outdir=...)`` returns the App to synthesize."""
+"""An app's composition: ``build(env, outdir=...)`` returns the App to synthesize.
+
+A build that also takes ``tenants`` (the names of the tenant stacks to make, with every shared stack)
+lets a large environment be synthesized by several processes at once (``rayfort.synth_workers``)."""
 
 
 class SynthRefused(Exception):
@@ -93,7 +96,7 @@ def synth_main(environments_dir: Path, build: Build, argv: list[str] | None = No
         try:
             env = load_environment(path)
             record = synthesize(env, outdir, build, project_dir=Path.cwd())
-        except ConfigError as exc:
+        except (ConfigError, BadWorkerCount) as exc:
             print(f"rayfort: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except SynthRefused as exc:
@@ -126,7 +129,7 @@ class _Interrupts:
     def _handle(self, signum: int, frame: Any) -> None:
         self.received.append(signum)
         if not self.holding and len(self.received) == 1:
-            _stop_children()
+            stop_children()
             raise Interrupted(signum)
 
     @contextmanager
@@ -148,7 +151,7 @@ class _Interrupts:
             self.holding = False
         self.published = True
         if self.received:
-            _stop_children()
+            stop_children()
             raise Interrupted(self.received[0])
 
 
@@ -166,33 +169,6 @@ def _exit_interrupted(signum: int, outdir: Path) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(128 + signum)
-
-
-def _stop_children() -> None:
-    """End the processes this one started (the CDK's node runtime), so none writes on after the exit."""
-    children: list[int] = []
-    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        try:
-            children += [int(pid) for pid in task.read_text().split()]
-        except OSError:
-            pass
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pass
-    # Wait for them to end (a zombie has ended), so none writes into the scratch directory after it is removed.
-    deadline = time.monotonic() + CHILD_EXIT_SECONDS
-    while any(_running(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 @contextmanager
@@ -218,15 +194,10 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
     """Synthesize the app ``build`` makes of ``env`` into ``outdir`` atomically: all stacks or nothing.
 
     With ``project_dir`` (the checkout, as the command line runs it), a synth that would drop a deployed
-    tenant's stack is refused; the evidence is read from there and from the previous output.
+    tenant's stack is refused; the evidence is read from there and from the previous output. Many tenants
+    are split over processes (``rayfort.synth_workers``), with the same output.
     """
-    # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
-    from rayfort._providers import use_lazy_provider_import
-    from rayfort.controls.org_policies import configuration_problems
-    from rayfort.policy import RayfortRules
-    from rayfort.synthesized import SynthesizedStacks, read_manifest
-
-    use_lazy_provider_import()  # the synth entry loads only the provider modules the stacks use
+    shares = split_tenants(env, build)
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     with _output_lock(outdir, env.name), collector_paused():
@@ -237,38 +208,57 @@ def synthesize(env: Environment, outdir: Path, build: Build, project_dir: Path |
                 raise SynthRefused("\n".join(lost))
         scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
         try:
-            rules = RayfortRules(env.waivers, environment=env)
-            early = rules.judge_environment()
-            if early is not None:
-                raise SynthRefused(early.describe())
-            terraform = local_terraform()
-            app = build(env, outdir=str(scratch))
-            app.synth()
-            stacks = SynthesizedStacks(scratch)  # each check reads each stack once; none holds them all
-            unbuildable = framework_problems(stacks, terraform)
-            if unbuildable:
-                raise SynthRefused("\n".join(f"  - {problem}" for problem in unbuildable))
-            report = rules.judge_stacks(stacks)
-            if report.refused:
-                raise SynthRefused(report.describe())
-            guardrails = configuration_problems(env, stacks)
-            if guardrails:
-                raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
-            (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
-            manifest = read_manifest(scratch)
-            write_lock_files(scratch, manifest, stacks)
-            policy = PolicyResult(
-                on=sum(e.status == "on" for e in report.evaluations),
-                waived=tuple(e.rule for e in report.waived),
-                violated=len(report.violations),
-            )
-            record = make_record(env.name, [t.name for t in env.tenants], manifest, stacks, policy)
-            (scratch / RECORD).write_text(record.to_json(), encoding="utf-8")
+            # Workers are forked first: the CDK's node runtime, which the imports below start, is not shared.
+            own = functools.partial(build, env, outdir=str(scratch), **build_kwargs(shares[0] if shares else None))
+            with synth_workers(env, build, shares[1:] if shares else (), outdir) as workers:
+                record = _synthesize_checked(env, scratch, own, workers.merge_into)
             _make_readable(scratch)
             with _INTERRUPTS.held():
                 _publish(scratch, outdir)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    return record
+
+
+def _synthesize_checked(
+    env: Environment, scratch: Path, build: Callable[[], App], merge: Callable[[Path, str], None]
+) -> SynthRecord:
+    """Build and synthesize into ``scratch``, ``merge`` what the workers wrote, then judge and record the whole app."""
+    # Imported here: the rules import the CDK, which starts its node runtime; bad input never gets this far.
+    from rayfort._cdk import FRAMEWORK
+    from rayfort._providers import use_lazy_provider_import
+    from rayfort.controls.org_policies import configuration_problems
+    from rayfort.policy import RayfortRules
+    from rayfort.synthesized import SynthesizedStacks, read_manifest
+
+    use_lazy_provider_import()  # the synth entry loads only the provider modules the stacks use
+    rules = RayfortRules(env.waivers, environment=env)
+    early = rules.judge_environment()
+    if early is not None:
+        raise SynthRefused(early.describe())
+    terraform = local_terraform()
+    build().synth()
+    merge(scratch, FRAMEWORK)
+    stacks = SynthesizedStacks(scratch)  # each check reads each stack once; none holds them all
+    unbuildable = framework_problems(stacks, terraform)
+    if unbuildable:
+        raise SynthRefused("\n".join(f"  - {problem}" for problem in unbuildable))
+    report = rules.judge_stacks(stacks)
+    if report.refused:
+        raise SynthRefused(report.describe())
+    guardrails = configuration_problems(env, stacks)
+    if guardrails:
+        raise SynthRefused("\n".join(f"  - {problem}" for problem in guardrails))
+    (scratch / POLICY_REPORT).write_text(report.to_json(), encoding="utf-8")
+    manifest = read_manifest(scratch)
+    write_lock_files(scratch, manifest, stacks)
+    policy = PolicyResult(
+        on=sum(e.status == "on" for e in report.evaluations),
+        waived=tuple(e.rule for e in report.waived),
+        violated=len(report.violations),
+    )
+    record = make_record(env.name, [t.name for t in env.tenants], manifest, stacks, policy)
+    (scratch / RECORD).write_text(record.to_json(), encoding="utf-8")
     return record
 
 

@@ -2,6 +2,9 @@
 
 The manifest is the authority: a stack directory it does not list (one the
 cdktf CLI is about to remove) is not part of the app.
+
+``read_exact`` and ``stable_json`` read and write a file the way the framework writes
+it, byte for byte, for the synth that merges what several processes wrote.
 """
 
 from __future__ import annotations
@@ -51,3 +54,52 @@ class SynthesizedStacks(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._paths)
+
+
+class Number(str):
+    """A number as the file spells it: a file read with ``read_exact`` is written back with the same digits."""
+
+
+def read_exact(path: Path) -> Any:
+    """A JSON file of the framework's, with its numbers kept as written (``Number``)."""
+    return json.loads(path.read_text(encoding="utf-8"), parse_int=Number, parse_float=Number)
+
+
+EMPTY_ON_TWO_LINES = {"cdktf": True, "cdktn": False}
+"""How each framework writes an empty list or object: cdktf's json-stable-stringify 1.x on two lines,
+cdktn's safe-stable-stringify 2.x as ``[]`` and ``{}``. Otherwise both write what ``stable_json`` writes."""
+
+
+def stable_json(value: Any, framework: str = "cdktf") -> str:
+    """``value`` written as ``framework`` writes manifest.json and cdk.tf.json, byte for byte.
+
+    Two spaces, keys sorted by UTF-16 code unit (JavaScript's sort), each entry on a line of its own, strings
+    escaped as ``JSON.stringify`` escapes them. Tests compare it with every file the frameworks wrote for the
+    shipped environments, and with json-stable-stringify itself for awkward values.
+    """
+    return _stable(value, "\n", EMPTY_ON_TWO_LINES[framework])
+
+
+def _stable(value: Any, indent: str, empty_on_two_lines: bool) -> str:
+    if isinstance(value, Number):
+        return str.__str__(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value and not empty_on_two_lines:
+            return "{}"
+        keys = sorted(value, key=_utf16)
+        entries = ",".join(f"{inner}{_scalar(key)}: {_stable(value[key], inner, empty_on_two_lines)}" for key in keys)
+        return f"{{{entries}{indent}}}"
+    if isinstance(value, list):
+        if not value and not empty_on_two_lines:
+            return "[]"
+        return f"[{','.join(inner + _stable(item, inner, empty_on_two_lines) for item in value)}{indent}]"
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _utf16(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")

@@ -109,11 +109,13 @@ def _same_tree(a: Path, b: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_synth_is_byte_identical_twice_and_with_the_usual_import(tmp_path: Path) -> None:
-    """The usual run: providers imported the usual way (Python and JavaScript), tokens with creation stacks."""
+def test_synth_is_byte_identical_twice_split_over_processes_and_with_the_usual_import(tmp_path: Path) -> None:
+    """The second run splits the tenants over two processes (rayfort.synth_workers), each writing the shared stacks
+    with the outputs its tenant reads; the usual run imports providers the usual way (Python and JavaScript) and
+    keeps tokens' creation stacks."""
     first, second, eager = tmp_path / "first", tmp_path / "second", tmp_path / "eager"
     _synth_in_subprocess(first)
-    _synth_in_subprocess(second)
+    _synth_in_subprocess(second, RAYFORT_SYNTH_WORKERS="2")
     _synth_in_subprocess(eager, RAYFORT_PROVIDER_IMPORT="eager", RAYFORT_TOKEN_CREATION_STACKS="keep")
     assert _same_tree(first, second)
     assert _same_tree(first, eager)

@@ -127,29 +127,44 @@ def _wait_for(condition, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+def _descendants(pid: int) -> list[int]:
+    found = _children(pid)
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("signum", "group", "when"),
+    ("signum", "group", "when", "workers"),
     [
-        (signal.SIGINT, True, "the CDK is running"),  # Ctrl-C: the whole foreground group, node included
-        (signal.SIGTERM, False, "the scratch directory exists"),
+        (signal.SIGINT, True, "the CDK is running", "1"),  # Ctrl-C: the whole foreground group, node included
+        (signal.SIGTERM, False, "the scratch directory exists", "1"),
+        # Split over two processes (rayfort.synth_workers): each forked worker and its own CDK runtime end too,
+        # whether the signal reaches the whole group or the synth alone, which then ends its workers.
+        (signal.SIGINT, True, "the workers are running", "2"),
+        (signal.SIGTERM, False, "the workers are running", "2"),
     ],
 )
 def test_an_interrupt_exits_with_one_line_and_no_scratch(
-    previous_output: Path, signum: int, group: bool, when: str
+    previous_output: Path, signum: int, group: bool, when: str, workers: str
 ) -> None:
     process = subprocess.Popen(
         [sys.executable, "-O", str(ROOT / "main.py"), "dev"],
         cwd=ROOT,
-        env={**os.environ, "CDKTF_OUTDIR": str(previous_output)},
+        env={**os.environ, "CDKTF_OUTDIR": str(previous_output), "RAYFORT_SYNTH_WORKERS": workers},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     scratch = lambda: [p for p in previous_output.parent.iterdir() if p.name.startswith(".cdktf.out-")]  # noqa: E731
-    _wait_for(scratch if when == "the scratch directory exists" else lambda: scratch() and _children(process.pid))
-    children = _children(process.pid)
+    started = {
+        "the scratch directory exists": scratch,
+        "the CDK is running": lambda: scratch() and _children(process.pid),
+        # the synth's node runtime, the worker, and the worker's node runtime
+        "the workers are running": lambda: len(_descendants(process.pid)) >= 3,
+    }
+    _wait_for(started[when])
+    children = _descendants(process.pid)
     if group:
         os.killpg(process.pid, signum)
     else:
@@ -213,7 +228,7 @@ def test_a_live_run_keeps_its_scratch_and_the_second_is_refused(tmp_path: Path) 
 
 def test_an_interrupt_while_publishing_waits_for_the_publish(monkeypatch) -> None:
     interrupts = synth._Interrupts()
-    monkeypatch.setattr(synth, "_stop_children", lambda: None)
+    monkeypatch.setattr(synth, "stop_children", lambda: None)
     with interrupts.installed(), pytest.raises(Interrupted):
         with interrupts.held():
             os.kill(os.getpid(), signal.SIGINT)
