@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 FRAMEWORK_ENV = "RAYFORT_FRAMEWORK"
 FRAMEWORKS = ("cdktf", "cdktn")
@@ -47,6 +50,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 CREATION_STACKS_ENV = "RAYFORT_TOKEN_CREATION_STACKS"
 """``keep``: the framework records where each token was created, shown when one fails to resolve."""
 NO_TOKEN_CREATION_STACKS = Path(__file__).with_name("_no_token_creation_stacks.cjs")
+JSON_DATA = Path(__file__).with_name("_json_data.cjs")
+"""The jsii runtime's preload that lets ``Token.asAny`` take plain data as JSON text (``as_any_data``)."""
+_JSON_DATA_PREFIX = "\0rayfort-json\0"
 """The jsii runtime's preload that turns cdktf's token creation stacks off (cdktn has a switch for it)."""
 
 # Both frameworks record an unlimited JavaScript stack trace with every token, for error messages
@@ -58,7 +64,7 @@ if FRAMEWORK == "cdktn" and not _KEEP_CREATION_STACKS:
 
 
 def _runtime_preloads() -> list[Path]:
-    preloads = []
+    preloads = [JSON_DATA]
     if os.environ.get(PROVIDER_IMPORT_ENV, "lazy") != "eager":
         preloads.append(LAZY_PROVIDER_MODULES)
     if FRAMEWORK == "cdktf" and not _KEEP_CREATION_STACKS:
@@ -90,6 +96,9 @@ def _runtime_started_with_preloads() -> Iterator[None]:
             os.environ["NODE_OPTIONS"] = before
 
 
+_PRELOADED = "jsii" not in sys.modules
+"""The runtime starts with this module's import, so with its preloads; otherwise another import started it before."""
+
 with _runtime_started_with_preloads():
     # Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
     if TYPE_CHECKING or FRAMEWORK == "cdktf":
@@ -102,6 +111,7 @@ with _runtime_started_with_preloads():
             Fn,
             GcsBackend,
             IAspect,
+            IResolvable,
             LocalBackend,
             NamedCloudWorkspace,
             Precondition,
@@ -127,6 +137,7 @@ with _runtime_started_with_preloads():
             Fn,
             GcsBackend,
             IAspect,
+            IResolvable,
             LocalBackend,
             NamedCloudWorkspace,
             Precondition,
@@ -143,6 +154,26 @@ with _runtime_started_with_preloads():
             Token,
         )
 from jsii import implements  # noqa: E402
+
+_NULL = re.compile(r"[:,\[]null[,\]}]")
+
+
+def as_any_data(value: Any) -> IResolvable:
+    """``Token.as_any(value)``, handed to the runtime as one string of JSON when it is plain data.
+
+    Plain data is what JSON writes back unchanged and has no null (the kernel drops nulls, JSON keeps them);
+    anything else, and any value when the runtime started without rayfort's preloads, goes the usual way.
+    """
+    if _PRELOADED:
+        try:
+            text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            pass
+        else:
+            if not _NULL.search(text):
+                return Token.as_any(_JSON_DATA_PREFIX + text)
+    return Token.as_any(value)
+
 
 from constructs import Construct, IConstruct  # noqa: E402
 
@@ -164,6 +195,7 @@ __all__ = [
     "GcsBackend",
     "IAspect",
     "IConstruct",
+    "IResolvable",
     "LocalBackend",
     "NamedCloudWorkspace",
     "Precondition",
@@ -178,5 +210,6 @@ __all__ = [
     "TerraformVariable",
     "TerraformVariableValidationConfig",
     "Token",
+    "as_any_data",
     "implements",
 ]

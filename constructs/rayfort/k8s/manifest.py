@@ -22,7 +22,15 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from rayfort._cdk import Construct, Fn, TerraformDataSource, TerraformElement, TerraformResource, TerraformStack, Token
+from rayfort._cdk import (
+    Construct,
+    Fn,
+    TerraformDataSource,
+    TerraformElement,
+    TerraformResource,
+    TerraformStack,
+    as_any_data,
+)
 from rayfort._providers import kubernetes
 
 FIELD_MANAGER = {"name": "rayfort", "force_conflicts": False}
@@ -70,7 +78,7 @@ class KubernetesObjects(TerraformElement):
         """Construct paths taken by objects (written here or as elements of their own)."""
 
     def add(self, logical_id: str, block: dict[str, Any]) -> None:
-        self._handed[logical_id] = Token.as_any(block)
+        self._handed[logical_id] = as_any_data(block)
 
     def remove(self, logical_id: str) -> None:
         del self._handed[logical_id]
