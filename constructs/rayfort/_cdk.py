@@ -51,7 +51,7 @@ CREATION_STACKS_ENV = "RAYFORT_TOKEN_CREATION_STACKS"
 """``keep``: the framework records where each token was created, shown when one fails to resolve."""
 NO_TOKEN_CREATION_STACKS = Path(__file__).with_name("_no_token_creation_stacks.cjs")
 JSON_DATA = Path(__file__).with_name("_json_data.cjs")
-"""The jsii runtime's preload that lets ``Token.asAny`` take plain data as JSON text (``as_any_data``)."""
+"""The jsii runtime's preload that lets ``Token.asAny`` take plain data as JSON text (``as_any_json``)."""
 _JSON_DATA_PREFIX = "\0rayfort-json\0"
 """The jsii runtime's preload that turns cdktf's token creation stacks off (cdktn has a switch for it)."""
 
@@ -158,21 +158,30 @@ from jsii import implements  # noqa: E402
 _NULL = re.compile(r"[:,\[]null[,\]}]")
 
 
-def as_any_data(value: Any) -> IResolvable:
-    """``Token.as_any(value)``, handed to the runtime as one string of JSON when it is plain data.
+def json_data(value: Any) -> str | None:
+    """``value`` as compact JSON when it can cross to the runtime as text (``as_any_json``); None otherwise.
 
-    Plain data is what JSON writes back unchanged and has no null (the kernel drops nulls, JSON keeps them);
-    anything else, and any value when the runtime started without rayfort's preloads, goes the usual way.
+    It can when the runtime started with rayfort's preloads and ``value`` is plain data: what JSON writes
+    back unchanged (no resolvable or other object) and has no null (the kernel drops nulls, JSON keeps them).
     """
-    if _PRELOADED:
-        try:
-            text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError):
-            pass
-        else:
-            if not _NULL.search(text):
-                return Token.as_any(_JSON_DATA_PREFIX + text)
-    return Token.as_any(value)
+    if not _PRELOADED:
+        return None
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return None if _NULL.search(text) else text
+
+
+def as_any_json(text: str) -> IResolvable:
+    """``Token.as_any`` of the value ``text`` (from ``json_data``) spells, which the runtime parses (_json_data.cjs)."""
+    return Token.as_any(_JSON_DATA_PREFIX + text)
+
+
+def as_any_data(value: Any) -> IResolvable:
+    """``Token.as_any(value)``, handed to the runtime as one string of JSON when ``json_data`` allows it."""
+    text = json_data(value)
+    return Token.as_any(value) if text is None else as_any_json(text)
 
 
 from constructs import Construct, IConstruct  # noqa: E402
@@ -211,5 +220,7 @@ __all__ = [
     "TerraformVariableValidationConfig",
     "Token",
     "as_any_data",
+    "as_any_json",
+    "json_data",
     "implements",
 ]
