@@ -26,12 +26,15 @@ from typing import Any
 from rayfort._cdk import (
     Construct,
     Fn,
+    IResolvable,
+    IResolveContext,
     TerraformDataSource,
     TerraformElement,
     TerraformResource,
     TerraformStack,
     Token,
     as_any_json,
+    implements,
     json_data,
 )
 from rayfort._providers import kubernetes
@@ -69,6 +72,10 @@ def _allowed(component: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "", component)
 
 
+_TOKEN = re.compile(r"[$#&]\{TfToken\[|e\+(?:2[89][0-9]|3[0-9][0-9])")
+"""What the framework's tokens look like in JSON: a string, list or map token, or a number token (about -1.9e289)."""
+
+
 class KubernetesObjects(TerraformElement):
     """The ``kubernetes_manifest`` blocks of a stack's objects, written in one fragment."""
 
@@ -77,41 +84,66 @@ class KubernetesObjects(TerraformElement):
         self.stack_path: str = stack.node.path
         self._blocks: dict[str, str | dict[str, Any]] = {}
         """Each block by logical id: its JSON (``json_data``), or the block itself when it is not plain data."""
-        self._handed: dict[str, Any] | None = None
-        """The fragment the runtime holds, made at the first synth call and until a block is added or removed."""
+        self._handed: dict[bool, Any] = {}
+        """What the runtime holds, for the synth's preparing pass (True) and its writing pass (False)."""
+        self._fragment = {"resource": {"kubernetes_manifest": _HeldBlocks(self)}}
         self.paths: set[str] = set()
         """Construct paths taken by objects (written here or as elements of their own)."""
 
     def add(self, logical_id: str, block: dict[str, Any]) -> None:
         text = json_data(block)
         self._blocks[logical_id] = block if text is None else text
-        self._handed = None
+        self._handed.clear()
 
     def remove(self, logical_id: str) -> None:
         del self._blocks[logical_id]
-        self._handed = None
+        self._handed.clear()
 
     def to_terraform(self) -> Any:
-        """The blocks, handed to the runtime when the synth first asks (it asks twice per synth).
+        return self._fragment if self._blocks else {}
+
+    def blocks(self, preparing: bool) -> Any:
+        """The blocks, handed to the runtime when the synth first asks for them.
 
         Held as JSON until then, a stack's blocks cross in one string: one round trip per stack instead of
         one per object, and no conversion value by value (``_cdk.as_any_json``). A block that is not plain
         data crosses on its own, the usual way. Held as Python data instead, a 500-tenant synth's blocks
         took hundreds of MB until the synth; as JSON they take about 60 MB.
+
+        The framework resolves every element twice: once ``preparing``, to find references to other stacks,
+        then to write it. Blocks without a token hold no reference, so the preparing pass gets only the others.
         """
-        if not self._blocks:
-            return {}
-        if self._handed is None:
-            texts = [f"{json.dumps(i)}:{block}" for i, block in self._blocks.items() if isinstance(block, str)]
-            if len(texts) == len(self._blocks):
-                blocks: Any = as_any_json("{" + ",".join(texts) + "}")
-            else:
-                blocks = {
-                    i: as_any_json(block) if isinstance(block, str) else Token.as_any(block)
-                    for i, block in self._blocks.items()
-                }
-            self._handed = {"resource": {"kubernetes_manifest": blocks}}
-        return self._handed
+        handed = self._handed.get(preparing)
+        if handed is None:
+            held = self._blocks
+            if preparing:
+                held = {i: b for i, b in held.items() if not isinstance(b, str) or _TOKEN.search(b)}
+            handed = self._handed[preparing] = _crossed(held)
+        return handed
+
+
+def _crossed(blocks: dict[str, str | dict[str, Any]]) -> Any:
+    """``blocks`` as the runtime holds them: one JSON string when all are plain data, else one crossing each."""
+    if not blocks:
+        return {}
+    if all(isinstance(block, str) for block in blocks.values()):
+        return as_any_json("{" + ",".join(f"{json.dumps(i)}:{block}" for i, block in blocks.items()) + "}")
+    return {i: as_any_json(b) if isinstance(b, str) else Token.as_any(b) for i, b in blocks.items()}
+
+
+@implements(IResolvable)
+class _HeldBlocks:
+    """A stack's blocks as a token: resolved, it asks its holder for what the framework's pass needs."""
+
+    def __init__(self, holder: KubernetesObjects) -> None:
+        self._holder = holder
+
+    @property
+    def creation_stack(self) -> list[str]:
+        return []
+
+    def resolve(self, context: IResolveContext) -> Any:
+        return self._holder.blocks(bool(context.preparing))
 
 
 class _Placement:
@@ -199,6 +231,16 @@ class KubernetesObject:
     def name(self) -> str:
         """The object's name as a Terraform reference, so objects and other stacks wait for it."""
         return Fn.lookup_nested(self.manifest.get_any_map_attribute("manifest"), ["metadata", "name"])
+
+    @property
+    def name_in_stack(self) -> str:
+        """``name`` as the object's own stack spells it, for objects and resources of that stack only.
+
+        The same reference, written by rayfort rather than the framework: the object stays with its
+        holder, and the blocks that use it hold no token. Another stack needs ``name``, which the
+        framework turns into a remote state lookup; ``name_in_stack`` there names nothing.
+        """
+        return f"${{{self.address}.manifest.metadata.name}}"
 
     def _block(self) -> dict[str, Any]:
         block: dict[str, Any] = {

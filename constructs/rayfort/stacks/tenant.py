@@ -49,13 +49,18 @@ class TenantRefs:
 
     settings: TenantSettings
     """The tenant's settings: its name, what it asks to publish and who may reach it."""
-    namespace: str
-    """The tenant's namespace (a reference, so objects put there wait for it)."""
     head_selector: Mapping[str, str]
     """Labels that select the head pod in either runtime, for Services in front of it."""
     stack: TerraformStack | None = None
     """The tenant's stack, which stacks placing objects in its namespace deploy after (the namespace is a
     literal when the kuberay stack creates it, so a reference alone would not order them)."""
+    namespace_object: KubernetesObject | None = None
+    """The tenant's Namespace when this stack creates it; None when the kuberay stack does."""
+
+    @property
+    def namespace(self) -> str:
+        """The tenant's namespace: a reference when this stack creates it, so objects put there wait for it."""
+        return self.settings.name if self.namespace_object is None else self.namespace_object.name
 
 
 class TenantStack(RayfortStack):
@@ -103,13 +108,15 @@ class TenantStack(RayfortStack):
         labels = {key.rsplit("/", 1)[1]: value for key, value in tenant_labels(tenant).items()}
 
         # With the namespaced operator the kuberay stack creates the namespace, before its Roles go there.
-        namespace = (
-            tenant.name
+        namespace_object = (
+            None
             if tenant.name in operator.namespaces
             else TenantNamespace(
                 self, "namespace", tenant, admitted_nodes, dashboard_host if tenant.exposure.iap.enabled else None
-            ).name
+            )
         )
+        # Everything below is in this stack, so it names the namespace as the stack does (a reference all the same).
+        namespace = tenant.name if namespace_object is None else namespace_object.name_in_stack
         kuberay_token = tenant.ray_runtime == "kuberay" and tenant.token_auth
         TenantRbac(
             self,
@@ -219,7 +226,7 @@ class TenantStack(RayfortStack):
             assert exposure is not None and exposure.edge is not None and dashboard_host is not None  # checked above
             self._dashboard(platform, tenant, namespace, exposure, dashboard_host)
         self.refs = TenantRefs(
-            settings=tenant, namespace=namespace, head_selector=head_selector(tenant.name), stack=self
+            settings=tenant, head_selector=head_selector(tenant.name), stack=self, namespace_object=namespace_object
         )
 
     def _secrets(

@@ -117,4 +117,6 @@ class TenantRedis(Construct):
 
     @property
     def password_secret_name(self) -> str:
-        return self.password_secret.name
+        """The password Secret's name, referenced as its own stack does: for the Ray cluster beside it
+        (another stack takes ``password_secret.name``)."""
+        return self.password_secret.name_in_stack
