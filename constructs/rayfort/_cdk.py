@@ -96,8 +96,22 @@ def _runtime_started_with_preloads() -> Iterator[None]:
             os.environ["NODE_OPTIONS"] = before
 
 
-_PRELOADED = "jsii" not in sys.modules
-"""The runtime starts with this module's import, so with its preloads; otherwise another import started it before."""
+def _children() -> set[int] | None:
+    """The processes this one started and that still run (None where there is no /proc to tell)."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    if not tasks.is_dir():
+        return None
+    found: set[int] = set()
+    for task in tasks.glob("*/children"):
+        try:
+            found.update(int(pid) for pid in task.read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+_before_import = _children()
+_jsii_imported_before = "jsii" in sys.modules
 
 with _runtime_started_with_preloads():
     # Type checkers and editors read cdktf's names (the default); cdktn's are the same classes.
@@ -156,6 +170,15 @@ with _runtime_started_with_preloads():
             Token,
         )
 from jsii import implements  # noqa: E402
+
+_after_import = _children()
+_PRELOADED = (
+    not _jsii_imported_before
+    if _before_import is None or _after_import is None
+    else bool(_after_import - _before_import)
+)
+"""The jsii runtime started with the framework's import above, so with ``_runtime_preloads()``: a process of its
+own appeared (without /proc: jsii was not imported before). Otherwise another import started it earlier."""
 
 _NULL = re.compile(r"[:,\[]null[,\]}]")
 

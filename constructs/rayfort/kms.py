@@ -12,6 +12,7 @@ The rarer longer delay is left to a second apply.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,5 +132,11 @@ class ExistingKey(EncryptionKey):
 def _time_provider(scope: Construct) -> None:
     """The time provider of ``scope``'s stack, configured once when the first grant needs a sleep."""
     stack = TerraformStack.of(scope)
-    if stack.node.try_find_child(TIME_PROVIDER_ID) is None:
-        time.TimeProvider(stack, TIME_PROVIDER_ID)
+    if stack not in _with_time_provider:  # asked of the runtime once per stack, not once per grant
+        if stack.node.try_find_child(TIME_PROVIDER_ID) is None:
+            time.TimeProvider(stack, TIME_PROVIDER_ID)
+        _with_time_provider.add(stack)
+
+
+_with_time_provider: weakref.WeakSet[TerraformStack] = weakref.WeakSet()
+"""Stacks known to have their time provider."""

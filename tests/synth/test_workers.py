@@ -17,7 +17,7 @@ import pytest
 from rayfort import synth_workers
 from rayfort._cdk import FRAMEWORK
 from rayfort.synth import synth_main
-from rayfort.synth_workers import WORKERS_ENV, WorkerFailed, split_tenants
+from rayfort.synth_workers import OWN_SHARE, WORKERS_ENV, WorkerFailed, deal, split_tenants
 from rayfort.synthesized import read_exact, stable_json
 from stacks import build_app
 from tests.conftest import ROOT, environment
@@ -130,6 +130,17 @@ def test_the_number_of_processes_follows_the_cores_and_the_tenants(monkeypatch) 
     assert synth_workers._worker_count(500) == 2
 
 
+def test_tenants_are_dealt_in_turn_with_a_smaller_share_for_the_synth_s_own_process() -> None:
+    names = [f"team-{index:03}" for index in range(500)]
+    shares = deal(names, 2)
+    assert sorted(name for share in shares for name in share) == names
+    assert [len(share) for share in shares] == [230, 270]  # 230 / 270 = OWN_SHARE
+    assert abs(len(shares[0]) / len(shares[1]) - OWN_SHARE) < 0.01
+    assert all(int(b[-3:]) - int(a[-3:]) <= 3 for share in shares for a, b in zip(share, share[1:], strict=False)), "in turn"
+    assert deal(["team-a", "team-b"], 2) == [("team-b",), ("team-a",)]
+    assert [len(share) for share in deal(names, 3)] == [149, 176, 175]
+
+
 @pytest.mark.parametrize("named", ["0", "two", "-1", "²"])
 def test_a_bad_number_of_processes_is_one_message(tmp_path, monkeypatch, capsys, named: str) -> None:
     monkeypatch.setenv(WORKERS_ENV, named)
@@ -156,8 +167,8 @@ import main
 from rayfort.synth import synth_main
 
 def build(env, outdir, tenants=None):
-    if tenants == ("team-b",):
-        raise RuntimeError("no stack for team-b")
+    if tenants == ("team-a",):  # the worker's share (deal)
+        raise RuntimeError("no stack for team-a")
     return main.build_app(env, outdir, tenants)
 
 sys.exit(synth_main(Path("environments"), build, ["dev"]))
@@ -176,6 +187,6 @@ def test_a_failing_worker_fails_the_synth_with_its_report_and_leaves_nothing(tmp
         timeout=300,
     )
     assert result.returncode == 1
-    assert "WorkerFailed: the synth worker for 1 tenant (team-b) failed:" in result.stderr
-    assert "RuntimeError: no stack for team-b" in result.stderr
+    assert "WorkerFailed: the synth worker for 1 tenant (team-a) failed:" in result.stderr
+    assert "RuntimeError: no stack for team-a" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cdktf.out.lock"]

@@ -155,7 +155,7 @@ class _Placement:
         if holder is None:
             holder = _holders[stack] = KubernetesObjects(stack)
         self.holder = holder
-        self.path = holder.stack_path if scope is stack else scope.node.path
+        self.path = holder.stack_path if scope is stack else scope.to_string()  # the path, in one round trip
         below = self.path[len(holder.stack_path) + 1 :]
         self.components = tuple(below.split("/")) if below else ()
 
