@@ -8,6 +8,7 @@ attribute it is about, which is how the org-policy guardrails select findings.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -324,18 +325,10 @@ def _walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, value
 
 
-def _any_string(value: Any, predicate: Callable[[str], bool]) -> bool:
-    """Whether any string in ``value`` (outside cdktf's "//" metadata) matches: no paths built on the way."""
-    if isinstance(value, dict):
-        return any(_any_string(child, predicate) for key, child in value.items() if key != "//")
-    if isinstance(value, list):
-        return any(_any_string(child, predicate) for child in value)
-    return isinstance(value, str) and predicate(value)
-
-
 def plain_text_secrets(resource: Resource) -> Iterator[str]:
-    # Every string of every resource is searched; the paths are built only for a resource that holds a key.
-    if _any_string(resource, lambda text: _PRIVATE_KEY.search(text) is not None):
+    # Every string of every resource is searched, in one pass over its JSON (JSON writes the header's
+    # characters as they are); the paths are built only for a resource that holds a key.
+    if _PRIVATE_KEY.search(json.dumps(resource, ensure_ascii=False)):
         for path, text in _walk_strings(resource):
             if _PRIVATE_KEY.search(text):
                 yield f"{path} holds a private key in plain text"
