@@ -214,7 +214,7 @@ print(json.dumps({
 
 @pytest.mark.parametrize("mode", ["lazy", "eager"])
 def test_the_runtime_starts_with_the_preloads_and_the_process_keeps_its_node_options(mode: str) -> None:
-    from rayfort._cdk import LAZY_PROVIDER_MODULES, NO_TOKEN_CREATION_STACKS, PROVIDER_IMPORT_ENV
+    from rayfort._cdk import JSON_DATA, LAZY_PROVIDER_MODULES, NO_TOKEN_CREATION_STACKS, PROVIDER_IMPORT_ENV
 
     own = "--max-http-header-size=16384"
     completed = subprocess.run(
@@ -228,7 +228,7 @@ def test_the_runtime_starts_with_the_preloads_and_the_process_keeps_its_node_opt
     assert completed.returncode == 0, completed.stderr[-4000:]
     seen = json.loads(completed.stdout)
     assert seen["after"] == own, "nothing else the process starts inherits the preloads"
-    preloads = ([LAZY_PROVIDER_MODULES] if mode == "lazy" else []) + (
+    preloads = [JSON_DATA] + ([LAZY_PROVIDER_MODULES] if mode == "lazy" else []) + (
         [NO_TOKEN_CREATION_STACKS] if FRAMEWORK == "cdktf" else []  # cdktn has a switch of its own
     )
     expected = " ".join([own, *(f'--require "{preload}"' for preload in preloads)])
