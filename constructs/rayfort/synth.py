@@ -44,7 +44,14 @@ from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_rec
 from rayfort.lifecycle.summary import summary
 from rayfort.lifecycle.tenants import lifecycle_problems
 from rayfort.review_record import RECORD_FILE, STACK_FILE, approves, read_review
-from rayfort.synth_workers import BadWorkerCount, build_kwargs, split_tenants, stop_children, synth_workers
+from rayfort.synth_workers import (
+    BadWorkerCount,
+    build_kwargs,
+    split_tenants,
+    stop_children,
+    synth_workers,
+    synthesize_app,
+)
 
 if TYPE_CHECKING:
     from rayfort._cdk import App
@@ -237,7 +244,7 @@ def _synthesize_checked(
     if early is not None:
         raise SynthRefused(early.describe())
     terraform = local_terraform()
-    build().synth()
+    synthesize_app(build, scratch, FRAMEWORK)
     merge(scratch, FRAMEWORK)
     stacks = SynthesizedStacks(scratch)  # each check reads each stack once; none holds them all
     unbuildable = framework_problems(stacks, terraform)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,31 @@ class Number(str):
 
 
 def read_exact(path: Path) -> Any:
-    """A JSON file of the framework's, with its numbers kept as written (``Number``)."""
-    return json.loads(path.read_text(encoding="utf-8"), parse_int=Number, parse_float=Number)
+    """A JSON file of the framework's, with its fractions and exponents kept as written (``Number``).
+
+    Its integers need no keeping: JavaScript writes a whole number below 1e21 in digits, which Python
+    reads and writes back unchanged.
+    """
+    return json.loads(path.read_text(encoding="utf-8"), parse_float=Number)
+
+
+def add_blocks(outdir: Path, blocks: Mapping[str, Mapping[str, Mapping[str, str]]], framework: str) -> None:
+    """Write blocks into the synthesized stacks of ``outdir``, as ``framework`` would have written them.
+
+    ``blocks``: {stack construct path: {resource type: {name: the block's JSON}}}.
+    """
+    files = {
+        entry["constructPath"]: entry["synthesizedStackPath"] for entry in read_manifest(outdir)["stacks"].values()
+    }
+    for stack_path, by_type in blocks.items():
+        path = outdir / files[stack_path]
+        tf_json = read_exact(path)
+        resources = tf_json.setdefault("resource", {})
+        for resource_type, named in by_type.items():
+            written = resources.setdefault(resource_type, {})
+            for name, text in named.items():
+                written[name] = json.loads(text)
+        path.write_text(stable_json(tf_json, framework), encoding="utf-8")
 
 
 EMPTY_ON_TWO_LINES = {"cdktf": True, "cdktn": False}
@@ -98,7 +122,34 @@ def _stable(value: Any, indent: str, empty_on_two_lines: bool) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, float):
+        return _javascript_number(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _EXACT_INTEGERS:
+        return _javascript_number(float(value))  # JavaScript holds it as the nearest double
     return json.dumps(value, ensure_ascii=False)
+
+
+_EXACT_INTEGERS = 2**53
+"""Integers up to this size are numbers JavaScript holds exactly."""
+
+
+def _javascript_number(value: float) -> str:
+    """``value`` as JavaScript writes it: the shortest digits that read back as it (as Python's ``repr``),
+    in positional notation from 1e-6 up to below 1e21 and with an exponent outside (``1e-7``, ``1e+21``)."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    decimal = Decimal(repr(abs(value))).normalize()
+    digits = "".join(map(str, decimal.as_tuple().digits))
+    point = len(digits) + int(decimal.as_tuple().exponent)  # value = 0.<digits> x 10**point
+    if len(digits) <= point <= 21:
+        return sign + digits + "0" * (point - len(digits))
+    if 0 < point <= 21:
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    if -6 < point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    mantissa = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{'+' if point > 0 else '-'}{abs(point - 1)}"
 
 
 def _utf16(key: str) -> bytes:

@@ -228,7 +228,8 @@ def test_the_runtime_starts_with_the_preloads_and_the_process_keeps_its_node_opt
     assert completed.returncode == 0, completed.stderr[-4000:]
     seen = json.loads(completed.stdout)
     assert seen["after"] == own, "nothing else the process starts inherits the preloads"
-    preloads = [JSON_DATA] + ([LAZY_PROVIDER_MODULES] if mode == "lazy" else []) + (
+    lazy = [LAZY_PROVIDER_MODULES] if mode == "lazy" else []
+    preloads = [JSON_DATA, *lazy] + (
         [NO_TOKEN_CREATION_STACKS] if FRAMEWORK == "cdktf" else []  # cdktn has a switch of its own
     )
     expected = " ".join([own, *(f'--require "{preload}"' for preload in preloads)])

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from jsii._kernel.providers import process
 
-from rayfort._cdk import App, Construct, TerraformStack, Token
+from rayfort import synth_workers
+from rayfort._cdk import FRAMEWORK, App, Construct, TerraformStack, Token
 from rayfort._providers import google
 from rayfort.k8s.manifest import HOLDER_ID, KubernetesObject, unique_id
+from rayfort.synth_workers import synthesize_app
 
 
 def _config_map(name: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -185,3 +187,47 @@ def test_a_block_that_is_not_plain_data_crosses_on_its_own(tmp_path: Path) -> No
     blocks = _synth(tmp_path, make)["k"]["resource"]["kubernetes_manifest"]
     # sorted ids: null, plain, token; the kernel drops a null, as it always has
     assert [blocks[i]["manifest"]["data"] for i in sorted(blocks)] == [{}, {"key": "value"}, {"key": "resolvable"}]
+
+
+def _mixed(app: App) -> App:
+    platform = TerraformStack(app, "platform")
+    account = google.ServiceAccount(platform, "account", account_id="a")
+    stack = TerraformStack(app, "k")
+    namespace = KubernetesObject(stack, "namespace", _config_map("ns"))  # a null: the framework writes it
+    numbers = {"ratio": 0.000001, "big": 2**60, "whole": 3.0}
+    KubernetesObject(stack, "plain", _config_map("p", {"namespace": namespace.name_in_stack, **numbers}))
+    KubernetesObject(stack, "remote", _config_map("r", {"email": account.email}))  # a token, from another stack
+    KubernetesObject(stack, "null", _config_map("n"))  # not plain data: a null
+    KubernetesObject(Construct(stack, "team"), "nested", _config_map("x", {"a": "b"}), depends_on=[namespace])
+    KubernetesObject(platform, "alone", _config_map("alone", {}))
+    return app
+
+
+def test_objects_left_out_of_the_synth_and_written_after_it_are_the_framework_s_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rayfort's synth writes plain objects itself (``synthesize_app``): the same files as the framework writes."""
+    written: dict[str, list[str]] = {}
+    add_blocks = synth_workers.add_blocks
+
+    def recording(outdir, blocks, framework):
+        written.update({stack: sorted(by_type["kubernetes_manifest"]) for stack, by_type in blocks.items()})
+        add_blocks(outdir, blocks, framework)
+
+    monkeypatch.setattr(synth_workers, "add_blocks", recording)
+    framework = _mixed(App(outdir=str(tmp_path / "framework"), skip_validation=True))
+    framework.synth()
+    synthesize_app(
+        lambda: _mixed(App(outdir=str(tmp_path / "ours"), skip_validation=True)), tmp_path / "ours", FRAMEWORK
+    )
+    files = sorted(p.relative_to(tmp_path / "framework") for p in (tmp_path / "framework").rglob("*") if p.is_file())
+    assert len(files) == 3
+    for name in files:
+        assert (tmp_path / "ours" / name).read_bytes() == (tmp_path / "framework" / name).read_bytes(), name
+    ours = json.loads((tmp_path / "ours" / "stacks" / "k" / "cdk.tf.json").read_text())
+    assert len(ours["resource"]["kubernetes_manifest"]) == 5
+    # Written by rayfort: the plain blocks without a token; those with a token or a null went through the framework.
+    assert written == {
+        "k": ["plain_object_710B129C", "team_nested_object_4BFB5200"],
+        "platform": ["alone_object_B76069ED"],
+    }

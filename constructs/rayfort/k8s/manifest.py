@@ -20,7 +20,8 @@ import hashlib
 import json
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rayfort._cdk import (
@@ -82,6 +83,10 @@ class KubernetesObjects(TerraformElement):
     def __init__(self, stack: TerraformStack) -> None:
         super().__init__(stack, HOLDER_ID)
         self.stack_path: str = stack.node.path
+        self.deferred = bool(_deferring)
+        """Its plain blocks without a token are written by the synth after the framework's (``objects_left_out``)."""
+        if _deferring:
+            _deferring[-1].append(self)
         self._blocks: dict[str, str | dict[str, Any]] = {}
         """Each block by logical id: its JSON (``json_data``), or the block itself when it is not plain data."""
         self._handed: dict[bool, Any] = {}
@@ -116,10 +121,16 @@ class KubernetesObjects(TerraformElement):
         handed = self._handed.get(preparing)
         if handed is None:
             held = self._blocks
-            if preparing:
+            if preparing or self.deferred:
                 held = {i: b for i, b in held.items() if not isinstance(b, str) or _TOKEN.search(b)}
             handed = self._handed[preparing] = _crossed(held)
         return handed
+
+    def left_out(self) -> dict[str, str]:
+        """The JSON of the blocks a deferring holder leaves out of the framework's synth, by logical id."""
+        if not self.deferred:
+            return {}
+        return {i: b for i, b in self._blocks.items() if isinstance(b, str) and not _TOKEN.search(b)}
 
 
 def _crossed(blocks: dict[str, str | dict[str, Any]]) -> Any:
@@ -144,6 +155,27 @@ class _HeldBlocks:
 
     def resolve(self, context: IResolveContext) -> Any:
         return self._holder.blocks(bool(context.preparing))
+
+
+_deferring: list[list[KubernetesObjects]] = []
+
+
+@contextmanager
+def objects_left_out() -> Iterator[list[KubernetesObjects]]:
+    """Holders made within leave their plain blocks without a token out of the framework's synth.
+
+    The framework resolves every block of every element several times over as it writes a stack, and a
+    block of plain data without a token comes out as it went in: for a tenant's objects that was most
+    of the synth's time. The caller writes those blocks into the synthesized stacks itself, after
+    ``app.synth()`` (``rayfort.synth_workers.synthesize_app``, with ``KubernetesObjects.left_out``);
+    without this context, as in an app of a user's own, the framework writes them all.
+    """
+    holders: list[KubernetesObjects] = []
+    _deferring.append(holders)
+    try:
+        yield holders
+    finally:
+        _deferring.remove(holders)
 
 
 class _Placement:
