@@ -105,20 +105,29 @@ def stable_json(value: Any, framework: str = "cdktf") -> str:
 
 
 def _stable(value: Any, indent: str, empty_on_two_lines: bool) -> str:
-    if isinstance(value, Number):
-        return str.__str__(value)
+    kind = type(value)
+    if kind is str:
+        return _string(value)
     inner = indent + "  "
-    if isinstance(value, dict):
+    if kind is dict:
         if not value and not empty_on_two_lines:
             return "{}"
-        keys = sorted(value, key=_utf16)
-        entries = ",".join(f"{inner}{_scalar(key)}: {_stable(value[key], inner, empty_on_two_lines)}" for key in keys)
+        keys = sorted(value)
+        if not all(key.isascii() for key in keys):
+            keys.sort(key=_utf16)
+        entries = ",".join(f"{inner}{_string(key)}: {_stable(value[key], inner, empty_on_two_lines)}" for key in keys)
         return f"{{{entries}{indent}}}"
-    if isinstance(value, list):
+    if kind is list:
         if not value and not empty_on_two_lines:
             return "[]"
         return f"[{','.join(inner + _stable(item, inner, empty_on_two_lines) for item in value)}{indent}]"
+    if kind is Number:
+        return str.__str__(value)
     return _scalar(value)
+
+
+_string = json.encoder.encode_basestring
+"""A string as ``JSON.stringify`` writes it (the C encoder behind ``json.dumps(..., ensure_ascii=False)``)."""
 
 
 def _scalar(value: Any) -> str:
