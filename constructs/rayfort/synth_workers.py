@@ -6,7 +6,9 @@ share of the tenants, and synthesizes them with a CDK runtime of its own. jsii r
 Python process and the two take turns, so one process keeps about one core busy; a second on a second core
 halves a large synth. The shared stacks each process writes differ only in the cross-stack outputs its own
 tenants read: the merge takes their union and writes the files as the framework does (``stable_json``,
-keys sorted), so the output is byte-identical for any number of processes (a test compares them).
+keys sorted), so the output is byte-identical for any number of processes (a test compares them). Each
+process synthesizes with ``synthesize_app``: the framework writes the stacks, then rayfort writes in the
+Kubernetes objects the framework was spared.
 
 Workers are forked before this process starts its CDK runtime: they inherit the validated environment and
 the imported modules instead of reading them again. A process whose runtime already runs (one that has
@@ -71,7 +73,7 @@ def deal(names: Sequence[str], count: int) -> list[tuple[str, ...]]:
 
     In turn, so that each process gets as many IAP and internal tenants as another. This process's share
     (the first) weighs ``OWN_SHARE`` of a worker's: it starts building later, after the rules have loaded,
-    and judges the whole output once the workers are done.
+    so a smaller share lets both finish together.
     """
     shares: list[list[str]] = [[] for _ in range(count)]
     weights = [OWN_SHARE] + [1.0] * (count - 1)
