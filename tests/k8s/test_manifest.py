@@ -217,11 +217,17 @@ def test_objects_left_out_of_the_synth_and_written_after_it_are_the_framework_s_
     monkeypatch.setattr(synth_workers, "add_blocks", recording)
     framework = _mixed(App(outdir=str(tmp_path / "framework"), skip_validation=True))
     framework.synth()
+    apps: list[App] = []
     synthesize_app(
-        lambda: _mixed(App(outdir=str(tmp_path / "ours"), skip_validation=True)), tmp_path / "ours", FRAMEWORK
+        lambda: apps.append(_mixed(App(outdir=str(tmp_path / "ours"), skip_validation=True))) or apps[0],
+        tmp_path / "ours",
+        FRAMEWORK,
     )
     files = sorted(p.relative_to(tmp_path / "framework") for p in (tmp_path / "framework").rglob("*") if p.is_file())
     assert len(files) == 3
+    for name in files:
+        assert (tmp_path / "ours" / name).read_bytes() == (tmp_path / "framework" / name).read_bytes(), name
+    apps[0].synth()  # once more, by the framework alone: it writes every block again
     for name in files:
         assert (tmp_path / "ours" / name).read_bytes() == (tmp_path / "framework" / name).read_bytes(), name
     ours = json.loads((tmp_path / "ours" / "stacks" / "k" / "cdk.tf.json").read_text())

@@ -176,6 +176,9 @@ def objects_left_out() -> Iterator[list[KubernetesObjects]]:
         yield holders
     finally:
         _deferring.remove(holders)
+        for holder in holders:  # a later synth of the same app has the framework write every block again
+            holder.deferred = False
+            holder._handed.clear()
 
 
 class _Placement:
