@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rayfort.processes import children
+
 FRAMEWORK_ENV = "RAYFORT_FRAMEWORK"
 FRAMEWORKS = ("cdktf", "cdktn")
 PROVIDER_IMPORT_ENV = "RAYFORT_PROVIDER_IMPORT"
@@ -50,10 +52,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 CREATION_STACKS_ENV = "RAYFORT_TOKEN_CREATION_STACKS"
 """``keep``: the framework records where each token was created, shown when one fails to resolve."""
 NO_TOKEN_CREATION_STACKS = Path(__file__).with_name("_no_token_creation_stacks.cjs")
+"""The jsii runtime's preload that turns cdktf's token creation stacks off (cdktn has a switch for it)."""
 JSON_DATA = Path(__file__).with_name("_json_data.cjs")
 """The jsii runtime's preload that lets ``Token.asAny`` take plain data as JSON text (``as_any_json``)."""
 _JSON_DATA_PREFIX = "\0rayfort-json\0"
-"""The jsii runtime's preload that turns cdktf's token creation stacks off (cdktn has a switch for it)."""
 
 # Both frameworks record an unlimited JavaScript stack trace with every token, for error messages
 # only; without them a 500-tenant synth needs 100-300 MB and about a tenth of its CPU less, with the
@@ -96,21 +98,7 @@ def _runtime_started_with_preloads() -> Iterator[None]:
             os.environ["NODE_OPTIONS"] = before
 
 
-def _children() -> set[int] | None:
-    """The processes this one started and that still run (None where there is no /proc to tell)."""
-    tasks = Path(f"/proc/{os.getpid()}/task")
-    if not tasks.is_dir():
-        return None
-    found: set[int] = set()
-    for task in tasks.glob("*/children"):
-        try:
-            found.update(int(pid) for pid in task.read_text().split())
-        except OSError:
-            pass
-    return found
-
-
-_before_import = _children()
+_before_import = children()
 _jsii_imported_before = "jsii" in sys.modules
 
 with _runtime_started_with_preloads():
@@ -171,7 +159,7 @@ with _runtime_started_with_preloads():
         )
 from jsii import implements  # noqa: E402
 
-_after_import = _children()
+_after_import = children()
 _PRELOADED = (
     not _jsii_imported_before
     if _before_import is None or _after_import is None
@@ -201,12 +189,6 @@ def json_data(value: Any) -> str | None:
 def as_any_json(text: str) -> IResolvable:
     """``Token.as_any`` of the value ``text`` (from ``json_data``) spells, which the runtime parses (_json_data.cjs)."""
     return Token.as_any(_JSON_DATA_PREFIX + text)
-
-
-def as_any_data(value: Any) -> IResolvable:
-    """``Token.as_any(value)``, handed to the runtime as one string of JSON when ``json_data`` allows it."""
-    text = json_data(value)
-    return Token.as_any(value) if text is None else as_any_json(text)
 
 
 from constructs import Construct, IConstruct  # noqa: E402
@@ -245,7 +227,6 @@ __all__ = [
     "TerraformVariable",
     "TerraformVariableValidationConfig",
     "Token",
-    "as_any_data",
     "as_any_json",
     "json_data",
     "implements",

@@ -43,12 +43,12 @@ from rayfort.lifecycle.locks import write_lock_files
 from rayfort.lifecycle.record import RECORD, PolicyResult, SynthRecord, make_record
 from rayfort.lifecycle.summary import summary
 from rayfort.lifecycle.tenants import lifecycle_problems
+from rayfort.processes import stop_children
 from rayfort.review_record import RECORD_FILE, STACK_FILE, approves, read_review
 from rayfort.synth_workers import (
     BadWorkerCount,
     build_kwargs,
     split_tenants,
-    stop_children,
     synth_workers,
     synthesize_app,
 )

@@ -1,7 +1,7 @@
 """Plain data crosses to the jsii runtime as one string of JSON, and resolves to what the usual way gives.
 
 rayfort/_json_data.cjs, preloaded by rayfort._cdk, lets the framework's Token.asAny take
-"\\0rayfort-json\\0" + JSON; ``as_any_data`` sends a Kubernetes object's block that way when it is plain
+"\\0rayfort-json\\0" + JSON; a stack's Kubernetes objects cross that way when ``json_data`` finds them plain
 data, and the usual way otherwise.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rayfort import _cdk
-from rayfort._cdk import JSON_DATA, App, Fn, TerraformOutput, TerraformStack, Token, as_any_data
+from rayfort._cdk import JSON_DATA, App, Fn, IResolvable, TerraformOutput, TerraformStack, Token, as_any_json, json_data
 
 PLAIN = {
     "apiVersion": "v1",
@@ -24,6 +24,12 @@ PLAIN = {
     "flags": [True, False, -0.0, 12345678901234567],
     "terraform": "${kubernetes_manifest.namespace_object_71CB9A2D.manifest.metadata.name}",
 }
+
+
+def as_any_data(value: Any) -> IResolvable:
+    """``value`` as a resolvable the way rayfort.k8s.manifest hands a block over: as JSON when it is plain data."""
+    text = json_data(value)
+    return Token.as_any(value) if text is None else as_any_json(text)
 
 
 def _synthesized(tmp_path: Path, values: dict[str, Any]) -> dict[str, Any]:

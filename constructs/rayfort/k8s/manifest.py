@@ -8,8 +8,9 @@ A tenant applies about forty objects. As two constructs and two overrides each,
 they were three fifths of what a tenant costs a synth (bench/floor.py), which is
 paid in round trips to the jsii runtime. So each stack holds its objects in one
 element (``KubernetesObjects``) that writes their ``kubernetes_manifest`` blocks
-itself: an object costs one round trip (its block handed over), and its address,
-path and block are exactly those of the element it used to be (``unique_id`` computes the logical id
+itself: an object costs no round trip of its own (its block is held as JSON, and a
+stack's blocks cross to the runtime together), and its address, path and block are
+exactly those of the element it used to be (``unique_id`` computes the logical id
 the framework would). An object that something refers to (``name``, ``manifest``)
 becomes that element, so the framework sees the reference, also across stacks.
 """
@@ -87,8 +88,10 @@ class KubernetesObjects(TerraformElement):
         """Its plain blocks without a token are written by the synth after the framework's (``objects_left_out``)."""
         if _deferring:
             _deferring[-1].append(self)
-        self._blocks: dict[str, str | dict[str, Any]] = {}
-        """Each block by logical id: its JSON (``json_data``), or the block itself when it is not plain data."""
+        self._plain: dict[str, str] = {}
+        """The JSON (``json_data``) of each block of plain data without a token, by logical id."""
+        self._others: dict[str, str | dict[str, Any]] = {}
+        """The other blocks by id: the JSON of those with a token, the block itself when it is not plain data."""
         self._handed: dict[bool, Any] = {}
         """What the runtime holds, for the synth's preparing pass (True) and its writing pass (False)."""
         self._fragment = {"resource": {"kubernetes_manifest": _HeldBlocks(self)}}
@@ -97,15 +100,19 @@ class KubernetesObjects(TerraformElement):
 
     def add(self, logical_id: str, block: dict[str, Any]) -> None:
         text = json_data(block)
-        self._blocks[logical_id] = block if text is None else text
+        if text is not None and not _TOKEN.search(text):
+            self._plain[logical_id] = text
+        else:
+            self._others[logical_id] = block if text is None else text
         self._handed.clear()
 
     def remove(self, logical_id: str) -> None:
-        del self._blocks[logical_id]
+        self._plain.pop(logical_id, None)
+        self._others.pop(logical_id, None)
         self._handed.clear()
 
     def to_terraform(self) -> Any:
-        return self._fragment if self._blocks else {}
+        return self._fragment if self._plain or self._others else {}
 
     def blocks(self, preparing: bool) -> Any:
         """The blocks, handed to the runtime when the synth first asks for them.
@@ -120,17 +127,13 @@ class KubernetesObjects(TerraformElement):
         """
         handed = self._handed.get(preparing)
         if handed is None:
-            held = self._blocks
-            if preparing or self.deferred:
-                held = {i: b for i, b in held.items() if not isinstance(b, str) or _TOKEN.search(b)}
+            held = self._others if preparing or self.deferred else {**self._plain, **self._others}
             handed = self._handed[preparing] = _crossed(held)
         return handed
 
     def left_out(self) -> dict[str, str]:
         """The JSON of the blocks a deferring holder leaves out of the framework's synth, by logical id."""
-        if not self.deferred:
-            return {}
-        return {i: b for i, b in self._blocks.items() if isinstance(b, str) and not _TOKEN.search(b)}
+        return dict(self._plain) if self.deferred else {}
 
 
 def _crossed(blocks: dict[str, str | dict[str, Any]]) -> Any:
